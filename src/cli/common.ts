@@ -1,0 +1,44 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ColonyConfig } from '../colony/config.js';
+
+export function intArg(name: string, min = 0) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+    const n = Number(v);
+    if (n < min) throw new InvalidArgumentError(`${name} must be at least ${min}, got ${n}`);
+    return n;
+  };
+}
+
+export function floatArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${v}"`);
+    return n;
+  };
+}
+
+/** --ticks N, or "digest" for as many as digesting every document takes. */
+export function ticksArg(v: string): number | 'digest' {
+  if (v === 'digest') return 'digest';
+  return intArg('--ticks', 0)(v);
+}
+
+/** Colony config options shared by every command that builds a colony. */
+export function addColonyOptions(cmd: Command): Command {
+  return cmd
+    .option('--seed <n>', 'seed of the colony', intArg('--seed', 0), 42)
+    .option('--digesters <n>', 'digester agents (documents digested in parallel per 4-tick cycle)', intArg('--digesters', 1), 25)
+    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), 31);
+}
+
+/** Document-search options shared by eval and query. */
+export function addSearchOptions(cmd: Command): Command {
+  return cmd
+    .option('--expansion <n>', 'concepts added to a document query by graph expansion (0 = off)', intArg('--expansion', 0), 3)
+    .option('--no-coordination', 'do not scale document scores by the fraction of query terms matched');
+}
+
+export function colonyConfigFrom(opts: { seed: number; digesters: number; wiringLimit: number }): Partial<ColonyConfig> {
+  return { seed: opts.seed, digesters: opts.digesters, wiringLimit: opts.wiringLimit };
+}

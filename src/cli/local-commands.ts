@@ -1,0 +1,147 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Engine } from '../engine/engine.js';
+import { DEFAULT_ALPHA, LocalEngine } from '../engine/local.js';
+import { evaluate, type EvalTarget } from '../eval/evaluate.js';
+import { METRIC_NAMES } from '../eval/metrics.js';
+import { readDocsFromPath, readDocsJsonl, readQrels, readQueriesJsonl } from '../io/files.js';
+import { sampleCorpus } from '../util/paths.js';
+import { progress } from '../util/progress.js';
+import { renderGraphHtml } from '../viz/html.js';
+import { addColonyOptions, addSearchOptions, colonyConfigFrom, floatArg, intArg, ticksArg } from './common.js';
+
+type ColonyOpts = { seed: number; digesters: number; wiringLimit: number; expansion: number; coordination: boolean };
+
+/** Ingest with a progress bar, then run ticks with a progress bar. */
+export async function loadAndRun(engine: Engine, docs: Parameters<Engine['ingest']>[0], ticks: number | 'digest', quiet: boolean) {
+  const pi = progress('ingest', docs.length, quiet);
+  const ing = await engine.ingest(docs, (d) => pi.update(d));
+  pi.stop();
+  let pt: ReturnType<typeof progress> | undefined;
+  const t = await engine.tick(ticks, (done, total) => {
+    pt ??= progress('ticks', total, quiet);
+    pt.update(done);
+  });
+  pt?.stop();
+  return { ingest: ing, ticks: t };
+}
+
+const fmt = (x: number) => x.toFixed(4);
+
+export function evalCommand(): Command {
+  const cmd = new Command('eval')
+    .description('ingest documents, run the colony, run every query and score it against TREC qrels')
+    .requiredOption('--docs <file>', 'documents, JSONL {"id","title","text"}')
+    .requiredOption('--queries <file>', 'queries, JSONL {"qid","text"}')
+    .requiredOption('--qrels <file>', 'TREC qrels: qid 0 docid relevance')
+    .addOption(new Option('--target <what>', 'what the qrels judge').choices(['documents', 'concepts']).default('documents'))
+    .option('--ticks <n>', 'ticks to run after ingesting, or "digest" (as many as digesting every document takes)', ticksArg, 'digest')
+    .option('--alpha <x>', 'concept ranking: weight of lexical against graph score', floatArg('--alpha', 0, 1), DEFAULT_ALPHA)
+    .option('--json', 'print one JSON object')
+    .option('--per-query', 'also print each query\'s metrics');
+  addColonyOptions(cmd);
+  addSearchOptions(cmd);
+  return cmd.action(async (o: ColonyOpts & { docs: string; queries: string; qrels: string; target: EvalTarget; ticks: number | 'digest'; alpha: number; json?: boolean; perQuery?: boolean }) => {
+    const docs = readDocsJsonl(o.docs);
+    const queries = readQueriesJsonl(o.queries);
+    const qrels = readQrels(o.qrels);
+    const engine = new LocalEngine(colonyConfigFrom(o), {}, { expansion: o.expansion, coordination: o.coordination });
+    try {
+      await loadAndRun(engine, docs, o.ticks, !!o.json);
+      const r = await evaluate(engine, queries, qrels, o.target, o.alpha);
+      if (o.json) {
+        const out: Record<string, unknown> = Object.fromEntries(METRIC_NAMES.map((m) => [m, r[m]]));
+        Object.assign(out, { queries: r.queries, graphHash: r.graphHash, target: r.target, ticks: r.ticks });
+        if (o.perQuery) out.perQuery = r.perQuery.map((p) => ({ qid: p.qid, ...p.metrics, top: p.ranked.slice(0, 10) }));
+        process.stdout.write(JSON.stringify(out) + '\n');
+        return;
+      }
+      console.log(`target ${r.target}, ${r.queries} queries, ${docs.length} documents, ${r.ticks} ticks`);
+      for (const m of METRIC_NAMES) console.log(`${m.padEnd(8)} ${fmt(r[m])}`);
+      console.log(`graphHash ${r.graphHash}`);
+      if (o.perQuery) for (const p of r.perQuery) console.log(`${p.qid}\t${METRIC_NAMES.map((m) => `${m} ${fmt(p.metrics[m])}`).join('  ')}\t${p.ranked.slice(0, 5).join(' ')}`);
+    } finally {
+      await engine.close();
+    }
+  });
+}
+
+export function queryCommand(): Command {
+  const cmd = new Command('query')
+    .description('one-shot local query: ingest --docs, digest, and answer')
+    .argument('<text>', 'query text')
+    .requiredOption('--docs <path>', 'a .jsonl file, a text file, or a folder of .txt/.md/.jsonl files')
+    .option('--concepts', 'return concepts instead of documents')
+    .option('-k <n>', 'number of results', intArg('-k', 1), 10)
+    .option('--alpha <x>', 'concept ranking: weight of lexical against graph score', floatArg('--alpha', 0, 1), DEFAULT_ALPHA)
+    .option('--ticks <n>', 'ticks to run, or "digest"', ticksArg, 'digest')
+    .option('--json', 'print JSON');
+  addColonyOptions(cmd);
+  addSearchOptions(cmd);
+  return cmd.action(async (text: string, o: ColonyOpts & { docs: string; concepts?: boolean; k: number; alpha: number; ticks: number | 'digest'; json?: boolean }) => {
+    const engine = new LocalEngine(colonyConfigFrom(o), {}, { expansion: o.expansion, coordination: o.coordination });
+    await loadAndRun(engine, readDocsFromPath(o.docs), o.ticks, true);
+    const res = o.concepts ? await engine.searchConcepts(text, o.k, o.alpha) : await engine.searchDocuments(text, o.k);
+    if (o.json) return void process.stdout.write(JSON.stringify(res) + '\n');
+    printHits(res.hits, !!o.concepts);
+  });
+}
+
+export function printHits(hits: { score: number; key?: string; title?: string; label?: string }[], concepts: boolean): void {
+  if (hits.length === 0) return void console.log('  (no results)');
+  hits.forEach((h, i) => console.log(`  ${String(i + 1).padStart(2)}. ${h.score.toFixed(4)}  ${concepts ? h.label : `${h.key}${h.title && h.title !== h.key ? `  ${h.title}` : ''}`}`));
+}
+
+const DEMO_QUERIES = ['cell membrane transport', 'quantum error correction', 'gene regulation expression', 'programmed cell death'];
+
+/** The demo: the sample corpus through a colony, statistics, sample answers and an HTML view. */
+export async function runDemo(engine: Engine, out: string, label: string): Promise<void> {
+  const corpus = sampleCorpus();
+  const docs = readDocsJsonl(corpus.docs);
+  console.log(`phago demo: ${docs.length} documents from the sample corpus, ${label}`);
+  const t0 = performance.now();
+  const { ticks } = await loadAndRun(engine, docs, 'digest', false);
+  const s = await engine.stats();
+  console.log(`\ncolony after ${ticks.ticks} ticks (${((performance.now() - t0) / 1000).toFixed(2)} s): ${s.documents} documents, ${s.digested} digested, ${s.nodes} concepts, ${s.edges} Hebbian edges`);
+  console.log(`graph hash ${await engine.graphHash()}`);
+  for (const q of DEMO_QUERIES) {
+    console.log(`\nquery "${q}"`);
+    console.log(' documents (BM25):');
+    printHits((await engine.searchDocuments(q, 3)).hits, false);
+    console.log(' concepts (label match re-ranked by the graph):');
+    printHits((await engine.searchConcepts(q, 5)).hits, true);
+  }
+  console.log('\nstrongest neighbours of "qubit":');
+  for (const n of await engine.neighbours('qubit', 5)) console.log(`  ${n.label.padEnd(16)} weight ${n.weight.toFixed(3)}  co-activations ${n.coActivations}`);
+  const p = await engine.path('membrane', 'qubit');
+  console.log(`\nshortest path membrane → qubit: ${p.found ? `${p.path.map((x) => x.label).join(' → ')} (cost ${p.cost.toFixed(2)})` : 'none'}`);
+  console.log(`central concepts: ${(await engine.central(8)).map((c) => c.label).join(', ')}`);
+  console.log(`bridge concepts: ${(await engine.bridges(8)).map((c) => c.label).join(', ') || '(none)'}`);
+  const html = await graphView(engine);
+  if (html !== undefined) {
+    const file = resolve(out);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, html);
+    console.log(`\ngraph view written to ${file} (open it in a browser)`);
+  }
+}
+
+async function graphView(engine: Engine): Promise<string | undefined> {
+  if (engine instanceof LocalEngine) return renderGraphHtml(engine.colony.graph, { title: 'phago: sample corpus', subtitle: `tick ${engine.colony.currentTick}` });
+  return undefined;
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('run the sample corpus through a colony and show what it learned')
+    .option('--out <file>', 'where to write the HTML graph view', 'out/phago-graph.html')
+    .action(async (o: { out: string }) => {
+      const engine = new LocalEngine();
+      try {
+        await runDemo(engine, o.out, 'single-process colony');
+      } finally {
+        await engine.close();
+      }
+    });
+}

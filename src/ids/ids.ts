@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Identifiers. Every id is 128 bits written as a lowercase, hyphenated UUID string, so ids
+ * compare the same way as strings and as bytes (hex preserves byte order).
+ *
+ * Byte layout (reproducible in any language):
+ *   NodeId(label)     = first 16 bytes of SHA-256("phago/node/v1\0" || UTF-8(label))
+ *   DocumentId(key)   = first 16 bytes of SHA-256("phago/doc/v1\0"  || UTF-8(key))
+ *     where key is the client's id when it is not already a UUID, else
+ *     "content\0" || title || "\0" || text when the client gives no id.
+ * A client id that is already a UUID is used as it is (lowercased).
+ * No version bits are set: these are name-derived identifiers, not RFC 4122 UUIDs.
+ */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type NodeId = string;
+export type DocumentId = string;
+
+export function sha256(...parts: (string | Uint8Array)[]): Buffer {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+export function bytesToUuid(b: Uint8Array): string {
+  const hex = Buffer.from(b.subarray(0, 16)).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}
+
+const nodeIdCache = new Map<string, NodeId>();
+export function nodeIdOf(label: string): NodeId {
+  let id = nodeIdCache.get(label);
+  if (id === undefined) {
+    id = bytesToUuid(sha256('phago/node/v1\0', label));
+    if (nodeIdCache.size >= 1 << 20) nodeIdCache.clear(); // a memo, bounded
+    nodeIdCache.set(label, id);
+  }
+  return id;
+}
+
+export function documentIdOf(key: string): DocumentId {
+  return isUuid(key) ? key.toLowerCase() : bytesToUuid(sha256('phago/doc/v1\0', key));
+}
+
+export function contentKey(title: string, text: string): string {
+  return `content\0${title}\0${text}`;
+}
+
+/** An unsigned 32-bit integer derived from a string and a seed (used for digester lanes). */
+export function hash32(seed: number, s: string): number {
+  return sha256(`phago/h32/v1\0${seed}\0`, s).readUInt32BE(0);
+}

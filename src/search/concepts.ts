@@ -1,0 +1,93 @@
+import type { Graph } from '../colony/graph.js';
+import { nodeIdOf, type NodeId } from '../ids/ids.js';
+
+export interface ConceptHit {
+  id: NodeId;
+  label: string;
+  score: number;
+  /** Lexical part: 1 for a concept whose label is a query term, else 0. */
+  lexical: number;
+  /** Graph part in [0, 1]: how strongly the concept is wired to the query's concepts. */
+  graph: number;
+}
+
+export interface ConceptQueryOptions {
+  /** Weight of the lexical score against the graph score (upstream default 0.5). */
+  alpha: number;
+  k: number;
+}
+
+/** A concept that may answer a query, before ranking (what a shard sends to the coordinator). */
+export interface ConceptCandidate {
+  id: NodeId;
+  label: string;
+  seed: boolean;
+  affinity: number;
+  accessCount: number;
+}
+
+/**
+ * Concept retrieval: exact label match, re-ranked by the graph (hybrid).
+ * Seeds are the concepts whose label equals a query term. Candidates are the seeds and their
+ * neighbours. For a candidate c:
+ *   affinity(c) = Σ over seeds s ≠ c, in query order, of w(s, c)   (Hebbian strength to the query)
+ *   graph(c)    = affinity(c) / max(1, |seeds other than c|): the mean edge weight from c to the
+ *                 query's other concepts (a missing edge counts 0), in [0, 1] since weights ≤ 1
+ *   lexical(c)  = 1 if c is a seed, else 0
+ *   score(c)    = alpha·lexical(c) + (1 − alpha)·graph(c)
+ * Ties: access count descending (concepts seen in more documents first), then NodeId.
+ *
+ * Split in two so a cluster gives the same answer: each shard collects the candidates it owns
+ * (`conceptCandidates` with its ownership test; edges are replicated on both endpoints' owners, so
+ * the owner of c sees every edge of c), and the coordinator ranks the union with the global number
+ * of seeds (`rankConcepts`).
+ */
+export function conceptCandidates(graph: Graph, terms: readonly string[], owns: (id: NodeId) => boolean = () => true): { candidates: ConceptCandidate[]; seeds: number } {
+  const termIds = [...new Set(terms.map(nodeIdOf))];
+  const affinity = new Map<NodeId, number>();
+  let seeds = 0;
+  for (const s of termIds) {
+    if (graph.nodes.has(s) && owns(s)) {
+      seeds++;
+      if (!affinity.has(s)) affinity.set(s, 0);
+    }
+  }
+  for (const s of termIds) {
+    const adj = graph.adjacency.get(s);
+    if (!adj) continue;
+    for (const [c, e] of adj) if (owns(c)) affinity.set(c, (affinity.get(c) ?? 0) + e.weight);
+  }
+  const termSet = new Set(termIds);
+  const candidates: ConceptCandidate[] = [];
+  for (const [id, a] of affinity) {
+    const node = graph.nodes.get(id);
+    if (!node) continue;
+    candidates.push({ id, label: node.label, seed: termSet.has(id), affinity: a, accessCount: node.accessCount });
+  }
+  return { candidates, seeds };
+}
+
+/** Order candidates the way rankConcepts will (for a shard's own top-k cut). */
+export function topCandidates(cands: ConceptCandidate[], k: number): ConceptCandidate[] {
+  const cmp = (x: ConceptCandidate, y: ConceptCandidate) => y.affinity - x.affinity || y.accessCount - x.accessCount || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  // seeds and non-seeds rank separately for a fixed seed count, so the top k of each suffices
+  return [...cands.filter((c) => c.seed).sort(cmp).slice(0, k), ...cands.filter((c) => !c.seed).sort(cmp).slice(0, k)];
+}
+
+export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions): ConceptHit[] {
+  const rows: (ConceptHit & { accessCount: number })[] = [];
+  for (const c of cands) {
+    const lexical = c.seed ? 1 : 0;
+    const graph = c.affinity / Math.max(1, seeds - lexical);
+    rows.push({ id: c.id, label: c.label, lexical, graph, score: opts.alpha * lexical + (1 - opts.alpha) * graph, accessCount: c.accessCount });
+  }
+  rows.sort((x, y) => y.score - x.score || y.accessCount - x.accessCount || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return rows.slice(0, opts.k).map(({ accessCount: _a, ...hit }) => hit);
+}
+
+export function conceptSearch(graph: Graph, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[] {
+  if (opts.k <= 0) return [];
+  const { candidates, seeds } = conceptCandidates(graph, terms);
+  if (seeds === 0) return [];
+  return rankConcepts(candidates, seeds, opts);
+}

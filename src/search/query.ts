@@ -1,0 +1,23 @@
+import { invalid } from '../colony/errors.js';
+import type { Limits } from '../colony/limits.js';
+import { queryTerms } from '../text/tokenizer.js';
+
+/** Tokenize and bound a query; throws INVALID_ARGUMENT with the reason. */
+export function parseQuery(text: unknown, limits: Limits): string[] {
+  if (typeof text !== 'string') throw invalid('query must be a string');
+  if (Buffer.byteLength(text, 'utf8') > limits.maxQueryBytes) throw invalid(`query is over the limit of ${limits.maxQueryBytes} bytes`);
+  const terms = queryTerms(text);
+  if (terms.length > limits.maxQueryTerms) throw invalid(`query has ${terms.length} terms, over the limit of ${limits.maxQueryTerms}`);
+  return terms;
+}
+
+export function checkK(k: unknown, limits: Limits): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) throw invalid(`k must be a positive integer, got ${String(k)}`);
+  if (k > limits.maxResults) throw invalid(`k is ${k}, over the limit of ${limits.maxResults}`);
+  return k;
+}
+
+export function checkAlpha(alpha: unknown): number {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) throw invalid(`alpha must be a number in [0, 1], got ${String(alpha)}`);
+  return alpha;
+}
