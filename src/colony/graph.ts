@@ -73,6 +73,11 @@ export class Graph {
   readonly adjacency = new Map<NodeId, Map<NodeId, Edge>>();
   /** Nodes whose degree grew since the last degree-cap pass (only they can exceed the cap). */
   private grown = new Set<NodeId>();
+  /**
+   * Undo journal of the open transaction (a shard's tick in progress): the state each touched node
+   * and edge had before it, null for "did not exist". A tick that aborts rolls back to it.
+   */
+  private tx: { nodes: Map<NodeId, ConceptNode | null>; edges: Map<string, Edge | null> } | null = null;
 
   constructor(readonly config: ColonyConfig) {}
 
@@ -95,9 +100,52 @@ export class Graph {
     return this.edges.get(edgeKey(x, y));
   }
 
+  begin(): void {
+    if (this.tx) throw new Error('a graph transaction is already open');
+    this.tx = { nodes: new Map(), edges: new Map() };
+  }
+
+  get inTransaction(): boolean {
+    return this.tx !== null;
+  }
+
+  commit(): void {
+    this.tx = null;
+  }
+
+  /** Undo every change since begin(). */
+  rollback(): void {
+    const tx = this.tx;
+    if (!tx) return;
+    this.tx = null;
+    for (const [id, prev] of tx.nodes) {
+      if (prev) this.nodes.set(id, prev);
+      else this.nodes.delete(id);
+    }
+    for (const [key, prev] of tx.edges) {
+      this.removeEdge(key);
+      if (prev) this.insertEdge(prev);
+    }
+  }
+
+  private saveNode(id: NodeId): void {
+    if (this.tx && !this.tx.nodes.has(id)) {
+      const n = this.nodes.get(id);
+      this.tx.nodes.set(id, n ? { ...n } : null);
+    }
+  }
+
+  private saveEdge(key: string): void {
+    if (this.tx && !this.tx.edges.has(key)) {
+      const e = this.edges.get(key);
+      this.tx.edges.set(key, e ? { ...e } : null);
+    }
+  }
+
   /** Apply one tick's concept upserts (already merged or not). */
   applyUpserts(tick: number, upserts: Iterable<NodeUpsert>): void {
     for (const u of mergeUpserts(upserts)) {
+      this.saveNode(u.id);
       const n = this.nodes.get(u.id);
       if (n) n.accessCount += u.count;
       else this.nodes.set(u.id, { id: u.id, label: u.label, accessCount: u.count, createdTick: tick });
@@ -113,6 +161,7 @@ export class Graph {
     const { edgeBaseWeight: base, edgeMaxWeight: cap } = this.config;
     for (const inc of mergeIncrements(increments)) {
       const k = `${inc.a}|${inc.b}`;
+      this.saveEdge(k);
       let e = this.edges.get(k);
       let n = inc.count;
       if (!e) {
@@ -127,6 +176,7 @@ export class Graph {
   }
 
   insertEdge(e: Edge): void {
+    this.saveEdge(`${e.a}|${e.b}`);
     this.edges.set(`${e.a}|${e.b}`, e);
     this.link(e.a, e.b, e);
     this.link(e.b, e.a, e);
@@ -142,6 +192,7 @@ export class Graph {
   removeEdge(key: string): Edge | undefined {
     const e = this.edges.get(key);
     if (!e) return undefined;
+    this.saveEdge(key);
     this.edges.delete(key);
     for (const [x, y] of [[e.a, e.b], [e.b, e.a]] as const) {
       const m = this.adjacency.get(x);
@@ -163,6 +214,7 @@ export class Graph {
     const { edgeDecayRate: base, stalenessFactor: sf, maturationTicks: mat, edgePruneThreshold: thr } = this.config;
     const pruned: string[] = [];
     for (const [k, e] of this.edges) {
+      this.saveEdge(k);
       const age = Math.max(0, tick - e.createdTick);
       const rate = age < mat ? base : base * (1 + sf * (Math.max(0, tick - e.lastActivatedTick) / 100) * (1 / (1 + 0.5 * e.coActivations)));
       e.weight *= 1 - Math.min(rate, 0.5);

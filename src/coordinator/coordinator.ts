@@ -1,0 +1,525 @@
+import type * as grpc from '@grpc/grpc-js';
+import { makeConfig, type ColonyConfig } from '../colony/config.js';
+import { Graph, canonicalEdgeLine, canonicalNodeLine, hashCanonical } from '../colony/graph.js';
+import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
+import { planDigestion, type LaneCandidate } from '../colony/schedule.js';
+import { GlobalStats } from '../cluster/df.js';
+import type { ShardId } from '../cluster/placement.js';
+import { Registry, type ShardCounts } from '../cluster/registry.js';
+import { Refusal, TickMachine, type Phase } from '../cluster/tick-machine.js';
+import { phaseArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
+import { DEFAULT_ALPHA } from '../engine/local.js';
+import { nodeIdOf } from '../ids/ids.js';
+import { describeError, RpcClient } from '../rpc/client.js';
+import { coordinatorService, ShardServiceClient } from '../rpc/proto.js';
+import { addService, listen, newServer, rpcError, shutdown } from '../rpc/server.js';
+import type { SecurityConfig } from '../rpc/security.js';
+import { expandQuery, EXPANSION_TERMS, mergeHits, type DocHit } from '../search/bm25.js';
+import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
+import { checkAlpha, checkK, parseQuery } from '../search/query.js';
+import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
+import { tokenize } from '../text/tokenizer.js';
+import { Mutex, withTimeout } from '../util/mutex.js';
+
+export interface CoordinatorOptions {
+  host?: string;
+  port?: number;
+  security: SecurityConfig;
+  config?: Partial<ColonyConfig>;
+  limits?: Partial<Limits>;
+  /** How long one phase of a tick may take on every shard before the tick aborts. */
+  phaseTimeoutMs?: number;
+  /** Default per-shard deadline of a query. */
+  queryDeadlineMs?: number;
+  leaseMs?: number;
+  /** Document-query options (graph expansion terms, coordination). */
+  expansion?: number;
+  coordination?: boolean;
+  log?: (msg: string) => void;
+}
+
+const MAX_INGEST_BATCH = 10_000;
+const MAX_DF_TERMS = 100_000;
+
+/**
+ * The coordinator: membership, placement, the tick protocol, global statistics and the cluster's
+ * query entry point. The pure parts (Registry, TickMachine, GlobalStats, planDigestion) hold the
+ * logic; this class is the gRPC layer around them.
+ */
+export class Coordinator {
+  readonly config: ColonyConfig;
+  readonly limits: Limits;
+  readonly registry: Registry;
+  readonly machine = new TickMachine();
+  readonly stats = new GlobalStats();
+  /** Per digester lane: the first tick its digester is free again. */
+  private busyUntil: number[];
+  private digested = 0;
+  private readonly clients = new Map<ShardId, RpcClient>();
+  private readonly server = newServer();
+  private readonly tickLock = new Mutex();
+  private readonly membershipLock = new Mutex();
+  private readonly log: (msg: string) => void;
+  private readonly phaseTimeoutMs: number;
+  private readonly queryDeadlineMs: number;
+  private readonly expansion: number;
+  private readonly coordination: boolean;
+  port = 0;
+
+  constructor(private readonly opts: CoordinatorOptions) {
+    this.config = makeConfig(opts.config);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.registry = new Registry(opts.leaseMs ?? 3000);
+    this.busyUntil = new Array(this.config.digesters).fill(0);
+    this.phaseTimeoutMs = opts.phaseTimeoutMs ?? 30_000;
+    this.queryDeadlineMs = opts.queryDeadlineMs ?? 5_000;
+    this.expansion = opts.expansion ?? EXPANSION_TERMS;
+    this.coordination = opts.coordination ?? true;
+    this.log = opts.log ?? (() => {});
+  }
+
+  async start(): Promise<number> {
+    addService(this.server, coordinatorService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
+    this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    await shutdown(this.server);
+    for (const c of this.clients.values()) c.close();
+  }
+
+  get currentTick(): number {
+    return this.machine.current;
+  }
+
+  private client(id: ShardId): RpcClient {
+    const rec = this.registry.get(id);
+    if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
+    let c = this.clients.get(id);
+    if (!c || c.address !== rec.address) {
+      c?.close();
+      c = new RpcClient(ShardServiceClient, rec.address, this.opts.security, this.phaseTimeoutMs);
+      this.clients.set(id, c);
+    }
+    return c;
+  }
+
+  private members() {
+    return this.registry.list().map((s) => ({ id: s.id, address: s.address }));
+  }
+
+  /** Tell every shard the current membership and config (between ticks). */
+  private async pushMembership(): Promise<void> {
+    const members = this.members();
+    const config_json = JSON.stringify(this.config);
+    const results = await Promise.allSettled(members.map((m) => this.client(m.id).call('update_membership', { epoch: this.registry.epoch, members, you: m.id, config_json })));
+    const failed = results.map((r, i) => [r, members[i].id] as const).filter(([r]) => r.status === 'rejected');
+    if (failed.length > 0) throw rpcError.unavailable(`membership epoch ${this.registry.epoch} could not reach shard(s) ${failed.map(([r, id]) => `${id} (${describeError((r as PromiseRejectedResult).reason)})`).join(', ')}`);
+  }
+
+  // ---- ticks -------------------------------------------------------------------------------------
+
+  /** Start the next tick and drive it through the four phases on every shard; resolves when it commits. */
+  runTick(): Promise<number> {
+    return this.tickLock.run(async () => {
+      const members = this.registry.ids();
+      let tick: number;
+      try {
+        tick = this.machine.start(members);
+      } catch (e) {
+        throw this.refusal(e);
+      }
+      const epoch = this.registry.epoch;
+      try {
+        const sense = await this.phase('SENSE', tick, members, epoch, () => ({}));
+        const candidates: (LaneCandidate & { shard: ShardId })[] = [];
+        sense.forEach((r, i) => {
+          for (const c of (r.candidates ?? []) as { lane: number; ingest_tick: number; id: string }[]) candidates.push({ lane: c.lane, ingestTick: c.ingest_tick, id: c.id, shard: members[i] });
+        });
+        const { plan, busyUntil } = planDigestion(tick, this.busyUntil, candidates, this.config.digestCycleTicks);
+        const owner = new Map(candidates.map((c) => [c.id, c.shard]));
+        this.machine.nextPhase();
+        await this.phase('ACT', tick, members, epoch, (s) => ({ digest: plan.chosen.filter((c) => owner.get(c.id) === s).map((c) => c.id) }));
+        this.machine.nextPhase();
+        await this.phase('DECAY', tick, members, epoch, () => ({}));
+        this.machine.nextPhase();
+        const adv = await this.phase('ADVANCE', tick, members, epoch, () => ({}));
+        // the decision: commit. Shards close the tick on commit_tick.
+        this.machine.commit();
+        this.busyUntil = busyUntil;
+        this.digested += plan.chosen.length;
+        adv.forEach((r, i) => r.counts && this.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
+        await Promise.all(members.map((s) => this.client(s).call('commit_tick', { tick }).catch((e) => this.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+        return tick;
+      } catch (e) {
+        const reason = describeError(e);
+        this.machine.abort(reason);
+        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason }, 5000)));
+        this.log(`tick ${tick} aborted: ${reason}`);
+        throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
+      }
+    });
+  }
+
+  /** One phase on every shard: push it, wait for every reply and for the barrier. */
+  private async phase(phase: Phase, tick: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
+    const deadline = Date.now() + this.phaseTimeoutMs;
+    const replies = await Promise.all(
+      members.map((s) =>
+        this.client(s)
+          .call('tick_phase', { tick, phase, epoch, ...body(s) }, this.phaseTimeoutMs)
+          .catch((e) => {
+            throw new Error(`shard ${s} failed ${phase}: ${describeError(e)}`);
+          }),
+      ),
+    );
+    if (!this.machine.barrierComplete) {
+      await withTimeout(this.machine.waitBarrier(), deadline - Date.now(), `shards ${this.machine.snapshot().pending.join(', ')} did not complete ${phase} in time`);
+      if (!this.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
+    }
+    return replies;
+  }
+
+  private refusal(e: unknown): unknown {
+    if (e instanceof Refusal) {
+      return e.kind === 'NOT_FOUND' ? rpcError.notFound(e.message) : e.kind === 'INVALID_ARGUMENT' ? rpcError.invalid(e.message) : rpcError.precondition(e.message);
+    }
+    return e;
+  }
+
+  private pending(): number {
+    return Math.max(0, this.stats.documents - this.digested);
+  }
+
+  // ---- queries -----------------------------------------------------------------------------------
+
+  /** Ask every shard; a shard that misses the deadline is reported, never silently dropped. */
+  private async fanout<T>(method: string, req: (s: ShardId) => object, deadlineMs: number): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
+    const ids = this.registry.ids();
+    if (ids.length === 0) throw rpcError.precondition('no shards are registered');
+    const settled = await Promise.allSettled(ids.map((s) => this.client(s).call<T>(method, req(s), deadlineMs)));
+    const replies: { shard: ShardId; reply: T }[] = [];
+    const missing: ShardId[] = [];
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') replies.push({ shard: ids[i], reply: r.value });
+      else {
+        missing.push(ids[i]);
+        this.log(`${method} on shard ${ids[i]}: ${describeError(r.reason)}`);
+      }
+    });
+    return { replies, missing };
+  }
+
+  async queryConcepts(terms: string[], k: number, alpha: number, deadlineMs: number) {
+    type R = { concepts: { id: string; label: string; seed: boolean; affinity: number; access_count: number }[]; seeds: number };
+    const { replies, missing } = await this.fanout<R>('local_query', () => ({ terms, k, concepts: true }), deadlineMs);
+    const cands: ConceptCandidate[] = [];
+    let seeds = 0;
+    for (const { reply } of replies) {
+      seeds += reply.seeds;
+      for (const c of reply.concepts) cands.push({ id: c.id, label: c.label, seed: c.seed, affinity: c.affinity, accessCount: c.access_count });
+    }
+    return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k }), missing };
+  }
+
+  async queryDocuments(terms: string[], k: number, deadlineMs: number) {
+    const missing = new Set<ShardId>();
+    let concepts: { label: string; lexical: number; graph: number }[] = [];
+    if (this.expansion > 0 && terms.length > 0) {
+      const c = await this.queryConcepts(terms, terms.length + this.expansion, DEFAULT_ALPHA, deadlineMs);
+      concepts = c.hits;
+      c.missing.forEach((s) => missing.add(s));
+    }
+    const weighted = expandQuery(terms, concepts, this.expansion);
+    const df = Object.fromEntries(weighted.map((w) => [w.term, this.stats.get(w.term)]));
+    const stats = { documents: this.stats.documents, total_length: this.stats.totalLength, df };
+    const { replies, missing: m2 } = await this.fanout<{ documents: DocHit[] }>('local_query', () => ({ k, concepts: false, stats, weighted, coordination: this.coordination }), deadlineMs);
+    m2.forEach((s) => missing.add(s));
+    return { hits: mergeHits(replies.map((r) => r.reply.documents), k), missing: [...missing].sort((a, b) => a - b) };
+  }
+
+  /** The whole graph, gathered from the shards (structural queries and the canonical hash). */
+  async gatherGraph(): Promise<Graph> {
+    type Exp = { nodes: { id: string; label: string; access_count: number; created_tick: number }[]; edges: { a: string; b: string; weight: number; co_activations: number; created_tick: number; last_activated_tick: number }[] };
+    const { replies, missing } = await this.fanout<Exp>('export_graph', () => ({}), this.phaseTimeoutMs);
+    if (missing.length > 0) throw rpcError.unavailable(`shard(s) ${missing.join(', ')} did not answer; the graph cannot be gathered`);
+    const g = new Graph(this.config);
+    for (const { reply } of replies) {
+      for (const n of reply.nodes) g.nodes.set(n.id, { id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
+      for (const e of reply.edges) g.insertEdge({ a: e.a, b: e.b, weight: e.weight, coActivations: e.co_activations, createdTick: e.created_tick, lastActivatedTick: e.last_activated_tick });
+    }
+    return g;
+  }
+
+  async graphHash(): Promise<string> {
+    const g = await this.gatherGraph();
+    return hashCanonical([...g.nodes.values()].map(canonicalNodeLine), [...g.edges.values()].map(canonicalEdgeLine));
+  }
+
+  private clusterCounts() {
+    const list = this.registry.list();
+    const sum = (f: (c: ShardCounts) => number) => list.reduce((s, r) => s + f(r.counts), 0);
+    return { nodes: sum((c) => c.nodes), edges: sum((c) => c.edges) };
+  }
+
+  // ---- ingest ------------------------------------------------------------------------------------
+
+  private async ingest(docs: DocumentInput[]) {
+    if (!Array.isArray(docs) || docs.length === 0) throw rpcError.invalid('no documents to ingest');
+    if (docs.length > MAX_INGEST_BATCH) throw rpcError.invalid(`at most ${MAX_INGEST_BATCH} documents per call, got ${docs.length}`);
+    if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
+    const placement = this.registry.placement();
+    const groups = new Map<ShardId, { doc: DocumentInput; index: number }[]>();
+    docs.forEach((d, index) => {
+      const v = validateDocument({ id: d.id || undefined, title: d.title, text: d.text }, this.limits, `document ${index}`);
+      const s = placement.owner(v.id);
+      let g = groups.get(s);
+      if (!g) groups.set(s, (g = []));
+      g.push({ doc: { id: d.id || undefined, title: d.title, text: d.text }, index });
+    });
+    const results = new Array(docs.length);
+    const epoch = this.registry.epoch;
+    await Promise.all(
+      [...groups.entries()].map(async ([s, list]) => {
+        const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, docs: list.map((x) => x.doc) });
+        reply.results.forEach((r, i) => (results[list[i].index] = r));
+      }),
+    );
+    return { results };
+  }
+
+  // ---- handlers ----------------------------------------------------------------------------------
+
+  private shardIdArg(v: unknown): ShardId {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw rpcError.invalid(`shard id must be a positive integer, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  private handlers(): Record<string, (req: any, md: grpc.Metadata) => unknown> {
+    const guard = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        throw this.refusal(e);
+      }
+    };
+    return {
+      register: (req: { address: string; identity: string }) =>
+        this.membershipLock.run(async () => {
+          if (typeof req.address !== 'string' || !/^[^\s:]+:\d{1,5}$/.test(req.address)) throw rpcError.invalid(`address must be host:port, got ${JSON.stringify(req.address)}`);
+          if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; register again when it ends`);
+          const identity = req.identity || req.address;
+          const known = this.registry.list().some((s) => s.identity === identity);
+          if (!known && this.stats.documents > 0) throw rpcError.precondition(`the cluster already holds ${this.stats.documents} documents; a new shard cannot join a populated cluster yet (rebalancing is not implemented)`);
+          const r = this.registry.register(req.address, identity, Date.now());
+          this.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${req.address} (epoch ${this.registry.epoch})`);
+          await this.pushMembership();
+          return { id: r.id };
+        }),
+
+      unregister: (req: { id: number }) =>
+        this.membershipLock.run(async () => {
+          const id = this.shardIdArg(req.id);
+          if (!this.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}`);
+          if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; unregister when it ends`);
+          const rec = this.registry.get(id)!;
+          if (rec.counts.documents > 0 || rec.counts.nodes > 0 || this.stats.documents > 0)
+            throw rpcError.precondition(`shard ${id} belongs to a populated cluster; its data cannot move yet (rebalancing is not implemented)`);
+          this.registry.remove(id);
+          this.clients.get(id)?.close();
+          this.clients.delete(id);
+          if (this.registry.size > 0) await this.pushMembership();
+          return {};
+        }),
+
+      phase_complete: (req: { shard_id: number; phase: string; tick: number }) =>
+        guard(() => {
+          this.machine.complete(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id));
+          return {};
+        }),
+
+      barrier_ready: (req: { shard_id: number; phase: string; tick: number }) =>
+        guard(() => ({ ready: this.machine.barrierReady(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id)) })),
+
+      route_document: (req: { uuid: string }) => {
+        const id = uuidArg(req.uuid, 'document id');
+        if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
+        return { id: this.registry.placement().owner(id) };
+      },
+
+      route_node: (req: { uuid: string }) => {
+        const id = uuidArg(req.uuid, 'node id');
+        if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
+        return { id: this.registry.placement().owner(id) };
+      },
+
+      get_global_df: (req: { terms: string[] }) => {
+        if (req.terms.length > MAX_DF_TERMS) throw rpcError.invalid(`at most ${MAX_DF_TERMS} terms per call, got ${req.terms.length}`);
+        const df: Record<string, number> = {};
+        for (const t of req.terms) {
+          const toks = tokenize(t);
+          df[t] = toks.length === 1 ? this.stats.get(toks[0]) : 0;
+        }
+        return { df };
+      },
+
+      current_tick: () => ({ tick: this.machine.current }),
+
+      list_shards: () => {
+        const now = Date.now();
+        return {
+          epoch: this.registry.epoch,
+          shards: this.registry.list().map((s) => ({
+            id: s.id,
+            address: s.address,
+            identity: s.identity,
+            node_count: s.counts.nodes,
+            edge_count: s.counts.edges,
+            document_count: s.counts.documents,
+            status: this.registry.status(s, now),
+            last_heartbeat_ms: s.lastHeartbeatMs,
+          })),
+        };
+      },
+
+      start_tick: () => {
+        const s = this.machine.snapshot();
+        if (s.inProgress) throw rpcError.precondition(`tick ${s.tick} is in progress (phase ${s.phase})`);
+        if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
+        const next = this.machine.current + 1;
+        this.runTick().catch((e) => this.log(describeError(e)));
+        return { tick: next };
+      },
+
+      tick_status: () => {
+        const s = this.machine.snapshot();
+        return {
+          tick: s.tick,
+          phase: s.phase,
+          completed: s.completed,
+          pending: s.pending,
+          complete: !s.inProgress,
+          in_progress: s.inProgress,
+          failure: s.lastFailure,
+          epoch: this.registry.epoch,
+          current_tick: s.currentTick,
+        };
+      },
+
+      ingest: (req: { docs: DocumentInput[] }) => this.ingest(req.docs),
+
+      query: async (req: { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }) => {
+        const terms = parseQuery(req.text, this.limits);
+        const k = checkK(req.k || 10, this.limits);
+        const deadline = req.deadline_ms || this.queryDeadlineMs;
+        if (req.concepts) {
+          const alpha = req.has_alpha ? checkAlpha(req.alpha) : DEFAULT_ALPHA;
+          const r = await this.queryConcepts(terms, k, alpha, deadline);
+          return { concepts: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
+        }
+        const r = await this.queryDocuments(terms, k, deadline);
+        return { documents: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
+      },
+
+      explore: async (req: { kind: string; from: string; to: string; k: number }) => {
+        const k = checkK(req.k || 10, this.limits);
+        const label = (s: string, what: string) => {
+          if (typeof s !== 'string' || s.trim() === '') throw rpcError.invalid(`${what} needs a concept label`);
+          return s.trim().toLowerCase();
+        };
+        if (req.kind === 'neighbours' || req.kind === 'neighbors') {
+          const id = nodeIdOf(label(req.from, 'neighbours'));
+          const owner = this.registry.placement().owner(id);
+          type N = { neighbors: { id: string; weight: number; co_activations: number }[] };
+          const r = await this.client(owner).call<N>('get_neighbors', { id, k });
+          const labels = await this.resolveLabels(r.neighbors.map((n) => n.id));
+          return { found: true, items: r.neighbors.map((n) => ({ id: n.id, label: labels.get(n.id) ?? n.id, value: n.weight, count: n.co_activations })) };
+        }
+        if (!['path', 'central', 'bridges'].includes(req.kind)) throw rpcError.invalid(`unknown explore kind ${JSON.stringify(req.kind)} (use neighbours, path, central or bridges)`);
+        const g = await this.gatherGraph();
+        if (req.kind === 'path') {
+          const a = nodeIdOf(label(req.from, 'path'));
+          const b = nodeIdOf(label(req.to, 'path'));
+          for (const [id, l] of [[a, req.from], [b, req.to]]) if (!g.nodes.has(id)) throw rpcError.notFound(`no concept labelled "${l}"`);
+          const p = shortestPath(g, a, b);
+          return { found: p.found, cost: p.cost, items: p.path.map((n) => ({ id: n.id, label: n.label, value: 0, count: 0 })) };
+        }
+        if (req.kind === 'central') return { found: true, items: centralConcepts(g, k, 64, this.config.seed).map((c) => ({ id: c.id, label: c.label, value: c.centrality, count: 0 })) };
+        return { found: true, items: bridgeConcepts(g, k).map((c) => ({ id: c.id, label: c.label, value: c.fragility, count: c.separates })) };
+      },
+
+      run_ticks: async (req: { ticks: number; until_digested: boolean }) => {
+        if (!req.until_digested && (!Number.isInteger(req.ticks) || req.ticks < 0 || req.ticks > 1_000_000)) throw rpcError.invalid(`ticks must be an integer in [0, 1000000], got ${req.ticks}`);
+        const before = this.digested;
+        let n = 0;
+        if (req.until_digested) {
+          while (this.pending() > 0) {
+            await this.runTick();
+            n++;
+          }
+        } else {
+          for (; n < req.ticks; n++) await this.runTick();
+        }
+        return { ticks: n, tick: this.machine.current, digested: this.digested - before };
+      },
+
+      stats: async (req: { with_graph_hash: boolean }) => {
+        const c = this.clusterCounts();
+        return {
+          tick: this.machine.current,
+          epoch: this.registry.epoch,
+          documents: this.stats.documents,
+          digested: this.digested,
+          pending: this.pending(),
+          nodes: c.nodes,
+          edges: c.edges,
+          shards: this.registry.size,
+          graph_hash: req.with_graph_hash ? await this.graphHash() : '',
+        };
+      },
+
+      health: () => ({ serving: true, role: 'coordinator', tick: this.machine.current, epoch: this.registry.epoch, detail: `${this.registry.size} shard(s)` }),
+
+      report_df: (req: { shard_id: number; epoch: number; df: Record<string, number>; documents: number; total_length: number }) => {
+        const id = this.shardIdArg(req.shard_id);
+        if (!this.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}`);
+        if (req.epoch !== this.registry.epoch) throw rpcError.precondition(`stale epoch ${req.epoch}: the cluster is at epoch ${this.registry.epoch}`);
+        this.stats.apply(req.df, req.documents, req.total_length);
+        return {};
+      },
+
+      heartbeat: (req: CountsMsg) => {
+        const id = this.shardIdArg(req.shard_id);
+        if (!this.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}; register first`);
+        this.registry.heartbeat(id, countsOf(req), Date.now());
+        return {};
+      },
+    };
+  }
+
+  private async resolveLabels(ids: string[]): Promise<Map<string, string>> {
+    const placement = this.registry.placement();
+    const groups = new Map<ShardId, string[]>();
+    for (const id of ids) {
+      const s = placement.owner(id);
+      let l = groups.get(s);
+      if (!l) groups.set(s, (l = []));
+      l.push(id);
+    }
+    const out = new Map<string, string>();
+    await Promise.all(
+      [...groups.entries()].map(async ([s, list]) => {
+        const r = await this.client(s).call<{ nodes: { id: string; label: string; found: boolean }[] }>('resolve_ghost_nodes', { ids: list });
+        for (const n of r.nodes) if (n.found) out.set(n.id, n.label);
+      }),
+    );
+    return out;
+  }
+}
+
+function countsOf(c: CountsMsg): ShardCounts {
+  return { nodes: c.node_count, edges: c.edge_count, documents: c.document_count, digested: c.digested_count, pending: c.pending_count };
+}
+

@@ -1,0 +1,112 @@
+import { notFound } from '../colony/errors.js';
+import type { DocumentInput } from '../colony/input.js';
+import { RpcClient } from '../rpc/client.js';
+import { CoordinatorServiceClient } from '../rpc/proto.js';
+import type { SecurityConfig } from '../rpc/security.js';
+import type { BridgeHit, CentralHit, NeighbourHit, PathResult } from '../search/structure.js';
+import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSummary, TickSummary } from './engine.js';
+
+/** Documents per ingest call. */
+const INGEST_BATCH = 256;
+
+/** The Engine of a cluster: a client of the coordinator (embedded in this process or remote). */
+export class ClusterEngine implements Engine {
+  readonly coordinator: RpcClient;
+
+  constructor(
+    address: string,
+    security: SecurityConfig,
+    private readonly onClose?: () => Promise<void>,
+  ) {
+    this.coordinator = new RpcClient(CoordinatorServiceClient, address, security, 600_000);
+  }
+
+  async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
+    let created = 0;
+    for (let i = 0; i < docs.length; i += INGEST_BATCH) {
+      const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text }));
+      const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
+      created += r.results.filter((x) => x.created).length;
+      onProgress?.(Math.min(docs.length, i + INGEST_BATCH));
+    }
+    return { created, unchanged: docs.length - created };
+  }
+
+  async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {
+    let ticks = 0;
+    let digested = 0;
+    let tick = 0;
+    if (n === 'digest') {
+      const start = await this.stats();
+      const total = start.pending;
+      tick = start.tick;
+      for (let pending = start.pending; pending > 0; ) {
+        const r = await this.coordinator.call<{ ticks: number; tick: number; digested: number }>('run_ticks', { ticks: 1 });
+        ticks += r.ticks;
+        digested += r.digested;
+        tick = r.tick;
+        pending -= r.digested;
+        onProgress?.(total - pending, total);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const r = await this.coordinator.call<{ ticks: number; tick: number; digested: number }>('run_ticks', { ticks: 1 });
+        ticks += r.ticks;
+        digested += r.digested;
+        tick = r.tick;
+        onProgress?.(i + 1, n);
+      }
+      if (n === 0) tick = (await this.stats()).tick;
+    }
+    return { ticks, tick, digested };
+  }
+
+  async searchDocuments(query: string, k: number): Promise<DocQueryResult> {
+    const r = await this.coordinator.call('query', { text: query, k, concepts: false });
+    return { hits: r.documents, missingShards: r.missing_shards };
+  }
+
+  async searchConcepts(query: string, k: number, alpha?: number): Promise<ConceptQueryResult> {
+    const r = await this.coordinator.call('query', { text: query, k, concepts: true, alpha: alpha ?? 0, has_alpha: alpha !== undefined });
+    return { hits: r.concepts, missingShards: r.missing_shards };
+  }
+
+  private explore(kind: string, from = '', to = '', k = 10) {
+    return this.coordinator.call<{ items: { id: string; label: string; value: number; count: number }[]; found: boolean; cost: number }>('explore', { kind, from, to, k });
+  }
+
+  async neighbours(label: string, k: number): Promise<NeighbourHit[]> {
+    const r = await this.explore('neighbours', label, '', k).catch((e) => {
+      if (e?.code === 5) throw notFound(`no concept labelled "${label}"`);
+      throw e;
+    });
+    return r.items.map((i) => ({ id: i.id, label: i.label, weight: i.value, coActivations: i.count }));
+  }
+
+  async path(from: string, to: string): Promise<PathResult> {
+    const r = await this.explore('path', from, to);
+    return { found: r.found, cost: r.cost, path: r.items.map((i) => ({ id: i.id, label: i.label })) };
+  }
+
+  async central(k: number): Promise<CentralHit[]> {
+    return (await this.explore('central', '', '', k)).items.map((i) => ({ id: i.id, label: i.label, centrality: i.value }));
+  }
+
+  async bridges(k: number): Promise<BridgeHit[]> {
+    return (await this.explore('bridges', '', '', k)).items.map((i) => ({ id: i.id, label: i.label, fragility: i.value, separates: i.count }));
+  }
+
+  async stats(): Promise<EngineStats> {
+    const s = await this.coordinator.call('stats', { with_graph_hash: false });
+    return { tick: s.tick, documents: s.documents, digested: s.digested, pending: s.pending, nodes: s.nodes, edges: s.edges, shards: s.shards };
+  }
+
+  async graphHash(): Promise<string> {
+    return (await this.coordinator.call('stats', { with_graph_hash: true })).graph_hash;
+  }
+
+  async close(): Promise<void> {
+    this.coordinator.close();
+    await this.onClose?.();
+  }
+}

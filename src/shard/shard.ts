@@ -1,0 +1,426 @@
+import type * as grpc from '@grpc/grpc-js';
+import { makeConfig, type ColonyConfig } from '../colony/config.js';
+import { digestDocument } from '../colony/digestion.js';
+import { DocumentStore, makeRecord } from '../colony/documents.js';
+import { Graph, canonicalEdgeLine, canonicalNodeLine, mergeIncrements, mergeUpserts, type EdgeIncrement, type NodeUpsert } from '../colony/graph.js';
+import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
+import { laneOf } from '../colony/schedule.js';
+import type { DocumentId, NodeId } from '../ids/ids.js';
+import { describeError, RpcClient } from '../rpc/client.js';
+import { CoordinatorServiceClient, shardService, ShardServiceClient } from '../rpc/proto.js';
+import { addService, listen, newServer, rpcError, shutdown } from '../rpc/server.js';
+import type { SecurityConfig } from '../rpc/security.js';
+import { bm25Search } from '../search/bm25.js';
+import { conceptCandidates, topCandidates } from '../search/concepts.js';
+import { Mutex } from '../util/mutex.js';
+import { Placement, type ShardId } from '../cluster/placement.js';
+import { edgeKeyArg, phaseArg, tickArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
+
+export interface ShardOptions {
+  /** Coordinator address host:port. */
+  join: string;
+  host?: string;
+  port?: number;
+  /** Address other processes use to reach this shard (defaults to host:boundPort). */
+  advertise?: string;
+  /** Persistent identity; a shard registering again with it gets its old id back. */
+  identity: string;
+  security: SecurityConfig;
+  limits?: Partial<Limits>;
+  heartbeatMs?: number;
+  rpcDeadlineMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Deltas are sent in batches of at most this many increments per message. */
+const BATCH_INCREMENTS = 20_000;
+
+/**
+ * A shard: owns the documents and concepts the placement gives it, runs its part of every tick and
+ * answers local queries. Edges are replicated on the owners of both endpoints.
+ */
+export class ShardNode {
+  id: ShardId = 0;
+  epoch = 0;
+  config: ColonyConfig = makeConfig();
+  readonly limits: Limits;
+  docs = new DocumentStore();
+  graph = new Graph(this.config);
+  private placement = new Placement([]);
+  private addresses = new Map<ShardId, string>();
+  private peers = new Map<ShardId, RpcClient>();
+  private coordinator: RpcClient;
+  private server = newServer();
+  private heartbeat?: NodeJS.Timeout;
+  address = '';
+  committedTick = 0;
+  /** The tick in progress on this shard, between SENSE and its commit or abort. */
+  private inProgress: number | null = null;
+  private staged = new Map<string, { upserts: NodeUpsert[]; increments: EdgeIncrement[] }>();
+  private drops = new Set<string>();
+  private digestedNow: DocumentId[] = [];
+  private digestedCount = 0;
+  private readonly ingestLock = new Mutex();
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly opts: ShardOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.coordinator = new RpcClient(CoordinatorServiceClient, opts.join, opts.security, opts.rpcDeadlineMs ?? 30_000);
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Serve ShardService, register with the coordinator, start heartbeats. Returns the ShardId. */
+  async start(): Promise<ShardId> {
+    addService(this.server, shardService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
+    const host = this.opts.host ?? '127.0.0.1';
+    const port = await listen(this.server, host, this.opts.port ?? 0, this.opts.security);
+    this.address = this.opts.advertise ?? `${host}:${port}`;
+    const reply = await this.coordinator.call<{ id: number }>('register', { address: this.address, identity: this.opts.identity });
+    this.id = reply.id;
+    const every = this.opts.heartbeatMs ?? 1000;
+    this.heartbeat = setInterval(() => {
+      this.coordinator.call('heartbeat', this.counts(), every * 2).catch(() => undefined);
+    }, every);
+    this.heartbeat.unref();
+    return this.id;
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await shutdown(this.server);
+    this.coordinator.close();
+    for (const p of this.peers.values()) p.close();
+  }
+
+  /** Leave the cluster gracefully (the coordinator moves this shard's data first). */
+  async leave(): Promise<void> {
+    await this.coordinator.call('unregister', { id: this.id }, 600_000);
+  }
+
+  owns = (id: NodeId | DocumentId): boolean => this.placement.size > 0 && this.placement.owner(id) === this.id;
+
+  counts(): CountsMsg {
+    return {
+      shard_id: this.id,
+      node_count: this.graph.nodeCount,
+      edge_count: this.primaryEdges(),
+      document_count: this.docs.size,
+      digested_count: this.digestedCount,
+      pending_count: this.docs.pendingCount,
+    };
+  }
+
+  /** Edges whose smaller endpoint this shard owns: each edge of the cluster counts on one shard. */
+  private primaryEdges(): number {
+    let n = 0;
+    for (const e of this.graph.edges.values()) if (this.owns(e.a)) n++;
+    return n;
+  }
+
+  private peer(id: ShardId): RpcClient {
+    let c = this.peers.get(id);
+    const addr = this.addresses.get(id);
+    if (!addr) throw rpcError.precondition(`shard ${id} is not in membership epoch ${this.epoch}`);
+    if (!c || c.address !== addr) {
+      c?.close();
+      c = new RpcClient(ShardServiceClient, addr, this.opts.security, this.opts.rpcDeadlineMs ?? 30_000);
+      this.peers.set(id, c);
+    }
+    return c;
+  }
+
+  private checkEpoch(epoch: number): void {
+    if (epoch !== this.epoch) throw rpcError.precondition(`stale epoch ${epoch}: shard ${this.id} is at epoch ${this.epoch}`);
+  }
+
+  private checkTick(tick: number): void {
+    if (this.inProgress !== tick) throw rpcError.precondition(`tick ${tick} is not in progress on shard ${this.id} (${this.inProgress === null ? `none is; last committed ${this.committedTick}` : `tick ${this.inProgress} is`})`);
+  }
+
+  private phaseComplete(phase: string, tick: number): Promise<void> {
+    // the coordinator's barrier counts this report; the reply to tick_phase carries the phase's data
+    return this.coordinator.call('phase_complete', { shard_id: this.id, phase, tick });
+  }
+
+  // ---- tick phases -----------------------------------------------------------------------------
+
+  private async sense(tick: number) {
+    if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is still open on shard ${this.id}; abort or commit it first`);
+    if (tick !== this.committedTick + 1) throw rpcError.precondition(`shard ${this.id} expected tick ${this.committedTick + 1}, got ${tick}`);
+    this.inProgress = tick;
+    this.graph.begin();
+    return { candidates: this.docs.laneHeads(tick).map((r) => ({ lane: r.lane, ingest_tick: r.ingestTick, id: r.id })) };
+  }
+
+  private async act(tick: number, digest: string[]) {
+    const byTarget = new Map<ShardId, { upserts: NodeUpsert[]; increments: EdgeIncrement[] }>();
+    const target = (s: ShardId) => {
+      let t = byTarget.get(s);
+      if (!t) byTarget.set(s, (t = { upserts: [], increments: [] }));
+      return t;
+    };
+    for (const raw of digest) {
+      const id = uuidArg(raw, 'document id');
+      const rec = this.docs.get(id);
+      if (!rec) throw rpcError.notFound(`document ${id} is not on shard ${this.id}`);
+      if (rec.digestedTick !== null) continue; // a re-sent ACT: already digested in this tick
+      this.docs.markDigested(id, tick);
+      this.digestedNow.push(id);
+      const d = digestDocument(rec.terms, this.config.wiringLimit);
+      for (const u of d.upserts) target(this.placement.owner(u.id)).upserts.push(u);
+      for (const e of d.increments) {
+        const oa = this.placement.owner(e.a);
+        const ob = this.placement.owner(e.b);
+        target(oa).increments.push(e);
+        if (ob !== oa) target(ob).increments.push(e);
+      }
+    }
+    const sends: Promise<unknown>[] = [];
+    for (const [shard, d] of [...byTarget.entries()].sort((a, b) => a[0] - b[0])) {
+      const upserts = mergeUpserts(d.upserts);
+      const increments = mergeIncrements(d.increments);
+      for (let i = 0, batch = 0; i < Math.max(1, increments.length); i += BATCH_INCREMENTS, batch++) {
+        const msg = { tick, epoch: this.epoch, from: this.id, batch, upserts: batch === 0 ? upserts : [], increments: increments.slice(i, i + BATCH_INCREMENTS) };
+        sends.push(shard === this.id ? this.deliver(msg) : this.peer(shard).call('deliver_deltas', msg));
+      }
+    }
+    await Promise.all(sends);
+    return {};
+  }
+
+  private async decay(tick: number) {
+    // every shard's ACT deltas must have arrived before they are applied
+    const ready = await this.coordinator.call<{ ready: boolean }>('barrier_ready', { shard_id: this.id, phase: 'ACT', tick });
+    if (!ready.ready) throw rpcError.precondition(`DECAY of tick ${tick} pushed before the ACT barrier was complete`);
+    const batches = [...this.staged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, v]) => v);
+    this.graph.applyUpserts(tick, batches.flatMap((b) => b.upserts));
+    this.graph.applyIncrements(tick, batches.flatMap((b) => b.increments));
+    this.graph.decay(tick);
+    const verdicts = this.graph.degreeCapVerdicts(this.owns);
+    const remote = new Map<ShardId, string[]>();
+    for (const key of verdicts) {
+      this.drops.add(key);
+      const [a, b] = key.split('|');
+      for (const end of [a, b]) {
+        const o = this.placement.owner(end);
+        if (o !== this.id) {
+          let l = remote.get(o);
+          if (!l) remote.set(o, (l = []));
+          if (l[l.length - 1] !== key) l.push(key);
+        }
+      }
+    }
+    await Promise.all([...remote.entries()].map(([s, drops]) => this.peer(s).call('receive_signals', { tick, epoch: this.epoch, from: this.id, drops })));
+    return {};
+  }
+
+  private async advance(tick: number) {
+    this.graph.applyDrops([...this.drops].sort());
+    return { counts: this.counts() };
+  }
+
+  private deliver(req: { tick: number; epoch: number; from: number; batch: number; upserts: NodeUpsert[]; increments: EdgeIncrement[] }): Promise<object> {
+    const key = `${String(req.from).padStart(10, '0')}:${String(req.batch).padStart(10, '0')}`;
+    if (!this.staged.has(key)) this.staged.set(key, { upserts: req.upserts, increments: req.increments });
+    return Promise.resolve({});
+  }
+
+  private closeTick(): void {
+    this.inProgress = null;
+    this.staged.clear();
+    this.drops.clear();
+    this.digestedNow = [];
+  }
+
+  // ---- handlers ----------------------------------------------------------------------------------
+
+  private handlers(): Record<string, (req: any, md: grpc.Metadata) => unknown> {
+    return {
+      ingest_document: (req: { epoch: number; docs: DocumentInput[] }) => this.ingestLock.run(() => this.ingest(req)),
+
+      tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[] }) => {
+        const tick = tickArg(req.tick);
+        const phase = phaseArg(req.phase);
+        this.checkEpoch(req.epoch);
+        let reply: object;
+        if (phase === 'SENSE') reply = await this.sense(tick);
+        else {
+          this.checkTick(tick);
+          reply = phase === 'ACT' ? await this.act(tick, req.digest ?? []) : phase === 'DECAY' ? await this.decay(tick) : await this.advance(tick);
+        }
+        await this.phaseComplete(phase, tick);
+        return reply;
+      },
+
+      abort_tick: (req: { tick: number; reason: string }) => {
+        const tick = tickArg(req.tick);
+        if (this.inProgress !== tick) return {}; // nothing open: aborting is idempotent
+        this.graph.rollback();
+        for (const id of this.digestedNow) this.docs.unmarkDigested(id);
+        this.log(`tick ${tick} aborted: ${req.reason}`);
+        this.closeTick();
+        return {};
+      },
+
+      commit_tick: (req: { tick: number }) => {
+        const tick = tickArg(req.tick);
+        if (tick <= this.committedTick) return {}; // already committed: idempotent
+        this.checkTick(tick);
+        this.graph.commit();
+        this.digestedCount += this.digestedNow.length;
+        this.committedTick = tick;
+        this.closeTick();
+        return {};
+      },
+
+      deliver_deltas: (req: { tick: number; epoch: number; from: number; batch: number; upserts: NodeUpsert[]; increments: EdgeIncrement[] }) => {
+        this.checkEpoch(req.epoch);
+        this.checkTick(tickArg(req.tick));
+        for (const u of req.upserts) {
+          uuidArg(u.id, 'node id');
+          if (typeof u.label !== 'string' || u.label.length === 0) throw rpcError.invalid('node upsert without a label');
+          if (!this.owns(u.id)) throw rpcError.precondition(`node ${u.id} is owned by shard ${this.placement.owner(u.id)}, not ${this.id}`);
+        }
+        for (const e of req.increments) {
+          edgeKeyArg(`${e.a}|${e.b}`);
+          if (!this.owns(e.a) && !this.owns(e.b)) throw rpcError.precondition(`edge ${e.a}|${e.b} has no endpoint on shard ${this.id}`);
+        }
+        return this.deliver(req);
+      },
+
+      receive_signals: (req: { tick: number; epoch: number; from: number; drops: string[] }) => {
+        this.checkEpoch(req.epoch);
+        this.checkTick(tickArg(req.tick));
+        for (const k of req.drops) {
+          edgeKeyArg(k);
+          this.drops.add(k);
+        }
+        return {};
+      },
+
+      local_query: (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+        const k = req.k || 10;
+        if (k > this.limits.maxResults) throw rpcError.invalid(`k is ${k}, over the limit of ${this.limits.maxResults}`);
+        if (req.terms.length > this.limits.maxQueryTerms * 2 || req.weighted.length > this.limits.maxQueryTerms * 2) throw rpcError.invalid('too many query terms');
+        if (req.concepts) {
+          const { candidates, seeds } = conceptCandidates(this.graph, req.terms, this.owns);
+          return {
+            concepts: topCandidates(candidates, k).map((c) => ({ id: c.id, label: c.label, seed: c.seed, affinity: c.affinity, access_count: c.accessCount })),
+            seeds,
+          };
+        }
+        const st = req.stats;
+        if (!st) throw rpcError.invalid('a document query needs the cluster statistics');
+        const df = st.df ?? {};
+        const hits = bm25Search(this.docs, { documents: st.documents, totalLength: st.total_length, df: (t) => df[t] ?? 0 }, req.weighted, k, { coordination: req.coordination });
+        return { documents: hits };
+      },
+
+      get_term_frequencies: (req: { terms: string[] }) => {
+        if (req.terms.length > 100_000) throw rpcError.invalid('at most 100000 terms per call');
+        return { df: Object.fromEntries(req.terms.map((t) => [t, this.docs.df(t)])) };
+      },
+
+      get_node: (req: { uuid: string }) => {
+        const id = uuidArg(req.uuid, 'node id');
+        const n = this.graph.nodes.get(id);
+        if (!n) throw rpcError.notFound(this.owns(id) ? `no concept ${id}` : `concept ${id} is owned by shard ${this.placement.owner(id)}, not ${this.id}`);
+        return { id, label: n.label, access_count: n.accessCount, created_tick: n.createdTick, found: true };
+      },
+
+      resolve_ghost_nodes: (req: { ids: string[] }) => {
+        if (req.ids.length > 100_000) throw rpcError.invalid('at most 100000 ids per call');
+        return {
+          nodes: req.ids.map((raw) => {
+            const id = uuidArg(raw, 'node id');
+            const n = this.graph.nodes.get(id);
+            return n ? { id, label: n.label, access_count: n.accessCount, created_tick: n.createdTick, found: true } : { id, found: false };
+          }),
+        };
+      },
+
+      get_neighbors: (req: { id: string; k: number }) => {
+        const id = uuidArg(req.id, 'node id');
+        if (!this.owns(id)) throw rpcError.precondition(`concept ${id} is owned by shard ${this.placement.owner(id)}, not ${this.id}`);
+        if (!this.graph.nodes.has(id)) throw rpcError.notFound(`no concept ${id}`);
+        const all = [...this.graph.neighbours(id).entries()]
+          .map(([o, e]) => ({ id: o, weight: e.weight, co_activations: e.coActivations }))
+          .sort((x, y) => y.weight - x.weight || (x.id < y.id ? -1 : 1));
+        return { neighbors: req.k > 0 ? all.slice(0, req.k) : all, found: true };
+      },
+
+      export_graph: () => ({
+        nodes: [...this.graph.nodes.values()].map((n) => ({ id: n.id, label: n.label, access_count: n.accessCount, created_tick: n.createdTick, found: true })),
+        // each edge once: from the owner of its smaller endpoint
+        edges: [...this.graph.edges.values()]
+          .filter((e) => this.owns(e.a))
+          .map((e) => ({ a: e.a, b: e.b, weight: e.weight, co_activations: e.coActivations, created_tick: e.createdTick, last_activated_tick: e.lastActivatedTick })),
+      }),
+
+      update_membership: (req: { epoch: number; members: { id: number; address: string }[]; you: number; config_json: string }) => {
+        if (req.epoch < this.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${this.epoch}`);
+        if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is in progress; membership changes happen between ticks`);
+        if (req.config_json) {
+          const cfg = makeConfig(JSON.parse(req.config_json) as Partial<ColonyConfig>);
+          if (JSON.stringify(cfg) !== JSON.stringify(this.config)) {
+            if (this.docs.size > 0 || this.graph.nodeCount > 0) throw rpcError.precondition('the colony config cannot change on a shard that holds data');
+            this.config = cfg;
+            this.graph = new Graph(cfg);
+          }
+        }
+        this.epoch = req.epoch;
+        if (req.you) this.id = req.you;
+        this.addresses = new Map(req.members.map((m) => [m.id, m.address]));
+        this.placement = new Placement(req.members.map((m) => m.id));
+        return {};
+      },
+
+      health_check: () => ({
+        serving: true,
+        role: 'shard',
+        tick: this.committedTick,
+        epoch: this.epoch,
+        detail: `shard ${this.id}: ${this.docs.size} documents, ${this.graph.nodeCount} concepts, ${this.graph.edgeCount} edges`,
+      }),
+    };
+  }
+
+  private async ingest(req: { epoch: number; docs: DocumentInput[] }) {
+    this.checkEpoch(req.epoch);
+    const fresh: ReturnType<typeof makeRecord>[] = [];
+    const results = [];
+    const seen = new Set<string>();
+    const ingestTick = this.inProgress ?? this.committedTick;
+    for (const [i, d] of req.docs.entries()) {
+      const v = validateDocument({ id: d.id || undefined, title: d.title, text: d.text }, this.limits, `document ${i}`);
+      const owner = this.placement.owner(v.id);
+      if (owner !== this.id) throw rpcError.precondition(`document ${v.key} is owned by shard ${owner} under epoch ${this.epoch}, not by shard ${this.id}`);
+      const have = this.docs.get(v.id);
+      if (have) {
+        if (have.text !== v.text || have.title !== v.title) throw rpcError.precondition(`document ${v.key} already exists with different content; ids are never re-used`);
+        results.push({ id: v.id, key: have.key, created: false, shard: this.id });
+        continue;
+      }
+      if (seen.has(v.id)) {
+        results.push({ id: v.id, key: v.key, created: false, shard: this.id });
+        continue;
+      }
+      seen.add(v.id);
+      fresh.push(makeRecord(v.id, v.key, v.title, v.text, ingestTick, laneOf(this.config.seed, this.config.digesters, v.id)));
+      results.push({ id: v.id, key: v.key, created: true, shard: this.id });
+    }
+    if (fresh.length > 0) {
+      const df: Record<string, number> = {};
+      let total = 0;
+      for (const r of fresh) {
+        total += r.length;
+        for (const t of r.terms) df[t.term] = (df[t.term] ?? 0) + 1;
+      }
+      // the coordinator's statistics count a document before it is acknowledged
+      await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents: fresh.length, total_length: total });
+      for (const r of fresh) this.docs.add(r);
+    }
+    return { results };
+  }
+}
