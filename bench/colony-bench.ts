@@ -471,7 +471,7 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
     const gcMeter = new GcMeter();
     gcMeter.start();
     let engine: LocalEngine | null = new LocalEngine(config);
-    const colony = engine.colony;
+    let colony: Colony | null = engine.colony;
     const tStart = performance.now();
     let ingested = 0;
     let rejected = 0;
@@ -515,6 +515,7 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
     const queryTotalMs = since(tq);
     peak.sample();
     engine = null; // release before MiniSearch runs
+    colony = null;
 
     // minisearch on the same documents
     gc?.();

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { ClusterEngine } from '../engine/cluster.js';
 import type { Engine } from '../engine/engine.js';
 import { DEFAULT_ALPHA, LocalEngine } from '../engine/local.js';
 import { evaluate, type EvalTarget } from '../eval/evaluate.js';
@@ -9,6 +10,9 @@ import { readDocsFromPath, readDocsJsonl, readQrels, readQueriesJsonl } from '..
 import { sampleCorpus } from '../util/paths.js';
 import { progress } from '../util/progress.js';
 import { renderGraphHtml } from '../viz/html.js';
+import { EmbeddedCluster } from '../cluster/embedded.js';
+import type { Graph } from '../colony/graph.js';
+import { addClientOptions, clusterQueryAction } from './cluster-commands.js';
 import { addColonyOptions, addSearchOptions, colonyConfigFrom, floatArg, intArg, ticksArg } from './common.js';
 
 type ColonyOpts = { seed: number; digesters: number; wiringLimit: number; expansion: number; coordination: boolean };
@@ -38,15 +42,16 @@ export function evalCommand(): Command {
     .addOption(new Option('--target <what>', 'what the qrels judge').choices(['documents', 'concepts']).default('documents'))
     .option('--ticks <n>', 'ticks to run after ingesting, or "digest" (as many as digesting every document takes)', ticksArg, 'digest')
     .option('--alpha <x>', 'concept ranking: weight of lexical against graph score', floatArg('--alpha', 0, 1), DEFAULT_ALPHA)
+    .option('--shards <n>', 'run on an embedded cluster of n shards over loopback gRPC (0 = a single-process colony)', intArg('--shards', 0), 0)
     .option('--json', 'print one JSON object')
     .option('--per-query', 'also print each query\'s metrics');
   addColonyOptions(cmd);
   addSearchOptions(cmd);
-  return cmd.action(async (o: ColonyOpts & { docs: string; queries: string; qrels: string; target: EvalTarget; ticks: number | 'digest'; alpha: number; json?: boolean; perQuery?: boolean }) => {
+  return cmd.action(async (o: ColonyOpts & { docs: string; queries: string; qrels: string; target: EvalTarget; ticks: number | 'digest'; alpha: number; shards: number; json?: boolean; perQuery?: boolean }) => {
     const docs = readDocsJsonl(o.docs);
     const queries = readQueriesJsonl(o.queries);
     const qrels = readQrels(o.qrels);
-    const engine = new LocalEngine(colonyConfigFrom(o), {}, { expansion: o.expansion, coordination: o.coordination });
+    const engine = await makeEngine(o.shards, o);
     try {
       await loadAndRun(engine, docs, o.ticks, !!o.json);
       const r = await evaluate(engine, queries, qrels, o.target, o.alpha);
@@ -69,9 +74,9 @@ export function evalCommand(): Command {
 
 export function queryCommand(): Command {
   const cmd = new Command('query')
-    .description('one-shot local query: ingest --docs, digest, and answer')
+    .description('query a cluster (--coordinator), or one-shot locally: ingest --docs, digest, answer')
     .argument('<text>', 'query text')
-    .requiredOption('--docs <path>', 'a .jsonl file, a text file, or a folder of .txt/.md/.jsonl files')
+    .option('--docs <path>', 'local mode: a .jsonl file, a text file, or a folder of .txt/.md/.jsonl files')
     .option('--concepts', 'return concepts instead of documents')
     .option('-k <n>', 'number of results', intArg('-k', 1), 10)
     .option('--alpha <x>', 'concept ranking: weight of lexical against graph score', floatArg('--alpha', 0, 1), DEFAULT_ALPHA)
@@ -79,7 +84,9 @@ export function queryCommand(): Command {
     .option('--json', 'print JSON');
   addColonyOptions(cmd);
   addSearchOptions(cmd);
-  return cmd.action(async (text: string, o: ColonyOpts & { docs: string; concepts?: boolean; k: number; alpha: number; ticks: number | 'digest'; json?: boolean }) => {
+  addClientOptions(cmd);
+  return cmd.action(async (text: string, o: ColonyOpts & { docs?: string; concepts?: boolean; k: number; alpha: number; ticks: number | 'digest'; json?: boolean }) => {
+    if (!o.docs) return clusterQueryAction()(text, o);
     const engine = new LocalEngine(colonyConfigFrom(o), {}, { expansion: o.expansion, coordination: o.coordination });
     await loadAndRun(engine, readDocsFromPath(o.docs), o.ticks, true);
     const res = o.concepts ? await engine.searchConcepts(text, o.k, o.alpha) : await engine.searchDocuments(text, o.k);
@@ -92,6 +99,18 @@ export function printHits(hits: { score: number; key?: string; title?: string; l
   if (hits.length === 0) return void console.log('  (no results)');
   hits.forEach((h, i) => console.log(`  ${String(i + 1).padStart(2)}. ${h.score.toFixed(4)}  ${concepts ? h.label : `${h.key}${h.title && h.title !== h.key ? `  ${h.title}` : ''}`}`));
 }
+
+/** A single-process colony (shards = 0) or an embedded cluster of n shards. */
+export async function makeEngine(shards: number, o: Partial<ColonyOpts> = {}): Promise<Engine> {
+  const config = o.seed === undefined ? {} : colonyConfigFrom(o as ColonyOpts);
+  const search = { expansion: o.expansion ?? 3, coordination: o.coordination ?? true };
+  if (shards === 0) return new LocalEngine(config, {}, search);
+  const cluster = await EmbeddedCluster.start({ shards, config, ...search });
+  embedded.set(cluster.address, cluster);
+  return cluster.engine();
+}
+
+const embedded = new Map<string, EmbeddedCluster>();
 
 const DEMO_QUERIES = ['cell membrane transport', 'quantum error correction', 'gene regulation expression', 'programmed cell death'];
 
@@ -128,18 +147,23 @@ export async function runDemo(engine: Engine, out: string, label: string): Promi
 }
 
 async function graphView(engine: Engine): Promise<string | undefined> {
-  if (engine instanceof LocalEngine) return renderGraphHtml(engine.colony.graph, { title: 'phago: sample corpus', subtitle: `tick ${engine.colony.currentTick}` });
-  return undefined;
+  let graph: Graph | undefined;
+  if (engine instanceof LocalEngine) graph = engine.colony.graph;
+  else if (engine instanceof ClusterEngine) graph = await embedded.get(engine.coordinator.address)?.coordinator.gatherGraph();
+  if (!graph) return undefined;
+  const s = await engine.stats();
+  return renderGraphHtml(graph, { title: 'phago: sample corpus', subtitle: `tick ${s.tick}${s.shards ? `, ${s.shards} shards` : ''}` });
 }
 
 export function demoCommand(): Command {
   return new Command('demo')
     .description('run the sample corpus through a colony and show what it learned')
     .option('--out <file>', 'where to write the HTML graph view', 'out/phago-graph.html')
-    .action(async (o: { out: string }) => {
-      const engine = new LocalEngine();
+    .option('--shards <n>', 'shards of the embedded cluster (0 = a single-process colony)', intArg('--shards', 0), 3)
+    .action(async (o: { out: string; shards: number }) => {
+      const engine = await makeEngine(o.shards);
       try {
-        await runDemo(engine, o.out, 'single-process colony');
+        await runDemo(engine, o.out, o.shards === 0 ? 'single-process colony' : `embedded cluster: coordinator + ${o.shards} shards over loopback gRPC`);
       } finally {
         await engine.close();
       }

@@ -3,7 +3,7 @@ import type { ColonyConfig } from '../colony/config.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from '../engine/cluster.js';
 import type { SecurityConfig } from '../rpc/security.js';
-import { ShardNode } from '../shard/shard.js';
+import { ShardNode, type ShardOptions } from '../shard/shard.js';
 
 export interface EmbeddedOptions {
   shards: number;
@@ -12,6 +12,9 @@ export interface EmbeddedOptions {
   expansion?: number;
   coordination?: boolean;
   log?: (msg: string) => void;
+  /** Options for shard i (0-based), e.g. test hooks. */
+  shardOptions?: (i: number) => Partial<ShardOptions>;
+  phaseTimeoutMs?: number;
 }
 
 /**
@@ -36,11 +39,11 @@ export class EmbeddedCluster {
 
   private async boot(): Promise<void> {
     if (!Number.isInteger(this.opts.shards) || this.opts.shards < 1) throw new RangeError(`shards must be a positive integer, got ${this.opts.shards}`);
-    this.coordinator = new Coordinator({ security: this.security, config: this.opts.config, expansion: this.opts.expansion, coordination: this.opts.coordination, log: this.opts.log });
+    this.coordinator = new Coordinator({ security: this.security, config: this.opts.config, expansion: this.opts.expansion, coordination: this.opts.coordination, log: this.opts.log, phaseTimeoutMs: this.opts.phaseTimeoutMs });
     const port = await this.coordinator.start();
     this.address = `127.0.0.1:${port}`;
     for (let i = 0; i < this.opts.shards; i++) {
-      const s = new ShardNode({ join: this.address, identity: `embedded-shard-${i + 1}`, security: this.security, log: this.opts.log });
+      const s = new ShardNode({ join: this.address, identity: `embedded-shard-${i + 1}`, security: this.security, log: this.opts.log, ...this.opts.shardOptions?.(i) });
       await s.start();
       this.shards.push(s);
     }

@@ -31,6 +31,8 @@ export interface ShardOptions {
   heartbeatMs?: number;
   rpcDeadlineMs?: number;
   log?: (msg: string) => void;
+  /** Test hook: awaited before the shard works on a phase (lets a test hold a shard in a phase). */
+  beforePhase?: (phase: string, tick: number) => Promise<void>;
 }
 
 /** Deltas are sent in batches of at most this many increments per message. */
@@ -243,6 +245,7 @@ export class ShardNode {
         const tick = tickArg(req.tick);
         const phase = phaseArg(req.phase);
         this.checkEpoch(req.epoch);
+        await this.opts.beforePhase?.(phase, tick);
         let reply: object;
         if (phase === 'SENSE') reply = await this.sense(tick);
         else {

@@ -1,0 +1,234 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { Coordinator } from '../coordinator/coordinator.js';
+import { ClusterEngine } from '../engine/cluster.js';
+import { InputError, readDocsFromPath } from '../io/files.js';
+import { describeError } from '../rpc/client.js';
+import type { SecurityConfig } from '../rpc/security.js';
+import { ShardNode } from '../shard/shard.js';
+import { progress } from '../util/progress.js';
+import { addColonyOptions, colonyConfigFrom, intArg } from './common.js';
+import { printHits } from './local-commands.js';
+
+export const DEFAULT_COORDINATOR = '127.0.0.1:7070';
+
+interface SecOpts {
+  token?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+}
+
+function addSecurityOptions(cmd: Command, server: boolean): Command {
+  cmd.option('--token <token>', 'cluster token (default: $PHAGO_TOKEN)').option('--tls-ca <file>', 'CA certificate to trust (enables TLS to the cluster)');
+  if (server) cmd.option('--tls-cert <file>', 'serve TLS with this certificate').option('--tls-key <file>', 'private key of --tls-cert');
+  return cmd;
+}
+
+function security(o: SecOpts, generate = false): SecurityConfig {
+  let token = o.token ?? process.env.PHAGO_TOKEN;
+  if (!token) {
+    if (!generate) throw new InputError('no cluster token: pass --token or set PHAGO_TOKEN (the coordinator prints one when it starts without)');
+    token = randomBytes(24).toString('hex');
+  }
+  if ((o.tlsCert && !o.tlsKey) || (o.tlsKey && !o.tlsCert)) throw new InputError('--tls-cert and --tls-key go together');
+  for (const f of [o.tlsCert, o.tlsKey, o.tlsCa]) if (f && !existsSync(f)) throw new InputError(`TLS file not found: ${f}`);
+  return { token, tls: { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa } };
+}
+
+function addClientOptions(cmd: Command): Command {
+  cmd.option('--coordinator <host:port>', 'coordinator address (default: $PHAGO_COORDINATOR or 127.0.0.1:7070)');
+  return addSecurityOptions(cmd, false);
+}
+
+function connect(o: SecOpts & { coordinator?: string }): ClusterEngine {
+  return new ClusterEngine(o.coordinator ?? process.env.PHAGO_COORDINATOR ?? DEFAULT_COORDINATOR, security(o));
+}
+
+const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
+
+/** Keep the process up until SIGINT/SIGTERM, then run `stop`. */
+function untilSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping`);
+    stop().then(
+      () => process.exit(0),
+      (e) => {
+        log(`error while stopping: ${describeError(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+export function coordinatorCommand(): Command {
+  const cmd = new Command('coordinator')
+    .description('run a coordinator (CoordinatorService over gRPC)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 7070)
+    .option('--phase-timeout <ms>', 'how long one tick phase may take before the tick aborts', intArg('--phase-timeout', 1), 30_000)
+    .option('--lease <ms>', 'heartbeat lease: silent shards become suspect after it, offline after twice it', intArg('--lease', 1), 3000);
+  addColonyOptions(cmd);
+  addSecurityOptions(cmd, true);
+  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; seed: number; digesters: number; wiringLimit: number }) => {
+    const generated = !o.token && !process.env.PHAGO_TOKEN;
+    const sec = security(o, true);
+    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: colonyConfigFrom(o), phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, log });
+    const port = await c.start();
+    log(`coordinator listening on ${o.host}:${port}`);
+    if (generated) log(`no token given; this cluster's token is ${sec.token} (pass it to shards and clients with --token or PHAGO_TOKEN)`);
+    process.stdout.write(`listening ${o.host}:${port}\n`);
+    untilSignal(() => c.stop());
+  });
+}
+
+/** A shard's persistent identity: --identity, else a file in its data directory (created once). */
+function shardIdentity(o: { identity?: string; dataDir?: string }): string {
+  if (o.identity) return o.identity;
+  if (!o.dataDir) throw new InputError('a shard needs --data-dir (where it keeps its identity) or --identity');
+  mkdirSync(o.dataDir, { recursive: true });
+  const f = join(o.dataDir, 'identity');
+  if (!existsSync(f)) writeFileSync(f, `${randomUUID()}\n`);
+  return readFileSync(f, 'utf8').trim();
+}
+
+export function shardCommand(): Command {
+  const cmd = new Command('shard')
+    .description('run a shard and join a coordinator')
+    .requiredOption('--join <host:port>', 'coordinator address')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 0)
+    .option('--advertise <host:port>', 'address the coordinator and other shards use to reach this shard (default host:port)')
+    .option('--data-dir <dir>', 'data directory (holds the shard identity)')
+    .option('--identity <id>', 'persistent identity (instead of one kept in --data-dir)')
+    .option('--leave', 'on SIGINT/SIGTERM, unregister from the cluster before stopping');
+  addSecurityOptions(cmd, true);
+  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean }) => {
+    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), security: security(o), log });
+    const id = await s.start().catch((e) => {
+      throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
+    });
+    log(`shard ${id} serving on ${s.address}, joined ${o.join}`);
+    process.stdout.write(`shard ${id} ${s.address}\n`);
+    untilSignal(async () => {
+      if (o.leave) await s.leave();
+      await s.stop();
+    });
+  });
+}
+
+export function ingestCommand(): Command {
+  const cmd = new Command('ingest')
+    .description('ingest files, folders or JSONL into a cluster (routed through the coordinator)')
+    .argument('<paths...>', '.jsonl files, text files, or folders of .txt/.md/.jsonl files')
+    .option('--quiet', 'no progress bar');
+  addClientOptions(cmd);
+  return cmd.action(async (paths: string[], o: SecOpts & { coordinator?: string; quiet?: boolean }) => {
+    const docs = paths.flatMap((p) => readDocsFromPath(p));
+    if (docs.length === 0) throw new InputError('no documents found');
+    const e = connect(o);
+    try {
+      const bar = progress('ingest', docs.length, !!o.quiet);
+      const r = await e.ingest(docs, (d) => bar.update(d));
+      bar.stop();
+      console.log(`${r.created} document(s) ingested, ${r.unchanged} already present`);
+    } finally {
+      await e.close();
+    }
+  });
+}
+
+export function tickCommand(): Command {
+  const cmd = new Command('tick')
+    .description('run ticks on a cluster and wait for them to commit')
+    .argument('[n]', 'number of ticks', intArg('n', 0), 1)
+    .option('--until-digested', 'run as many ticks as digesting every pending document takes')
+    .option('--quiet', 'no progress bar');
+  addClientOptions(cmd);
+  return cmd.action(async (n: number, o: SecOpts & { coordinator?: string; untilDigested?: boolean; quiet?: boolean }) => {
+    const e = connect(o);
+    try {
+      let bar: ReturnType<typeof progress> | undefined;
+      const r = await e.tick(o.untilDigested ? 'digest' : n, (done, total) => {
+        bar ??= progress(o.untilDigested ? 'digest' : 'ticks', total, !!o.quiet);
+        bar.update(done);
+      });
+      bar?.stop();
+      console.log(`${r.ticks} tick(s) run, now at tick ${r.tick}; ${r.digested} document(s) digested`);
+    } finally {
+      await e.close();
+    }
+  });
+}
+
+export function statusCommand(): Command {
+  const cmd = new Command('status').description('show the cluster: shards, epoch, tick, phase').option('--json', 'print JSON');
+  addClientOptions(cmd);
+  return cmd.action(async (o: SecOpts & { coordinator?: string; json?: boolean }) => {
+    const e = connect(o);
+    try {
+      const [list, status, stats] = await Promise.all([e.coordinator.call('list_shards', {}), e.coordinator.call('tick_status', {}), e.coordinator.call('stats', {})]);
+      if (o.json) return void console.log(JSON.stringify({ shards: list.shards, epoch: list.epoch, tick: status, stats }));
+      console.log(`epoch ${list.epoch}  tick ${status.current_tick}${status.in_progress ? `  (tick ${status.tick} in progress: ${status.phase}, pending shards ${status.pending.join(',') || '-'})` : ''}`);
+      console.log(`${stats.documents} documents (${stats.pending} pending), ${stats.nodes} concepts, ${stats.edges} edges`);
+      if (status.failure) console.log(`last failure: ${status.failure}`);
+      const rows = list.shards.map((s: any) => [String(s.id), s.address, s.status, String(s.document_count), String(s.node_count), String(s.edge_count), s.last_heartbeat_ms ? `${((Date.now() - s.last_heartbeat_ms) / 1000).toFixed(1)}s ago` : '-']);
+      const head = ['id', 'address', 'status', 'documents', 'concepts', 'edges', 'heartbeat'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r: string[]) => r[i].length)));
+      for (const r of [head, ...rows]) console.log(r.map((c: string, i: number) => c.padEnd(widths[i])).join('  '));
+    } finally {
+      await e.close();
+    }
+  });
+}
+
+export function clusterQueryAction() {
+  return async (text: string, o: SecOpts & { coordinator?: string; concepts?: boolean; k: number; alpha: number; json?: boolean }) => {
+    const e = connect(o);
+    try {
+      const res = o.concepts ? await e.searchConcepts(text, o.k, o.alpha) : await e.searchDocuments(text, o.k);
+      if (o.json) return void process.stdout.write(JSON.stringify(res) + '\n');
+      if (res.missingShards.length > 0) console.log(`partial answer: shard(s) ${res.missingShards.join(', ')} did not answer in time`);
+      printHits(res.hits, !!o.concepts);
+    } finally {
+      await e.close();
+    }
+  };
+}
+
+export function exploreCommand(): Command {
+  const cmd = new Command('explore')
+    .description('structural queries on a cluster: neighbours <label>, path <from> <to>, central, bridges')
+    .argument('<kind>', 'neighbours | path | central | bridges')
+    .argument('[labels...]', 'concept labels')
+    .option('-k <n>', 'number of results', intArg('-k', 1), 10)
+    .option('--json', 'print JSON');
+  addClientOptions(cmd);
+  return cmd.action(async (kind: string, labels: string[], o: SecOpts & { coordinator?: string; k: number; json?: boolean }) => {
+    const e = connect(o);
+    try {
+      let out: unknown;
+      if (kind === 'neighbours' || kind === 'neighbors') {
+        if (labels.length !== 1) throw new InputError('neighbours takes one label');
+        out = await e.neighbours(labels[0], o.k);
+      } else if (kind === 'path') {
+        if (labels.length !== 2) throw new InputError('path takes two labels');
+        out = await e.path(labels[0], labels[1]);
+      } else if (kind === 'central') out = await e.central(o.k);
+      else if (kind === 'bridges') out = await e.bridges(o.k);
+      else throw new InputError(`unknown kind "${kind}" (use neighbours, path, central or bridges)`);
+      console.log(o.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+    } finally {
+      await e.close();
+    }
+  });
+}
+
+export { addClientOptions };

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
+import { CLI, CORPUS, ROOT, runCli } from './helpers.js';
+
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+/** Start a long-running CLI process and wait for the first stdout line matching `re`. */
+function startProcess(args: string[], re: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`no "${re}" from phago ${args.join(' ')}\n${err}`)), 20_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = out.match(re);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, match: m });
+      }
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => reject(new Error(`phago ${args.join(' ')} exited with ${code}\n${err}`)));
+  });
+}
+
+test('a coordinator and 3 shards as separate processes answer like the embedded cluster', async () => {
+  const token = 'cli-test-token';
+  const coord = await startProcess(['coordinator', '--port', '0', '--token', token], /listening (\S+)/);
+  const addr = coord.match[1];
+  for (let i = 1; i <= 3; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-shard-${i}`, '--token', token], /shard (\d+) (\S+)/);
+  const common = ['--coordinator', addr, '--token', token];
+  const ing = await runCli(['ingest', join(CORPUS, 'docs.jsonl'), '--quiet', ...common]);
+  assert.equal(ing.code, 0, ing.stderr);
+  assert.match(ing.stdout, /100 document\(s\) ingested/);
+  const again = await runCli(['ingest', join(CORPUS, 'docs.jsonl'), '--quiet', ...common]);
+  assert.match(again.stdout, /0 document\(s\) ingested, 100 already present/);
+  const tick = await runCli(['tick', '--until-digested', '--quiet', ...common]);
+  assert.equal(tick.code, 0, tick.stderr);
+  assert.match(tick.stdout, /digested/);
+  const more = await runCli(['tick', '3', '--quiet', ...common]);
+  assert.equal(more.code, 0, more.stderr);
+  const status = JSON.parse((await runCli(['status', '--json', ...common])).stdout);
+  assert.equal(status.shards.length, 3);
+  assert.deepEqual(status.shards.map((s: { status: string }) => s.status), ['ONLINE', 'ONLINE', 'ONLINE']);
+
+  // the same through an embedded cluster
+  const embedded = await EmbeddedCluster.start({ shards: 3 });
+  const e = embedded.engine();
+  try {
+    await e.ingest(readDocsJsonl(join(CORPUS, 'docs.jsonl')));
+    await e.tick('digest');
+    await e.tick(3);
+    assert.equal(status.tick.current_tick, (await e.stats()).tick);
+    for (const q of readQueriesJsonl(join(CORPUS, 'queries.jsonl')).slice(0, 6)) {
+      const docs = JSON.parse((await runCli(['query', q.text, '--json', ...common])).stdout);
+      const concepts = JSON.parse((await runCli(['query', q.text, '--concepts', '--json', ...common])).stdout);
+      assert.deepEqual(docs.hits, (await e.searchDocuments(q.text, 10)).hits, q.text);
+      assert.deepEqual(concepts.hits, (await e.searchConcepts(q.text, 10)).hits, q.text);
+    }
+  } finally {
+    await e.close();
+  }
+  const bad = await runCli(['status', '--coordinator', addr, '--token', 'wrong']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /UNAUTHENTICATED/);
+});
