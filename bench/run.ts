@@ -11,6 +11,7 @@
  * To add a benchmark, append a section to SECTIONS: { name, description, run(opts) }, where run
  * logs its report through opts.log and resolves to its numbers (they go under "sections" in the JSON).
  */
+import { runClusterBench } from './cluster-bench.js';
 import { runColonyBench } from './colony-bench.js';
 
 export interface BenchSectionOptions {
@@ -30,7 +31,11 @@ export const SECTIONS: BenchSection[] = [
     description: 'single-process colony vs minisearch: sample corpus throughput/latency/memory, SpamAssassin scaling curve',
     run: (opts) => runColonyBench(opts),
   },
-  // cluster benchmarks go here, e.g. { name: 'cluster', description: '...', run: runClusterBench }
+  {
+    name: 'cluster',
+    description: 'barrier round vs bare fan-out, tick time and query latency on 1 vs 3 shard processes, cluster ingest, placement balance/movement',
+    run: (opts) => runClusterBench(opts),
+  },
 ];
 
 interface Args {

@@ -62,10 +62,23 @@ export class Placement {
     return this.shards.length;
   }
 
+  /** Owners already computed (a placement is immutable, so the memo never goes stale). */
+  private readonly memo = new Map<string, ShardId>();
+
   /** The owner of a key; throws if there are no shards. */
   owner(id: string): ShardId {
+    let o = this.memo.get(id);
+    if (o === undefined) {
+      o = this.shards.length === 1 ? this.shards[0] : this.ownerOfWords(keyWords(id));
+      if (this.memo.size >= 1 << 20) this.memo.clear();
+      this.memo.set(id, o);
+    }
+    return o;
+  }
+
+  /** The owner of a key given as its four 32-bit words. */
+  ownerOfWords(w: readonly number[]): ShardId {
     if (this.shards.length === 0) throw new RangeError('no shards in the membership');
-    const w = keyWords(id);
     let best = -1;
     let owner = this.shards[0];
     for (let i = 0; i < this.shards.length; i++) {

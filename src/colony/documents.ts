@@ -37,8 +37,12 @@ export class DocumentStore {
   private readonly byNum: (DocRecord | undefined)[] = [];
   readonly postings = new Map<string, Map<number, number>>();
   totalLength = 0;
-  /** Pending documents per lane, sorted by (ingestTick, id). */
-  private readonly pending = new Map<number, DocRecord[]>();
+  /**
+   * Pending documents per lane. Appended as they come and sorted by (ingestTick, id) lazily, when a
+   * head is needed; digestion takes heads, so removal advances `head` instead of shifting.
+   */
+  private readonly pending = new Map<number, { items: DocRecord[]; head: number; sorted: boolean }>();
+  private pendingTotal = 0;
 
   get size(): number {
     return this.byId.size;
@@ -99,37 +103,54 @@ export class DocumentStore {
 
   private enqueue(rec: DocRecord): void {
     let q = this.pending.get(rec.lane);
-    if (!q) this.pending.set(rec.lane, (q = []));
-    // binary search for the insertion point; documents mostly arrive in order, so this is cheap
-    let lo = 0;
-    let hi = q.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (DocumentStore.cmp(q[mid], rec) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    q.splice(lo, 0, rec);
+    if (!q) this.pending.set(rec.lane, (q = { items: [], head: 0, sorted: true }));
+    const last = q.items[q.items.length - 1];
+    if (q.items.length > q.head && last && DocumentStore.cmp(last, rec) > 0) q.sorted = false;
+    q.items.push(rec);
+    this.pendingTotal++;
   }
 
   private dequeue(rec: DocRecord): void {
     const q = this.pending.get(rec.lane);
     if (!q) return;
-    const i = q.indexOf(rec);
-    if (i >= 0) q.splice(i, 1);
-    if (q.length === 0) this.pending.delete(rec.lane);
+    if (q.items[q.head] === rec) q.head++;
+    else {
+      const i = q.items.indexOf(rec, q.head);
+      if (i < 0) return;
+      q.items.splice(i, 1);
+    }
+    this.pendingTotal--;
+    if (q.head === q.items.length) this.pending.delete(rec.lane);
+    else if (q.head > 1024 && q.head * 2 > q.items.length) {
+      q.items = q.items.slice(q.head);
+      q.head = 0;
+    }
+  }
+
+  private headOf(lane: number): DocRecord | undefined {
+    const q = this.pending.get(lane);
+    if (!q) return undefined;
+    if (!q.sorted) {
+      const rest = q.items.slice(q.head).sort(DocumentStore.cmp);
+      q.items = rest;
+      q.head = 0;
+      q.sorted = true;
+    }
+    return q.items[q.head];
   }
 
   /** The first pending document of each lane that is eligible at `tick` (ingested before it). */
   laneHeads(tick: number): DocRecord[] {
     const out: DocRecord[] = [];
-    for (const q of this.pending.values()) if (q.length > 0 && q[0].ingestTick < tick) out.push(q[0]);
+    for (const lane of this.pending.keys()) {
+      const h = this.headOf(lane);
+      if (h && h.ingestTick < tick) out.push(h);
+    }
     return out.sort((x, y) => x.lane - y.lane);
   }
 
   get pendingCount(): number {
-    let n = 0;
-    for (const q of this.pending.values()) n += q.length;
-    return n;
+    return this.pendingTotal;
   }
 
   /** Mark a pending document digested at `tick`. */

@@ -194,14 +194,17 @@ export class Graph {
     if (!e) return undefined;
     this.saveEdge(key);
     this.edges.delete(key);
-    for (const [x, y] of [[e.a, e.b], [e.b, e.a]] as const) {
-      const m = this.adjacency.get(x);
-      if (m) {
-        m.delete(y);
-        if (m.size === 0) this.adjacency.delete(x);
-      }
-    }
+    this.unlink(e.a, e.b);
+    this.unlink(e.b, e.a);
     return e;
+  }
+
+  private unlink(x: NodeId, y: NodeId): void {
+    const m = this.adjacency.get(x);
+    if (m) {
+      m.delete(y);
+      if (m.size === 0) this.adjacency.delete(x);
+    }
   }
 
   /**

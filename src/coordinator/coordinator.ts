@@ -66,6 +66,8 @@ export class Coordinator {
   private readonly expansion: number;
   private readonly coordination: boolean;
   port = 0;
+  /** Wall time of each phase (push to barrier complete) of recent ticks, for metrics and benchmarks. */
+  readonly phaseMs: Record<Phase, number[]> = { SENSE: [], ACT: [], DECAY: [], ADVANCE: [] };
 
   constructor(private readonly opts: CoordinatorOptions) {
     this.config = makeConfig(opts.config);
@@ -92,6 +94,11 @@ export class Coordinator {
 
   get currentTick(): number {
     return this.machine.current;
+  }
+
+  /** The coordinator's own client of a shard (benchmarks measure bare round trips with it). */
+  clientOf(id: ShardId): RpcClient {
+    return this.client(id);
   }
 
   private client(id: ShardId): RpcClient {
@@ -166,6 +173,7 @@ export class Coordinator {
   /** One phase on every shard: push it, wait for every reply and for the barrier. */
   private async phase(phase: Phase, tick: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
     const deadline = Date.now() + this.phaseTimeoutMs;
+    const t0 = performance.now();
     const replies = await Promise.all(
       members.map((s) =>
         this.client(s)
@@ -179,6 +187,9 @@ export class Coordinator {
       await withTimeout(this.machine.waitBarrier(), deadline - Date.now(), `shards ${this.machine.snapshot().pending.join(', ')} did not complete ${phase} in time`);
       if (!this.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
     }
+    const times = this.phaseMs[phase];
+    times.push(performance.now() - t0);
+    if (times.length > 1000) times.splice(0, times.length - 1000);
     return replies;
   }
 

