@@ -34,8 +34,9 @@ function startProcess(args: string[], re: RegExp): Promise<{ child: ChildProcess
 
 test('a coordinator and 3 shards as separate processes answer like the embedded cluster', async () => {
   const token = 'cli-test-token';
-  const coord = await startProcess(['coordinator', '--port', '0', '--token', token], /listening (\S+)/);
+  const coord = await startProcess(['coordinator', '--port', '0', '--token', token, '--metrics-port', '0'], /listening (\S+) metrics (\S+)\n/);
   const addr = coord.match[1];
+  const metricsAddr = coord.match[2];
   for (let i = 1; i <= 3; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-shard-${i}`, '--token', token], /shard (\d+) (\S+)/);
   const common = ['--coordinator', addr, '--token', token];
   const ing = await runCli(['ingest', join(CORPUS, 'docs.jsonl'), '--quiet', ...common]);
@@ -69,6 +70,10 @@ test('a coordinator and 3 shards as separate processes answer like the embedded 
   } finally {
     await e.close();
   }
+  const metrics = await (await fetch(`http://${metricsAddr}/metrics`)).text();
+  assert.match(metrics, /phago_ticks_committed_total \d+/);
+  assert.match(metrics, /phago_shards\{status="ONLINE"\} 3/);
+  assert.match(metrics, /phago_tick_phase_seconds_bucket\{le="[^"]+",phase="SENSE"\}/);
   const bad = await runCli(['status', '--coordinator', addr, '--token', 'wrong']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /UNAUTHENTICATED/);

@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { pino } from 'pino';
+import { serveMetrics } from '../metrics/metrics.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from '../engine/cluster.js';
 import { InputError, readDocsFromPath } from '../io/files.js';
@@ -47,7 +49,19 @@ function connect(o: SecOpts & { coordinator?: string }): ClusterEngine {
   return new ClusterEngine(o.coordinator ?? process.env.PHAGO_COORDINATOR ?? DEFAULT_COORDINATOR, security(o));
 }
 
-const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
+/** Structured logs (pino, JSON lines on stderr). */
+function makeLogger(level: string, bindings: Record<string, unknown>) {
+  const logger = pino({ level, base: { pid: process.pid, ...bindings } }, pino.destination(2));
+  return { logger, log: (msg: string) => logger.info(msg) };
+}
+
+let log: (msg: string) => void = (msg) => process.stderr.write(`${msg}\n`);
+
+function addServerOptions(cmd: Command): Command {
+  return cmd
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://host:port/metrics', intArg('--metrics-port', 0))
+    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');
+}
 
 /** Keep the process up until SIGINT/SIGTERM, then run `stop`. */
 function untilSignal(stop: () => Promise<void>): void {
@@ -77,15 +91,22 @@ export function coordinatorCommand(): Command {
     .option('--lease <ms>', 'heartbeat lease: silent shards become suspect after it, offline after twice it', intArg('--lease', 1), 3000);
   addColonyOptions(cmd);
   addSecurityOptions(cmd, true);
-  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; seed: number; digesters: number; wiringLimit: number }) => {
+  addServerOptions(cmd);
+  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; seed: number; digesters: number; wiringLimit: number; metricsPort?: number; logLevel: string }) => {
+    log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const generated = !o.token && !process.env.PHAGO_TOKEN;
     const sec = security(o, true);
     const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: colonyConfigFrom(o), phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, log });
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);
     if (generated) log(`no token given; this cluster's token is ${sec.token} (pass it to shards and clients with --token or PHAGO_TOKEN)`);
-    process.stdout.write(`listening ${o.host}:${port}\n`);
-    untilSignal(() => c.stop());
+    const metrics = o.metricsPort !== undefined ? await serveMetrics(c.metrics.registry, o.host, o.metricsPort) : undefined;
+    if (metrics) log(`metrics on http://${o.host}:${(metrics.address() as { port: number }).port}/metrics`);
+    process.stdout.write(`listening ${o.host}:${port}${metrics ? ` metrics ${o.host}:${(metrics.address() as { port: number }).port}` : ''}\n`);
+    untilSignal(async () => {
+      metrics?.close();
+      await c.stop();
+    });
   });
 }
 
@@ -110,14 +131,19 @@ export function shardCommand(): Command {
     .option('--identity <id>', 'persistent identity (instead of one kept in --data-dir)')
     .option('--leave', 'on SIGINT/SIGTERM, unregister from the cluster before stopping');
   addSecurityOptions(cmd, true);
-  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean }) => {
+  addServerOptions(cmd);
+  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; metricsPort?: number; logLevel: string }) => {
+    log = makeLogger(o.logLevel, { role: 'shard' }).log;
     const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), security: security(o), log });
     const id = await s.start().catch((e) => {
       throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
     });
     log(`shard ${id} serving on ${s.address}, joined ${o.join}`);
+    const metrics = o.metricsPort !== undefined ? await serveMetrics(s.metrics.registry, o.host, o.metricsPort) : undefined;
+    if (metrics) log(`metrics on http://${o.host}:${(metrics.address() as { port: number }).port}/metrics`);
     process.stdout.write(`shard ${id} ${s.address}\n`);
     untilSignal(async () => {
+      metrics?.close();
       if (o.leave) await s.leave();
       await s.stop();
     });

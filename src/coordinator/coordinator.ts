@@ -21,6 +21,7 @@ import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import { tokenize } from '../text/tokenizer.js';
 import { Mutex, withTimeout } from '../util/mutex.js';
+import { CoordinatorMetrics } from '../metrics/metrics.js';
 
 export interface CoordinatorOptions {
   host?: string;
@@ -66,6 +67,7 @@ export class Coordinator {
   private readonly expansion: number;
   private readonly coordination: boolean;
   port = 0;
+  readonly metrics: CoordinatorMetrics;
   /** Wall time of each phase (push to barrier complete) of recent ticks, for metrics and benchmarks. */
   readonly phaseMs: Record<Phase, number[]> = { SENSE: [], ACT: [], DECAY: [], ADVANCE: [] };
 
@@ -79,6 +81,18 @@ export class Coordinator {
     this.expansion = opts.expansion ?? EXPANSION_TERMS;
     this.coordination = opts.coordination ?? true;
     this.log = opts.log ?? (() => {});
+    this.metrics = new CoordinatorMetrics({
+      tick: () => this.machine.current,
+      epoch: () => this.registry.epoch,
+      documents: () => this.stats.documents,
+      pending: () => this.pending(),
+      shards: () => {
+        const now = Date.now();
+        const out: Record<string, number> = { ONLINE: 0, SUSPECT: 0, OFFLINE: 0, DRAINING: 0 };
+        for (const s of this.registry.list()) out[this.registry.status(s, now)]++;
+        return out;
+      },
+    });
   }
 
   async start(): Promise<number> {
@@ -155,6 +169,7 @@ export class Coordinator {
         const adv = await this.phase('ADVANCE', tick, members, epoch, () => ({}));
         // the decision: commit. Shards close the tick on commit_tick.
         this.machine.commit();
+        this.metrics.ticksCommitted.inc();
         this.busyUntil = busyUntil;
         this.digested += plan.chosen.length;
         adv.forEach((r, i) => r.counts && this.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
@@ -163,6 +178,7 @@ export class Coordinator {
       } catch (e) {
         const reason = describeError(e);
         this.machine.abort(reason);
+        this.metrics.ticksAborted.inc();
         await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason }, 5000)));
         this.log(`tick ${tick} aborted: ${reason}`);
         throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
@@ -189,6 +205,7 @@ export class Coordinator {
     }
     const times = this.phaseMs[phase];
     times.push(performance.now() - t0);
+    this.metrics.phaseSeconds.observe({ phase }, (performance.now() - t0) / 1000);
     if (times.length > 1000) times.splice(0, times.length - 1000);
     return replies;
   }
@@ -296,6 +313,7 @@ export class Coordinator {
       [...groups.entries()].map(async ([s, list]) => {
         const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, docs: list.map((x) => x.doc) });
         reply.results.forEach((r, i) => (results[list[i].index] = r));
+        this.metrics.documentsIngested.inc(reply.results.filter((r) => (r as { created: boolean }).created).length);
       }),
     );
     return { results };
@@ -425,13 +443,11 @@ export class Coordinator {
         const terms = parseQuery(req.text, this.limits);
         const k = checkK(req.k || 10, this.limits);
         const deadline = req.deadline_ms || this.queryDeadlineMs;
-        if (req.concepts) {
-          const alpha = req.has_alpha ? checkAlpha(req.alpha) : DEFAULT_ALPHA;
-          const r = await this.queryConcepts(terms, k, alpha, deadline);
-          return { concepts: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
-        }
-        const r = await this.queryDocuments(terms, k, deadline);
-        return { documents: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
+        const timer = this.metrics.querySeconds.startTimer({ kind: req.concepts ? 'concepts' : 'documents' });
+        const r = req.concepts ? await this.queryConcepts(terms, k, req.has_alpha ? checkAlpha(req.alpha) : DEFAULT_ALPHA, deadline) : await this.queryDocuments(terms, k, deadline);
+        timer();
+        if (r.missing.length > 0) this.metrics.partialQueries.inc();
+        return { [req.concepts ? 'concepts' : 'documents']: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
       },
 
       explore: async (req: { kind: string; from: string; to: string; k: number }) => {

@@ -14,6 +14,7 @@ import type { SecurityConfig } from '../rpc/security.js';
 import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import { Mutex } from '../util/mutex.js';
+import { ShardMetrics } from '../metrics/metrics.js';
 import { Placement, type ShardId } from '../cluster/placement.js';
 import { edgeKeyArg, phaseArg, tickArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
 
@@ -65,6 +66,7 @@ export class ShardNode {
   private digestedCount = 0;
   private readonly ingestLock = new Mutex();
   private readonly log: (msg: string) => void;
+  readonly metrics = new ShardMetrics({ documents: () => this.docs.size, nodes: () => this.graph.nodeCount, edges: () => this.graph.edgeCount, tick: () => this.committedTick });
 
   constructor(private readonly opts: ShardOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
