@@ -72,3 +72,13 @@ test('query: one-shot local answer', async () => {
   assert.ok(res.hits.length > 0);
   assert.match(res.hits[0].key, /^quantum_computing_/);
 });
+
+test('eval --shards N --json: the same graphHash and metrics on 1, 2, 3 and 5 shards as in one process', async () => {
+  const base = ['eval', '--docs', docs, '--queries', queries, '--qrels', qrelsDocs, '--json', '--ticks', '40'];
+  const single = JSON.parse((await runCli(base)).stdout);
+  const runs = await Promise.all([1, 2, 3, 5].map((n) => runCli([...base, '--shards', String(n)], { timeoutMs: 120_000 })));
+  runs.forEach((r, i) => {
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), single, `shards ${[1, 2, 3, 5][i]}`);
+  });
+});
