@@ -88,15 +88,18 @@ export function coordinatorCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 7070)
     .option('--phase-timeout <ms>', 'how long one tick phase may take before the tick aborts', intArg('--phase-timeout', 1), 30_000)
-    .option('--lease <ms>', 'heartbeat lease: silent shards become suspect after it, offline after twice it', intArg('--lease', 1), 3000);
+    .option('--lease <ms>', 'heartbeat lease: silent shards become suspect after it, offline after twice it', intArg('--lease', 1), 3000)
+    .option('--data-dir <dir>', 'keep the coordinator state in SQLite here (without it: memory only)')
+    .option('--retry-window <ms>', 'run_ticks re-runs an aborted tick once every shard answers, for up to this long', intArg('--retry-window', 0), 60_000);
   addColonyOptions(cmd);
   addSecurityOptions(cmd, true);
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; seed: number; digesters: number; wiringLimit: number; metricsPort?: number; logLevel: string }) => {
+  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; seed: number; digesters: number; wiringLimit: number; metricsPort?: number; logLevel: string }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const generated = !o.token && !process.env.PHAGO_TOKEN;
     const sec = security(o, true);
-    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: colonyConfigFrom(o), phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, log });
+    const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digesters') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
+    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, log });
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);
     if (generated) log(`no token given; this cluster's token is ${sec.token} (pass it to shards and clients with --token or PHAGO_TOKEN)`);
@@ -127,14 +130,15 @@ export function shardCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 0)
     .option('--advertise <host:port>', 'address the coordinator and other shards use to reach this shard (default host:port)')
-    .option('--data-dir <dir>', 'data directory (holds the shard identity)')
+    .option('--data-dir <dir>', 'data directory: the shard identity and its durable state (SQLite)')
     .option('--identity <id>', 'persistent identity (instead of one kept in --data-dir)')
+    .option('--checkpoint-every <ticks>', 'committed ticks between graph checkpoints', intArg('--checkpoint-every', 1), 50)
     .option('--leave', 'on SIGINT/SIGTERM, unregister from the cluster before stopping');
   addSecurityOptions(cmd, true);
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; metricsPort?: number; logLevel: string }) => {
+  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; checkpointEvery: number; metricsPort?: number; logLevel: string }) => {
     log = makeLogger(o.logLevel, { role: 'shard' }).log;
-    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), security: security(o), log });
+    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), dataDir: o.dataDir, checkpointEvery: o.checkpointEvery, security: security(o), log });
     const id = await s.start().catch((e) => {
       throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
     });

@@ -105,16 +105,15 @@ export class Registry {
     return 'ONLINE';
   }
 
-  /** Snapshot for persistence. */
-  toJSON() {
-    return { epoch: this.epoch, nextId: this.nextId, shards: this.list() };
+  get nextShardId(): number {
+    return this.nextId;
   }
 
-  static fromJSON(j: ReturnType<Registry['toJSON']>, leaseMs: number): Registry {
-    const r = new Registry(leaseMs);
-    r.epoch = j.epoch;
-    r.nextId = j.nextId;
-    for (const s of j.shards) r.shards.set(s.id, { ...s });
-    return r;
+  /** Rebuild from persisted rows; every shard starts a fresh lease at `nowMs`. */
+  restore(rows: { id: number; address: string; identity: string }[], epoch: number, nextId: number, nowMs: number): void {
+    this.shards.clear();
+    for (const r of rows) this.shards.set(r.id, { id: r.id, address: r.address, identity: r.identity, counts: { ...ZERO_COUNTS }, lastHeartbeatMs: nowMs, draining: false });
+    this.epoch = epoch;
+    this.nextId = Math.max(nextId, ...rows.map((r) => r.id + 1), 1);
   }
 }

@@ -22,6 +22,7 @@ import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structu
 import { tokenize } from '../text/tokenizer.js';
 import { Mutex, withTimeout } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
+import { CoordinatorStore } from '../storage/coordinator-store.js';
 
 export interface CoordinatorOptions {
   host?: string;
@@ -34,6 +35,10 @@ export interface CoordinatorOptions {
   /** Default per-shard deadline of a query. */
   queryDeadlineMs?: number;
   leaseMs?: number;
+  /** Data directory: durable state in SQLite. Without it the coordinator keeps everything in memory. */
+  dataDir?: string;
+  /** How long run_ticks keeps retrying an aborted tick while waiting for the cluster to be whole. */
+  retryWindowMs?: number;
   /** Document-query options (graph expansion terms, coordination). */
   expansion?: number;
   coordination?: boolean;
@@ -52,7 +57,12 @@ export class Coordinator {
   readonly config: ColonyConfig;
   readonly limits: Limits;
   readonly registry: Registry;
-  readonly machine = new TickMachine();
+  readonly machine: TickMachine;
+  private readonly store?: CoordinatorStore;
+  /** Last df batch applied per shard identity (the store keeps it when there is one). */
+  private readonly dfBatches = new Map<string, number>();
+  /** A tick found in progress at start-up, to abort on every shard. */
+  private recoveredTick = 0;
   readonly stats = new GlobalStats();
   /** Per digester lane: the first tick its digester is free again. */
   private busyUntil: number[];
@@ -76,6 +86,24 @@ export class Coordinator {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
     this.busyUntil = new Array(this.config.digesters).fill(0);
+    this.machine = new TickMachine();
+    if (opts.dataDir) {
+      const store = (this.store = new CoordinatorStore(opts.dataDir));
+      const saved = store.meta('config');
+      if (saved === undefined) store.setMeta({ config: JSON.stringify(this.config) });
+      else if (opts.config && Object.keys(opts.config).length > 0 && saved !== JSON.stringify(this.config))
+        throw new RangeError(`the data directory ${opts.dataDir} holds a colony with config ${saved}; start with the same config or another directory`);
+      else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
+      this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), Date.now());
+      this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0));
+      const busy = store.meta('busy_until');
+      this.busyUntil = busy ? (JSON.parse(busy) as number[]) : new Array(this.config.digesters).fill(0);
+      this.digested = Number(store.meta('digested') ?? 0);
+      for (const [t, n] of store.df()) this.stats.df.set(t, n);
+      this.stats.documents = Number(store.meta('documents') ?? 0);
+      this.stats.totalLength = Number(store.meta('total_length') ?? 0);
+      this.recoveredTick = Number(store.meta('tick_in_progress') ?? 0);
+    }
     this.phaseTimeoutMs = opts.phaseTimeoutMs ?? 30_000;
     this.queryDeadlineMs = opts.queryDeadlineMs ?? 5_000;
     this.expansion = opts.expansion ?? EXPANSION_TERMS;
@@ -98,12 +126,40 @@ export class Coordinator {
   async start(): Promise<number> {
     addService(this.server, coordinatorService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    if (this.store) void this.tickLock.run(() => this.converge());
     return this.port;
+  }
+
+  /**
+   * After a restart: a tick that was in progress without a decision is aborted on every shard; the last
+   * committed tick is confirmed to every shard (a shard that missed commit_tick converges); shards get
+   * the membership again. Best effort: a shard that is down converges when it registers again.
+   */
+  private async converge(): Promise<void> {
+    const ids = this.registry.ids();
+    if (this.recoveredTick > this.machine.current) {
+      const tick = this.recoveredTick;
+      await Promise.allSettled(ids.map((s) => this.client(s).call('abort_tick', { tick, reason: 'the coordinator restarted during the tick' }, 5000)));
+      this.store?.setMeta({ tick_in_progress: 0 });
+      this.log(`tick ${tick} was in progress when the coordinator stopped: aborted`);
+    }
+    this.recoveredTick = 0;
+    if (this.machine.current > 0) await Promise.allSettled(ids.map((s) => this.client(s).call('commit_tick', { tick: this.machine.current }, 5000)));
+    await this.pushMembership().catch((e) => this.log(`membership after restart: ${describeError(e)}`));
+  }
+
+  private persistMembership(): void {
+    this.store?.saveMembership(
+      this.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })),
+      { epoch: this.registry.epoch, next_id: this.registry.nextShardId },
+    );
   }
 
   async stop(): Promise<void> {
     await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
+    await this.tickLock.run(() => undefined);
+    this.store?.close();
   }
 
   get currentTick(): number {
@@ -153,6 +209,7 @@ export class Coordinator {
         throw this.refusal(e);
       }
       const epoch = this.registry.epoch;
+      this.store?.setMeta({ tick_in_progress: tick });
       try {
         const sense = await this.phase('SENSE', tick, members, epoch, () => ({}));
         const candidates: (LaneCandidate & { shard: ShardId })[] = [];
@@ -167,7 +224,8 @@ export class Coordinator {
         await this.phase('DECAY', tick, members, epoch, () => ({}));
         this.machine.nextPhase();
         const adv = await this.phase('ADVANCE', tick, members, epoch, () => ({}));
-        // the decision: commit. Shards close the tick on commit_tick.
+        // the decision: commit, recorded before any shard is told
+        this.store?.setMeta({ current_tick: tick, busy_until: JSON.stringify(busyUntil), digested: this.digested + plan.chosen.length, tick_in_progress: 0 });
         this.machine.commit();
         this.metrics.ticksCommitted.inc();
         this.busyUntil = busyUntil;
@@ -178,12 +236,40 @@ export class Coordinator {
       } catch (e) {
         const reason = describeError(e);
         this.machine.abort(reason);
+        this.store?.setMeta({ tick_in_progress: 0 });
         this.metrics.ticksAborted.inc();
         await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason }, 5000)));
         this.log(`tick ${tick} aborted: ${reason}`);
         throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
       }
     });
+  }
+
+  /**
+   * Run the next tick; when it aborts, wait until every shard answers again (the cluster is whole) and
+   * run it again, for up to retryWindowMs. Without a window the abort is returned at once.
+   */
+  async runTickRetrying(): Promise<number> {
+    const window = this.opts.retryWindowMs ?? 0;
+    const end = Date.now() + window;
+    for (;;) {
+      try {
+        return await this.runTick();
+      } catch (e) {
+        if (window <= 0 || Date.now() >= end) throw e;
+        this.log(`${describeError(e)}; waiting for every shard before running the tick again`);
+        await this.waitWhole(end);
+      }
+    }
+  }
+
+  private async waitWhole(end: number): Promise<void> {
+    while (Date.now() < end) {
+      const ids = this.registry.ids();
+      const ok = await Promise.allSettled(ids.map((s) => this.client(s).call('health_check', {}, 1000)));
+      if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled')) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** One phase on every shard: push it, wait for every reply and for the barrier. */
@@ -289,7 +375,7 @@ export class Coordinator {
   private clusterCounts() {
     const list = this.registry.list();
     const sum = (f: (c: ShardCounts) => number) => list.reduce((s, r) => s + f(r.counts), 0);
-    return { nodes: sum((c) => c.nodes), edges: sum((c) => c.edges) };
+    return { nodes: sum((c) => c.nodes), edges: sum((c) => c.edges), held: sum((c) => c.documents) };
   }
 
   // ---- ingest ------------------------------------------------------------------------------------
@@ -343,6 +429,7 @@ export class Coordinator {
           const known = this.registry.list().some((s) => s.identity === identity);
           if (!known && this.stats.documents > 0) throw rpcError.precondition(`the cluster already holds ${this.stats.documents} documents; a new shard cannot join a populated cluster yet (rebalancing is not implemented)`);
           const r = this.registry.register(req.address, identity, Date.now());
+          this.persistMembership();
           this.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${req.address} (epoch ${this.registry.epoch})`);
           await this.pushMembership();
           return { id: r.id };
@@ -357,6 +444,7 @@ export class Coordinator {
           if (rec.counts.documents > 0 || rec.counts.nodes > 0 || this.stats.documents > 0)
             throw rpcError.precondition(`shard ${id} belongs to a populated cluster; its data cannot move yet (rebalancing is not implemented)`);
           this.registry.remove(id);
+          this.persistMembership();
           this.clients.get(id)?.close();
           this.clients.delete(id);
           if (this.registry.size > 0) await this.pushMembership();
@@ -483,16 +571,18 @@ export class Coordinator {
         let n = 0;
         if (req.until_digested) {
           while (this.pending() > 0) {
-            await this.runTick();
+            await this.runTickRetrying();
             n++;
           }
         } else {
-          for (; n < req.ticks; n++) await this.runTick();
+          for (; n < req.ticks; n++) await this.runTickRetrying();
         }
         return { ticks: n, tick: this.machine.current, digested: this.digested - before };
       },
 
       stats: async (req: { with_graph_hash: boolean }) => {
+        // fresh counts from every shard that answers quickly; the last heartbeat's for the others
+        await Promise.allSettled(this.registry.ids().map((s) => this.client(s).call<{ counts: CountsMsg }>('health_check', {}, 1000).then((h) => this.registry.setCounts(s, countsOf(h.counts)))));
         const c = this.clusterCounts();
         return {
           tick: this.machine.current,
@@ -503,16 +593,24 @@ export class Coordinator {
           nodes: c.nodes,
           edges: c.edges,
           shards: this.registry.size,
+          held_documents: c.held,
           graph_hash: req.with_graph_hash ? await this.graphHash() : '',
         };
       },
 
       health: () => ({ serving: true, role: 'coordinator', tick: this.machine.current, epoch: this.registry.epoch, detail: `${this.registry.size} shard(s)` }),
 
-      report_df: (req: { shard_id: number; epoch: number; df: Record<string, number>; documents: number; total_length: number }) => {
+      report_df: (req: { shard_id: number; epoch: number; df: Record<string, number>; documents: number; total_length: number; batch: number }) => {
         const id = this.shardIdArg(req.shard_id);
-        if (!this.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}`);
+        const rec = this.registry.get(id);
+        if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
         if (req.epoch !== this.registry.epoch) throw rpcError.precondition(`stale epoch ${req.epoch}: the cluster is at epoch ${this.registry.epoch}`);
+        if (req.batch > 0) {
+          // exactly once per (shard identity, batch): a report re-sent after a crash is ignored
+          const fresh = this.store ? this.store.applyDf(rec.identity, req.batch, req.df, req.documents, req.total_length) : req.batch > (this.dfBatches.get(rec.identity) ?? 0);
+          if (!fresh) return {};
+          this.dfBatches.set(rec.identity, req.batch);
+        } else this.store?.addDf(req.df, req.documents, req.total_length);
         this.stats.apply(req.df, req.documents, req.total_length);
         return {};
       },

@@ -14,6 +14,7 @@ import type { SecurityConfig } from '../rpc/security.js';
 import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import { Mutex } from '../util/mutex.js';
+import { ShardStore, type TickBody } from '../storage/shard-store.js';
 import { ShardMetrics } from '../metrics/metrics.js';
 import { Placement, type ShardId } from '../cluster/placement.js';
 import { edgeKeyArg, phaseArg, tickArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
@@ -34,6 +35,10 @@ export interface ShardOptions {
   log?: (msg: string) => void;
   /** Test hook: awaited before the shard works on a phase (lets a test hold a shard in a phase). */
   beforePhase?: (phase: string, tick: number) => Promise<void>;
+  /** Data directory: durable state in SQLite. Without it the shard keeps everything in memory. */
+  dataDir?: string;
+  /** Committed ticks between two graph checkpoints (the log of tick inputs is replayed in between). */
+  checkpointEvery?: number;
 }
 
 /** Deltas are sent in batches of at most this many increments per message. */
@@ -64,6 +69,17 @@ export class ShardNode {
   private drops = new Set<string>();
   private digestedNow: DocumentId[] = [];
   private digestedCount = 0;
+  private store?: ShardStore;
+  /** The inputs of the tick in progress, once prepared (ADVANCE). */
+  private prepared: TickBody | null = null;
+  private checkpointTick = 0;
+  private dfBatch = 0;
+  /** Some stored documents' df report has not been acknowledged yet. */
+  private dfDirty = false;
+  /** Ingest is refused until recovery and re-registration are done. */
+  private ready = false;
+  /** How long recovery took (load, replay), in ms. */
+  recoveryMs = 0;
   private readonly ingestLock = new Mutex();
   private readonly log: (msg: string) => void;
   readonly metrics = new ShardMetrics({ documents: () => this.docs.size, nodes: () => this.graph.nodeCount, edges: () => this.graph.edgeCount, tick: () => this.committedTick });
@@ -76,15 +92,22 @@ export class ShardNode {
 
   /** Serve ShardService, register with the coordinator, start heartbeats. Returns the ShardId. */
   async start(): Promise<ShardId> {
+    if (this.opts.dataDir) this.recover();
     addService(this.server, shardService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     const host = this.opts.host ?? '127.0.0.1';
     const port = await listen(this.server, host, this.opts.port ?? 0, this.opts.security);
     this.address = this.opts.advertise ?? `${host}:${port}`;
-    const reply = await this.coordinator.call<{ id: number }>('register', { address: this.address, identity: this.opts.identity });
+    if (this.pendingPrepared) await this.resolvePrepared();
+    const reply = await this.retrying('register', () => this.coordinator.call<{ id: number }>('register', { address: this.address, identity: this.opts.identity }));
+    if (this.store && this.id !== 0 && reply.id !== this.id) throw new Error(`the coordinator gave id ${reply.id} to identity ${this.opts.identity}, which was shard ${this.id}; its state was lost?`);
     this.id = reply.id;
+    await this.ingestLock.run(() => this.flushDfReports());
+    this.ready = true;
     const every = this.opts.heartbeatMs ?? 1000;
     this.heartbeat = setInterval(() => {
       this.coordinator.call('heartbeat', this.counts(), every * 2).catch(() => undefined);
+      // df reports that did not reach the coordinator (it was down) are re-sent, applied once
+      if (this.dfDirty) void this.ingestLock.run(() => this.flushDfReports()).catch(() => undefined);
     }, every);
     this.heartbeat.unref();
     return this.id;
@@ -95,6 +118,131 @@ export class ShardNode {
     await shutdown(this.server);
     this.coordinator.close();
     for (const p of this.peers.values()) p.close();
+    this.store?.close();
+  }
+
+  /** Retry a call to the coordinator while it is unreachable or busy with a tick (bounded). */
+  private async retrying<T>(what: string, f: () => Promise<T>, attempts = 600): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await f();
+      } catch (e) {
+        const code = (e as { code?: number }).code;
+        const transient = code === 14 /* UNAVAILABLE */ || code === 9 /* FAILED_PRECONDITION */ || code === 4 /* DEADLINE_EXCEEDED */;
+        if (!transient || i >= attempts) throw e;
+        if (i === 1 || i % 20 === 0) this.log(`${what}: ${describeError(e)}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(500, 25 * i)));
+      }
+    }
+  }
+
+  private pendingPrepared: { tick: number; body: TickBody } | null = null;
+
+  /** Load the durable state: documents, the graph checkpoint, and replay of the committed ticks after it. */
+  private recover(): void {
+    const t0 = performance.now();
+    this.store = new ShardStore(this.opts.dataDir!);
+    const st = this.store.load();
+    const cfg = st.meta.get('config');
+    if (cfg) this.config = makeConfig(JSON.parse(cfg) as Partial<ColonyConfig>);
+    this.graph = new Graph(this.config);
+    this.docs = new DocumentStore();
+    this.id = Number(st.meta.get('shard_id') ?? 0);
+    this.epoch = Number(st.meta.get('epoch') ?? 0);
+    const members = JSON.parse(st.meta.get('members') ?? '[]') as { id: number; address: string }[];
+    this.addresses = new Map(members.map((m) => [m.id, m.address]));
+    this.placement = new Placement(members.map((m) => m.id));
+    this.dfBatch = Number(st.meta.get('df_batch') ?? 0);
+    this.dfDirty = st.docs.some((d) => d.unreportedBatch !== null);
+    for (const d of st.docs) {
+      const rec = makeRecord(d.id, d.key, d.title, d.text, d.ingestTick, d.lane);
+      rec.digestedTick = d.digestedTick;
+      this.docs.add(rec);
+      if (d.digestedTick !== null) this.digestedCount++;
+    }
+    for (const n of st.nodes) this.graph.nodes.set(n.id, { ...n });
+    for (const e of st.edges) this.graph.insertEdge({ ...e });
+    this.checkpointTick = st.checkpointTick;
+    this.committedTick = Number(st.meta.get('committed_tick') ?? 0);
+    let replayed = 0;
+    for (const entry of st.log) {
+      if (entry.tick <= this.checkpointTick) continue;
+      if (entry.status === 'committed') {
+        this.replay(entry.tick, entry.body);
+        replayed++;
+      } else if (entry.tick === this.committedTick + 1) this.pendingPrepared = { tick: entry.tick, body: entry.body };
+    }
+    if (replayed > (this.opts.checkpointEvery ?? 50)) this.checkpoint();
+    this.recoveryMs = performance.now() - t0;
+    this.log(`recovered ${this.docs.size} documents, ${this.graph.nodeCount} concepts, ${this.graph.edgeCount} edges at tick ${this.committedTick} (${replayed} ticks replayed) in ${this.recoveryMs.toFixed(0)} ms`);
+  }
+
+  /** Re-apply a committed tick from its logged inputs (the colony is deterministic). */
+  private replay(tick: number, body: TickBody): void {
+    this.graph.applyUpserts(tick, body.upserts);
+    this.graph.applyIncrements(tick, body.increments);
+    this.graph.decay(tick);
+    this.graph.applyDrops(body.drops);
+    this.graph.degreeCapVerdicts(); // resets the candidates; the logged drops already hold every verdict
+  }
+
+  /**
+   * A tick prepared before a crash: ask the coordinator for its outcome (committed when the coordinator's
+   * current tick reached it; aborted when it is neither committed nor in progress) and converge.
+   */
+  private async resolvePrepared(): Promise<void> {
+    const p = this.pendingPrepared!;
+    for (;;) {
+      const s = await this.retrying('tick_status', () => this.coordinator.call<{ in_progress: boolean; tick: number; current_tick: number }>('tick_status', {}));
+      if (s.current_tick >= p.tick) {
+        this.replay(p.tick, p.body);
+        for (const id of p.body.digested) {
+          const rec = this.docs.get(id);
+          if (rec && rec.digestedTick === null) {
+            this.docs.markDigested(id, p.tick);
+            this.digestedCount++;
+          }
+        }
+        this.store!.commitTick(p.tick);
+        this.committedTick = p.tick;
+        this.log(`tick ${p.tick} was prepared before a restart: committed`);
+        break;
+      }
+      if (!(s.in_progress && s.tick === p.tick)) {
+        this.store!.discardTick(p.tick);
+        this.log(`tick ${p.tick} was prepared before a restart: aborted`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.pendingPrepared = null;
+  }
+
+  private checkpoint(): void {
+    this.store!.checkpoint(this.committedTick, this.graph.nodes.values(), this.graph.edges.values());
+    this.checkpointTick = this.committedTick;
+  }
+
+  /** Send the df reports of documents stored but not yet acknowledged by the coordinator (idempotent). */
+  private async flushDfReports(): Promise<void> {
+    if (!this.store || !this.dfDirty) return;
+    for (const { batch, ids } of this.store.unreported()) {
+      const recs = ids.map((id) => this.docs.get(id)!).filter(Boolean);
+      await this.reportDf(recs, batch);
+      this.store.markReported(batch);
+    }
+    this.dfDirty = false;
+  }
+
+  private async reportDf(recs: ReturnType<typeof makeRecord>[], batch: number): Promise<void> {
+    const df: Record<string, number> = {};
+    let total = 0;
+    for (const r of recs) {
+      total += r.length;
+      for (const t of r.terms) df[t.term] = (df[t.term] ?? 0) + 1;
+    }
+    // batch 0 (a shard without a data directory) is never deduplicated: it restarts from nothing anyway
+    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents: recs.length, total_length: total, batch: this.store ? batch : 0 });
   }
 
   /** Leave the cluster gracefully (the coordinator moves this shard's data first). */
@@ -230,7 +378,17 @@ export class ShardNode {
   }
 
   private async advance(tick: number) {
-    this.graph.applyDrops([...this.drops].sort());
+    const drops = [...this.drops].sort();
+    this.graph.applyDrops(drops);
+    const batches = [...this.staged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, v]) => v);
+    this.prepared = {
+      upserts: mergeUpserts(batches.flatMap((b) => b.upserts)),
+      increments: mergeIncrements(batches.flatMap((b) => b.increments)),
+      drops,
+      digested: [...this.digestedNow],
+    };
+    // durable before the phase is reported done: the coordinator may commit as soon as every shard is
+    this.store?.prepareTick(tick, this.prepared);
     return { counts: this.counts() };
   }
 
@@ -242,6 +400,7 @@ export class ShardNode {
 
   private closeTick(): void {
     this.inProgress = null;
+    this.prepared = null;
     this.staged.clear();
     this.drops.clear();
     this.digestedNow = [];
@@ -273,6 +432,7 @@ export class ShardNode {
         if (this.inProgress !== tick) return {}; // nothing open: aborting is idempotent
         this.graph.rollback();
         for (const id of this.digestedNow) this.docs.unmarkDigested(id);
+        this.store?.discardTick(tick);
         this.log(`tick ${tick} aborted: ${req.reason}`);
         this.closeTick();
         return {};
@@ -282,10 +442,13 @@ export class ShardNode {
         const tick = tickArg(req.tick);
         if (tick <= this.committedTick) return {}; // already committed: idempotent
         this.checkTick(tick);
+        if (!this.prepared) throw rpcError.precondition(`tick ${tick} is not prepared on shard ${this.id}`);
+        this.store?.commitTick(tick);
         this.graph.commit();
         this.digestedCount += this.digestedNow.length;
         this.committedTick = tick;
         this.closeTick();
+        if (this.store && this.committedTick - this.checkpointTick >= (this.opts.checkpointEvery ?? 50)) this.checkpoint();
         return {};
       },
 
@@ -388,6 +551,7 @@ export class ShardNode {
         if (req.you) this.id = req.you;
         this.addresses = new Map(req.members.map((m) => [m.id, m.address]));
         this.placement = new Placement(req.members.map((m) => m.id));
+        this.store?.setMeta({ epoch: this.epoch, shard_id: this.id, members: JSON.stringify(req.members.map((m) => ({ id: m.id, address: m.address }))), config: JSON.stringify(this.config) });
         return {};
       },
 
@@ -397,12 +561,15 @@ export class ShardNode {
         tick: this.committedTick,
         epoch: this.epoch,
         detail: `shard ${this.id}: ${this.docs.size} documents, ${this.graph.nodeCount} concepts, ${this.graph.edgeCount} edges`,
+        counts: this.counts(),
       }),
     };
   }
 
   private async ingest(req: { epoch: number; docs: DocumentInput[] }) {
+    if (!this.ready) throw rpcError.unavailable(`shard ${this.id} is recovering; try again`);
     this.checkEpoch(req.epoch);
+    await this.flushDfReports();
     const fresh: ReturnType<typeof makeRecord>[] = [];
     const results = [];
     const seen = new Set<string>();
@@ -426,15 +593,19 @@ export class ShardNode {
       results.push({ id: v.id, key: v.key, created: true, shard: this.id });
     }
     if (fresh.length > 0) {
-      const df: Record<string, number> = {};
-      let total = 0;
-      for (const r of fresh) {
-        total += r.length;
-        for (const t of r.terms) df[t.term] = (df[t.term] ?? 0) + 1;
-      }
-      // the coordinator's statistics count a document before it is acknowledged
-      await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents: fresh.length, total_length: total });
+      // durable first (with its df report marked pending), then counted by the coordinator, then
+      // acknowledged; a report lost in a crash is re-sent with the same batch number and applied once
+      const batch = ++this.dfBatch;
+      this.store?.addDocs(fresh, batch);
       for (const r of fresh) this.docs.add(r);
+      try {
+        await this.reportDf(fresh, batch);
+      } catch (e) {
+        this.dfDirty = true;
+        if (!this.store) for (const r of fresh) this.docs.remove(r.id);
+        throw rpcError.unavailable(`documents stored but not yet counted by the coordinator (${describeError(e)}); send them again`);
+      }
+      this.store?.markReported(batch);
     }
     return { results };
   }

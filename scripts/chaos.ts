@@ -1,0 +1,264 @@
+/**
+ * Fault injection: a cluster of separate processes (a coordinator and shards, each with a data
+ * directory), a workload of ingest batches and ticks, and SIGKILLs of a random shard or of the
+ * coordinator at random moments (inside tick phases, during ingestion), each followed by a restart.
+ * At the end the committed graph hash and the answers to the sample queries are compared with a
+ * failure-free run of the same workload; documents are counted for losses and duplicates.
+ *
+ *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--keep]
+ *
+ * Prints one line per fault and, last, one JSON object {"faults","differences","lost","duplicated","seed"}.
+ * Exit code 0 when nothing differed, 1 otherwise.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DocumentInput } from '../src/colony/input.js';
+import { LocalEngine } from '../src/engine/local.js';
+import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
+import { describeError, RpcClient } from '../src/rpc/client.js';
+import { CoordinatorServiceClient } from '../src/rpc/proto.js';
+import { Prng } from '../src/util/prng.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = join(HERE, '..', 'src', 'cli', 'main.js');
+const CORPUS = join(HERE, '..', '..', 'data', 'phago-corpus');
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 0) {
+    process.stderr.write(`chaos: --${name} needs a non-negative integer\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const FAULTS = arg('faults', 50);
+const SEED = arg('seed', 1);
+const SHARDS = arg('shards', 3);
+const KEEP = process.argv.includes('--keep');
+const rng = new Prng(SEED);
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One cluster member as a process that can be killed and started again with the same data. */
+class Member {
+  child: ChildProcess | null = null;
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private readonly ready: RegExp,
+  ) {}
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.child = child;
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`${this.name} did not start:\n${err.slice(-2000)}`)), 60_000);
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (this.ready.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr!.on('data', (d) => {
+        err += d;
+        if (err.length > 100_000) err = err.slice(-50_000);
+      });
+      child.on('exit', (code, sig) => {
+        clearTimeout(timer);
+        if (!this.ready.test(out)) reject(new Error(`${this.name} exited (${code ?? sig}) before it was ready:\n${err.slice(-2000)}`));
+      });
+    });
+  }
+
+  kill(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  }
+}
+
+/** The workload: ingest batches with ticks in between, then ticks until well past digestion. */
+interface Step {
+  kind: 'ingest' | 'tick';
+  docs?: DocumentInput[];
+  tick?: number;
+}
+
+function workload(docs: DocumentInput[]): Step[] {
+  const steps: Step[] = [];
+  let tick = 0;
+  for (let i = 0; i < docs.length; i += 10) {
+    steps.push({ kind: 'ingest', docs: docs.slice(i, i + 10) });
+    for (let k = 0; k < 3; k++) steps.push({ kind: 'tick', tick: ++tick });
+  }
+  for (let k = 0; k < 40; k++) steps.push({ kind: 'tick', tick: ++tick });
+  return steps;
+}
+
+type Hit = { id: string; score: number; key?: string; label?: string };
+
+async function answers(query: (text: string, concepts: boolean) => Promise<Hit[]>, texts: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const flat = (hits: Hit[]) => hits.map((h) => [h.id, h.key ?? h.label, h.score]);
+  for (const t of texts) out.push(JSON.stringify([flat(await query(t, false)), flat(await query(t, true))]));
+  return out;
+}
+
+async function main(): Promise<number> {
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).map((q) => q.text);
+  const steps = workload(docs);
+
+  // the failure-free run (one process; the tests prove it equals any partition)
+  const ref = new LocalEngine();
+  for (const s of steps) {
+    if (s.kind === 'ingest') await ref.ingest(s.docs!);
+    else await ref.tick(1);
+  }
+  const refHash = await ref.graphHash();
+  const refAnswers = await answers(async (t, c) => (c ? (await ref.searchConcepts(t, 10)).hits : (await ref.searchDocuments(t, 10)).hits), queries);
+  log(`failure-free run: ${steps.length} steps, tick ${(await ref.stats()).tick}, graph ${refHash.slice(0, 16)}…`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'phago-chaos-'));
+  const token = randomBytes(16).toString('hex');
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const common = ['--token', token, '--log-level', 'warn'];
+  const coordinator = new Member('coordinator', ['coordinator', '--port', String(port), '--data-dir', join(dir, 'coordinator'), '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', ...common], /listening/);
+  const shards = Array.from({ length: SHARDS }, (_, i) => new Member(`shard ${i + 1}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /));
+  const members = [coordinator, ...shards];
+  const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
+
+  let faults = 0;
+  const where = new Map<string, number>();
+  try {
+    await coordinator.start();
+    for (const s of shards) await s.start();
+
+    /** Kill a random member at a random moment while `op` runs, note where it landed, restart it. */
+    const injectDuring = async (op: () => Promise<unknown>, label: string) => {
+      const victim = members[rng.int(members.length)];
+      const delay = rng.int(40);
+      const running = op().then(
+        () => 'ok',
+        (e) => `failed: ${describeError(e)}`,
+      );
+      await sleep(delay);
+      let at = label;
+      try {
+        const st = await client.call('tick_status', {}, 300);
+        if (st.in_progress) at = `tick ${st.tick} phase ${st.phase}`;
+        else if (label === 'tick') at = 'between phases (tick done or not started)';
+      } catch {
+        at = `${label} (coordinator unreachable)`;
+      }
+      await victim.kill();
+      faults++;
+      const key = at.replace(/tick \d+ /, '');
+      where.set(key, (where.get(key) ?? 0) + 1);
+      log(`fault ${faults}: SIGKILL ${victim.name} during ${at}`);
+      await running;
+      await victim.start();
+    };
+
+    const planned = new Set<number>();
+    // spread the faults over the steps
+    while (planned.size < Math.min(FAULTS, steps.length)) planned.add(rng.int(steps.length));
+    let extra = FAULTS - planned.size; // more faults than steps: some steps get two
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      const op = s.kind === 'ingest' ? () => client.call('ingest', { docs: s.docs!.map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text })) }) : () => client.call('run_ticks', { ticks: 1 });
+      const target = s.tick ?? 0;
+      const done = async () => (s.kind === 'tick' ? (await client.call('current_tick', {})).tick >= target : false);
+      let fault = planned.has(i) ? 1 + (extra > 0 && rng.next() < 0.5 ? (extra--, 1) : 0) : 0;
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 200) throw new Error(`step ${i} (${s.kind}) never completed`);
+        try {
+          if (await done()) break;
+        } catch {
+          await sleep(100);
+          continue;
+        }
+        if (fault > 0) {
+          fault--;
+          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : 'tick');
+          continue; // re-check and re-run the step
+        }
+        try {
+          await op();
+          if (s.kind === 'ingest') break;
+        } catch {
+          await sleep(100 + rng.int(200));
+        }
+      }
+    }
+
+    // every shard answers and every df report has landed
+    for (let i = 0; i < 100; i++) {
+      const ok = await client.call('stats', {}).then((st) => st.documents === docs.length, () => false);
+      if (ok) break;
+      await sleep(200);
+    }
+    const st = await client.call('stats', { with_graph_hash: true });
+    const held: number = st.held_documents;
+    const engineAnswers = await answers(async (t, c) => {
+      const r = await client.call('query', { text: t, k: 10, concepts: c });
+      return c ? r.concepts : r.documents;
+    }, queries);
+    let differences = 0;
+    if (st.graph_hash !== refHash) {
+      differences++;
+      log(`DIFFERENCE: graph hash ${st.graph_hash} != ${refHash}`);
+    }
+    engineAnswers.forEach((a, i) => {
+      if (a !== refAnswers[i]) {
+        differences++;
+        log(`DIFFERENCE: answers to "${queries[i]}"`);
+      }
+    });
+    const lost = Math.max(0, docs.length - held);
+    const duplicated = Math.max(0, held - docs.length) + Math.max(0, st.documents - docs.length);
+    if (st.documents !== docs.length) log(`coordinator counts ${st.documents} documents, expected ${docs.length}`);
+    log(`faults by moment: ${[...where.entries()].sort().map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+    log(`final: tick ${st.tick}, ${st.documents} documents (${held} held by shards), ${st.nodes} concepts, ${st.edges} edges, ${differences} difference(s)`);
+    log(JSON.stringify({ faults, differences, lost, duplicated, seed: SEED }));
+    return differences === 0 && lost === 0 && duplicated === 0 ? 0 : 1;
+  } finally {
+    client.close();
+    await Promise.all(members.map((m) => m.kill()));
+    if (!KEEP) rmSync(dir, { recursive: true, force: true });
+    else log(`data kept in ${dir}`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`chaos: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

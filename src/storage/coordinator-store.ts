@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * The coordinator's durable state in SQLite (WAL): membership and epoch, the tick counter and lanes,
+ * the state of a tick in progress and its decision, a membership change in progress, and the global
+ * document statistics. Everything is written before the change is acknowledged.
+ */
+export interface ShardRow {
+  id: number;
+  address: string;
+  identity: string;
+}
+
+export class CoordinatorStore {
+  readonly db: Database.Database;
+  private readonly st: Record<string, Database.Statement>;
+
+  constructor(readonly dir: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {
+    mkdirSync(dir, { recursive: true });
+    this.db = new Database(join(dir, 'coordinator.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${synchronous}`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS shards (id INTEGER PRIMARY KEY, address TEXT NOT NULL, identity TEXT NOT NULL UNIQUE);
+      CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS df_batches (identity TEXT PRIMARY KEY, batch INTEGER NOT NULL);
+    `);
+    this.st = {
+      getMeta: this.db.prepare('SELECT v FROM meta WHERE k = ?'),
+      setMeta: this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+      addDf: this.db.prepare('INSERT INTO df (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n'),
+      getBatch: this.db.prepare('SELECT batch FROM df_batches WHERE identity = ?'),
+      setBatch: this.db.prepare('INSERT INTO df_batches (identity, batch) VALUES (?, ?) ON CONFLICT(identity) DO UPDATE SET batch = excluded.batch'),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  meta(k: string): string | undefined {
+    return (this.st.getMeta.get(k) as { v: string } | undefined)?.v;
+  }
+
+  setMeta(entries: Record<string, string | number>): void {
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(entries)) this.st.setMeta.run(k, String(v));
+    })();
+  }
+
+  shards(): ShardRow[] {
+    return this.db.prepare('SELECT id, address, identity FROM shards ORDER BY id').all() as ShardRow[];
+  }
+
+  saveMembership(rows: ShardRow[], meta: Record<string, string | number>): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM shards');
+      const put = this.db.prepare('INSERT INTO shards (id, address, identity) VALUES (?, ?, ?)');
+      for (const r of rows) put.run(r.id, r.address, r.identity);
+      for (const [k, v] of Object.entries(meta)) this.st.setMeta.run(k, String(v));
+    })();
+  }
+
+  /**
+   * Apply a shard's df report exactly once: batches of one shard identity are numbered in order, and a
+   * batch at or below the last applied one is a re-send. Returns false for a re-send.
+   */
+  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): boolean {
+    return this.db.transaction(() => {
+      const last = (this.st.getBatch.get(identity) as { batch: number } | undefined)?.batch ?? -1;
+      if (batch <= last) return false;
+      for (const [t, n] of Object.entries(df)) this.st.addDf.run(t, n);
+      this.st.setBatch.run(identity, batch);
+      const docs = Number(this.meta('documents') ?? 0) + documents;
+      const len = Number(this.meta('total_length') ?? 0) + totalLength;
+      this.st.setMeta.run('documents', String(docs));
+      this.st.setMeta.run('total_length', String(len));
+      return true;
+    })();
+  }
+
+  /** Apply a report without deduplication (shards without a data directory). */
+  addDf(df: Record<string, number>, documents: number, totalLength: number): void {
+    this.db.transaction(() => {
+      for (const [t, n] of Object.entries(df)) this.st.addDf.run(t, n);
+      this.st.setMeta.run('documents', String(Number(this.meta('documents') ?? 0) + documents));
+      this.st.setMeta.run('total_length', String(Number(this.meta('total_length') ?? 0) + totalLength));
+    })();
+  }
+
+  lastBatch(identity: string): number {
+    return (this.st.getBatch.get(identity) as { batch: number } | undefined)?.batch ?? -1;
+  }
+
+  df(): Map<string, number> {
+    return new Map((this.db.prepare('SELECT term, n FROM df').all() as { term: string; n: number }[]).map((r) => [r.term, r.n]));
+  }
+}
