@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -60,10 +60,12 @@ function freePort(): Promise<number> {
 /** One cluster member as a process that can be killed and started again with the same data. */
 class Member {
   child: ChildProcess | null = null;
+  output = '';
   constructor(
     readonly name: string,
     private readonly args: string[],
     private readonly ready: RegExp,
+    private readonly logFile?: string,
   ) {}
 
   start(): Promise<void> {
@@ -75,12 +77,14 @@ class Member {
       const timer = setTimeout(() => reject(new Error(`${this.name} did not start:\n${err.slice(-2000)}`)), 60_000);
       child.stdout!.on('data', (d) => {
         out += d;
+        this.output = out;
         if (this.ready.test(out)) {
           clearTimeout(timer);
           resolve();
         }
       });
       child.stderr!.on('data', (d) => {
+        if (this.logFile) appendFileSync(this.logFile, d);
         err += d;
         if (err.length > 100_000) err = err.slice(-50_000);
       });
@@ -103,7 +107,7 @@ class Member {
 
 /** The workload: ingest batches with ticks in between, then ticks until well past digestion. */
 interface Step {
-  kind: 'ingest' | 'tick';
+  kind: 'ingest' | 'tick' | 'join' | 'leave';
   docs?: DocumentInput[];
   tick?: number;
 }
@@ -113,6 +117,8 @@ function workload(docs: DocumentInput[]): Step[] {
   let tick = 0;
   for (let i = 0; i < docs.length; i += 10) {
     steps.push({ kind: 'ingest', docs: docs.slice(i, i + 10) });
+    if (i === 30) steps.push({ kind: 'join' });
+    if (i === 70) steps.push({ kind: 'leave' });
     for (let k = 0; k < 3; k++) steps.push({ kind: 'tick', tick: ++tick });
   }
   for (let k = 0; k < 40; k++) steps.push({ kind: 'tick', tick: ++tick });
@@ -137,7 +143,7 @@ async function main(): Promise<number> {
   const ref = new LocalEngine();
   for (const s of steps) {
     if (s.kind === 'ingest') await ref.ingest(s.docs!);
-    else await ref.tick(1);
+    else if (s.kind === 'tick') await ref.tick(1);
   }
   const refHash = await ref.graphHash();
   const refAnswers = await answers(async (t, c) => (c ? (await ref.searchConcepts(t, 10)).hits : (await ref.searchDocuments(t, 10)).hits), queries);
@@ -147,9 +153,10 @@ async function main(): Promise<number> {
   const token = randomBytes(16).toString('hex');
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  const common = ['--token', token, '--log-level', 'warn'];
-  const coordinator = new Member('coordinator', ['coordinator', '--port', String(port), '--data-dir', join(dir, 'coordinator'), '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', ...common], /listening/);
-  const shards = Array.from({ length: SHARDS }, (_, i) => new Member(`shard ${i + 1}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /));
+  const common = ['--token', token, '--log-level', KEEP ? 'info' : 'warn'];
+  const coordinator = new Member('coordinator', ['coordinator', '--port', String(port), '--data-dir', join(dir, 'coordinator'), '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', ...common], /listening/, join(dir, 'coordinator.log'));
+  const shards = Array.from({ length: SHARDS }, (_, i) => new Member(`shard ${i + 1}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${i + 1}.log`)));
+  const joiner = new Member(`shard ${SHARDS + 1} (joining)`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${SHARDS + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${SHARDS + 1}.log`));
   const members = [coordinator, ...shards];
   const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
 
@@ -171,7 +178,7 @@ async function main(): Promise<number> {
       let at = label;
       try {
         const st = await client.call('tick_status', {}, 300);
-        if (st.in_progress) at = `tick ${st.tick} phase ${st.phase}`;
+          if (st.in_progress) at = `tick ${st.tick} phase ${st.phase}`;
         else if (label === 'tick') at = 'between phases (tick done or not started)';
       } catch {
         at = `${label} (coordinator unreachable)`;
@@ -181,19 +188,45 @@ async function main(): Promise<number> {
       const key = at.replace(/tick \d+ /, '');
       where.set(key, (where.get(key) ?? 0) + 1);
       log(`fault ${faults}: SIGKILL ${victim.name} during ${at}`);
+      // restart at once: an operation such as a join can only finish once the victim is back
+      await victim.start().catch((e) => log(`restart of ${victim.name} failed: ${(e as Error).message.split('\n')[0]}`));
       await running;
-      await victim.start();
     };
 
     const planned = new Set<number>();
-    // spread the faults over the steps
+    // spread the faults over the steps; the membership changes always get one
+    for (let i = 0; i < steps.length; i++) if (steps[i].kind === 'join' || steps[i].kind === 'leave') planned.add(i);
     while (planned.size < Math.min(FAULTS, steps.length)) planned.add(rng.int(steps.length));
     let extra = FAULTS - planned.size; // more faults than steps: some steps get two
+    let joinerId = 0;
+    const shardIds = async () => ((await client.call('list_shards', {})).shards as { id: number }[]).map((x) => x.id);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];
-      const op = s.kind === 'ingest' ? () => client.call('ingest', { docs: s.docs!.map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text })) }) : () => client.call('run_ticks', { ticks: 1 });
-      const target = s.tick ?? 0;
-      const done = async () => (s.kind === 'tick' ? (await client.call('current_tick', {})).tick >= target : false);
+      let op: () => Promise<unknown>;
+      let done: () => Promise<boolean>;
+      if (s.kind === 'ingest') {
+        op = () => client.call('ingest', { docs: s.docs!.map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text })) });
+        done = async () => false;
+      } else if (s.kind === 'tick') {
+        op = () => client.call('run_ticks', { ticks: 1 });
+        done = async () => (await client.call('current_tick', {})).tick >= s.tick!;
+      } else if (s.kind === 'join') {
+        // the new shard registers (and the cluster rebalances) inside its start-up; it retries until whole
+        op = async () => {
+          if (joiner.child && joiner.child.exitCode === null && joiner.child.signalCode === null) return;
+          await joiner.start();
+        };
+        done = async () => {
+          const m = joiner.output.match(/shard (\d+) /);
+          if (!m || !joiner.child || joiner.child.exitCode !== null || joiner.child.signalCode !== null) return false;
+          joinerId = Number(m[1]);
+          return (await shardIds()).includes(joinerId) && (await shardIds()).length === SHARDS + 1;
+        };
+        members.push(joiner);
+      } else {
+        op = () => client.call('unregister', { id: joinerId });
+        done = async () => !(await shardIds()).includes(joinerId);
+      }
       let fault = planned.has(i) ? 1 + (extra > 0 && rng.next() < 0.5 ? (extra--, 1) : 0) : 0;
       for (let attempt = 0; ; attempt++) {
         if (attempt > 200) throw new Error(`step ${i} (${s.kind}) never completed`);
@@ -205,7 +238,7 @@ async function main(): Promise<number> {
         }
         if (fault > 0) {
           fault--;
-          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : 'tick');
+          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : s.kind === 'tick' ? 'tick' : s.kind === 'join' ? 'rebalancing (join)' : 'rebalancing (leave)');
           continue; // re-check and re-run the step
         }
         try {
@@ -215,6 +248,11 @@ async function main(): Promise<number> {
           await sleep(100 + rng.int(200));
         }
       }
+      if (s.kind === 'leave') {
+        members.splice(members.indexOf(joiner), 1);
+        await joiner.kill();
+        log(`shard ${joinerId} left the cluster`);
+      } else if (s.kind === 'join') log(`shard ${joinerId} joined the cluster`);
     }
 
     // every shard answers and every df report has landed

@@ -144,14 +144,70 @@ export class Coordinator {
       this.log(`tick ${tick} was in progress when the coordinator stopped: aborted`);
     }
     this.recoveredTick = 0;
+    const migration = this.store?.meta('migration');
+    if (migration) {
+      const { epoch, phase } = JSON.parse(migration) as { epoch: number; phase: string };
+      if (phase === 'copy') {
+        await Promise.allSettled(ids.map((s) => this.client(s).call('abort_migration', { epoch }, 5000)));
+        this.store?.setMeta({ migration: '' });
+        this.log(`a membership change to epoch ${epoch} was copying when the coordinator stopped: abandoned`);
+      } else this.log(`a membership change to epoch ${epoch} was decided when the coordinator stopped: completing it`);
+    }
     if (this.machine.current > 0) await Promise.allSettled(ids.map((s) => this.client(s).call('commit_tick', { tick: this.machine.current }, 5000)));
-    await this.pushMembership().catch((e) => this.log(`membership after restart: ${describeError(e)}`));
+    try {
+      await this.pushMembership();
+      if (migration) this.store?.setMeta({ migration: '' });
+    } catch (e) {
+      this.log(`membership after restart: ${describeError(e)}`);
+    }
   }
 
+  private clientFor(m: { id: ShardId; address: string }): RpcClient {
+    return new RpcClient(ShardServiceClient, m.address, this.opts.security, this.phaseTimeoutMs);
+  }
+
+  /** What the last membership change moved (reported by stats). */
+  lastRebalance: { epoch: number; change: string; documents: number; nodes: number; edges: number; total_documents: number; total_nodes: number } | null = null;
+
+  /**
+   * Move data for a membership change between ticks: every shard of the old membership sends what the
+   * new placement gives to another shard (`migrate_out` → `migrate_in`, durable on the receiver); then
+   * the new membership is recorded (the decision) and pushed (`update_membership`, the flip: receivers
+   * install, senders drop). `change` > 0 is a joining shard already in the registry, < 0 a leaving one.
+   * A failure before the decision aborts the move everywhere and leaves the old membership in force.
+   */
+  private async rebalance(prev: ShardId[], change: number, what: string): Promise<void> {
+    const nextIds = change > 0 ? this.registry.ids() : this.registry.ids().filter((s) => s !== -change);
+    const members = this.registry.list().filter((s) => nextIds.includes(s.id)).map((s) => ({ id: s.id, address: s.address }));
+    const epoch = change > 0 ? this.registry.epoch : this.registry.epoch + 1;
+    // the epoch is spent now: an attempt that fails (or a crash) never reuses it
+    this.store?.setMeta({ migration: JSON.stringify({ epoch, what, phase: 'copy' }), epoch });
+    const totals = { documents: 0, nodes: 0, edges: 0 };
+    const t0 = performance.now();
+    try {
+      const replies = await Promise.all(prev.map((s) => this.client(s).call<{ documents: number; nodes: number; edges: number }>('migrate_out', { epoch, members }, 600_000)));
+      for (const r of replies) {
+        totals.documents += r.documents;
+        totals.nodes += r.nodes;
+        totals.edges += r.edges;
+      }
+    } catch (e) {
+      await Promise.allSettled([...new Set([...prev, ...nextIds])].map((s) => this.client(s).call('abort_migration', { epoch }, 5000)));
+      this.store?.setMeta({ migration: '' });
+      throw rpcError.unavailable(`rebalancing for "${what}" failed, nothing moved: ${describeError(e)}`);
+    }
+    const c = this.clusterCounts();
+    this.lastRebalance = { epoch, change: what, ...totals, total_documents: this.stats.documents, total_nodes: c.nodes };
+    this.log(`rebalancing for "${what}" (epoch ${epoch}): ${totals.documents} documents, ${totals.nodes} concepts, ${totals.edges} edge copies moved in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+
+  /** Persist the membership; with a membership change under way this is its decision (phase flip). */
   private persistMembership(): void {
+    const migration = this.store?.meta('migration');
+    const flip: Record<string, string> = migration ? { migration: JSON.stringify({ ...(JSON.parse(migration) as object), phase: 'flip' }) } : {};
     this.store?.saveMembership(
       this.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })),
-      { epoch: this.registry.epoch, next_id: this.registry.nextShardId },
+      { epoch: this.registry.epoch, next_id: this.registry.nextShardId, ...flip },
     );
   }
 
@@ -191,7 +247,7 @@ export class Coordinator {
   private async pushMembership(): Promise<void> {
     const members = this.members();
     const config_json = JSON.stringify(this.config);
-    const results = await Promise.allSettled(members.map((m) => this.client(m.id).call('update_membership', { epoch: this.registry.epoch, members, you: m.id, config_json })));
+    const results = await Promise.allSettled(members.map((m) => this.client(m.id).call('update_membership', { epoch: this.registry.epoch, members, you: m.id, config_json, tick: this.machine.current })));
     const failed = results.map((r, i) => [r, members[i].id] as const).filter(([r]) => r.status === 'rejected');
     if (failed.length > 0) throw rpcError.unavailable(`membership epoch ${this.registry.epoch} could not reach shard(s) ${failed.map(([r, id]) => `${id} (${describeError((r as PromiseRejectedResult).reason)})`).join(', ')}`);
   }
@@ -425,30 +481,59 @@ export class Coordinator {
         this.membershipLock.run(async () => {
           if (typeof req.address !== 'string' || !/^[^\s:]+:\d{1,5}$/.test(req.address)) throw rpcError.invalid(`address must be host:port, got ${JSON.stringify(req.address)}`);
           if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; register again when it ends`);
-          const identity = req.identity || req.address;
-          const known = this.registry.list().some((s) => s.identity === identity);
-          if (!known && this.stats.documents > 0) throw rpcError.precondition(`the cluster already holds ${this.stats.documents} documents; a new shard cannot join a populated cluster yet (rebalancing is not implemented)`);
-          const r = this.registry.register(req.address, identity, Date.now());
-          this.persistMembership();
-          this.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${req.address} (epoch ${this.registry.epoch})`);
-          await this.pushMembership();
-          return { id: r.id };
+          return this.tickLock.run(async () => {
+            const identity = req.identity || req.address;
+            const prev = this.registry.ids();
+            const r = this.registry.register(req.address, identity, Date.now());
+            if (!r.returning && prev.length > 0 && this.stats.documents > 0) {
+              try {
+                await this.rebalance(prev, r.id, `shard ${r.id} joined`);
+              } catch (e) {
+                this.registry.remove(r.id); // the epoch moves on: a failed attempt's epoch is never reused
+                this.store?.setMeta({ migration: '' });
+                this.persistMembership();
+                await this.pushMembership().catch(() => undefined);
+                throw e;
+              }
+            }
+            this.persistMembership();
+            this.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${req.address} (epoch ${this.registry.epoch})`);
+            await this.pushMembership();
+            this.store?.setMeta({ migration: '' });
+            return { id: r.id };
+          });
         }),
 
       unregister: (req: { id: number }) =>
         this.membershipLock.run(async () => {
           const id = this.shardIdArg(req.id);
-          if (!this.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}`);
+          const rec = this.registry.get(id);
+          if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
           if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; unregister when it ends`);
-          const rec = this.registry.get(id)!;
-          if (rec.counts.documents > 0 || rec.counts.nodes > 0 || this.stats.documents > 0)
-            throw rpcError.precondition(`shard ${id} belongs to a populated cluster; its data cannot move yet (rebalancing is not implemented)`);
-          this.registry.remove(id);
-          this.persistMembership();
-          this.clients.get(id)?.close();
-          this.clients.delete(id);
-          if (this.registry.size > 0) await this.pushMembership();
-          return {};
+          if (this.registry.size === 1 && this.stats.documents > 0) throw rpcError.precondition(`shard ${id} is the last shard and holds the cluster's data; add another shard first`);
+          return this.tickLock.run(async () => {
+            const prev = this.registry.ids();
+            const leaving = { id, address: rec.address };
+            rec.draining = true;
+            try {
+              if (this.stats.documents > 0) await this.rebalance(prev, -id, `shard ${id} left`);
+            } finally {
+              rec.draining = false;
+            }
+            this.registry.remove(id);
+            this.persistMembership();
+            const members = this.members();
+            // the leaving shard drops everything (it owns nothing in the new membership)
+            await this.clientFor(leaving)
+              .call('update_membership', { epoch: this.registry.epoch, members, you: id, config_json: JSON.stringify(this.config), tick: this.machine.current }, 10_000)
+              .catch((e) => this.log(`shard ${id} did not take the final membership: ${describeError(e)}`));
+            this.clients.get(id)?.close();
+            this.clients.delete(id);
+            if (this.registry.size > 0) await this.pushMembership();
+            this.store?.setMeta({ migration: '' });
+            this.log(`shard ${id} left (epoch ${this.registry.epoch})`);
+            return {};
+          });
         }),
 
       phase_complete: (req: { shard_id: number; phase: string; tick: number }) =>
@@ -594,6 +679,7 @@ export class Coordinator {
           edges: c.edges,
           shards: this.registry.size,
           held_documents: c.held,
+          last_rebalance: this.lastRebalance ?? undefined,
           graph_hash: req.with_graph_hash ? await this.graphHash() : '',
         };
       },

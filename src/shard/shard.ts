@@ -41,6 +41,26 @@ export interface ShardOptions {
   checkpointEvery?: number;
 }
 
+interface StoredDocWire {
+  id: string;
+  key: string;
+  title: string;
+  text: string;
+  ingest_tick: number;
+  lane: number;
+  digested: boolean;
+  digested_tick: number;
+}
+
+interface EdgeWire {
+  a: string;
+  b: string;
+  weight: number;
+  co_activations: number;
+  created_tick: number;
+  last_activated_tick: number;
+}
+
 /** Deltas are sent in batches of at most this many increments per message. */
 const BATCH_INCREMENTS = 20_000;
 
@@ -137,6 +157,8 @@ export class ShardNode {
   }
 
   private pendingPrepared: { tick: number; body: TickBody } | null = null;
+  /** Rows received for a membership epoch that has not flipped yet (rebalancing). */
+  private incoming = new Map<number, { kind: 'doc' | 'node' | 'edge'; id: string; body: unknown }[]>();
 
   /** Load the durable state: documents, the graph checkpoint, and replay of the committed ticks after it. */
   private recover(): void {
@@ -308,6 +330,13 @@ export class ShardNode {
   // ---- tick phases -----------------------------------------------------------------------------
 
   private async sense(tick: number) {
+    if (this.inProgress !== null && this.inProgress === tick - 1 && this.prepared) {
+      // the coordinator starts tick t+1 only after committing t: a lost commit_tick is implied
+      this.commitOpen(tick - 1);
+    } else if (this.inProgress === tick) {
+      // SENSE again for the same tick: the previous attempt was aborted (the abort did not reach us)
+      this.rollbackOpen('an earlier attempt of this tick was aborted');
+    }
     if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is still open on shard ${this.id}; abort or commit it first`);
     if (tick !== this.committedTick + 1) throw rpcError.precondition(`shard ${this.id} expected tick ${this.committedTick + 1}, got ${tick}`);
     this.inProgress = tick;
@@ -398,6 +427,132 @@ export class ShardNode {
     return Promise.resolve({});
   }
 
+  /**
+   * The flip of a membership change: install what was received for this epoch, drop what this shard no
+   * longer owns (documents, concepts, edges with no owned endpoint), and make it durable in one
+   * transaction. A no-op when nothing moves (an address change), so it is safe to repeat.
+   */
+  private flip(epoch: number, meta: Record<string, string | number>): void {
+    const rows = this.store ? this.store.incoming(epoch) : (this.incoming.get(epoch) ?? []);
+    const added: StoredDocWire[] = [];
+    for (const r of rows) {
+      if (r.kind === 'doc') {
+        const d = r.body as StoredDocWire;
+        if (this.docs.get(d.id) || !this.owns(d.id)) continue;
+        const rec = makeRecord(d.id, d.key, d.title, d.text, d.ingest_tick, d.lane);
+        rec.digestedTick = d.digested ? d.digested_tick : null;
+        this.docs.add(rec);
+        if (rec.digestedTick !== null) this.digestedCount++;
+        added.push(d);
+      } else if (r.kind === 'node') {
+        const n = r.body as { id: string; label: string; access_count: number; created_tick: number };
+        if (!this.graph.nodes.has(n.id) && this.owns(n.id)) this.graph.nodes.set(n.id, { id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
+      } else {
+        const e = r.body as EdgeWire;
+        if (!this.graph.edges.has(`${e.a}|${e.b}`) && (this.owns(e.a) || this.owns(e.b)))
+          this.graph.insertEdge({ a: e.a, b: e.b, weight: e.weight, coActivations: e.co_activations, createdTick: e.created_tick, lastActivatedTick: e.last_activated_tick });
+      }
+    }
+    const dropped: string[] = [];
+    for (const id of [...this.docs.byId.keys()]) {
+      if (this.owns(id)) continue;
+      const rec = this.docs.remove(id)!;
+      if (rec.digestedTick !== null) this.digestedCount--;
+      dropped.push(id);
+    }
+    let changed = added.length > 0 || dropped.length > 0 || rows.length > 0;
+    for (const id of [...this.graph.nodes.keys()]) {
+      if (!this.owns(id)) {
+        this.graph.nodes.delete(id);
+        changed = true;
+      }
+    }
+    for (const [k, e] of [...this.graph.edges]) {
+      if (!this.owns(e.a) && !this.owns(e.b)) {
+        this.graph.removeEdge(k);
+        changed = true;
+      }
+    }
+    for (const e of [...this.incoming.keys()]) if (e <= epoch) this.incoming.delete(e);
+    if (!this.store) return;
+    if (changed) {
+      const stored = added.map((d) => ({ id: d.id, key: d.key, title: d.title, text: d.text, ingestTick: d.ingest_tick, lane: d.lane, digestedTick: d.digested ? d.digested_tick : null, unreportedBatch: null }));
+      this.store.replaceAfterFlip(epoch, this.committedTick, stored, dropped, this.graph.nodes.values(), this.graph.edges.values(), meta);
+      this.checkpointTick = this.committedTick;
+    } else this.store.setMeta(meta);
+  }
+
+  /** Send every document, concept and edge that another shard owns under the new membership. */
+  private async migrateOut(epoch: number, members: { id: number; address: string }[]) {
+    if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is in progress; membership changes happen between ticks`);
+    const next = new Placement(members.map((m) => m.id));
+    const addr = new Map(members.map((m) => [m.id, m.address]));
+    const out = new Map<ShardId, { docs: StoredDocWire[]; nodes: object[]; edges: EdgeWire[] }>();
+    const to = (s: ShardId) => {
+      let o = out.get(s);
+      if (!o) out.set(s, (o = { docs: [], nodes: [], edges: [] }));
+      return o;
+    };
+    let docs = 0;
+    let nodes = 0;
+    let edges = 0;
+    for (const d of this.docs.byId.values()) {
+      const o = next.owner(d.id);
+      if (o === this.id) continue;
+      to(o).docs.push({ id: d.id, key: d.key, title: d.title, text: d.text, ingest_tick: d.ingestTick, lane: d.lane, digested: d.digestedTick !== null, digested_tick: d.digestedTick ?? 0 });
+      docs++;
+    }
+    for (const n of this.graph.nodes.values()) {
+      const o = next.owner(n.id);
+      if (o === this.id) continue;
+      to(o).nodes.push({ id: n.id, label: n.label, access_count: n.accessCount, created_tick: n.createdTick, found: true });
+      nodes++;
+    }
+    for (const e of this.graph.edges.values()) {
+      const targets = new Set([next.owner(e.a), next.owner(e.b)]);
+      targets.delete(this.id);
+      for (const t of targets) {
+        to(t).edges.push({ a: e.a, b: e.b, weight: e.weight, co_activations: e.coActivations, created_tick: e.createdTick, last_activated_tick: e.lastActivatedTick });
+        edges++;
+      }
+    }
+    await Promise.all(
+      [...out.entries()].map(async ([s, o]) => {
+        const a = addr.get(s);
+        if (!a) throw rpcError.invalid(`shard ${s} has no address in the new membership`);
+        const client = new RpcClient(ShardServiceClient, a, this.opts.security, this.opts.rpcDeadlineMs ?? 30_000);
+        const send = (part: { docs?: StoredDocWire[]; nodes?: object[]; edges?: EdgeWire[] }) => client.call('migrate_in', { epoch, from: this.id, docs: [], nodes: [], edges: [], ...part });
+        try {
+          for (let i = 0; i < o.docs.length; i += 200) await send({ docs: o.docs.slice(i, i + 200) });
+          for (let i = 0; i < o.nodes.length; i += 5000) await send({ nodes: o.nodes.slice(i, i + 5000) });
+          for (let i = 0; i < o.edges.length; i += 20000) await send({ edges: o.edges.slice(i, i + 20000) });
+        } finally {
+          client.close();
+        }
+      }),
+    );
+    return { documents: docs, nodes, edges };
+  }
+
+  private commitOpen(tick: number): void {
+    this.store?.commitTick(tick);
+    this.graph.commit();
+    this.digestedCount += this.digestedNow.length;
+    this.committedTick = tick;
+    this.closeTick();
+    if (this.store && this.committedTick - this.checkpointTick >= (this.opts.checkpointEvery ?? 50)) this.checkpoint();
+  }
+
+  private rollbackOpen(reason: string): void {
+    const tick = this.inProgress;
+    if (tick === null) return;
+    this.graph.rollback();
+    for (const id of this.digestedNow) this.docs.unmarkDigested(id);
+    this.store?.discardTick(tick);
+    this.log(`tick ${tick} aborted: ${reason}`);
+    this.closeTick();
+  }
+
   private closeTick(): void {
     this.inProgress = null;
     this.prepared = null;
@@ -430,11 +585,7 @@ export class ShardNode {
       abort_tick: (req: { tick: number; reason: string }) => {
         const tick = tickArg(req.tick);
         if (this.inProgress !== tick) return {}; // nothing open: aborting is idempotent
-        this.graph.rollback();
-        for (const id of this.digestedNow) this.docs.unmarkDigested(id);
-        this.store?.discardTick(tick);
-        this.log(`tick ${tick} aborted: ${req.reason}`);
-        this.closeTick();
+        this.rollbackOpen(req.reason);
         return {};
       },
 
@@ -443,12 +594,7 @@ export class ShardNode {
         if (tick <= this.committedTick) return {}; // already committed: idempotent
         this.checkTick(tick);
         if (!this.prepared) throw rpcError.precondition(`tick ${tick} is not prepared on shard ${this.id}`);
-        this.store?.commitTick(tick);
-        this.graph.commit();
-        this.digestedCount += this.digestedNow.length;
-        this.committedTick = tick;
-        this.closeTick();
-        if (this.store && this.committedTick - this.checkpointTick >= (this.opts.checkpointEvery ?? 50)) this.checkpoint();
+        this.commitOpen(tick);
         return {};
       },
 
@@ -536,7 +682,7 @@ export class ShardNode {
           .map((e) => ({ a: e.a, b: e.b, weight: e.weight, co_activations: e.coActivations, created_tick: e.createdTick, last_activated_tick: e.lastActivatedTick })),
       }),
 
-      update_membership: (req: { epoch: number; members: { id: number; address: string }[]; you: number; config_json: string }) => {
+      update_membership: (req: { epoch: number; members: { id: number; address: string }[]; you: number; config_json: string; tick: number }) => {
         if (req.epoch < this.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${this.epoch}`);
         if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is in progress; membership changes happen between ticks`);
         if (req.config_json) {
@@ -547,11 +693,47 @@ export class ShardNode {
             this.graph = new Graph(cfg);
           }
         }
-        this.epoch = req.epoch;
+        if (req.epoch === this.epoch && this.placement.size > 0) return {}; // already there: idempotent
+        if (req.tick !== this.committedTick) {
+          const fresh = this.committedTick === 0 && this.docs.size === 0 && this.graph.nodeCount === 0;
+          if (!fresh) throw rpcError.precondition(`shard ${this.id} is at tick ${this.committedTick}, the cluster at tick ${req.tick}`);
+          this.committedTick = req.tick; // a new shard starts at the cluster's tick
+          this.store?.setMeta({ committed_tick: req.tick });
+        }
         if (req.you) this.id = req.you;
         this.addresses = new Map(req.members.map((m) => [m.id, m.address]));
         this.placement = new Placement(req.members.map((m) => m.id));
-        this.store?.setMeta({ epoch: this.epoch, shard_id: this.id, members: JSON.stringify(req.members.map((m) => ({ id: m.id, address: m.address }))), config: JSON.stringify(this.config) });
+        this.epoch = req.epoch;
+        const member = req.members.some((m) => m.id === this.id);
+        const meta = { epoch: this.epoch, shard_id: member ? this.id : 0, members: JSON.stringify(req.members.map((m) => ({ id: m.id, address: m.address }))), config: JSON.stringify(this.config) };
+        this.flip(req.epoch, meta);
+        return {};
+      },
+
+      migrate_out: (req: { epoch: number; members: { id: number; address: string }[] }) => {
+        if (req.epoch <= this.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${this.id} is already at epoch ${this.epoch}`);
+        return this.migrateOut(req.epoch, req.members);
+      },
+
+      migrate_in: (req: { epoch: number; from: number; docs: StoredDocWire[]; nodes: { id: string }[]; edges: EdgeWire[] }) => {
+        if (req.epoch <= this.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${this.id} is already at epoch ${this.epoch}`);
+        const rows: { kind: 'doc' | 'node' | 'edge'; id: string; body: unknown }[] = [];
+        for (const d of req.docs) rows.push({ kind: 'doc', id: uuidArg(d.id, 'document id'), body: d });
+        for (const n of req.nodes) rows.push({ kind: 'node', id: uuidArg(n.id, 'node id'), body: n });
+        for (const e of req.edges) rows.push({ kind: 'edge', id: edgeKeyArg(`${e.a}|${e.b}`).join('|'), body: e });
+        // durable before acknowledged: a shard that restarts before the flip still has what it received
+        if (this.store) this.store.putIncoming(req.epoch, rows);
+        else {
+          let l = this.incoming.get(req.epoch);
+          if (!l) this.incoming.set(req.epoch, (l = []));
+          l.push(...rows);
+        }
+        return {};
+      },
+
+      abort_migration: (req: { epoch: number }) => {
+        this.incoming.delete(req.epoch);
+        this.store?.clearIncoming(req.epoch);
         return {};
       },
 
