@@ -63,8 +63,9 @@ describe('CoordinatorService through real sockets', () => {
     assert.equal(again.id, 1);
     assert.equal((await coord.call('list_shards', {})).epoch, 3);
     await rejects(coord.call('register', { address: 'no port here', identity: 'x' }), grpc.status.INVALID_ARGUMENT, /host:port/);
-    // the cluster holds documents: a new shard cannot join until rebalancing exists
-    await rejects(coord.call('register', { address: '127.0.0.1:1', identity: 'newcomer' }), grpc.status.FAILED_PRECONDITION, /documents/);
+    // a new shard that cannot be reached: the rebalancing fails, nothing moves, membership is unchanged
+    await rejects(coord.call('register', { address: '127.0.0.1:1', identity: 'newcomer' }), grpc.status.UNAVAILABLE, /rebalancing .* failed, nothing moved/);
+    assert.deepEqual((await coord.call('list_shards', {})).shards.map((s: { id: number }) => s.id), [1, 2, 3]);
     const anon = new RpcClient(CoordinatorServiceClient, cluster.address, { token: 'wrong' });
     await rejects(anon.call('register', { address: '127.0.0.1:1', identity: 'x' }), grpc.status.UNAUTHENTICATED);
     anon.close();
