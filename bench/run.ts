@@ -13,6 +13,7 @@
  */
 import { runClusterBench } from './cluster-bench.js';
 import { runColonyBench } from './colony-bench.js';
+import { runDurabilityBench } from './durability-bench.js';
 
 export interface BenchSectionOptions {
   quick: boolean;
@@ -35,6 +36,11 @@ export const SECTIONS: BenchSection[] = [
     name: 'cluster',
     description: 'barrier round vs bare fan-out, tick time and query latency on 1 vs 3 shard processes, cluster ingest, placement balance/movement',
     run: (opts) => runClusterBench(opts),
+  },
+  {
+    name: 'durability',
+    description: 'durable vs in-memory ingest through the cluster; shard recovery time on the sample corpus and SpamAssassin',
+    run: (opts) => runDurabilityBench(opts),
   },
 ];
 

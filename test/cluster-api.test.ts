@@ -190,8 +190,8 @@ describe('CoordinatorService through real sockets', () => {
     const owner = (await coord.call('route_document', { uuid: documentIdOf(doc.id) })).id;
     const other = cluster.shards.find((s) => s.id !== owner)!;
     const sc = new RpcClient(ShardServiceClient, other.address, cluster.security);
-    await rejects(sc.call('ingest_document', { epoch: other.epoch, docs: [doc] }), grpc.status.FAILED_PRECONDITION, new RegExp(`owned by shard ${owner}`));
-    await rejects(sc.call('ingest_document', { epoch: other.epoch - 1, docs: [doc] }), grpc.status.FAILED_PRECONDITION, /stale epoch/);
+    await rejects(sc.call('ingest_document', { epoch: other.epoch, tick: other.committedTick, docs: [doc] }), grpc.status.FAILED_PRECONDITION, new RegExp(`owned by shard ${owner}`));
+    await rejects(sc.call('ingest_document', { epoch: other.epoch - 1, tick: other.committedTick, docs: [doc] }), grpc.status.FAILED_PRECONDITION, /stale epoch/);
     await rejects(sc.call('deliver_deltas', { tick: 999, epoch: other.epoch, from: 1, upserts: [], increments: [] }), grpc.status.FAILED_PRECONDITION);
     await rejects(sc.call('get_node', { uuid: 'xyz' }), grpc.status.INVALID_ARGUMENT);
     sc.close();

@@ -451,9 +451,11 @@ export class Coordinator {
     });
     const results = new Array(docs.length);
     const epoch = this.registry.epoch;
+    // the ingestion tick is the coordinator's: a shard may still hold a tick that was aborted
+    const tick = this.machine.tick ?? this.machine.current;
     await Promise.all(
       [...groups.entries()].map(async ([s, list]) => {
-        const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, docs: list.map((x) => x.doc) });
+        const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });
         reply.results.forEach((r, i) => (results[list[i].index] = r));
         this.metrics.documentsIngested.inc(reply.results.filter((r) => (r as { created: boolean }).created).length);
       }),
@@ -517,6 +519,11 @@ export class Coordinator {
             rec.draining = true;
             try {
               if (this.stats.documents > 0) await this.rebalance(prev, -id, `shard ${id} left`);
+            } catch (e) {
+              this.registry.epoch++; // the failed attempt's epoch is spent
+              this.persistMembership();
+              await this.pushMembership().catch(() => undefined);
+              throw e;
             } finally {
               rec.draining = false;
             }

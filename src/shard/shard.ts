@@ -565,7 +565,7 @@ export class ShardNode {
 
   private handlers(): Record<string, (req: any, md: grpc.Metadata) => unknown> {
     return {
-      ingest_document: (req: { epoch: number; docs: DocumentInput[] }) => this.ingestLock.run(() => this.ingest(req)),
+      ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[] }) => this.ingestLock.run(() => this.ingest(req)),
 
       tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[] }) => {
         const tick = tickArg(req.tick);
@@ -684,7 +684,12 @@ export class ShardNode {
 
       update_membership: (req: { epoch: number; members: { id: number; address: string }[]; you: number; config_json: string; tick: number }) => {
         if (req.epoch < this.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${this.epoch}`);
-        if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is in progress; membership changes happen between ticks`);
+        if (this.inProgress !== null) {
+          // the coordinator changes membership only between ticks: an open tick here is one whose
+          // outcome did not reach this shard; the cluster's tick says which
+          if (this.inProgress === req.tick && this.prepared) this.commitOpen(this.inProgress);
+          else this.rollbackOpen('superseded by a membership change');
+        }
         if (req.config_json) {
           const cfg = makeConfig(JSON.parse(req.config_json) as Partial<ColonyConfig>);
           if (JSON.stringify(cfg) !== JSON.stringify(this.config)) {
@@ -748,14 +753,17 @@ export class ShardNode {
     };
   }
 
-  private async ingest(req: { epoch: number; docs: DocumentInput[] }) {
+  private async ingest(req: { epoch: number; tick: number; docs: DocumentInput[] }) {
     if (!this.ready) throw rpcError.unavailable(`shard ${this.id} is recovering; try again`);
     this.checkEpoch(req.epoch);
     await this.flushDfReports();
     const fresh: ReturnType<typeof makeRecord>[] = [];
     const results = [];
     const seen = new Set<string>();
-    const ingestTick = this.inProgress ?? this.committedTick;
+    // the coordinator's tick, not this shard's view (it may still hold a tick that was aborted)
+    const ingestTick = req.tick;
+    if (!Number.isSafeInteger(ingestTick) || ingestTick < this.committedTick || ingestTick > this.committedTick + 1)
+      throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${this.id}, which committed tick ${this.committedTick}`);
     for (const [i, d] of req.docs.entries()) {
       const v = validateDocument({ id: d.id || undefined, title: d.title, text: d.text }, this.limits, `document ${i}`);
       const owner = this.placement.owner(v.id);

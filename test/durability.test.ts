@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createServer } from 'node:net';
+import { readDocsJsonl } from '../src/io/files.js';
+import { RpcClient } from '../src/rpc/client.js';
+import { CoordinatorServiceClient } from '../src/rpc/proto.js';
+import { ShardNode } from '../src/shard/shard.js';
+import { LocalEngine } from '../src/engine/local.js';
+import { CLI, CORPUS, ROOT } from './helpers.js';
+
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = out.match(ready);
+      if (m) resolve({ child, match: m });
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${err.slice(-1500)}`)));
+  });
+}
+
+const kill = (c: ChildProcess) => new Promise<void>((r) => (c.once('exit', () => r()), c.kill('SIGKILL')));
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a killed shard goes suspect then offline within the lease, comes back online with its id and its data', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'phago-lease-'));
+  const token = 'lease-test';
+  const lease = 600;
+  const c = await start(['coordinator', '--port', '0', '--token', token, '--lease', String(lease), '--data-dir', join(dir, 'c'), '--retry-window', '0'], /listening (\S+)/);
+  const addr = c.match[1];
+  const shardArgs = (i: number) => ['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, `s${i}`)];
+  const shards = [];
+  for (let i = 1; i <= 3; i++) shards.push(await start(shardArgs(i), /shard (\d+) /));
+  const client = new RpcClient(CoordinatorServiceClient, addr, { token });
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 30);
+  await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+  await client.call('run_ticks', { ticks: 10 });
+  const hash = (await client.call('stats', { with_graph_hash: true })).graph_hash;
+  const victim = shards[1];
+  const id = Number(victim.match[1]);
+  const killedAt = Date.now();
+  await kill(victim.child);
+  const status = async () => (await client.call('list_shards', {})).shards.find((s: { id: number }) => s.id === id).status as string;
+  assert.equal(await until(status, (s) => s === 'SUSPECT'), 'SUSPECT');
+  const suspectAfter = Date.now() - killedAt;
+  assert.equal(await until(status, (s) => s === 'OFFLINE'), 'OFFLINE');
+  const offlineAfter = Date.now() - killedAt;
+  // heartbeats every second: suspect after at most lease + one heartbeat, offline after 2 × lease + one
+  assert.ok(suspectAfter <= lease + 1000 + 500, `suspect after ${suspectAfter} ms`);
+  assert.ok(offlineAfter <= 2 * lease + 1000 + 500, `offline after ${offlineAfter} ms`);
+  // a tick cannot commit without it, and queries say they are partial
+  await assert.rejects(client.call('run_ticks', { ticks: 1 }), /ABORTED|aborted/);
+  const q = await client.call('query', { text: 'cell membrane', k: 5 });
+  assert.equal(q.partial, true);
+  assert.deepEqual(q.missing_shards, [id]);
+  assert.equal((await client.call('current_tick', {})).tick, 10);
+  // back, with the same id and its data
+  const back = await start(shardArgs(2), /shard (\d+) /);
+  assert.equal(Number(back.match[1]), id);
+  assert.equal(await until(status, (s) => s === 'ONLINE'), 'ONLINE');
+  assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, hash);
+  await client.call('run_ticks', { ticks: 1 });
+  assert.equal((await client.call('current_tick', {})).tick, 11);
+  client.close();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+test('a coordinator killed mid-tick aborts the undecided tick on restart; current_tick never goes back or skips', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'phago-coord-'));
+  const token = 'restart-test';
+  const security = { token };
+  const port = await freePort();
+  const coordArgs = ['coordinator', '--port', String(port), '--token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0'];
+  let coord = await start(coordArgs, /listening/);
+  let hold: Promise<void> | null = null;
+  const shards = [0, 1].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`), beforePhase: async (phase) => (i === 1 && phase === 'DECAY' && hold ? hold : undefined) }));
+  for (const s of shards) await s.start();
+  const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20);
+  await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+  await client.call('run_ticks', { ticks: 3 });
+  let release!: () => void;
+  hold = new Promise((r) => (release = r));
+  await client.call('start_tick', {});
+  await until(() => client.call('tick_status', {}), (s) => s.in_progress && s.phase === 'DECAY');
+  await kill(coord.child); // dies in the middle of tick 4, its state on disk
+  coord = await start(coordArgs, /listening/);
+  hold = null;
+  release();
+  const st = await until(() => client.call('tick_status', {}), (s) => !s.in_progress && s.current_tick === 3);
+  assert.equal(st.current_tick, 3);
+  // the shards rolled tick 4 back; it runs again and commits as tick 4
+  await until(() => client.call('run_ticks', { ticks: 1 }).then(() => true, () => false), (ok) => ok);
+  assert.equal((await client.call('current_tick', {})).tick, 4);
+  await client.call('run_ticks', { ticks: 2 });
+  assert.equal((await client.call('current_tick', {})).tick, 6);
+  // the same graph as a run without the crash
+  const ref = new LocalEngine();
+  await ref.ingest(docs);
+  await ref.tick(6);
+  assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await ref.graphHash());
+  client.close();
+  for (const s of shards) await s.stop();
+});
+
+test('a short chaos run: kills of shards and the coordinator change nothing', async () => {
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'chaos.js'), '--faults', '8', '--seed', '11'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+  const last = JSON.parse(r.out.trim().split('\n').pop()!);
+  assert.deepEqual(last, { faults: 8, differences: 0, lost: 0, duplicated: 0, seed: 11 }, r.out);
+  assert.equal(r.code, 0);
+});
