@@ -1,36 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { EmbeddedCluster } from '../src/cluster/embedded.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
-import { CLI, CORPUS, ROOT, runCli } from './helpers.js';
+import { CORPUS, killStarted, runCli, startProcess } from './helpers.js';
 
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-/** Start a long-running CLI process and wait for the first stdout line matching `re`. */
-function startProcess(args: string[], re: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no "${re}" from phago ${args.join(' ')}\n${err}`)), 20_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(re);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('exit', (code) => reject(new Error(`phago ${args.join(' ')} exited with ${code}\n${err}`)));
-  });
-}
+after(killStarted);
 
 test('a coordinator and 3 shards as separate processes answer like the embedded cluster', async () => {
   const token = 'cli-test-token';

@@ -1,39 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createServer } from 'node:net';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { LocalEngine } from '../src/engine/local.js';
-import { CLI, CORPUS, ROOT } from './helpers.js';
+import { freePort } from '../src/util/net.js';
+import { CORPUS, killProcess, killStarted, ROOT, startProcess } from './helpers.js';
 
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
+after(killStarted);
 
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(ready);
-      if (m) resolve({ child, match: m });
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${err.slice(-1500)}`)));
-  });
-}
-
-const kill = (c: ChildProcess) => new Promise<void>((r) => (c.once('exit', () => r()), c.kill('SIGKILL')));
+const start = startProcess;
+const kill = killProcess;
 
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -86,16 +68,6 @@ test('a killed shard goes suspect then offline within the lease, comes back onli
   client.close();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 test('a coordinator killed mid-tick aborts the undecided tick on restart; current_tick never goes back or skips', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-coord-'));
   const token = 'restart-test';
@@ -137,7 +109,6 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
 test('a short chaos run: kills of shards and the coordinator change nothing', async () => {
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'chaos.js'), '--faults', '8', '--seed', '11'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,5 +29,45 @@ export function runCli(args: string[], opts: { timeoutMs?: number; cwd?: string 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+/** Long-running processes a test file started; `killStarted()` in an `after` hook stops them. */
+const started: ChildProcess[] = [];
+
+export function killStarted(): void {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Start a long-running CLI process and wait for the first stdout text matching `re`. */
+export function startProcess(args: string[], re: RegExp, timeoutMs = 20_000): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(child);
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`no "${re}" from phago ${args.join(' ')}\n${err.slice(-1500)}`)), timeoutMs);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = out.match(re);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, match: m });
+      }
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`phago ${args.join(' ')} exited with ${code}\n${err.slice(-1500)}`));
+    });
+  });
+}
+
+/** SIGKILL a process and wait until it is gone. */
+export function killProcess(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
   });
 }

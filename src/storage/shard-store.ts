@@ -144,13 +144,16 @@ export class ShardStore {
 
   /** Replace the checkpoint with the graph at committed tick `tick` and drop the log up to it. */
   checkpoint(tick: number, nodes: Iterable<ConceptNode>, edges: Iterable<Edge>): void {
-    this.db.transaction(() => {
-      this.db.exec('DELETE FROM nodes; DELETE FROM edges;');
-      for (const n of nodes) this.st.putNode.run(n.id, n.label, n.accessCount, n.createdTick);
-      for (const e of edges) this.st.putEdge.run(e.a, e.b, e.weight, e.coActivations, e.createdTick, e.lastActivatedTick);
-      this.db.prepare('DELETE FROM ticks WHERE tick <= ?').run(tick);
-      this.st.setMeta.run('checkpoint_tick', String(tick));
-    })();
+    this.db.transaction(() => this.writeCheckpoint(tick, nodes, edges))();
+  }
+
+  /** Inside a transaction: the graph at `tick` replaces the checkpoint, and the log up to it goes. */
+  private writeCheckpoint(tick: number, nodes: Iterable<ConceptNode>, edges: Iterable<Edge>): void {
+    this.db.exec('DELETE FROM nodes; DELETE FROM edges;');
+    for (const n of nodes) this.st.putNode.run(n.id, n.label, n.accessCount, n.createdTick);
+    for (const e of edges) this.st.putEdge.run(e.a, e.b, e.weight, e.coActivations, e.createdTick, e.lastActivatedTick);
+    this.db.prepare('DELETE FROM ticks WHERE tick <= ?').run(tick);
+    this.st.setMeta.run('checkpoint_tick', String(tick));
   }
 
   load(): LoadedState {
@@ -199,12 +202,8 @@ export class ShardStore {
     this.db.transaction(() => {
       for (const d of docsAdd) this.st.addDoc.run(d.id, d.key, d.title, d.text, d.ingestTick, d.lane, d.digestedTick, null);
       for (const id of docsDrop) this.st.delDoc.run(id);
-      this.db.exec('DELETE FROM nodes; DELETE FROM edges;');
-      for (const n of nodes) this.st.putNode.run(n.id, n.label, n.accessCount, n.createdTick);
-      for (const e of edges) this.st.putEdge.run(e.a, e.b, e.weight, e.coActivations, e.createdTick, e.lastActivatedTick);
-      this.db.prepare('DELETE FROM ticks WHERE tick <= ?').run(tick);
+      this.writeCheckpoint(tick, nodes, edges);
       this.db.prepare('DELETE FROM incoming WHERE epoch <= ?').run(epoch);
-      this.st.setMeta.run('checkpoint_tick', String(tick));
       this.st.setMeta.run('epoch', String(epoch));
       for (const [k, v] of Object.entries(extraMeta)) this.st.setMeta.run(k, String(v));
     })();
