@@ -118,3 +118,29 @@ test('a short chaos run: kills of shards and the coordinator change nothing', as
   assert.deepEqual(last, { faults: 8, differences: 0, lost: 0, duplicated: 0, seed: 11 }, r.out);
   assert.equal(r.code, 0);
 });
+
+test('phago shard --leave: SIGTERM drains the shard (its data moves) before it stops', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'phago-leave-'));
+  const token = 'leave-test';
+  const c = await start(['coordinator', '--port', '0', '--token', token, '--data-dir', join(dir, 'c')], /listening (\S+)/);
+  const addr = c.match[1];
+  for (let i = 1; i <= 2; i++) await start(['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, `s${i}`)], /shard \d+ /);
+  const client = new RpcClient(CoordinatorServiceClient, addr, { token });
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 40);
+  await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+  await client.call('run_ticks', { ticks: 8 });
+  const hash = (await client.call('stats', { with_graph_hash: true })).graph_hash;
+  const third = await start(['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, 's3'), '--leave'], /shard (\d+) /);
+  const st = await client.call('stats', {});
+  assert.ok(st.last_rebalance.documents > 0, 'the joining shard received documents');
+  assert.equal(st.held_documents, 40);
+  const exited = new Promise<number | null>((r) => third.child.once('exit', (code) => r(code)));
+  third.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  const list = await client.call('list_shards', {});
+  assert.equal(list.shards.length, 2);
+  const after = await client.call('stats', { with_graph_hash: true });
+  assert.equal(after.held_documents, 40);
+  assert.equal(after.graph_hash, hash);
+  client.close();
+});
