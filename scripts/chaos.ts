@@ -107,8 +107,8 @@ function workload(docs: DocumentInput[]): Step[] {
   let tick = 0;
   for (let i = 0; i < docs.length; i += 10) {
     steps.push({ kind: 'ingest', docs: docs.slice(i, i + 10) });
-    if (i === 30) steps.push({ kind: 'join' });
-    if (i === 70) steps.push({ kind: 'leave' });
+    if (i === 20 || i === 60) steps.push({ kind: 'join' });
+    if (i === 40 || i === 80) steps.push({ kind: 'leave' });
     for (let k = 0; k < 3; k++) steps.push({ kind: 'tick', tick: ++tick });
   }
   for (let k = 0; k < 40; k++) steps.push({ kind: 'tick', tick: ++tick });
@@ -157,8 +157,9 @@ async function main(): Promise<number> {
     for (const s of shards) await s.start();
 
     /** Kill a random member at a random moment while `op` runs, note where it landed, restart it. */
-    const injectDuring = async (op: () => Promise<unknown>, label: string) => {
-      const victim = members[rng.int(members.length)];
+    const injectDuring = async (op: () => Promise<unknown>, label: string, exclude?: Member) => {
+      const candidates = members.filter((m) => m !== exclude);
+      const victim = candidates[rng.int(candidates.length)];
       const delay = rng.int(40);
       const running = op().then(
         () => 'ok',
@@ -185,6 +186,7 @@ async function main(): Promise<number> {
 
     const planned = new Set<number>();
     // spread the faults over the steps; the membership changes always get one
+    // the membership changes always get a fault, sometimes two
     for (let i = 0; i < steps.length; i++) if (steps[i].kind === 'join' || steps[i].kind === 'leave') planned.add(i);
     while (planned.size < Math.min(FAULTS, steps.length)) planned.add(rng.int(steps.length));
     let extra = FAULTS - planned.size; // more faults than steps: some steps get two
@@ -212,7 +214,7 @@ async function main(): Promise<number> {
           joinerId = Number(m[1]);
           return (await shardIds()).includes(joinerId) && (await shardIds()).length === SHARDS + 1;
         };
-        members.push(joiner);
+        if (!members.includes(joiner)) members.push(joiner);
       } else {
         op = () => client.call('unregister', { id: joinerId });
         done = async () => !(await shardIds()).includes(joinerId);
@@ -228,7 +230,8 @@ async function main(): Promise<number> {
         }
         if (fault > 0) {
           fault--;
-          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : s.kind === 'tick' ? 'tick' : s.kind === 'join' ? 'rebalancing (join)' : 'rebalancing (leave)');
+          // (the leaving shard itself is not killed: restarted, it would register as a new shard)
+          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : s.kind === 'tick' ? 'tick' : s.kind === 'join' ? 'rebalancing (join)' : 'rebalancing (leave)', s.kind === 'leave' ? joiner : undefined);
           continue; // re-check and re-run the step
         }
         try {

@@ -700,9 +700,9 @@ export class ShardNode {
         }
         if (req.epoch === this.epoch && this.placement.size > 0) return {}; // already there: idempotent
         if (req.tick !== this.committedTick) {
-          const fresh = this.committedTick === 0 && this.docs.size === 0 && this.graph.nodeCount === 0;
-          if (!fresh) throw rpcError.precondition(`shard ${this.id} is at tick ${this.committedTick}, the cluster at tick ${req.tick}`);
-          this.committedTick = req.tick; // a new shard starts at the cluster's tick
+          const empty = this.docs.size === 0 && this.graph.nodeCount === 0 && this.graph.edgeCount === 0;
+          if (!empty) throw rpcError.precondition(`shard ${this.id} is at tick ${this.committedTick}, the cluster at tick ${req.tick}`);
+          this.committedTick = req.tick; // a new (or emptied) shard starts at the cluster's tick
           this.store?.setMeta({ committed_tick: req.tick });
         }
         if (req.you) this.id = req.you;
