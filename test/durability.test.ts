@@ -77,33 +77,37 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
   let coord = await start(coordArgs, /listening/);
   let hold: Promise<void> | null = null;
   const shards = [0, 1].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`), beforePhase: async (phase) => (i === 1 && phase === 'DECAY' && hold ? hold : undefined) }));
-  for (const s of shards) await s.start();
   const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
-  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20);
-  await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
-  await client.call('run_ticks', { ticks: 3 });
-  let release!: () => void;
-  hold = new Promise((r) => (release = r));
-  await client.call('start_tick', {});
-  await until(() => client.call('tick_status', {}), (s) => s.in_progress && s.phase === 'DECAY');
-  await kill(coord.child); // dies in the middle of tick 4, its state on disk
-  coord = await start(coordArgs, /listening/);
-  hold = null;
-  release();
-  const st = await until(() => client.call('tick_status', {}), (s) => !s.in_progress && s.current_tick === 3);
-  assert.equal(st.current_tick, 3);
-  // the shards rolled tick 4 back; it runs again and commits as tick 4
-  await until(() => client.call('run_ticks', { ticks: 1 }).then(() => true, () => false), (ok) => ok);
-  assert.equal((await client.call('current_tick', {})).tick, 4);
-  await client.call('run_ticks', { ticks: 2 });
-  assert.equal((await client.call('current_tick', {})).tick, 6);
-  // the same graph as a run without the crash
-  const ref = new LocalEngine();
-  await ref.ingest(docs);
-  await ref.tick(6);
-  assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await ref.graphHash());
-  client.close();
-  for (const s of shards) await s.stop();
+  try {
+    for (const s of shards) await s.start();
+    const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20);
+    await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+    await client.call('run_ticks', { ticks: 3 });
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    await client.call('start_tick', {});
+    await until(() => client.call('tick_status', {}), (s) => s.in_progress && s.phase === 'DECAY');
+    await kill(coord.child); // dies in the middle of tick 4, its state on disk
+    coord = await start(coordArgs, /listening/);
+    hold = null;
+    release();
+    const st = await until(() => client.call('tick_status', {}), (s) => !s.in_progress && s.current_tick === 3, 30_000);
+    assert.equal(st.current_tick, 3);
+    // the shards rolled tick 4 back; it runs again and commits as tick 4
+    await until(() => client.call('run_ticks', { ticks: 1 }).then(() => true, () => false), (ok) => ok);
+    assert.equal((await client.call('current_tick', {})).tick, 4);
+    await client.call('run_ticks', { ticks: 2 });
+    assert.equal((await client.call('current_tick', {})).tick, 6);
+    // the same graph as a run without the crash
+    const ref = new LocalEngine();
+    await ref.ingest(docs);
+    await ref.tick(6);
+    assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await ref.graphHash());
+  } finally {
+    // in-process servers would keep this test file alive after a failure
+    client.close();
+    for (const s of shards) await s.stop();
+  }
 });
 
 test('a short chaos run: kills of shards and the coordinator change nothing', async () => {
