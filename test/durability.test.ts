@@ -17,11 +17,16 @@ after(killStarted);
 const start = startProcess;
 const kill = killProcess;
 
+/** Poll `f` until `ok`; calls that fail (a restarting server) count as not yet. */
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = await f();
-    if (ok(v) || Date.now() > end) return v;
+    try {
+      const v = await f();
+      if (ok(v) || Date.now() > end) return v;
+    } catch (e) {
+      if (Date.now() > end) throw e;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
