@@ -64,7 +64,7 @@ export class TickMachine {
   }
 
   /** Check a (shard, phase, tick) report against the tick in progress. */
-  private check(shard: ShardId, phase: Phase, tick: number, known: boolean) {
+  private check(shard: ShardId, tick: number, known: boolean) {
     if (!known) throw new Refusal('NOT_FOUND', `unknown shard ${shard}`);
     const r = this.running;
     if (!r) throw new Refusal('FAILED_PRECONDITION', `no tick is in progress (last committed tick ${this.current})`);
@@ -75,7 +75,7 @@ export class TickMachine {
 
   /** phase_complete: idempotent for the current phase. */
   complete(shard: ShardId, phase: Phase, tick: number, known: boolean): void {
-    const r = this.check(shard, phase, tick, known);
+    const r = this.check(shard, tick, known);
     if (phase !== r.phase) throw new Refusal('FAILED_PRECONDITION', `tick ${tick} is in phase ${r.phase}, not ${phase}`);
     r.completed.add(shard);
     if (r.completed.size === r.members.length) this.wake();
@@ -85,7 +85,7 @@ export class TickMachine {
   barrierReady(shard: ShardId, phase: Phase, tick: number, known: boolean): boolean {
     if (!known) throw new Refusal('NOT_FOUND', `unknown shard ${shard}`);
     if (tick <= this.current && (!this.running || tick < this.running.tick)) return true; // committed
-    const r = this.check(shard, phase, tick, known);
+    const r = this.check(shard, tick, known);
     const at = PHASE_ORDER.indexOf(r.phase);
     const asked = PHASE_ORDER.indexOf(phase);
     if (asked < at) return true;

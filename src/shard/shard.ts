@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { makeConfig, type ColonyConfig } from '../colony/config.js';
 import { digestDocument } from '../colony/digestion.js';
 import { DocumentStore, makeRecord } from '../colony/documents.js';
-import { Graph, canonicalEdgeLine, canonicalNodeLine, mergeIncrements, mergeUpserts, type EdgeIncrement, type NodeUpsert } from '../colony/graph.js';
+import { Graph, mergeIncrements, mergeUpserts, type EdgeIncrement, type NodeUpsert } from '../colony/graph.js';
 import { validateDocument, type DocumentInput } from '../colony/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
 import { laneOf } from '../colony/schedule.js';

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry } from '../src/cluster/registry.js';
+import { Refusal, TickMachine } from '../src/cluster/tick-machine.js';
+
+const refused = (f: () => unknown, kind: string, re: RegExp) =>
+  assert.throws(f, (e: unknown) => e instanceof Refusal && e.kind === kind && re.test(e.message));
+
+test('tick machine: phases in order, barrier, refusals, commit and abort', () => {
+  const m = new TickMachine(7);
+  refused(() => m.start([]), 'FAILED_PRECONDITION', /no shards/);
+  assert.equal(m.start([3, 1]), 8);
+  refused(() => m.start([1, 3]), 'FAILED_PRECONDITION', /tick 8 is in progress \(phase SENSE\)/);
+  refused(() => m.complete(2, 'SENSE', 8, true), 'FAILED_PRECONDITION', /shard 2 is not in the membership of tick 8/);
+  refused(() => m.complete(9, 'SENSE', 8, false), 'NOT_FOUND', /unknown shard 9/);
+  refused(() => m.complete(1, 'ACT', 8, true), 'FAILED_PRECONDITION', /phase SENSE, not ACT/);
+  refused(() => m.complete(1, 'SENSE', 9, true), 'FAILED_PRECONDITION', /tick 9 is not in progress/);
+  m.complete(1, 'SENSE', 8, true);
+  m.complete(1, 'SENSE', 8, true); // idempotent
+  assert.equal(m.barrierReady(1, 'SENSE', 8, true), false);
+  refused(() => m.nextPhase(), 'FAILED_PRECONDITION', /not complete/);
+  m.complete(3, 'SENSE', 8, true);
+  assert.equal(m.barrierReady(1, 'SENSE', 8, true), true);
+  assert.deepEqual(m.snapshot().pending, []);
+  for (const phase of ['ACT', 'DECAY', 'ADVANCE'] as const) {
+    assert.equal(m.nextPhase(), phase);
+    assert.equal(m.barrierReady(3, 'SENSE', 8, true), true);
+    assert.equal(m.barrierReady(3, phase, 8, true), false);
+    m.complete(1, phase, 8, true);
+    assert.deepEqual(m.snapshot().pending, [3]);
+    m.complete(3, phase, 8, true);
+  }
+  assert.equal(m.commit(), 8);
+  assert.equal(m.current, 8);
+  assert.equal(m.barrierReady(1, 'ADVANCE', 8, true), true);
+  m.start([1, 3]);
+  m.abort('shard 3 failed');
+  assert.equal(m.current, 8);
+  assert.match(m.snapshot().lastFailure, /tick 9 aborted in phase SENSE: shard 3 failed/);
+  assert.equal(m.start([1, 3]), 9); // the aborted tick runs again with its number
+});
+
+test('registry: ids, returning identities, epochs, leases', () => {
+  const r = new Registry(1000);
+  const a = r.register('h:1', 'A', 0);
+  const b = r.register('h:2', 'B', 0);
+  assert.deepEqual([a.id, b.id, r.epoch], [1, 2, 2]);
+  // returning identity: same id; an address change bumps the epoch, the same address does not
+  assert.deepEqual(r.register('h:1', 'A', 10), { id: 1, returning: true, changed: false });
+  assert.equal(r.epoch, 2);
+  assert.equal(r.register('h:9', 'A', 10).id, 1);
+  assert.equal(r.epoch, 3);
+  const s = r.get(2)!;
+  assert.equal(r.status(s, 1000), 'ONLINE');
+  assert.equal(r.status(s, 1001), 'SUSPECT');
+  assert.equal(r.status(s, 2001), 'OFFLINE');
+  r.heartbeat(2, undefined, 2001);
+  assert.equal(r.status(s, 2002), 'ONLINE');
+  r.remove(1);
+  assert.equal(r.epoch, 4);
+  assert.equal(r.register('h:3', 'C', 0).id, 3); // ids are never re-used
+});
