@@ -115,6 +115,42 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
   }
 });
 
+test('a coordinator killed right after recording a commit decision completes the tick on restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'phago-decision-'));
+  const token = 'decision-test';
+  const security = { token };
+  const port = await freePort();
+  const coordArgs = ['coordinator', '--port', String(port), '--token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0'];
+  let coord = await start(coordArgs, /listening/);
+  const shards = [0, 1, 2].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`) }));
+  const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
+  try {
+    for (const s of shards) await s.start();
+    const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 30);
+    await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+    await client.call('run_ticks', { ticks: 2 });
+    await kill(coord.child);
+    // this coordinator dies after it records the commit of tick 3, before any shard hears of it
+    coord = await start(coordArgs, /listening/, 20_000, { PHAGO_FAILPOINT: 'after-decision' });
+    const died = new Promise((r) => coord.child.once('exit', r));
+    await client.call('run_ticks', { ticks: 1 }).catch(() => undefined);
+    await died;
+    assert.deepEqual(shards.map((s) => s.committedTick), [2, 2, 2]); // prepared, not committed
+    coord = await start(coordArgs, /listening/);
+    await until(async () => shards.map((s) => s.committedTick), (t) => t.every((x) => x === 3));
+    assert.equal((await until(() => client.call('current_tick', {}), () => true)).tick, 3);
+    await client.call('run_ticks', { ticks: 2 });
+    assert.equal((await client.call('current_tick', {})).tick, 5);
+    const ref = new LocalEngine();
+    await ref.ingest(docs);
+    await ref.tick(5);
+    assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await ref.graphHash());
+  } finally {
+    client.close();
+    for (const s of shards) await s.stop();
+  }
+});
+
 test('a short chaos run: kills of shards and the coordinator change nothing', async () => {
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'chaos.js'), '--faults', '8', '--seed', '11'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -40,9 +40,9 @@ export function killStarted(): void {
 }
 
 /** Start a long-running CLI process and wait for the first stdout text matching `re`. */
-export function startProcess(args: string[], re: RegExp, timeoutMs = 20_000): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+export function startProcess(args: string[], re: RegExp, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     started.push(child);
     let out = '';
     let err = '';

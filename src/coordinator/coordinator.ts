@@ -282,6 +282,7 @@ export class Coordinator {
         const adv = await this.phase('ADVANCE', tick, members, epoch, () => ({}));
         // the decision: commit, recorded before any shard is told
         this.store?.setMeta({ current_tick: tick, busy_until: JSON.stringify(busyUntil), digested: this.digested + plan.chosen.length, tick_in_progress: 0 });
+        failpoint('after-decision');
         this.machine.commit();
         this.metrics.ticksCommitted.inc();
         this.busyUntil = busyUntil;
@@ -735,6 +736,14 @@ export class Coordinator {
     );
     return out;
   }
+}
+
+/**
+ * Fault injection for tests (like etcd's failpoints): with PHAGO_FAILPOINT=<name> in the environment the
+ * process kills itself (SIGKILL) when it reaches that point. Off unless the variable is set.
+ */
+function failpoint(name: string): void {
+  if (process.env.PHAGO_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
 }
 
 function countsOf(c: CountsMsg): ShardCounts {
