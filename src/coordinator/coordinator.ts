@@ -23,6 +23,7 @@ import { tokenize } from '../text/tokenizer.js';
 import { Mutex, withTimeout } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
 import { CoordinatorStore } from '../storage/coordinator-store.js';
+import { clock } from '../util/clock.js';
 
 export interface CoordinatorOptions {
   host?: string;
@@ -94,7 +95,7 @@ export class Coordinator {
       else if (opts.config && Object.keys(opts.config).length > 0 && saved !== JSON.stringify(this.config))
         throw new RangeError(`the data directory ${opts.dataDir} holds a colony with config ${saved}; start with the same config or another directory`);
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
-      this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), Date.now());
+      this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
       this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0));
       const busy = store.meta('busy_until');
       this.busyUntil = busy ? (JSON.parse(busy) as number[]) : new Array(this.config.digesters).fill(0);
@@ -115,7 +116,7 @@ export class Coordinator {
       documents: () => this.stats.documents,
       pending: () => this.pending(),
       shards: () => {
-        const now = Date.now();
+        const now = clock.nowMs();
         const out: Record<string, number> = { ONLINE: 0, SUSPECT: 0, OFFLINE: 0, DRAINING: 0 };
         for (const s of this.registry.list()) out[this.registry.status(s, now)]++;
         return out;
@@ -308,12 +309,12 @@ export class Coordinator {
    */
   async runTickRetrying(): Promise<number> {
     const window = this.opts.retryWindowMs ?? 0;
-    const end = Date.now() + window;
+    const end = clock.nowMs() + window;
     for (;;) {
       try {
         return await this.runTick();
       } catch (e) {
-        if (window <= 0 || Date.now() >= end) throw e;
+        if (window <= 0 || clock.nowMs() >= end) throw e;
         this.log(`${describeError(e)}; waiting for every shard before running the tick again`);
         await this.waitWhole(end);
       }
@@ -321,7 +322,7 @@ export class Coordinator {
   }
 
   private async waitWhole(end: number): Promise<void> {
-    while (Date.now() < end) {
+    while (clock.nowMs() < end) {
       const ids = this.registry.ids();
       const ok = await Promise.allSettled(ids.map((s) => this.client(s).call('health_check', {}, 1000)));
       if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled')) return;
@@ -331,7 +332,7 @@ export class Coordinator {
 
   /** One phase on every shard: push it, wait for every reply and for the barrier. */
   private async phase(phase: Phase, tick: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
-    const deadline = Date.now() + this.phaseTimeoutMs;
+    const deadline = clock.nowMs() + this.phaseTimeoutMs;
     const t0 = performance.now();
     const replies = await Promise.all(
       members.map((s) =>
@@ -343,7 +344,7 @@ export class Coordinator {
       ),
     );
     if (!this.machine.barrierComplete) {
-      await withTimeout(this.machine.waitBarrier(), deadline - Date.now(), `shards ${this.machine.snapshot().pending.join(', ')} did not complete ${phase} in time`);
+      await withTimeout(this.machine.waitBarrier(), deadline - clock.nowMs(), `shards ${this.machine.snapshot().pending.join(', ')} did not complete ${phase} in time`);
       if (!this.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
     }
     const times = this.phaseMs[phase];
@@ -487,7 +488,7 @@ export class Coordinator {
           return this.tickLock.run(async () => {
             const identity = req.identity || req.address;
             const prev = this.registry.ids();
-            const r = this.registry.register(req.address, identity, Date.now());
+            const r = this.registry.register(req.address, identity, clock.nowMs());
             if (!r.returning && prev.length > 0 && this.stats.documents > 0) {
               try {
                 await this.rebalance(prev, r.id, `shard ${r.id} joined`);
@@ -578,7 +579,7 @@ export class Coordinator {
       current_tick: () => ({ tick: this.machine.current }),
 
       list_shards: () => {
-        const now = Date.now();
+        const now = clock.nowMs();
         return {
           epoch: this.registry.epoch,
           shards: this.registry.list().map((s) => ({
@@ -712,7 +713,7 @@ export class Coordinator {
       heartbeat: (req: CountsMsg) => {
         const id = this.shardIdArg(req.shard_id);
         if (!this.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}; register first`);
-        this.registry.heartbeat(id, countsOf(req), Date.now());
+        this.registry.heartbeat(id, countsOf(req), clock.nowMs());
         return {};
       },
     };

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { channelOptions } from './proto.js';
 import { authMetadata, channelCredentials, type SecurityConfig } from './security.js';
+import { clock } from '../util/clock.js';
 
 /**
  * A promise-based unary client for one service at one address. Every call carries the token and a
@@ -28,7 +29,7 @@ export class RpcClient {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const fn = (this.client as any)[method];
       if (typeof fn !== 'function') return reject(new Error(`unknown method ${method}`));
-      fn.call(this.client, req, this.md, { deadline: Date.now() + deadlineMs, waitForReady: this.waitForReady }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+      fn.call(this.client, req, this.md, { deadline: clock.nowMs() + deadlineMs, waitForReady: this.waitForReady }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
     });
   }
 

@@ -1,6 +1,7 @@
 /**
  * A seeded PRNG (mulberry32): 32-bit state, deterministic across platforms. Colony logic never
- * uses Math.random; every random choice comes from one of these, seeded from the colony config.
+ * uses the language's unseeded generator; every random choice comes from one of these, seeded from
+ * the colony config.
  */
 export class Prng {
   private state: number;
