@@ -20,7 +20,7 @@ import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import { tokenize } from '../text/tokenizer.js';
-import { Mutex, withTimeout } from '../util/mutex.js';
+import { Mutex, RwLock, withTimeout } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
 import { CoordinatorStore } from '../storage/coordinator-store.js';
 import { clock } from '../util/clock.js';
@@ -70,7 +70,11 @@ export class Coordinator {
   private digested = 0;
   private readonly clients = new Map<ShardId, RpcClient>();
   private readonly server = newServer();
-  private readonly tickLock = new Mutex();
+  /**
+   * Ticks and membership changes hold it for writing, queries for reading: a query never sees a tick
+   * half applied, and many queries run at once.
+   */
+  private readonly stateLock = new RwLock();
   private readonly membershipLock = new Mutex();
   private readonly log: (msg: string) => void;
   private readonly phaseTimeoutMs: number;
@@ -127,7 +131,7 @@ export class Coordinator {
   async start(): Promise<number> {
     addService(this.server, coordinatorService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
-    if (this.store) void this.tickLock.run(() => this.converge());
+    if (this.store) void this.stateLock.write(() => this.converge());
     return this.port;
   }
 
@@ -215,7 +219,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
-    await this.tickLock.run(() => undefined);
+    await this.stateLock.write(() => undefined);
     this.store?.close();
   }
 
@@ -257,7 +261,7 @@ export class Coordinator {
 
   /** Start the next tick and drive it through the four phases on every shard; resolves when it commits. */
   runTick(): Promise<number> {
-    return this.tickLock.run(async () => {
+    return this.stateLock.write(async () => {
       const members = this.registry.ids();
       let tick: number;
       try {
@@ -485,7 +489,7 @@ export class Coordinator {
         this.membershipLock.run(async () => {
           if (typeof req.address !== 'string' || !/^[^\s:]+:\d{1,5}$/.test(req.address)) throw rpcError.invalid(`address must be host:port, got ${JSON.stringify(req.address)}`);
           if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; register again when it ends`);
-          return this.tickLock.run(async () => {
+          return this.stateLock.write(async () => {
             const identity = req.identity || req.address;
             const prev = this.registry.ids();
             const r = this.registry.register(req.address, identity, clock.nowMs());
@@ -515,7 +519,7 @@ export class Coordinator {
           if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
           if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; unregister when it ends`);
           if (this.registry.size === 1 && this.stats.documents > 0) throw rpcError.precondition(`shard ${id} is the last shard and holds the cluster's data; add another shard first`);
-          return this.tickLock.run(async () => {
+          return this.stateLock.write(async () => {
             const prev = this.registry.ids();
             const leaving = { id, address: rec.address };
             rec.draining = true;
@@ -621,7 +625,7 @@ export class Coordinator {
 
       ingest: (req: { docs: DocumentInput[] }) => this.ingest(req.docs),
 
-      query: async (req: { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }) => {
+      query: (req: { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }) => this.stateLock.read(async () => {
         const terms = parseQuery(req.text, this.limits);
         const k = checkK(req.k || 10, this.limits);
         const deadline = req.deadline_ms || this.queryDeadlineMs;
@@ -630,9 +634,9 @@ export class Coordinator {
         timer();
         if (r.missing.length > 0) this.metrics.partialQueries.inc();
         return { [req.concepts ? 'concepts' : 'documents']: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
-      },
+      }),
 
-      explore: async (req: { kind: string; from: string; to: string; k: number }) => {
+      explore: (req: { kind: string; from: string; to: string; k: number }) => this.stateLock.read(async () => {
         const k = checkK(req.k || 10, this.limits);
         const label = (s: string, what: string) => {
           if (typeof s !== 'string' || s.trim() === '') throw rpcError.invalid(`${what} needs a concept label`);
@@ -657,7 +661,7 @@ export class Coordinator {
         }
         if (req.kind === 'central') return { found: true, items: centralConcepts(g, k, 64, this.config.seed).map((c) => ({ id: c.id, label: c.label, value: c.centrality, count: 0 })) };
         return { found: true, items: bridgeConcepts(g, k).map((c) => ({ id: c.id, label: c.label, value: c.fragility, count: c.separates })) };
-      },
+      }),
 
       run_ticks: async (req: { ticks: number; until_digested: boolean }) => {
         if (!req.until_digested && (!Number.isInteger(req.ticks) || req.ticks < 0 || req.ticks > 1_000_000)) throw rpcError.invalid(`ticks must be an integer in [0, 1000000], got ${req.ticks}`);
@@ -674,7 +678,7 @@ export class Coordinator {
         return { ticks: n, tick: this.machine.current, digested: this.digested - before };
       },
 
-      stats: async (req: { with_graph_hash: boolean }) => {
+      stats: (req: { with_graph_hash: boolean }) => this.stateLock.read(async () => {
         // fresh counts from every shard that answers quickly; the last heartbeat's for the others
         await Promise.allSettled(this.registry.ids().map((s) => this.client(s).call<{ counts: CountsMsg }>('health_check', {}, 1000).then((h) => this.registry.setCounts(s, countsOf(h.counts)))));
         const c = this.clusterCounts();
@@ -691,7 +695,7 @@ export class Coordinator {
           last_rebalance: this.lastRebalance ?? undefined,
           graph_hash: req.with_graph_hash ? await this.graphHash() : '',
         };
-      },
+      }),
 
       health: () => ({ serving: true, role: 'coordinator', tick: this.machine.current, epoch: this.registry.epoch, detail: `${this.registry.size} shard(s)` }),
 

@@ -18,3 +18,56 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Prom
     );
   });
 }
+
+/**
+ * A readers-writer lock: many readers at once, a writer alone. Waiters are served in arrival order,
+ * so a stream of readers cannot starve a writer (nor the reverse).
+ */
+export class RwLock {
+  private readers = 0;
+  private writing = false;
+  private readonly queue: { write: boolean; go: () => void }[] = [];
+
+  async read<T>(fn: () => Promise<T> | T): Promise<T> {
+    await this.acquire(false);
+    try {
+      return await fn();
+    } finally {
+      this.readers--;
+      this.pump();
+    }
+  }
+
+  async write<T>(fn: () => Promise<T> | T): Promise<T> {
+    await this.acquire(true);
+    try {
+      return await fn();
+    } finally {
+      this.writing = false;
+      this.pump();
+    }
+  }
+
+  private acquire(write: boolean): Promise<void> {
+    return new Promise((go) => {
+      this.queue.push({ write, go });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.writing) {
+      const next = this.queue[0];
+      if (next.write) {
+        if (this.readers > 0) return;
+        this.queue.shift();
+        this.writing = true;
+        next.go();
+        return;
+      }
+      this.queue.shift();
+      this.readers++;
+      next.go();
+    }
+  }
+}
