@@ -457,8 +457,9 @@ export class Coordinator {
     });
     const results = new Array(docs.length);
     const epoch = this.registry.epoch;
-    // the ingestion tick is the coordinator's: a shard may still hold a tick that was aborted
-    const tick = this.machine.tick ?? this.machine.current;
+    // the ingestion tick is the coordinator's (no tick runs during an ingest): a shard may still hold a
+    // tick that was aborted
+    const tick = this.machine.current;
     await Promise.all(
       [...groups.entries()].map(async ([s, list]) => {
         const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });
@@ -623,7 +624,8 @@ export class Coordinator {
         };
       },
 
-      ingest: (req: { docs: DocumentInput[] }) => this.ingest(req.docs),
+      // not during a tick or a membership change: documents land under a settled placement and tick
+      ingest: (req: { docs: DocumentInput[] }) => this.stateLock.read(() => this.ingest(req.docs)),
 
       query: (req: { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }) => this.stateLock.read(async () => {
         const terms = parseQuery(req.text, this.limits);
