@@ -246,16 +246,28 @@ export function exploreCommand(): Command {
     const e = connect(o);
     try {
       let out: unknown;
+      let lines: string[];
       if (kind === 'neighbours' || kind === 'neighbors') {
         if (labels.length !== 1) throw new InputError('neighbours takes one label');
-        out = await e.neighbours(labels[0], o.k);
+        const r = await e.neighbours(labels[0], o.k);
+        out = r;
+        lines = r.map((n, i) => `${String(i + 1).padStart(3)}. ${n.label.padEnd(24)} weight ${n.weight.toFixed(4)}  co-activations ${n.coActivations}`);
       } else if (kind === 'path') {
         if (labels.length !== 2) throw new InputError('path takes two labels');
-        out = await e.path(labels[0], labels[1]);
-      } else if (kind === 'central') out = await e.central(o.k);
-      else if (kind === 'bridges') out = await e.bridges(o.k);
-      else throw new InputError(`unknown kind "${kind}" (use neighbours, path, central or bridges)`);
-      console.log(o.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+        const r = await e.path(labels[0], labels[1]);
+        out = r;
+        lines = [r.found ? `${r.path.map((p) => p.label).join(' → ')}  (cost ${r.cost.toFixed(3)})` : `no path between "${labels[0]}" and "${labels[1]}"`];
+      } else if (kind === 'central') {
+        const r = await e.central(o.k);
+        out = r;
+        lines = r.map((c, i) => `${String(i + 1).padStart(3)}. ${c.label.padEnd(24)} betweenness ${c.centrality.toFixed(2)}`);
+      } else if (kind === 'bridges') {
+        const r = await e.bridges(o.k);
+        out = r;
+        lines = r.map((c, i) => `${String(i + 1).padStart(3)}. ${c.label.padEnd(24)} fragility ${c.fragility.toFixed(3)}  separates ${c.separates}`);
+      } else throw new InputError(`unknown kind "${kind}" (use neighbours, path, central or bridges)`);
+      if (o.json) console.log(JSON.stringify(out));
+      else console.log(lines.length > 0 ? lines.join('\n') : '  (none)');
     } finally {
       await e.close();
     }
