@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { serveMetrics } from '../metrics/metrics.js';
+import { DEFAULT_LIMITS } from '../colony/limits.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from '../engine/cluster.js';
 import { InputError, readDocsFromPath } from '../io/files.js';
@@ -60,6 +61,8 @@ let log: (msg: string) => void = (msg) => process.stderr.write(`${msg}\n`);
 
 function addServerOptions(cmd: Command): Command {
   return cmd
+    .option('--max-document-bytes <n>', 'largest document text accepted (INVALID_ARGUMENT past it)', intArg('--max-document-bytes', 1), DEFAULT_LIMITS.maxDocumentBytes)
+    .option('--max-query-terms <n>', 'most distinct terms in a query', intArg('--max-query-terms', 1), DEFAULT_LIMITS.maxQueryTerms)
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://host:port/metrics', intArg('--metrics-port', 0))
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');
 }
@@ -95,12 +98,12 @@ export function coordinatorCommand(): Command {
   addColonyOptions(cmd);
   addSecurityOptions(cmd, true);
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; seed: number; digesters: number; wiringLimit: number; metricsPort?: number; logLevel: string }) => {
+  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; seed: number; digesters: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const generated = !o.token && !process.env.PHAGO_TOKEN;
     const sec = security(o, true);
     const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digesters') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
-    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, log });
+    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log });
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);
     if (generated) log(`no token given; this cluster's token is ${sec.token} (pass it to shards and clients with --token or PHAGO_TOKEN)`);
@@ -137,9 +140,9 @@ export function shardCommand(): Command {
     .option('--leave', 'on SIGINT/SIGTERM, unregister from the cluster before stopping');
   addSecurityOptions(cmd, true);
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; checkpointEvery: number; metricsPort?: number; logLevel: string }) => {
+  return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; checkpointEvery: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'shard' }).log;
-    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), dataDir: o.dataDir, checkpointEvery: o.checkpointEvery, security: security(o), log });
+    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), dataDir: o.dataDir, checkpointEvery: o.checkpointEvery, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, security: security(o), log });
     const id = await s.start().catch((e) => {
       throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
     });
