@@ -256,11 +256,6 @@ export class Graph {
     for (const k of keys) if (this.removeEdge(k)) n++;
     return n;
   }
-
-  /** Mark nodes as candidates for the next degree-cap pass (used after loading state). */
-  markAllGrown(): void {
-    for (const id of this.adjacency.keys()) this.grown.add(id);
-  }
 }
 
 /** The canonical text lines of a graph: nodes then edges, each sorted by id. */

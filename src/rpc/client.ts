@@ -16,8 +16,6 @@ export class RpcClient {
     readonly address: string,
     sec: SecurityConfig,
     private readonly defaultDeadlineMs = 30_000,
-    /** Wait for a connection within the deadline instead of failing at once (clients of a restarting server). */
-    private readonly waitForReady = false,
   ) {
     this.client = new Ctor(address, channelCredentials(sec), channelOptions);
     this.md = authMetadata(sec.token);
@@ -29,7 +27,7 @@ export class RpcClient {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const fn = (this.client as any)[method];
       if (typeof fn !== 'function') return reject(new Error(`unknown method ${method}`));
-      fn.call(this.client, req, this.md, { deadline: clock.nowMs() + deadlineMs, waitForReady: this.waitForReady }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+      fn.call(this.client, req, this.md, { deadline: clock.nowMs() + deadlineMs }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
     });
   }
 

@@ -91,10 +91,6 @@ export class CoordinatorStore {
     })();
   }
 
-  lastBatch(identity: string): number {
-    return (this.st.getBatch.get(identity) as { batch: number } | undefined)?.batch ?? -1;
-  }
-
   df(): Map<string, number> {
     return new Map((this.db.prepare('SELECT term, n FROM df').all() as { term: string; n: number }[]).map((r) => [r.term, r.n]));
   }
