@@ -180,6 +180,7 @@ describe('CoordinatorService through real sockets', () => {
     await rejects(coord.call('ingest', { docs: [{ id: 'big', title: '', text: big }] }), grpc.status.INVALID_ARGUMENT, /over the limit/);
     await rejects(coord.call('ingest', { docs: [{ id: 'e', title: '', text: '   ' }] }), grpc.status.INVALID_ARGUMENT, /empty document/);
     await rejects(coord.call('ingest', { docs: [] }), grpc.status.INVALID_ARGUMENT);
+    await rejects(coord.call('ingest', { docs: [{ id: 'cell_biology_01', title: 'x', text: 'different words entirely' }] }), grpc.status.ALREADY_EXISTS, /never re-used/);
     await rejects(coord.call('query', { text: Array.from({ length: 100 }, (_, i) => `term${i}`).join(' '), k: 10 }), grpc.status.INVALID_ARGUMENT, /terms/);
     await rejects(coord.call('query', { text: 'cell', k: 100_000 }), grpc.status.INVALID_ARGUMENT, /over the limit/);
     await rejects(coord.call('query', { text: 'cell', k: 5, concepts: true, alpha: 7, has_alpha: true }), grpc.status.INVALID_ARGUMENT, /alpha/);

@@ -3,6 +3,7 @@ import { makeConfig, type ColonyConfig } from '../colony/config.js';
 import { digestDocument } from '../colony/digestion.js';
 import { DocumentStore, makeRecord } from '../colony/documents.js';
 import { Graph, mergeIncrements, mergeUpserts, type EdgeIncrement, type NodeUpsert } from '../colony/graph.js';
+import { PhagoError } from '../colony/errors.js';
 import { validateDocument, type DocumentInput } from '../colony/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
 import { laneOf } from '../colony/schedule.js';
@@ -770,7 +771,7 @@ export class ShardNode {
       if (owner !== this.id) throw rpcError.precondition(`document ${v.key} is owned by shard ${owner} under epoch ${this.epoch}, not by shard ${this.id}`);
       const have = this.docs.get(v.id);
       if (have) {
-        if (have.text !== v.text || have.title !== v.title) throw rpcError.precondition(`document ${v.key} already exists with different content; ids are never re-used`);
+        if (have.text !== v.text || have.title !== v.title) throw new PhagoError('ALREADY_EXISTS', `document ${v.key} already exists with different content; ids are never re-used`);
         results.push({ id: v.id, key: have.key, created: false, shard: this.id });
         continue;
       }
