@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { SqliteStore } from './sqlite.js';
 
 /**
  * The coordinator's durable state in SQLite (WAL): membership and epoch, the tick counter and lanes,
@@ -13,42 +12,24 @@ export interface ShardRow {
   identity: string;
 }
 
-export class CoordinatorStore {
-  readonly db: Database.Database;
+export class CoordinatorStore extends SqliteStore {
   private readonly st: Record<string, Database.Statement>;
 
   constructor(readonly dir: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {
-    mkdirSync(dir, { recursive: true });
-    this.db = new Database(join(dir, 'coordinator.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${synchronous}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+    super(
+      dir,
+      'coordinator.db',
+      `
       CREATE TABLE IF NOT EXISTS shards (id INTEGER PRIMARY KEY, address TEXT NOT NULL, identity TEXT NOT NULL UNIQUE);
       CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS df_batches (identity TEXT PRIMARY KEY, batch INTEGER NOT NULL);
-    `);
+      CREATE TABLE IF NOT EXISTS df_batches (identity TEXT PRIMARY KEY, batch INTEGER NOT NULL);`,
+      synchronous,
+    );
     this.st = {
-      getMeta: this.db.prepare('SELECT v FROM meta WHERE k = ?'),
-      setMeta: this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
       addDf: this.db.prepare('INSERT INTO df (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n'),
       getBatch: this.db.prepare('SELECT batch FROM df_batches WHERE identity = ?'),
       setBatch: this.db.prepare('INSERT INTO df_batches (identity, batch) VALUES (?, ?) ON CONFLICT(identity) DO UPDATE SET batch = excluded.batch'),
     };
-  }
-
-  close(): void {
-    this.db.close();
-  }
-
-  meta(k: string): string | undefined {
-    return (this.st.getMeta.get(k) as { v: string } | undefined)?.v;
-  }
-
-  setMeta(entries: Record<string, string | number>): void {
-    this.db.transaction(() => {
-      for (const [k, v] of Object.entries(entries)) this.st.setMeta.run(k, String(v));
-    })();
   }
 
   shards(): ShardRow[] {
@@ -60,7 +41,7 @@ export class CoordinatorStore {
       this.db.exec('DELETE FROM shards');
       const put = this.db.prepare('INSERT INTO shards (id, address, identity) VALUES (?, ?, ?)');
       for (const r of rows) put.run(r.id, r.address, r.identity);
-      for (const [k, v] of Object.entries(meta)) this.st.setMeta.run(k, String(v));
+      for (const [k, v] of Object.entries(meta)) this.setMetaSt.run(k, String(v));
     })();
   }
 
@@ -76,8 +57,8 @@ export class CoordinatorStore {
       this.st.setBatch.run(identity, batch);
       const docs = Number(this.meta('documents') ?? 0) + documents;
       const len = Number(this.meta('total_length') ?? 0) + totalLength;
-      this.st.setMeta.run('documents', String(docs));
-      this.st.setMeta.run('total_length', String(len));
+      this.setMetaSt.run('documents', String(docs));
+      this.setMetaSt.run('total_length', String(len));
       return true;
     })();
   }
@@ -86,8 +67,8 @@ export class CoordinatorStore {
   addDf(df: Record<string, number>, documents: number, totalLength: number): void {
     this.db.transaction(() => {
       for (const [t, n] of Object.entries(df)) this.st.addDf.run(t, n);
-      this.st.setMeta.run('documents', String(Number(this.meta('documents') ?? 0) + documents));
-      this.st.setMeta.run('total_length', String(Number(this.meta('total_length') ?? 0) + totalLength));
+      this.setMetaSt.run('documents', String(Number(this.meta('documents') ?? 0) + documents));
+      this.setMetaSt.run('total_length', String(Number(this.meta('total_length') ?? 0) + totalLength));
     })();
   }
 

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { SqliteStore } from './sqlite.js';
 import type { DocRecord } from '../colony/documents.js';
 import type { ConceptNode, Edge, EdgeIncrement, NodeUpsert } from '../colony/graph.js';
 
@@ -43,17 +42,14 @@ export interface LoadedState {
   log: { tick: number; status: 'prepared' | 'committed'; body: TickBody }[];
 }
 
-export class ShardStore {
-  readonly db: Database.Database;
+export class ShardStore extends SqliteStore {
   private readonly st: Record<string, Database.Statement>;
 
   constructor(readonly dir: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {
-    mkdirSync(dir, { recursive: true });
-    this.db = new Database(join(dir, 'shard.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${synchronous}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+    super(
+      dir,
+      'shard.db',
+      `
       CREATE TABLE IF NOT EXISTS documents (
         id TEXT PRIMARY KEY, key TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
         ingest_tick INTEGER NOT NULL, lane INTEGER NOT NULL, digested_tick INTEGER, unreported_batch INTEGER);
@@ -61,11 +57,10 @@ export class ShardStore {
       CREATE TABLE IF NOT EXISTS edges (a TEXT NOT NULL, b TEXT NOT NULL, weight REAL NOT NULL, co INTEGER NOT NULL,
         created_tick INTEGER NOT NULL, last_tick INTEGER NOT NULL, PRIMARY KEY (a, b));
       CREATE TABLE IF NOT EXISTS ticks (tick INTEGER PRIMARY KEY, status TEXT NOT NULL, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS incoming (epoch INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (epoch, kind, id));
-    `);
+      CREATE TABLE IF NOT EXISTS incoming (epoch INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (epoch, kind, id));`,
+      synchronous,
+    );
     this.st = {
-      getMeta: this.db.prepare('SELECT v FROM meta WHERE k = ?'),
-      setMeta: this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
       addDoc: this.db.prepare('INSERT OR IGNORE INTO documents (id, key, title, text, ingest_tick, lane, digested_tick, unreported_batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       reported: this.db.prepare('UPDATE documents SET unreported_batch = NULL WHERE unreported_batch = ?'),
       digested: this.db.prepare('UPDATE documents SET digested_tick = ? WHERE id = ?'),
@@ -80,25 +75,11 @@ export class ShardStore {
     };
   }
 
-  close(): void {
-    this.db.close();
-  }
-
-  getMeta(k: string): string | undefined {
-    return (this.st.getMeta.get(k) as { v: string } | undefined)?.v;
-  }
-
-  setMeta(entries: Record<string, string | number>): void {
-    this.db.transaction(() => {
-      for (const [k, v] of Object.entries(entries)) this.st.setMeta.run(k, String(v));
-    })();
-  }
-
   /** Documents, durable before they are acknowledged; `batch` marks their df report as pending. */
   addDocs(docs: DocRecord[], batch: number): void {
     this.db.transaction(() => {
       for (const d of docs) this.st.addDoc.run(d.id, d.key, d.title, d.text, d.ingestTick, d.lane, d.digestedTick, batch);
-      this.st.setMeta.run('df_batch', String(batch));
+      this.setMetaSt.run('df_batch', String(batch));
     })();
   }
 
@@ -130,8 +111,8 @@ export class ShardStore {
       this.st.commitTick.run(tick);
       const body = JSON.parse(row.body) as TickBody;
       for (const id of body.digested) this.st.digested.run(tick, id);
-      this.st.setMeta.run('committed_tick', String(tick));
-      for (const [k, v] of Object.entries(extraMeta)) this.st.setMeta.run(k, String(v));
+      this.setMetaSt.run('committed_tick', String(tick));
+      for (const [k, v] of Object.entries(extraMeta)) this.setMetaSt.run(k, String(v));
     })();
   }
 
@@ -153,7 +134,7 @@ export class ShardStore {
     for (const n of nodes) this.st.putNode.run(n.id, n.label, n.accessCount, n.createdTick);
     for (const e of edges) this.st.putEdge.run(e.a, e.b, e.weight, e.coActivations, e.createdTick, e.lastActivatedTick);
     this.db.prepare('DELETE FROM ticks WHERE tick <= ?').run(tick);
-    this.st.setMeta.run('checkpoint_tick', String(tick));
+    this.setMetaSt.run('checkpoint_tick', String(tick));
   }
 
   load(): LoadedState {
@@ -204,8 +185,8 @@ export class ShardStore {
       for (const id of docsDrop) this.st.delDoc.run(id);
       this.writeCheckpoint(tick, nodes, edges);
       this.db.prepare('DELETE FROM incoming WHERE epoch <= ?').run(epoch);
-      this.st.setMeta.run('epoch', String(epoch));
-      for (const [k, v] of Object.entries(extraMeta)) this.st.setMeta.run(k, String(v));
+      this.setMetaSt.run('epoch', String(epoch));
+      for (const [k, v] of Object.entries(extraMeta)) this.setMetaSt.run(k, String(v));
     })();
   }
 }
