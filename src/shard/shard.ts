@@ -87,6 +87,8 @@ export class ShardNode {
   /** The tick in progress on this shard, between SENSE and its commit or abort. */
   private inProgress: number | null = null;
   private staged = new Map<string, { upserts: NodeUpsert[]; increments: EdgeIncrement[] }>();
+  /** The staged deltas of the tick in progress, merged once (DECAY applies them, ADVANCE logs them). */
+  private merged: { upserts: NodeUpsert[]; increments: EdgeIncrement[] } = { upserts: [], increments: [] };
   private drops = new Set<string>();
   private digestedNow: DocumentId[] = [];
   private digestedCount = 0;
@@ -385,9 +387,10 @@ export class ShardNode {
     // every shard's ACT deltas must have arrived before they are applied
     const ready = await this.coordinator.call<{ ready: boolean }>('barrier_ready', { shard_id: this.id, phase: 'ACT', tick });
     if (!ready.ready) throw rpcError.precondition(`DECAY of tick ${tick} pushed before the ACT barrier was complete`);
-    const batches = [...this.staged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, v]) => v);
-    this.graph.applyUpserts(tick, batches.flatMap((b) => b.upserts));
-    this.graph.applyIncrements(tick, batches.flatMap((b) => b.increments));
+    const batches = [...this.staged.values()];
+    this.merged = { upserts: mergeUpserts(batches.flatMap((b) => b.upserts)), increments: mergeIncrements(batches.flatMap((b) => b.increments)) };
+    this.graph.applyUpserts(tick, this.merged.upserts);
+    this.graph.applyIncrements(tick, this.merged.increments);
     this.graph.decay(tick);
     const verdicts = this.graph.degreeCapVerdicts(this.owns);
     const remote = new Map<ShardId, string[]>();
@@ -410,10 +413,9 @@ export class ShardNode {
   private async advance(tick: number) {
     const drops = [...this.drops].sort();
     this.graph.applyDrops(drops);
-    const batches = [...this.staged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, v]) => v);
     this.prepared = {
-      upserts: mergeUpserts(batches.flatMap((b) => b.upserts)),
-      increments: mergeIncrements(batches.flatMap((b) => b.increments)),
+      upserts: this.merged.upserts,
+      increments: this.merged.increments,
       drops,
       digested: [...this.digestedNow],
     };
@@ -557,6 +559,7 @@ export class ShardNode {
   private closeTick(): void {
     this.inProgress = null;
     this.prepared = null;
+    this.merged = { upserts: [], increments: [] };
     this.staged.clear();
     this.drops.clear();
     this.digestedNow = [];
