@@ -8,6 +8,7 @@ import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
+import type { DocumentInput } from '../src/colony/input.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { freePort } from '../src/util/net.js';
 import { CORPUS, killProcess, killStarted, ROOT, startProcess } from './helpers.js';
@@ -16,6 +17,14 @@ after(killStarted);
 
 const start = startProcess;
 const kill = killProcess;
+
+/** The graph hash of a failure-free run: ingest, then `ticks` ticks, in one process. */
+async function referenceHash(docs: DocumentInput[], ticks: number): Promise<string> {
+  const ref = new LocalEngine();
+  await ref.ingest(docs);
+  await ref.tick(ticks);
+  return ref.graphHash();
+}
 
 /** Poll `f` until `ok`; calls that fail (a restarting server) count as not yet. */
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
@@ -104,10 +113,7 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
     await client.call('run_ticks', { ticks: 2 });
     assert.equal((await client.call('current_tick', {})).tick, 6);
     // the same graph as a run without the crash
-    const ref = new LocalEngine();
-    await ref.ingest(docs);
-    await ref.tick(6);
-    assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await ref.graphHash());
+    assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await referenceHash(docs, 6));
   } finally {
     // in-process servers would keep this test file alive after a failure
     client.close();
@@ -141,10 +147,7 @@ test('a coordinator killed right after recording a commit decision completes the
     assert.equal((await until(() => client.call('current_tick', {}), () => true)).tick, 3);
     await client.call('run_ticks', { ticks: 2 });
     assert.equal((await client.call('current_tick', {})).tick, 5);
-    const ref = new LocalEngine();
-    await ref.ingest(docs);
-    await ref.tick(5);
-    assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await ref.graphHash());
+    assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await referenceHash(docs, 5));
   } finally {
     client.close();
     for (const s of shards) await s.stop();
