@@ -98,11 +98,11 @@ export function coordinatorCommand(): Command {
   addColonyOptions(cmd);
   addSecurityOptions(cmd, true);
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; seed: number; digesters: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const generated = !o.token && !process.env.PHAGO_TOKEN;
     const sec = security(o, true);
-    const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digesters') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
+    const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digestPerTick') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
     const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log });
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { ColonyConfig } from '../colony/config.js';
+import { DEFAULT_CONFIG, type ColonyConfig } from '../colony/config.js';
 
 export function intArg(name: string, min = 0) {
   return (v: string): number => {
@@ -28,7 +28,7 @@ export function ticksArg(v: string): number | 'digest' {
 export function addColonyOptions(cmd: Command): Command {
   return cmd
     .option('--seed <n>', 'seed of the colony', intArg('--seed', 0), 42)
-    .option('--digesters <n>', 'digester agents (documents digested in parallel per 4-tick cycle)', intArg('--digesters', 1), 25)
+    .option('--digest-per-tick <n>', 'documents digested per tick', intArg('--digest-per-tick', 1), DEFAULT_CONFIG.digestPerTick)
     .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), 31);
 }
 
@@ -39,6 +39,6 @@ export function addSearchOptions(cmd: Command): Command {
     .option('--no-coordination', 'do not scale document scores by the fraction of query terms matched');
 }
 
-export function colonyConfigFrom(opts: { seed: number; digesters: number; wiringLimit: number }): Partial<ColonyConfig> {
-  return { seed: opts.seed, digesters: opts.digesters, wiringLimit: opts.wiringLimit };
+export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number }): Partial<ColonyConfig> {
+  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit };
 }

@@ -11,11 +11,11 @@ import { sampleCorpus } from '../util/paths.js';
 import { progress } from '../util/progress.js';
 import { renderGraphHtml } from '../viz/html.js';
 import { EmbeddedCluster } from '../cluster/embedded.js';
-import type { Graph } from '../colony/graph.js';
+import type { ConceptGraph } from '../core/graph.js';
 import { addClientOptions, clusterQueryAction } from './cluster-commands.js';
 import { addColonyOptions, addSearchOptions, colonyConfigFrom, floatArg, intArg, ticksArg } from './common.js';
 
-type ColonyOpts = { seed: number; digesters: number; wiringLimit: number; expansion: number; coordination: boolean };
+type ColonyOpts = { seed: number; digestPerTick: number; wiringLimit: number; expansion: number; coordination: boolean };
 
 /** Ingest with a progress bar, then run ticks with a progress bar. */
 export async function loadAndRun(engine: Engine, docs: Parameters<Engine['ingest']>[0], ticks: number | 'digest', quiet: boolean) {
@@ -147,12 +147,12 @@ export async function runDemo(engine: Engine, out: string, label: string): Promi
 }
 
 async function graphView(engine: Engine): Promise<string | undefined> {
-  let graph: Graph | undefined;
+  let graph: ConceptGraph | undefined;
   if (engine instanceof LocalEngine) graph = engine.colony.graph;
   else if (engine instanceof ClusterEngine) graph = await embedded.get(engine.coordinator.address)?.coordinator.gatherGraph();
   if (!graph) return undefined;
   const s = await engine.stats();
-  return renderGraphHtml(graph, { title: 'phago: sample corpus', subtitle: `tick ${s.tick}${s.shards ? `, ${s.shards} shards` : ''}` });
+  return renderGraphHtml(graph, s.tick, { title: 'phago: sample corpus', subtitle: `tick ${s.tick}${s.shards ? `, ${s.shards} shards` : ''}` });
 }
 
 export function demoCommand(): Command {

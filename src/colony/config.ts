@@ -3,12 +3,13 @@
  * has a value; the digestion schedule and the wiring limit are phago's own (see docs/colony.md).
  */
 export interface ColonyConfig {
-  /** Seed of every pseudo-random choice (digester lanes, sampled centrality). */
+  /** Seed of every pseudo-random choice (sampled centrality). */
   seed: number;
-  /** Number of digester agents ("lanes"); each digests one document per cycle. */
-  digesters: number;
-  /** Ticks one digestion cycle takes: engulf, digest, present, deposit (upstream: 4). */
-  digestCycleTicks: number;
+  /**
+   * Documents digested per tick: the first ones pending in (ingestTick, DocumentId) order. A
+   * partition-free setting (the same documents are chosen on 1 shard or N); see docs/colony.md.
+   */
+  digestPerTick: number;
   /** Concepts of one document wired pairwise: its most salient ones (0 = all keywords). */
   wiringLimit: number;
   /** Weight of a new edge and the increment of each later co-activation. */
@@ -23,8 +24,7 @@ export interface ColonyConfig {
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   seed: 42,
-  digesters: 25,
-  digestCycleTicks: 4,
+  digestPerTick: 256,
   wiringLimit: 31,
   edgeBaseWeight: 0.1,
   edgeMaxWeight: 1.0,
@@ -35,7 +35,7 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   maxEdgeDegree: 30,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digesters', 'digestCycleTicks', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree'];
 
 /** Merge a partial config over the defaults and check every value; throws RangeError with the field named. */
 export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
@@ -45,8 +45,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`config ${k} must be a finite number >= 0, got ${String(v)}`);
     if (INT_FIELDS.includes(k as keyof ColonyConfig) && !Number.isInteger(v)) throw new RangeError(`config ${k} must be an integer, got ${v}`);
   }
-  if (cfg.digesters < 1) throw new RangeError('config digesters must be at least 1');
-  if (cfg.digestCycleTicks < 1) throw new RangeError('config digestCycleTicks must be at least 1');
+  if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');
   return cfg;
 }

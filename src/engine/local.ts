@@ -53,34 +53,43 @@ export class LocalEngine implements Engine {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
     const { expansion, coordination } = this.search;
-    const concepts = expansion > 0 ? conceptSearch(this.colony.graph, terms, { alpha: DEFAULT_ALPHA, k: terms.length + expansion }) : [];
-    const hits = bm25Search(this.colony.docs, this.colony.docs.localStats(), expandQuery(terms, concepts, expansion), k, { coordination });
+    const concepts = expansion > 0 ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + expansion }) : [];
+    const hits = bm25Search(this.colony.docs, this.localStats(), expandQuery(terms, concepts, expansion), k, { coordination });
     return { hits, missingShards: [] };
   }
 
   async searchConcepts(query: string, k: number, alpha = DEFAULT_ALPHA): Promise<ConceptQueryResult> {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
-    return { hits: conceptSearch(this.colony.graph, terms, { alpha: checkAlpha(alpha), k }), missingShards: [] };
+    return { hits: conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: checkAlpha(alpha), k }), missingShards: [] };
+  }
+
+  private localStats() {
+    const ix = this.colony.docs.index;
+    return { documents: ix.documents, totalLength: ix.totalLength, df: (t: string) => ix.df(t) };
+  }
+
+  private view() {
+    return this.colony.graph.view(this.colony.currentTick);
   }
 
   private node(label: string) {
-    const id = resolveLabel(this.colony.graph, label);
+    const id = resolveLabel(this.view(), label);
     if (!id) throw notFound(`no concept labelled "${label}"`);
     return id;
   }
 
   async neighbours(label: string, k: number) {
-    return neighbours(this.colony.graph, this.node(label), checkK(k, this.colony.limits));
+    return neighbours(this.view(), this.node(label), checkK(k, this.colony.limits));
   }
   async path(from: string, to: string) {
-    return shortestPath(this.colony.graph, this.node(from), this.node(to));
+    return shortestPath(this.view(), this.node(from), this.node(to));
   }
   async central(k: number) {
-    return centralConcepts(this.colony.graph, checkK(k, this.colony.limits), 64, this.colony.config.seed);
+    return centralConcepts(this.view(), checkK(k, this.colony.limits), 64, this.colony.config.seed);
   }
   async bridges(k: number) {
-    return bridgeConcepts(this.colony.graph, checkK(k, this.colony.limits));
+    return bridgeConcepts(this.view(), checkK(k, this.colony.limits));
   }
   async stats(): Promise<EngineStats> {
     return this.colony.stats();

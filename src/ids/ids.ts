@@ -32,6 +32,11 @@ export function isUuid(s: string): boolean {
   return UUID_RE.test(s);
 }
 
+/** NodeId of a label, computed (no memo: the concept graph interns labels itself). */
+export function deriveNodeId(label: string): NodeId {
+  return bytesToUuid(sha256('phago/node/v1\0', label));
+}
+
 const nodeIdCache = new Map<string, NodeId>();
 export function nodeIdOf(label: string): NodeId {
   let id = nodeIdCache.get(label);

@@ -1,4 +1,4 @@
-import type { CorpusStats, DocumentStore } from '../colony/documents.js';
+import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
 import type { DocumentId } from '../ids/ids.js';
 
 export const BM25_K1 = 1.2;
@@ -11,13 +11,7 @@ export interface DocHit {
   score: number;
 }
 
-/** A weighted query term (weight 1 for the query's own terms; expansion terms weigh less). */
-export interface WeightedTerm {
-  term: string;
-  weight: number;
-  /** True for a term of the query itself (counted by the coordination factor), false for expansion. */
-  original?: boolean;
-}
+export type { WeightedTerm } from '../core/documents.js';
 
 export interface Bm25Options {
   /**
@@ -38,36 +32,17 @@ export function compareHits(x: { score: number; id: string }, y: { score: number
 }
 
 /**
- * BM25 (k1 1.2, b 0.75) over the store's inverted index, with collection statistics passed in:
- * a cluster passes the global document count, total length and df so every shard scores as one
+ * BM25 (k1 1.2, b 0.75) over a document table's inverted index, with collection statistics passed
+ * in: a cluster passes the global document count, total length and df so every shard scores as one
  * machine would. Per document the term contributions are summed in query-term order, so the float
- * result does not depend on where the document lives.
+ * result does not depend on where the document lives. Top-k with pruning: see inverted-index.ts.
  */
-export function bm25Search(store: DocumentStore, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): DocHit[] {
+export function bm25Search(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): DocHit[] {
   if (stats.documents === 0 || terms.length === 0 || k <= 0) return [];
-  const avgdl = stats.totalLength / stats.documents || 1;
-  const scores = new Map<number, number>();
-  const matched = new Map<number, number>();
-  for (const { term, weight, original } of terms) {
-    const postings = store.postings.get(term);
-    if (!postings) continue;
-    const w = weight * idf(stats.documents, stats.df(term));
-    for (const [n, tf] of postings) {
-      const dl = store.docAt(n)!.length;
-      const s = (w * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * dl) / avgdl));
-      scores.set(n, (scores.get(n) ?? 0) + s);
-      if (original) matched.set(n, (matched.get(n) ?? 0) + 1);
-    }
-  }
-  const originals = terms.filter((t) => t.original).length;
-  const hits: DocHit[] = [];
-  for (const [n, raw] of scores) {
-    const d = store.docAt(n)!;
-    const score = opts.coordination && originals > 0 ? (raw * (matched.get(n) ?? 0)) / originals : raw;
-    hits.push({ id: d.id, key: d.key, title: d.title, score });
-  }
-  hits.sort(compareHits);
-  return hits.slice(0, k);
+  return table.index.topK(terms, stats, k, opts, table.idOf).map(({ doc, score }) => {
+    const d = table.record(doc);
+    return { id: d.id, key: d.key, title: d.title, score };
+  });
 }
 
 /** Merge per-shard top-k lists into the global top-k (same order as one machine). */

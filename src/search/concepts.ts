@@ -1,5 +1,5 @@
-import type { Graph } from '../colony/graph.js';
-import { nodeIdOf, type NodeId } from '../ids/ids.js';
+import type { ConceptGraph } from '../core/graph.js';
+import type { NodeId } from '../ids/ids.js';
 
 export interface ConceptHit {
   id: NodeId;
@@ -42,27 +42,32 @@ export interface ConceptCandidate {
  * the owner of c sees every edge of c), and the coordinator ranks the union with the global number
  * of seeds (`rankConcepts`).
  */
-export function conceptCandidates(graph: Graph, terms: readonly string[], owns: (id: NodeId) => boolean = () => true): { candidates: ConceptCandidate[]; seeds: number } {
-  const termIds = [...new Set(terms.map(nodeIdOf))];
-  const affinity = new Map<NodeId, number>();
+export function conceptCandidates(graph: ConceptGraph, tick: number, terms: readonly string[]): { candidates: ConceptCandidate[]; seeds: number } {
+  const seedNums: number[] = [];
+  for (const t of new Set(terms)) {
+    const n = graph.numberOf(t);
+    if (n !== undefined) seedNums.push(n);
+  }
+  const affinity = new Map<number, number>();
   let seeds = 0;
-  for (const s of termIds) {
-    if (graph.nodes.has(s) && owns(s)) {
+  for (const s of seedNums) {
+    if (graph.hasNode(s) && graph.isOwned(s)) {
       seeds++;
       if (!affinity.has(s)) affinity.set(s, 0);
     }
   }
-  for (const s of termIds) {
-    const adj = graph.adjacency.get(s);
-    if (!adj) continue;
-    for (const [c, e] of adj) if (owns(c)) affinity.set(c, (affinity.get(c) ?? 0) + e.weight);
+  for (const s of seedNums) {
+    for (const e of graph.edgesOf(s)) {
+      const c = graph.other(e, s);
+      if (graph.isOwned(c)) affinity.set(c, (affinity.get(c) ?? 0) + graph.weightAt(e, tick));
+    }
   }
-  const termSet = new Set(termIds);
+  const seedSet = new Set(seedNums);
   const candidates: ConceptCandidate[] = [];
-  for (const [id, a] of affinity) {
-    const node = graph.nodes.get(id);
+  for (const [n, a] of affinity) {
+    const node = graph.node(n);
     if (!node) continue;
-    candidates.push({ id, label: node.label, seed: termSet.has(id), affinity: a, accessCount: node.accessCount });
+    candidates.push({ id: node.id, label: node.label, seed: seedSet.has(n), affinity: a, accessCount: node.accessCount });
   }
   return { candidates, seeds };
 }
@@ -85,9 +90,9 @@ export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, o
   return rows.slice(0, opts.k).map(({ accessCount: _a, ...hit }) => hit);
 }
 
-export function conceptSearch(graph: Graph, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[] {
+export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[] {
   if (opts.k <= 0) return [];
-  const { candidates, seeds } = conceptCandidates(graph, terms);
+  const { candidates, seeds } = conceptCandidates(graph, tick, terms);
   if (seeds === 0) return [];
   return rankConcepts(candidates, seeds, opts);
 }

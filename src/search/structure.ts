@@ -1,4 +1,4 @@
-import type { Graph } from '../colony/graph.js';
+import type { GraphView } from '../core/graph.js';
 import { nodeIdOf, type NodeId } from '../ids/ids.js';
 import { Prng } from '../util/prng.js';
 
@@ -16,14 +16,14 @@ export interface NeighbourHit {
 const byId = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 const cost = (w: number) => 1 / Math.max(w, 0.001);
 
-export function resolveLabel(g: Graph, label: string): NodeId | undefined {
+export function resolveLabel(g: GraphView, label: string): NodeId | undefined {
   const id = nodeIdOf(label.trim().toLowerCase());
-  return g.nodes.has(id) ? id : undefined;
+  return g.hasNode(id) ? id : undefined;
 }
 
-export function neighbours(g: Graph, id: NodeId, k: number): NeighbourHit[] {
+export function neighbours(g: GraphView, id: NodeId, k: number): NeighbourHit[] {
   return [...g.neighbours(id).entries()]
-    .map(([o, e]) => ({ id: o, label: g.nodes.get(o)?.label ?? o, weight: e.weight, coActivations: e.coActivations }))
+    .map(([o, e]) => ({ id: o, label: g.label(o) ?? o, weight: e.weight, coActivations: e.coActivations }))
     .sort((x, y) => y.weight - x.weight || byId(x.id, y.id))
     .slice(0, k);
 }
@@ -77,7 +77,7 @@ export interface PathResult {
 }
 
 /** Dijkstra shortest path; among equal costs the path through smaller NodeIds wins. */
-export function shortestPath(g: Graph, from: NodeId, to: NodeId): PathResult {
+export function shortestPath(g: GraphView, from: NodeId, to: NodeId): PathResult {
   const dist = new Map<NodeId, number>([[from, 0]]);
   const prev = new Map<NodeId, NodeId>();
   const heap = new Heap();
@@ -101,7 +101,7 @@ export function shortestPath(g: Graph, from: NodeId, to: NodeId): PathResult {
   if (!done.has(to)) return { found: false, path: [], cost: 0 };
   const ids: NodeId[] = [to];
   while (ids[0] !== from) ids.unshift(prev.get(ids[0])!);
-  return { found: true, path: ids.map((id) => ({ id, label: g.nodes.get(id)?.label ?? id })), cost: dist.get(to)! };
+  return { found: true, path: ids.map((id) => ({ id, label: g.label(id) ?? id })), cost: dist.get(to)! };
 }
 
 export interface CentralHit {
@@ -115,8 +115,8 @@ export interface CentralHit {
  * connected nodes, otherwise estimated from `samples` source nodes drawn with the seeded PRNG and
  * scaled by n/samples. Isolated concepts are left out.
  */
-export function centralConcepts(g: Graph, k: number, samples = 64, seed = 42): CentralHit[] {
-  const nodes = [...g.adjacency.keys()].sort(byId);
+export function centralConcepts(g: GraphView, k: number, samples = 64, seed = 42): CentralHit[] {
+  const nodes = g.connected();
   const n = nodes.length;
   if (n === 0) return [];
   let sources = nodes;
@@ -169,7 +169,7 @@ export function centralConcepts(g: Graph, k: number, samples = 64, seed = 42): C
   }
   const scale = n / sources.length / 2; // undirected: each pair counted from both ends
   return nodes
-    .map((id) => ({ id, label: g.nodes.get(id)?.label ?? id, centrality: (cb.get(id) ?? 0) * scale }))
+    .map((id) => ({ id, label: g.label(id) ?? id, centrality: (cb.get(id) ?? 0) * scale }))
     .sort((x, y) => y.centrality - x.centrality || byId(x.id, y.id))
     .slice(0, k);
 }
@@ -186,8 +186,8 @@ export interface BridgeHit {
  * Bridge concepts: articulation points, found in O(N + E) with an iterative Tarjan DFS (upstream
  * removed each node in turn, O(N·(N + E))). fragility = (components after removal − before)/degree.
  */
-export function bridgeConcepts(g: Graph, k: number): BridgeHit[] {
-  const nodes = [...g.adjacency.keys()].sort(byId);
+export function bridgeConcepts(g: GraphView, k: number): BridgeHit[] {
+  const nodes = g.connected();
   const disc = new Map<NodeId, number>();
   const low = new Map<NodeId, number>();
   const extra = new Map<NodeId, number>();
@@ -225,15 +225,16 @@ export function bridgeConcepts(g: Graph, k: number): BridgeHit[] {
     if (rootChildren > 1) extra.set(root, rootChildren - 1);
   }
   return [...extra.entries()]
-    .map(([id, sep]) => ({ id, label: g.nodes.get(id)?.label ?? id, separates: sep, fragility: sep / g.degree(id) }))
+    .map(([id, sep]) => ({ id, label: g.label(id) ?? id, separates: sep, fragility: sep / g.degree(id) }))
     .sort((x, y) => y.fragility - x.fragility || byId(x.id, y.id))
     .slice(0, k);
 }
 
-export function connectedComponents(g: Graph): number {
+export function connectedComponents(g: GraphView): number {
   const seen = new Set<NodeId>();
-  let count = g.nodeCount - [...g.nodes.keys()].filter((id) => g.degree(id) > 0).length;
-  for (const s of g.adjacency.keys()) {
+  const connected = g.connected();
+  let count = g.nodeCount - connected.filter((id) => g.hasNode(id)).length;
+  for (const s of connected) {
     if (seen.has(s)) continue;
     count++;
     const q = [s];

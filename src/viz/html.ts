@@ -1,4 +1,4 @@
-import type { Edge, Graph } from '../colony/graph.js';
+import type { ConceptGraph } from '../core/graph.js';
 import type { NodeId } from '../ids/ids.js';
 
 /**
@@ -80,30 +80,29 @@ function fmtInt(n: number): string {
 }
 
 /** Select the shown concepts and edges and cluster them. Pure and deterministic. */
-function buildView(graph: Graph, maxNodes: number, maxEdgesPerNode: number): ViewData {
-  const wdegOf = (id: NodeId): number => {
+function buildView(graph: ConceptGraph, tick: number, maxNodes: number, maxEdgesPerNode: number): ViewData {
+  const wdegOf = (n: number): number => {
     let s = 0;
-    const adj = graph.adjacency.get(id);
-    if (adj) for (const e of adj.values()) s += e.weight;
+    for (const e of graph.edgesOf(n)) s += graph.weightAt(e, tick);
     return s;
   };
-  const ranked = [...graph.nodes.values()]
-    .map((n) => ({ n, w: wdegOf(n.id) }))
+  const ranked = [...graph.nodeNumbers()]
+    .map((num) => ({ num, n: graph.node(num)!, w: wdegOf(num) }))
     .sort((x, y) => y.w - x.w || y.n.accessCount - x.n.accessCount || cmpStr(x.n.id, y.n.id))
     .slice(0, maxNodes);
   const index = new Map<NodeId, number>();
   ranked.forEach((r, i) => index.set(r.n.id, i));
 
   // Each shown node keeps its strongest edges to other shown nodes; an edge stays if either end keeps it.
-  const kept = new Map<string, Edge>();
-  for (const { n } of ranked) {
-    const adj = graph.adjacency.get(n.id);
-    if (!adj) continue;
-    const cand = [...adj.entries()]
-      .filter(([other]) => index.has(other))
-      .sort((x, y) => y[1].weight - x[1].weight || cmpStr(x[0], y[0]))
+  const kept = new Map<string, { a: NodeId; b: NodeId; weight: number; coActivations: number }>();
+  for (const { num } of ranked) {
+    const cand = graph
+      .edgesOf(num)
+      .map((e) => ({ row: graph.edgeRow(e), weight: graph.weightAt(e, tick), other: graph.idOf(graph.other(e, num)) }))
+      .filter((x) => index.has(x.other))
+      .sort((x, y) => y.weight - x.weight || cmpStr(x.other, y.other))
       .slice(0, maxEdgesPerNode);
-    for (const [, e] of cand) kept.set(`${e.a}|${e.b}`, e);
+    for (const { row, weight } of cand) kept.set(`${row.a}|${row.b}`, { a: row.a, b: row.b, weight, coActivations: row.coActivations });
   }
   const edges: [number, number, number, number][] = [...kept.values()]
     .map((e): [number, number, number, number] => {
@@ -118,7 +117,7 @@ function buildView(graph: Graph, maxNodes: number, maxEdgesPerNode: number): Vie
     id: n.id,
     label: n.label,
     access: n.accessCount,
-    degree: graph.degree(n.id),
+    degree: graph.edgesOf(ranked[i].num).length,
     wdeg: round4(w),
     group: groups[i],
   }));
@@ -419,11 +418,11 @@ function legendHtml(v: ViewData): string {
 }
 
 /** Render the graph as one self-contained HTML page. */
-export function renderGraphHtml(graph: Graph, opts: GraphViewOptions = {}): string {
+export function renderGraphHtml(graph: ConceptGraph, tick: number, opts: GraphViewOptions = {}): string {
   const title = opts.title ?? DEFAULT_TITLE;
   const maxNodes = intOption(opts.maxNodes, DEFAULT_MAX_NODES, 'maxNodes');
   const maxEdges = intOption(opts.maxEdgesPerNode, DEFAULT_MAX_EDGES_PER_NODE, 'maxEdgesPerNode');
-  const view = buildView(graph, maxNodes, maxEdges);
+  const view = buildView(graph, tick, maxNodes, maxEdges);
 
   const sub = opts.subtitle ? `<p class="sub">${escapeHtml(opts.subtitle)}</p>\n` : '';
   let body: string;

@@ -1,0 +1,251 @@
+import type { ValidDocument } from '../colony/input.js';
+import type { DocumentId } from '../ids/ids.js';
+import { termStats, type TermStat } from '../text/tokenizer.js';
+import { Int32Column } from './growable.js';
+import type { Presentation } from './graph.js';
+
+/** A document as seen from outside. */
+export interface DocRecord {
+  id: DocumentId;
+  /** The client's id when it gave one that is not a UUID, else the id. */
+  key: string;
+  title: string;
+  text: string;
+  /** Token count (the BM25 document length). */
+  length: number;
+  /** The last committed tick when it was ingested; it can be digested from ingestTick + 1. */
+  ingestTick: number;
+  /** Tick at which it was digested, or null while pending. */
+  digestedTick: number | null;
+}
+
+/** A pending document that may be digested: what the digestion plan orders by. */
+export interface Candidate {
+  ingestTick: number;
+  id: DocumentId;
+}
+
+/** Collection statistics BM25 needs; a cluster passes in the global ones. */
+export interface CorpusStats {
+  documents: number;
+  totalLength: number;
+  df: (term: string) => number;
+}
+
+export interface WeightedTerm {
+  term: string;
+  weight: number;
+  /** A term of the query itself (counted by the coordination factor), not an expansion term. */
+  original?: boolean;
+}
+
+/** The inverted index a document table keeps (src/search/inverted-index.ts). */
+export interface TextIndex {
+  readonly documents: number;
+  readonly totalLength: number;
+  add(doc: number, terms: readonly { term: string; tf: number }[], length: number): void;
+  remove(doc: number): void;
+  df(term: string): number;
+  topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean }, idOf: (doc: number) => string): { doc: number; score: number }[];
+}
+
+/** Salience: term frequency in the document, descending; ties by first occurrence. */
+export function salienceOrder(terms: readonly TermStat[]): string[] {
+  return [...terms].sort((x, y) => y.tf - x.tf || x.first - y.first).map((t) => t.term);
+}
+
+/** What a document presents when digested: every distinct term, the `wiringLimit` most salient wired (0 = all). */
+export function presentationOf(salient: readonly string[], wiringLimit: number): Presentation {
+  return { labels: salient, wired: wiringLimit > 0 ? Math.min(wiringLimit, salient.length) : salient.length };
+}
+
+export const PENDING = -1;
+
+/**
+ * The documents one holder keeps (all of them in one process, its share on a shard): a dense
+ * document number per document, columns for the numbers, the text where it is needed anyway, and
+ * the inverted index. Pending documents keep their terms in salience order until digested; the
+ * digestion order is (ingestTick, DocumentId), served from per-tick queues sorted once.
+ */
+export class DocumentTable {
+  private readonly byId = new Map<DocumentId, number>();
+  private readonly ids: (DocumentId | undefined)[] = [];
+  private readonly keys: (string | undefined)[] = [];
+  private readonly titles: string[] = [];
+  private readonly texts: string[] = [];
+  private readonly lengths = new Int32Column(1024);
+  private readonly ingestTicks = new Int32Column(1024);
+  private readonly digestedTicks = new Int32Column(1024);
+  /** Terms in salience order, kept while pending. */
+  private readonly salient: (string[] | undefined)[] = [];
+  /** Pending queues per ingestion tick, in tick order; each sorted by DocumentId when read. */
+  private readonly queues = new Map<number, { nums: number[]; head: number; sorted: boolean }>();
+  private queueTicks: number[] = [];
+  private pending = 0;
+  private digested = 0;
+
+  constructor(readonly index: TextIndex) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+  get pendingCount(): number {
+    return this.pending;
+  }
+  get digestedCount(): number {
+    return this.digested;
+  }
+
+  numberOf(id: DocumentId): number | undefined {
+    return this.byId.get(id);
+  }
+
+  idOf = (n: number): DocumentId => this.ids[n]!;
+
+  get(id: DocumentId): DocRecord | undefined {
+    const n = this.byId.get(id);
+    return n === undefined ? undefined : this.record(n);
+  }
+
+  record(n: number): DocRecord {
+    const id = this.ids[n]!;
+    const d = this.digestedTicks.data[n];
+    return { id, key: this.keys[n] ?? id, title: this.titles[n], text: this.texts[n], length: this.lengths.data[n], ingestTick: this.ingestTicks.data[n], digestedTick: d === PENDING ? null : d };
+  }
+
+  /** Live document numbers, in the order they were added. */
+  *numbers(): IterableIterator<number> {
+    for (let n = 0; n < this.ids.length; n++) if (this.ids[n] !== undefined) yield n;
+  }
+
+  /** Add a validated document the caller has checked is new. Returns its number. */
+  add(v: ValidDocument, ingestTick: number, digestedTick: number | null = null): number {
+    const n = this.ids.length;
+    const { terms, length } = termStats(`${v.title}\n${v.text}`);
+    this.ids.push(v.id);
+    this.keys.push(v.key === v.id ? undefined : v.key);
+    this.titles.push(v.title);
+    this.texts.push(v.text);
+    this.lengths.ensure(n);
+    this.ingestTicks.ensure(n);
+    this.digestedTicks.ensure(n);
+    this.lengths.data[n] = length;
+    this.ingestTicks.data[n] = ingestTick;
+    this.byId.set(v.id, n);
+    this.index.add(n, terms, length);
+    if (digestedTick === null) {
+      this.digestedTicks.data[n] = PENDING;
+      this.salient.push(salienceOrder(terms));
+      this.enqueue(n);
+    } else {
+      this.digestedTicks.data[n] = digestedTick;
+      this.salient.push(undefined);
+      this.digested++;
+    }
+    return n;
+  }
+
+  /** Remove a document entirely (ownership moved, or forgotten). */
+  remove(id: DocumentId): DocRecord | undefined {
+    const n = this.byId.get(id);
+    if (n === undefined) return undefined;
+    const rec = this.record(n);
+    this.byId.delete(id);
+    this.index.remove(n);
+    if (rec.digestedTick === null) this.pending--; // its queue entry is skipped when reached
+    else this.digested--;
+    this.ids[n] = undefined;
+    this.keys[n] = undefined;
+    this.titles[n] = '';
+    this.texts[n] = '';
+    this.salient[n] = undefined;
+    return rec;
+  }
+
+  private enqueue(n: number): void {
+    this.queue(n);
+    this.pending++;
+  }
+
+  private queue(n: number): void {
+    const t = this.ingestTicks.data[n];
+    let q = this.queues.get(t);
+    if (!q) {
+      this.queues.set(t, (q = { nums: [], head: 0, sorted: true }));
+      this.queueTicks.push(t);
+      if (this.queueTicks.length > 1 && this.queueTicks[this.queueTicks.length - 2] > t) this.queueTicks.sort((x, y) => x - y);
+    }
+    q.nums.push(n);
+    q.sorted = false;
+  }
+
+  private isPending(n: number): boolean {
+    return this.ids[n] !== undefined && this.digestedTicks.data[n] === PENDING;
+  }
+
+  /**
+   * The first `limit` pending documents eligible at `tick` (ingested before it) in (ingestTick,
+   * DocumentId) order. Queues only advance past documents no longer pending, so a rolled-back
+   * digestion puts its documents back in place.
+   */
+  candidates(tick: number, limit: number): Candidate[] {
+    const out: Candidate[] = [];
+    for (let qi = 0; qi < this.queueTicks.length && out.length < limit; qi++) {
+      const t = this.queueTicks[qi];
+      if (t >= tick) break;
+      const q = this.queues.get(t)!;
+      if (!q.sorted) {
+        const rest = q.nums.slice(q.head).filter((n) => this.isPending(n));
+        rest.sort((x, y) => (this.ids[x]! < this.ids[y]! ? -1 : 1));
+        q.nums = rest;
+        q.head = 0;
+        q.sorted = true;
+      }
+      while (q.head < q.nums.length && !this.isPending(q.nums[q.head])) q.head++;
+      for (let i = q.head; i < q.nums.length && out.length < limit; i++) {
+        const n = q.nums[i];
+        if (this.isPending(n)) out.push({ ingestTick: t, id: this.ids[n]! });
+      }
+      if (q.head === q.nums.length) {
+        this.queues.delete(t);
+        this.queueTicks.splice(qi, 1);
+        qi--;
+      }
+    }
+    return out;
+  }
+
+  /** Mark a pending document digested at `tick` and return what it presents. */
+  digest(n: number, tick: number, wiringLimit: number): Presentation {
+    if (!this.isPending(n)) throw new Error(`document ${this.ids[n] ?? n} is not pending`);
+    const salient = this.salient[n] ?? salienceOrder(termStats(`${this.titles[n]}\n${this.texts[n]}`).terms);
+    this.salient[n] = undefined;
+    this.digestedTicks.data[n] = tick;
+    this.pending--;
+    this.digested++;
+    return presentationOf(salient, wiringLimit);
+  }
+
+  /** Undo `digest` (a tick that did not commit); the document is pending again, in its place. */
+  undigest(n: number): void {
+    if (this.ids[n] === undefined || this.digestedTicks.data[n] === PENDING) return;
+    this.digestedTicks.data[n] = PENDING;
+    this.pending++;
+    this.digested--;
+    this.queue(n);
+  }
+
+  /** Terms in salience order (recomputed from the text when no longer kept). */
+  salientTerms(n: number): string[] {
+    return this.salient[n] ?? salienceOrder(termStats(`${this.titles[n]}\n${this.texts[n]}`).terms);
+  }
+
+  /** Distinct terms of a document with counts (for df reports and forgetting). */
+  termsOf(n: number): TermStat[] {
+    return termStats(`${this.titles[n]}\n${this.texts[n]}`).terms;
+  }
+
+  lengthOf(n: number): number {
+    return this.lengths.data[n];
+  }
+}

@@ -1,0 +1,624 @@
+import type { ColonyConfig } from '../colony/config.js';
+import { deriveNodeId, type NodeId } from '../ids/ids.js';
+import { decayedWeight, pruneTick } from './decay.js';
+import { Float64Column, Int32Column, Uint8Column } from './growable.js';
+import { PairTable } from './pair-table.js';
+
+/** A concept as seen from outside (ids and labels, not internal numbers). */
+export interface NodeRow {
+  id: NodeId;
+  label: string;
+  /** Digested documents that presented this concept. */
+  accessCount: number;
+  createdTick: number;
+}
+
+/**
+ * An edge's stored state, endpoints in NodeId order (a < b). `weight` is the weight right after its
+ * last co-activation (`lastActivatedTick`); its weight at a later tick is `decayedWeight(...)`.
+ */
+export interface EdgeRow {
+  a: NodeId;
+  b: NodeId;
+  weight: number;
+  coActivations: number;
+  createdTick: number;
+  lastActivatedTick: number;
+}
+
+/** What a digested document presents: its distinct terms, most salient first; the first `wired` are wired pairwise. */
+export interface Presentation {
+  labels: readonly string[];
+  wired: number;
+}
+
+/** The read-only graph interface the search and structure algorithms use (weights at one tick). */
+export interface GraphView {
+  readonly tick: number;
+  readonly nodeCount: number;
+  hasNode(id: NodeId): boolean;
+  label(id: NodeId): string | undefined;
+  accessCount(id: NodeId): number;
+  degree(id: NodeId): number;
+  /** Neighbours with the edge's weight at the view's tick. */
+  neighbours(id: NodeId): Map<NodeId, { weight: number; coActivations: number }>;
+  /** Nodes with at least one edge, in NodeId order. */
+  connected(): NodeId[];
+}
+
+const NEVER = -1;
+
+/**
+ * The concept graph one holder keeps: a single process keeps all of it, a shard the concepts it owns
+ * and every edge with at least one owned endpoint (a cross-shard edge lives on both owners, and both
+ * copies evolve identically because every rule is a pure function of the edge and the tick).
+ *
+ * Layout: labels are interned to dense node numbers; node records and edge columns are typed arrays;
+ * an edge is found by its endpoint pair in a PairTable; adjacency is a small array of edge numbers per
+ * node. Decay is evaluated where a weight is read and pruning is scheduled (see decay.ts), so a tick
+ * costs what it changes. A tick in progress keeps an undo journal of what it touched (only that), so
+ * an aborted tick rolls back in time proportional to its changes.
+ */
+export class ConceptGraph {
+  // interning: node number -> label, NodeId; owned by this holder?
+  private readonly labels: string[] = [];
+  private readonly ids: NodeId[] = [];
+  private readonly byLabel = new Map<string, number>();
+  private owned = new Uint8Column(1024);
+  // node records (owned concepts only)
+  private readonly has = new Uint8Column(1024);
+  private readonly access = new Int32Column(1024);
+  private readonly created = new Int32Column(1024);
+  private nodes = 0;
+  // edges
+  private readonly ea = new Int32Column(1024);
+  private readonly eb = new Int32Column(1024);
+  private readonly ew = new Float64Column(1024);
+  private readonly eco = new Int32Column(1024);
+  private readonly ec = new Int32Column(1024);
+  private readonly el = new Int32Column(1024);
+  private readonly alive = new Uint8Column(1024);
+  private readonly schedAt = new Int32Column(1024);
+  private readonly pairs = new PairTable(1024);
+  private adj: number[][] = [];
+  private edgeSlots = 0;
+  private free: number[] = [];
+  private edges = 0;
+  /** Prune schedule: tick -> edges to check then (stale entries are skipped). */
+  private readonly sched = new Map<number, number[]>();
+  /** Nodes whose degree grew since the last degree-cap pass. */
+  private grown: number[] = [];
+  private readonly grownFlag = new Uint8Column(1024);
+  // per-tick accumulation
+  private readonly pendNode = new Int32Column(1024);
+  private readonly pendEdge = new Int32Column(1024);
+  // the open tick and its undo journal (marks say what the journal already holds)
+  private open = false;
+  private tx: Journal | null = null;
+  private txId = 0;
+  private readonly nodeMark = new Int32Column(1024);
+  private readonly edgeMark = new Int32Column(1024);
+
+  constructor(
+    readonly config: ColonyConfig,
+    private owns: (id: NodeId) => boolean = () => true,
+  ) {}
+
+  get nodeCount(): number {
+    return this.nodes;
+  }
+  get edgeCount(): number {
+    return this.edges;
+  }
+
+  // ---- interning -------------------------------------------------------------------------------
+
+  /** The node number of a label, interning it. */
+  intern(label: string): number {
+    let n = this.byLabel.get(label);
+    if (n === undefined) {
+      n = this.labels.length;
+      this.labels.push(label);
+      const id = deriveNodeId(label);
+      this.ids.push(id);
+      this.byLabel.set(label, n);
+      this.adj.push(EMPTY_ADJ);
+      for (const c of [this.owned, this.has, this.grownFlag]) c.ensure(n);
+      for (const c of [this.access, this.created, this.pendNode, this.nodeMark]) c.ensure(n);
+      this.owned.data[n] = this.owns(id) ? 1 : 0;
+    }
+    return n;
+  }
+
+  numberOf(label: string): number | undefined {
+    return this.byLabel.get(label);
+  }
+
+  /** NodeId -> node number, built on first use (structural queries speak NodeIds) and extended as labels are interned. */
+  private byId: Map<NodeId, number> | null = null;
+  numberOfId(id: NodeId): number | undefined {
+    if (!this.byId) this.byId = new Map();
+    for (let n = this.byId.size; n < this.ids.length; n++) this.byId.set(this.ids[n], n);
+    return this.byId.get(id);
+  }
+
+  labelOf(n: number): string {
+    return this.labels[n];
+  }
+
+  idOf(n: number): NodeId {
+    return this.ids[n];
+  }
+
+  /** Change what this holder owns (a membership change); records of nodes no longer owned stay until `retainOwned`. */
+  setOwnership(owns: (id: NodeId) => boolean): void {
+    this.owns = owns;
+    for (let n = 0; n < this.ids.length; n++) this.owned.data[n] = owns(this.ids[n]) ? 1 : 0;
+  }
+
+  isOwned(n: number): boolean {
+    return this.owned.data[n] === 1;
+  }
+
+  hasNode(n: number): boolean {
+    return this.has.data[n] === 1;
+  }
+
+  // ---- the open tick ---------------------------------------------------------------------------
+
+  /** Open a tick. With `undoable`, what it touches is journaled so that `rollback` can undo it. */
+  begin(undoable = true): void {
+    if (this.open) throw new Error('a tick is already open on this graph');
+    this.open = true;
+    this.txId++;
+    this.tx = undoable ? new Journal() : null;
+  }
+
+  get inTick(): boolean {
+    return this.open;
+  }
+
+  commit(): void {
+    const tx = this.tx;
+    this.tx = null;
+    this.open = false;
+    if (tx) for (const e of tx.freed) this.free.push(e);
+  }
+
+  /** Undo everything since begin(): O(what the tick touched). */
+  rollback(): void {
+    if (!this.open) return;
+    const tx = this.tx;
+    if (!tx) throw new Error('this tick was opened without an undo journal');
+    this.tx = null;
+    this.open = false;
+    const N = tx.nodes;
+    for (let i = N.length - 4; i >= 0; i -= 4) {
+      const n = N[i];
+      const had = this.has.data[n] === 1;
+      const has = N[i + 1] === 1;
+      if (had && !has) this.nodes--;
+      if (!had && has) this.nodes++;
+      this.has.data[n] = has ? 1 : 0;
+      this.access.data[n] = N[i + 2];
+      this.created.data[n] = N[i + 3];
+    }
+    const E = tx.edges;
+    for (let i = E.length - 7; i >= 0; i -= 7) {
+      const e = E[i];
+      const wasAlive = E[i + 1] === 1;
+      const isAlive = this.alive.data[e] === 1;
+      if (isAlive && !wasAlive) this.unlinkEdge(e);
+      if (!isAlive && wasAlive) this.linkEdge(e, this.ea.data[e], this.eb.data[e]);
+      this.ew.data[e] = E[i + 2];
+      this.eco.data[e] = E[i + 3];
+      this.ec.data[e] = E[i + 4];
+      this.el.data[e] = E[i + 5];
+      this.schedAt.data[e] = E[i + 6];
+      if (wasAlive && E[i + 6] !== NEVER) this.bucket(E[i + 6]).push(e);
+      if (!wasAlive) {
+        this.pairs.delete(this.ea.data[e], this.eb.data[e]);
+        this.free.push(e);
+      }
+    }
+    for (const n of this.grown) this.grownFlag.data[n] = 0;
+    this.grown = [];
+  }
+
+  private saveNode(n: number): void {
+    if (this.tx && this.nodeMark.data[n] !== this.txId) {
+      this.nodeMark.data[n] = this.txId;
+      this.tx.nodes.push(n, this.has.data[n], this.access.data[n], this.created.data[n]);
+    }
+  }
+
+  private saveEdge(e: number): void {
+    if (this.tx && this.edgeMark.data[e] !== this.txId) {
+      this.edgeMark.data[e] = this.txId;
+      this.tx.edges.push(e, this.alive.data[e], this.ew.data[e], this.eco.data[e], this.ec.data[e], this.el.data[e], this.schedAt.data[e]);
+    }
+  }
+
+  // ---- the rules of a tick ---------------------------------------------------------------------
+
+  /**
+   * Apply one tick's presentations to the keys this holder owns: each owned concept counts one more
+   * presenting document (created at this tick if new); each wired pair with an owned endpoint gets one
+   * co-activation per document. A tick's co-activations are summed per edge and applied one by one,
+   * so the result does not depend on how presentations were batched or ordered.
+   */
+  present(tick: number, docs: Iterable<Presentation>): { nodesCreated: number } {
+    const touchedNodes: number[] = [];
+    const touchedEdges: number[] = [];
+    const pn = this.pendNode;
+    let nums: number[] = [];
+    for (const d of docs) {
+      nums = d.labels.map((l) => this.intern(l));
+      const owned = this.owned.data;
+      for (const n of nums) {
+        if (owned[n] !== 1) continue;
+        if (pn.data[n]++ === 0) touchedNodes.push(n);
+      }
+      const w = Math.min(d.wired, nums.length);
+      for (let i = 0; i < w; i++) {
+        const a = nums[i];
+        const oa = owned[a] === 1;
+        for (let j = i + 1; j < w; j++) {
+          const b = nums[j];
+          if (!oa && owned[b] !== 1) continue;
+          let e = this.pairs.get(a, b);
+          if (e < 0) e = this.newEdgeSlot(a, b);
+          if (this.pendEdge.data[e]++ === 0) touchedEdges.push(e);
+        }
+      }
+    }
+    let nodesCreated = 0;
+    for (const n of touchedNodes) {
+      const c = pn.data[n];
+      pn.data[n] = 0;
+      this.saveNode(n);
+      if (this.has.data[n] === 1) this.access.data[n] += c;
+      else {
+        this.has.data[n] = 1;
+        this.access.data[n] = c;
+        this.created.data[n] = tick;
+        this.nodes++;
+        nodesCreated++;
+      }
+    }
+    const { edgeBaseWeight: base, edgeMaxWeight: cap } = this.config;
+    for (const e of touchedEdges) {
+      let c = this.pendEdge.data[e];
+      this.pendEdge.data[e] = 0;
+      let w: number;
+      if (this.alive.data[e] !== 1) {
+        this.linkEdge(e, this.ea.data[e], this.eb.data[e]);
+        w = Math.min(base, cap);
+        this.eco.data[e] = 1;
+        this.ec.data[e] = tick;
+        c -= 1;
+      } else w = decayedWeight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick, this.config);
+      for (let i = 0; i < c; i++) w = Math.min(w + base, cap);
+      this.ew.data[e] = w;
+      this.eco.data[e] += c;
+      this.el.data[e] = tick;
+      // a co-activation only delays pruning, so an existing schedule entry stays valid (checked when due)
+      if (this.schedAt.data[e] === NEVER) this.schedule(e, tick);
+    }
+    return { nodesCreated };
+  }
+
+  /** A slot for a new edge {a, b}, registered in the pair table but not yet linked (alive = 0). */
+  private newEdgeSlot(a: number, b: number): number {
+    const e = this.free.length > 0 ? this.free.pop()! : this.edgeSlots++;
+    for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.edgeMark]) c.ensure(e);
+    this.ew.ensure(e);
+    this.alive.ensure(e);
+    this.saveEdge(e);
+    const [lo, hi] = this.ids[a] < this.ids[b] ? [a, b] : [b, a];
+    this.ea.data[e] = lo;
+    this.eb.data[e] = hi;
+    this.alive.data[e] = 0;
+    this.schedAt.data[e] = NEVER;
+    this.pairs.set(a, b, e);
+    return e;
+  }
+
+  private linkEdge(e: number, a: number, b: number): void {
+    this.saveEdge(e);
+    this.alive.data[e] = 1;
+    this.pairs.set(a, b, e);
+    this.addAdj(a, e);
+    this.addAdj(b, e);
+    this.edges++;
+  }
+
+  private addAdj(n: number, e: number): void {
+    if (this.adj[n] === EMPTY_ADJ) this.adj[n] = [e];
+    else this.adj[n].push(e);
+    if (this.grownFlag.data[n] === 0) {
+      this.grownFlag.data[n] = 1;
+      this.grown.push(n);
+    }
+  }
+
+  private unlinkEdge(e: number): void {
+    this.saveEdge(e);
+    const a = this.ea.data[e];
+    const b = this.eb.data[e];
+    this.alive.data[e] = 0;
+    this.pairs.delete(a, b);
+    for (const n of [a, b]) {
+      const l = this.adj[n];
+      const i = l.indexOf(e);
+      l[i] = l[l.length - 1];
+      l.pop();
+      if (l.length === 0) this.adj[n] = EMPTY_ADJ;
+    }
+    this.edges--;
+  }
+
+  /** Remove an edge; its slot is reused once the tick commits. */
+  private removeEdge(e: number): void {
+    this.unlinkEdge(e);
+    this.schedAt.data[e] = NEVER;
+    if (this.tx) this.tx.freed.push(e);
+    else this.free.push(e);
+  }
+
+  private bucket(t: number): number[] {
+    let b = this.sched.get(t);
+    if (!b) this.sched.set(t, (b = []));
+    return b;
+  }
+
+  private schedule(e: number, from: number): void {
+    const t = pruneTick(this.ew.data[e], this.el.data[e], this.eco.data[e], this.ec.data[e], from, this.config);
+    this.saveEdge(e);
+    if (t === Infinity) {
+      this.schedAt.data[e] = NEVER;
+      return;
+    }
+    this.schedAt.data[e] = t;
+    this.bucket(t).push(e);
+  }
+
+  /** Prune the mature edges whose weight fell below the threshold at `tick`. Returns how many. */
+  prune(tick: number): number {
+    const due = this.sched.get(tick);
+    if (!due) return 0;
+    this.sched.delete(tick);
+    let pruned = 0;
+    for (const e of due) {
+      if (this.alive.data[e] !== 1 || this.schedAt.data[e] !== tick) continue;
+      const t = pruneTick(this.ew.data[e], this.el.data[e], this.eco.data[e], this.ec.data[e], tick, this.config);
+      if (t === tick) {
+        this.removeEdge(e);
+        pruned++;
+      } else {
+        this.saveEdge(e);
+        this.schedAt.data[e] = t === Infinity ? NEVER : t;
+        if (t !== Infinity) this.bucket(t).push(e);
+      }
+    }
+    return pruned;
+  }
+
+  /** An edge's weight at `tick`. */
+  weightAt(e: number, tick: number): number {
+    return decayedWeight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick, this.config);
+  }
+
+  /**
+   * Degree-cap verdicts at `tick`: every owned node whose degree grew and exceeds maxEdgeDegree keeps
+   * its strongest edges (ties: the other endpoint's NodeId, ascending) and gives up the rest. An edge
+   * survives only if both endpoints keep it, so the union of all verdicts is what goes. Returns edge
+   * numbers (a caller that sends them elsewhere turns them into label pairs).
+   */
+  capVerdicts(tick: number): number[] {
+    const max = this.config.maxEdgeDegree;
+    const drops: number[] = [];
+    const grown = this.grown;
+    this.grown = [];
+    for (const n of grown) {
+      this.grownFlag.data[n] = 0;
+      const list = this.adj[n];
+      if (list.length <= max || this.owned.data[n] !== 1) continue;
+      const ranked = list.map((e) => ({ e, w: this.weightAt(e, tick), other: this.ids[this.ea.data[e] === n ? this.eb.data[e] : this.ea.data[e]] }));
+      ranked.sort((x, y) => y.w - x.w || (x.other < y.other ? -1 : x.other > y.other ? 1 : 0));
+      for (let i = max; i < ranked.length; i++) drops.push(ranked[i].e);
+    }
+    return drops;
+  }
+
+  /** Remove edges by number (own verdicts); returns how many were still there. */
+  dropEdges(edges: Iterable<number>): number {
+    let n = 0;
+    for (const e of edges) {
+      if (this.alive.data[e] !== 1) continue;
+      this.removeEdge(e);
+      n++;
+    }
+    return n;
+  }
+
+  /** The edge between two labels, or -1. */
+  edgeBetween(x: string, y: string): number {
+    const a = this.byLabel.get(x);
+    const b = this.byLabel.get(y);
+    if (a === undefined || b === undefined) return -1;
+    return this.pairs.get(a, b);
+  }
+
+  /** Endpoint labels of an edge, smaller NodeId first. */
+  edgeLabels(e: number): [string, string] {
+    return [this.labels[this.ea.data[e]], this.labels[this.eb.data[e]]];
+  }
+
+  /** The edge's endpoint node numbers. */
+  endpoints(e: number): [number, number] {
+    return [this.ea.data[e], this.eb.data[e]];
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  node(n: number): NodeRow | undefined {
+    if (this.has.data[n] !== 1) return undefined;
+    return { id: this.ids[n], label: this.labels[n], accessCount: this.access.data[n], createdTick: this.created.data[n] };
+  }
+
+  edgeRow(e: number): EdgeRow {
+    return {
+      a: this.ids[this.ea.data[e]],
+      b: this.ids[this.eb.data[e]],
+      weight: this.ew.data[e],
+      coActivations: this.eco.data[e],
+      createdTick: this.ec.data[e],
+      lastActivatedTick: this.el.data[e],
+    };
+  }
+
+  /** Edge numbers of a node's edges (do not modify). */
+  edgesOf(n: number): readonly number[] {
+    return this.adj[n];
+  }
+
+  /** The node at the other end of edge e from n. */
+  other(e: number, n: number): number {
+    return this.ea.data[e] === n ? this.eb.data[e] : this.ea.data[e];
+  }
+
+  coActivations(e: number): number {
+    return this.eco.data[e];
+  }
+
+  /** Node numbers that have a record (owned concepts). */
+  *nodeNumbers(): IterableIterator<number> {
+    for (let n = 0; n < this.labels.length; n++) if (this.has.data[n] === 1) yield n;
+  }
+
+  /** Live edge numbers. */
+  *edgeNumbers(): IterableIterator<number> {
+    for (let e = 0; e < this.edgeSlots; e++) if (this.alive.data[e] === 1) yield e;
+  }
+
+  /** A read-only view with weights at `tick`. */
+  view(tick: number): GraphView {
+    return new ConceptGraphView(this, tick);
+  }
+
+  // ---- installing and dropping rows (recovery, migration) --------------------------------------
+
+  installNode(row: NodeRow): void {
+    const n = this.intern(row.label);
+    this.saveNode(n);
+    if (this.has.data[n] !== 1) this.nodes++;
+    this.has.data[n] = 1;
+    this.access.data[n] = row.accessCount;
+    this.created.data[n] = row.createdTick;
+  }
+
+  /** Install an edge's stored state (endpoints by label); `tick` is the last committed tick. */
+  installEdge(la: string, lb: string, row: Omit<EdgeRow, 'a' | 'b'>, tick: number): void {
+    const a = this.intern(la);
+    const b = this.intern(lb);
+    let e = this.pairs.get(a, b);
+    if (e < 0) e = this.newEdgeSlot(a, b);
+    if (this.alive.data[e] !== 1) this.linkEdge(e, a, b);
+    this.ew.data[e] = row.weight;
+    this.eco.data[e] = row.coActivations;
+    this.ec.data[e] = row.createdTick;
+    this.el.data[e] = row.lastActivatedTick;
+    this.schedule(e, tick + 1);
+    // an installed edge is not "grown": the degree cap already held where it came from
+  }
+
+  /** Drop node records and edges this holder no longer owns (after a membership change). */
+  retainOwned(): { nodes: number; edges: number } {
+    let nodes = 0;
+    let edges = 0;
+    for (let n = 0; n < this.labels.length; n++) {
+      if (this.has.data[n] === 1 && this.owned.data[n] !== 1) {
+        this.saveNode(n);
+        this.has.data[n] = 0;
+        this.nodes--;
+        nodes++;
+      }
+    }
+    for (let e = 0; e < this.edgeSlots; e++) {
+      if (this.alive.data[e] === 1 && this.owned.data[this.ea.data[e]] !== 1 && this.owned.data[this.eb.data[e]] !== 1) {
+        this.removeEdge(e);
+        edges++;
+      }
+    }
+    for (const n of this.grown) this.grownFlag.data[n] = 0;
+    this.grown = [];
+    return { nodes, edges };
+  }
+
+  /** Forget which nodes grew (replay: the logged verdicts already hold the degree cap's outcome). */
+  clearGrown(): void {
+    for (const n of this.grown) this.grownFlag.data[n] = 0;
+    this.grown = [];
+  }
+
+  /** Approximate bytes held in typed arrays (for benchmarks). */
+  get arrayBytes(): number {
+    const cols = [this.owned, this.has, this.access, this.created, this.ea, this.eb, this.ew, this.eco, this.ec, this.el, this.alive, this.schedAt, this.pendNode, this.pendEdge, this.grownFlag];
+    return cols.reduce((s, c) => s + c.data.byteLength, 0) + this.pairs.bytes;
+  }
+}
+
+const EMPTY_ADJ: number[] = [];
+Object.freeze(EMPTY_ADJ);
+
+/** Prior state of what an open tick touched, flat: nodes as (n, has, access, created), edges as (e, alive, w, co, created, last, sched). */
+class Journal {
+  nodes: number[] = [];
+  edges: number[] = [];
+  /** Slots of edges removed in this tick: reusable only after commit. */
+  freed: number[] = [];
+}
+
+class ConceptGraphView implements GraphView {
+  constructor(
+    private readonly g: ConceptGraph,
+    readonly tick: number,
+  ) {}
+  get nodeCount(): number {
+    return this.g.nodeCount;
+  }
+  private num(id: NodeId): number | undefined {
+    return this.g.numberOfId(id);
+  }
+  hasNode(id: NodeId): boolean {
+    const n = this.num(id);
+    return n !== undefined && this.g.hasNode(n);
+  }
+  label(id: NodeId): string | undefined {
+    const n = this.num(id);
+    return n === undefined ? undefined : this.g.labelOf(n);
+  }
+  accessCount(id: NodeId): number {
+    const n = this.num(id);
+    return n === undefined ? 0 : (this.g.node(n)?.accessCount ?? 0);
+  }
+  degree(id: NodeId): number {
+    const n = this.num(id);
+    return n === undefined ? 0 : this.g.edgesOf(n).length;
+  }
+  neighbours(id: NodeId): Map<NodeId, { weight: number; coActivations: number }> {
+    const out = new Map<NodeId, { weight: number; coActivations: number }>();
+    const n = this.num(id);
+    if (n === undefined) return out;
+    for (const e of this.g.edgesOf(n)) out.set(this.g.idOf(this.g.other(e, n)), { weight: this.g.weightAt(e, this.tick), coActivations: this.g.coActivations(e) });
+    return out;
+  }
+  connected(): NodeId[] {
+    const out: NodeId[] = [];
+    for (const e of this.g.edgeNumbers()) {
+      for (const n of this.g.endpoints(e)) out.push(this.g.idOf(n));
+    }
+    return [...new Set(out)].sort();
+  }
+}

@@ -1,0 +1,184 @@
+import type { ColonyConfig } from '../colony/config.js';
+import { PhagoError } from '../colony/errors.js';
+import type { ValidDocument } from '../colony/input.js';
+import type { DocumentId, NodeId } from '../ids/ids.js';
+import { DocumentTable, type Candidate, type TextIndex } from './documents.js';
+import { ConceptGraph, type Presentation } from './graph.js';
+
+/** An edge named by its endpoints' labels (how verdicts and logs name edges across processes). */
+export type LabelPair = readonly [string, string];
+
+/** What a holder logs for a committed tick, enough to replay it (the rules are deterministic). */
+export interface TickBody {
+  /** Presentations applied in this tick (received from every digesting holder). */
+  presentations: Presentation[];
+  /** Edges removed by degree-cap verdicts, own and received. */
+  drops: LabelPair[];
+  /** This holder's documents digested in this tick. */
+  digested: DocumentId[];
+}
+
+export interface TickCounts {
+  nodesCreated: number;
+  pruned: number;
+  capped: number;
+}
+
+/**
+ * The first `perTick` candidates in (ingestTick, DocumentId) order: the documents digested at a
+ * tick. Each holder offers its own first `perTick` eligible documents; the union's first `perTick`
+ * are the same whatever the partitioning, so digestion never depends on the number of shards.
+ */
+export function planDigestion(candidates: Iterable<Candidate>, perTick: number): Candidate[] {
+  const all = [...candidates];
+  all.sort((x, y) => x.ingestTick - y.ingestTick || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return all.slice(0, perTick);
+}
+
+/**
+ * The rules of one tick applied to the keys one holder owns: one process owns every key, a shard its
+ * share. Colony (one process) and the shard are drivers around this class; neither reimplements a
+ * rule. A tick is begin → digest (own documents) → present (everyone's presentations) → prune →
+ * verdicts → drop → commit, or rollback at any point before commit.
+ */
+export class Partition {
+  readonly docs: DocumentTable;
+  readonly graph: ConceptGraph;
+  private open: number | null = null;
+  private digestedNow: number[] = [];
+  private owns: (id: string) => boolean;
+
+  constructor(
+    readonly config: ColonyConfig,
+    index: TextIndex,
+    owns: (id: string) => boolean = () => true,
+  ) {
+    this.owns = owns;
+    this.docs = new DocumentTable(index);
+    this.graph = new ConceptGraph(config, owns);
+  }
+
+  get openTick(): number | null {
+    return this.open;
+  }
+
+  ownsKey(id: NodeId | DocumentId): boolean {
+    return this.owns(id);
+  }
+
+  /** Change ownership (a membership change). Rows no longer owned stay until `retainOwned`. */
+  setOwnership(owns: (id: string) => boolean): void {
+    this.owns = owns;
+    this.graph.setOwnership(owns);
+  }
+
+  // ---- documents -------------------------------------------------------------------------------
+
+  /**
+   * Add a document. The same id with the same content again is a no-op (created false); with other
+   * content it is ALREADY_EXISTS: ids are never re-used for other content.
+   */
+  ingest(v: ValidDocument, ingestTick: number): { created: boolean } {
+    const n = this.docs.numberOf(v.id);
+    if (n !== undefined) {
+      const have = this.docs.record(n);
+      if (have.text !== v.text || have.title !== v.title) throw new PhagoError('ALREADY_EXISTS', `document ${v.key} already exists with different content; ids are never re-used`);
+      return { created: false };
+    }
+    this.docs.add(v, ingestTick);
+    return { created: true };
+  }
+
+  candidates(tick: number, limit: number): Candidate[] {
+    return this.docs.candidates(tick, limit);
+  }
+
+  // ---- one tick --------------------------------------------------------------------------------
+
+  /** Open a tick; `undoable` journals what it touches so that it can be rolled back (a shard's ticks). */
+  begin(tick: number, undoable = true): void {
+    if (this.open !== null) throw new Error(`tick ${this.open} is still open`);
+    this.open = tick;
+    this.graph.begin(undoable);
+  }
+
+  /** Digest this holder's chosen documents; returns what they present (to be applied by every owner). */
+  digest(tick: number, ids: readonly DocumentId[]): Presentation[] {
+    const out: Presentation[] = [];
+    for (const id of ids) {
+      const n = this.docs.numberOf(id);
+      if (n === undefined) throw new PhagoError('NOT_FOUND', `document ${id} is not held here`);
+      out.push(this.docs.digest(n, tick, this.config.wiringLimit));
+      this.digestedNow.push(n);
+    }
+    return out;
+  }
+
+  present(tick: number, presentations: Iterable<Presentation>): number {
+    return this.graph.present(tick, presentations).nodesCreated;
+  }
+
+  prune(tick: number): number {
+    return this.graph.prune(tick);
+  }
+
+  /** Degree-cap verdicts of the owned concepts, as edge numbers. */
+  verdicts(tick: number): number[] {
+    return this.graph.capVerdicts(tick);
+  }
+
+  /** Remove verdict edges (own numbers and/or label pairs received); returns how many were there. */
+  drop(own: readonly number[], received: readonly LabelPair[] = []): number {
+    const edges = [...own];
+    for (const [x, y] of received) {
+      const e = this.graph.edgeBetween(x, y);
+      if (e >= 0) edges.push(e);
+    }
+    return this.graph.dropEdges(edges);
+  }
+
+  /** Documents digested in the open tick. */
+  digestedIds(): DocumentId[] {
+    return this.digestedNow.map((n) => this.docs.idOf(n));
+  }
+
+  commit(): void {
+    this.graph.commit();
+    this.open = null;
+    this.digestedNow = [];
+  }
+
+  rollback(): void {
+    this.graph.rollback();
+    for (const n of this.digestedNow) this.docs.undigest(n);
+    this.digestedNow = [];
+    this.open = null;
+  }
+
+  /** Re-apply a committed tick from its log (recovery). */
+  replay(tick: number, body: TickBody): void {
+    this.begin(tick, false);
+    for (const id of body.digested) {
+      const n = this.docs.numberOf(id);
+      if (n !== undefined && this.docs.record(n).digestedTick === null) this.docs.digest(n, tick, this.config.wiringLimit);
+    }
+    this.present(tick, body.presentations);
+    this.prune(tick);
+    this.graph.clearGrown();
+    this.drop([], body.drops);
+    this.graph.commit();
+    this.open = null;
+    this.digestedNow = [];
+  }
+
+  /** Run a whole tick when this holder owns every key (one process). */
+  runTick(tick: number, perTick: number): TickCounts & { digested: number } {
+    this.begin(tick, false);
+    const chosen = planDigestion(this.candidates(tick, perTick), perTick);
+    const nodesCreated = this.present(tick, this.digest(tick, chosen.map((c) => c.id)));
+    const pruned = this.prune(tick);
+    const capped = this.drop(this.verdicts(tick));
+    this.commit();
+    return { nodesCreated, pruned, capped, digested: chosen.length };
+  }
+}
