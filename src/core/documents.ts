@@ -195,7 +195,7 @@ export class DocumentTable {
       if (t >= tick) break;
       const q = this.queues.get(t)!;
       if (!q.sorted) {
-        const rest = q.nums.slice(q.head).filter((n) => this.isPending(n));
+        const rest = [...new Set(q.nums.slice(q.head))].filter((n) => this.isPending(n)); // undigest may re-add one
         rest.sort((x, y) => (this.ids[x]! < this.ids[y]! ? -1 : 1));
         q.nums = rest;
         q.head = 0;
@@ -248,4 +248,20 @@ export class DocumentTable {
   lengthOf(n: number): number {
     return this.lengths.data[n];
   }
+}
+
+/**
+ * The part of a presentation that one holder needs: the wired terms (when it owns any of them, for
+ * the pairs with an owned endpoint) and the other terms it owns (for their access counts). Applying
+ * the restricted presentation to that holder's keys gives exactly what the whole one gives; null when
+ * the holder owns none of the terms.
+ */
+export function restrictPresentation(p: Presentation, ownsLabel: (label: string) => boolean): Presentation | null {
+  const w = p.wired;
+  let anyWired = false;
+  for (let i = 0; i < w && !anyWired; i++) anyWired = ownsLabel(p.labels[i]);
+  const labels: string[] = anyWired ? p.labels.slice(0, w) : [];
+  for (let i = w; i < p.labels.length; i++) if (ownsLabel(p.labels[i])) labels.push(p.labels[i]);
+  if (labels.length === 0) return null;
+  return { labels, wired: anyWired ? w : 0 };
 }

@@ -32,6 +32,12 @@ export interface Presentation {
   wired: number;
 }
 
+/** A presentation with its labels interned to this graph's node numbers. */
+export interface NumPresentation {
+  nums: ArrayLike<number> & Iterable<number>;
+  wired: number;
+}
+
 /** The read-only graph interface the search and structure algorithms use (weights at one tick). */
 export interface GraphView {
   readonly tick: number;
@@ -99,10 +105,24 @@ export class ConceptGraph {
   private readonly nodeMark = new Int32Column(1024);
   private readonly edgeMark = new Int32Column(1024);
 
+  /** True when this holder owns every key (one process): no ownership tests on the hot path. */
+  private ownsAll: boolean;
+
   constructor(
     readonly config: ColonyConfig,
-    private owns: (id: NodeId) => boolean = () => true,
-  ) {}
+    private owns: ((id: NodeId) => boolean) | 'all' = 'all',
+  ) {
+    this.ownsAll = owns === 'all';
+  }
+
+  private ownsId(id: NodeId): boolean {
+    return this.owns === 'all' || this.owns(id);
+  }
+
+  /** Intern a presentation's labels. */
+  internPresentation(p: Presentation): NumPresentation {
+    return { nums: p.labels.map((l) => this.intern(l)), wired: p.wired };
+  }
 
   get nodeCount(): number {
     return this.nodes;
@@ -125,7 +145,7 @@ export class ConceptGraph {
       this.adj.push(EMPTY_ADJ);
       for (const c of [this.owned, this.has, this.grownFlag]) c.ensure(n);
       for (const c of [this.access, this.created, this.pendNode, this.nodeMark]) c.ensure(n);
-      this.owned.data[n] = this.owns(id) ? 1 : 0;
+      this.owned.data[n] = this.ownsId(id) ? 1 : 0;
     }
     return n;
   }
@@ -151,9 +171,10 @@ export class ConceptGraph {
   }
 
   /** Change what this holder owns (a membership change); records of nodes no longer owned stay until `retainOwned`. */
-  setOwnership(owns: (id: NodeId) => boolean): void {
+  setOwnership(owns: ((id: NodeId) => boolean) | 'all'): void {
     this.owns = owns;
-    for (let n = 0; n < this.ids.length; n++) this.owned.data[n] = owns(this.ids[n]) ? 1 : 0;
+    this.ownsAll = owns === 'all';
+    for (let n = 0; n < this.ids.length; n++) this.owned.data[n] = this.ownsId(this.ids[n]) ? 1 : 0;
   }
 
   isOwned(n: number): boolean {
@@ -247,28 +268,37 @@ export class ConceptGraph {
    * co-activation per document. A tick's co-activations are summed per edge and applied one by one,
    * so the result does not depend on how presentations were batched or ordered.
    */
-  present(tick: number, docs: Iterable<Presentation>): { nodesCreated: number } {
+  present(tick: number, docs: Iterable<NumPresentation>): { nodesCreated: number } {
     const touchedNodes: number[] = [];
     const touchedEdges: number[] = [];
     const pn = this.pendNode;
-    let nums: number[] = [];
+    const pe = this.pendEdge;
+    const owned = this.owned.data;
     for (const d of docs) {
-      nums = d.labels.map((l) => this.intern(l));
-      const owned = this.owned.data;
+      const nums = d.nums;
       for (const n of nums) {
         if (owned[n] !== 1) continue;
         if (pn.data[n]++ === 0) touchedNodes.push(n);
       }
+      // each unordered wired pair with an owned endpoint once: from its owned endpoint, and from the
+      // earlier one when both are owned; work is proportional to owned wired terms × wired terms
       const w = Math.min(d.wired, nums.length);
       for (let i = 0; i < w; i++) {
         const a = nums[i];
-        const oa = owned[a] === 1;
+        if (owned[a] !== 1) continue;
         for (let j = i + 1; j < w; j++) {
           const b = nums[j];
-          if (!oa && owned[b] !== 1) continue;
           let e = this.pairs.get(a, b);
           if (e < 0) e = this.newEdgeSlot(a, b);
-          if (this.pendEdge.data[e]++ === 0) touchedEdges.push(e);
+          if (pe.data[e]++ === 0) touchedEdges.push(e);
+        }
+        if (this.ownsAll) continue;
+        for (let j = 0; j < i; j++) {
+          const b = nums[j];
+          if (owned[b] === 1) continue;
+          let e = this.pairs.get(a, b);
+          if (e < 0) e = this.newEdgeSlot(a, b);
+          if (pe.data[e]++ === 0) touchedEdges.push(e);
         }
       }
     }
@@ -290,6 +320,7 @@ export class ConceptGraph {
     for (const e of touchedEdges) {
       let c = this.pendEdge.data[e];
       this.pendEdge.data[e] = 0;
+      this.saveEdge(e);
       let w: number;
       if (this.alive.data[e] !== 1) {
         this.linkEdge(e, this.ea.data[e], this.eb.data[e]);

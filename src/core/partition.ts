@@ -3,7 +3,10 @@ import { PhagoError } from '../colony/errors.js';
 import type { ValidDocument } from '../colony/input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
 import { DocumentTable, type Candidate, type TextIndex } from './documents.js';
-import { ConceptGraph, type Presentation } from './graph.js';
+import { ConceptGraph, type NumPresentation, type Presentation } from './graph.js';
+
+/** Which keys a holder owns: every key ('all', one process) or a predicate over ids (a shard). */
+export type Ownership = ((id: string) => boolean) | 'all';
 
 /** An edge named by its endpoints' labels (how verdicts and logs name edges across processes). */
 export type LabelPair = readonly [string, string];
@@ -46,12 +49,12 @@ export class Partition {
   readonly graph: ConceptGraph;
   private open: number | null = null;
   private digestedNow: number[] = [];
-  private owns: (id: string) => boolean;
+  private owns: Ownership;
 
   constructor(
     readonly config: ColonyConfig,
     index: TextIndex,
-    owns: (id: string) => boolean = () => true,
+    owns: Ownership = 'all',
   ) {
     this.owns = owns;
     this.docs = new DocumentTable(index);
@@ -63,11 +66,11 @@ export class Partition {
   }
 
   ownsKey(id: NodeId | DocumentId): boolean {
-    return this.owns(id);
+    return this.owns === 'all' || this.owns(id);
   }
 
   /** Change ownership (a membership change). Rows no longer owned stay until `retainOwned`. */
-  setOwnership(owns: (id: string) => boolean): void {
+  setOwnership(owns: Ownership): void {
     this.owns = owns;
     this.graph.setOwnership(owns);
   }
@@ -114,8 +117,11 @@ export class Partition {
     return out;
   }
 
-  present(tick: number, presentations: Iterable<Presentation>): number {
-    return this.graph.present(tick, presentations).nodesCreated;
+  /** Apply presentations (labels, or already interned) to the owned keys; returns concepts created. */
+  present(tick: number, presentations: Iterable<Presentation | NumPresentation>): number {
+    const g = this.graph;
+    const nums = [...presentations].map((p) => ('nums' in p ? p : g.internPresentation(p)));
+    return g.present(tick, nums).nodesCreated;
   }
 
   prune(tick: number): number {
