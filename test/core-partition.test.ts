@@ -56,8 +56,7 @@ function runPartitioned(n: number, perTick: number, batches: number): string {
         p.present(t, inbox[i].reverse()); // arrival order must not matter
         p.prune(t);
         const v = p.verdicts(t);
-        for (const e of v) {
-          const [x, y] = p.graph.edgeLabels(e);
+        for (const [x, y] of p.verdictPairs(v)) {
           for (const l of [x, y]) {
             const o = placement.shards.indexOf(ownerOfLabel(l));
             if (o !== i) drops[o].push([x, y]);
@@ -66,7 +65,7 @@ function runPartitioned(n: number, perTick: number, batches: number): string {
         return v;
       });
       parts.forEach((p, i) => {
-        p.drop(own[i], drops[i]);
+        p.drop(t, own[i], drops[i]);
         p.commit();
       });
     }
@@ -112,7 +111,7 @@ test('an aborted tick rolls back to the exact prior state', () => {
     const ids = planDigestion(a.candidates(t, 16), 16).map((c) => c.id);
     a.present(t, a.digest(t, ids));
     a.prune(t);
-    a.drop(a.verdicts(t));
+    a.drop(t, a.verdicts(t));
     a.rollback();
     a.runTick(t, 16);
     b.runTick(t, 16);

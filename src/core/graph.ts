@@ -2,6 +2,7 @@ import type { ColonyConfig } from '../colony/config.js';
 import { deriveNodeId, type NodeId } from '../ids/ids.js';
 import { decayedWeight, pruneTick } from './decay.js';
 import { Float64Column, Int32Column, Uint8Column } from './growable.js';
+import { NewEdges } from './new-edges.js';
 import { PairTable } from './pair-table.js';
 
 /** A concept as seen from outside (ids and labels, not internal numbers). */
@@ -92,9 +93,16 @@ export class ConceptGraph {
   private edges = 0;
   /** Prune schedule: tick -> edges to check then (stale entries are skipped). */
   private readonly sched = new Map<number, number[]>();
-  /** Nodes whose degree grew since the last degree-cap pass. */
-  private grown: number[] = [];
-  private readonly grownFlag = new Uint8Column(1024);
+  /** This tick's co-activated pairs that have no edge yet (see new-edges.ts). */
+  private readonly fresh = new NewEdges();
+  private readonly nodeScratch = new Int32Column(1024);
+  /** Weight of a new edge after c co-activations in its first tick, by c (the same additions as any edge). */
+  private readonly newWeight: number[] = [0];
+  /** The leading 48 bits of each node's NodeId, for fast tie-breaks in NodeId order. */
+  private readonly idKey = new Float64Column(1024);
+  private ws = new Float64Array(64);
+  private ks = new Float64Array(64);
+  private os = new Int32Array(64);
   // per-tick accumulation
   private readonly pendNode = new Int32Column(1024);
   private readonly pendEdge = new Int32Column(1024);
@@ -143,9 +151,9 @@ export class ConceptGraph {
       this.ids.push(id);
       this.byLabel.set(label, n);
       this.adj.push(EMPTY_ADJ);
-      for (const c of [this.owned, this.has, this.grownFlag]) c.ensure(n);
-      for (const c of [this.access, this.created, this.pendNode, this.nodeMark]) c.ensure(n);
+      if (n >= this.has.data.length) for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeMark, this.nodeScratch, this.idKey]) c.ensure(n);
       this.owned.data[n] = this.ownsId(id) ? 1 : 0;
+      this.idKey.data[n] = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
     }
     return n;
   }
@@ -191,6 +199,7 @@ export class ConceptGraph {
   begin(undoable = true): void {
     if (this.open) throw new Error('a tick is already open on this graph');
     this.open = true;
+    this.fresh.clear();
     this.txId++;
     this.tx = undoable ? new Journal() : null;
   }
@@ -242,8 +251,7 @@ export class ConceptGraph {
         this.free.push(e);
       }
     }
-    for (const n of this.grown) this.grownFlag.data[n] = 0;
-    this.grown = [];
+    this.fresh.clear();
   }
 
   private saveNode(n: number): void {
@@ -272,7 +280,6 @@ export class ConceptGraph {
     const touchedNodes: number[] = [];
     const touchedEdges: number[] = [];
     const pn = this.pendNode;
-    const pe = this.pendEdge;
     const owned = this.owned.data;
     for (const d of docs) {
       const nums = d.nums;
@@ -286,20 +293,9 @@ export class ConceptGraph {
       for (let i = 0; i < w; i++) {
         const a = nums[i];
         if (owned[a] !== 1) continue;
-        for (let j = i + 1; j < w; j++) {
-          const b = nums[j];
-          let e = this.pairs.get(a, b);
-          if (e < 0) e = this.newEdgeSlot(a, b);
-          if (pe.data[e]++ === 0) touchedEdges.push(e);
-        }
+        for (let j = i + 1; j < w; j++) this.coActivate(a, nums[j], touchedEdges);
         if (this.ownsAll) continue;
-        for (let j = 0; j < i; j++) {
-          const b = nums[j];
-          if (owned[b] === 1) continue;
-          let e = this.pairs.get(a, b);
-          if (e < 0) e = this.newEdgeSlot(a, b);
-          if (pe.data[e]++ === 0) touchedEdges.push(e);
-        }
+        for (let j = 0; j < i; j++) if (owned[nums[j]] !== 1) this.coActivate(a, nums[j], touchedEdges);
       }
     }
     let nodesCreated = 0;
@@ -318,37 +314,52 @@ export class ConceptGraph {
     }
     const { edgeBaseWeight: base, edgeMaxWeight: cap } = this.config;
     for (const e of touchedEdges) {
-      let c = this.pendEdge.data[e];
+      const c = this.pendEdge.data[e];
       this.pendEdge.data[e] = 0;
       this.saveEdge(e);
-      let w: number;
-      if (this.alive.data[e] !== 1) {
-        this.linkEdge(e, this.ea.data[e], this.eb.data[e]);
-        w = Math.min(base, cap);
-        this.eco.data[e] = 1;
-        this.ec.data[e] = tick;
-        c -= 1;
-      } else w = decayedWeight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick, this.config);
+      let w = decayedWeight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick, this.config);
       for (let i = 0; i < c; i++) w = Math.min(w + base, cap);
       this.ew.data[e] = w;
       this.eco.data[e] += c;
       this.el.data[e] = tick;
-      // a co-activation only delays pruning, so an existing schedule entry stays valid (checked when due)
-      if (this.schedAt.data[e] === NEVER) this.schedule(e, tick);
+      // a co-activation only delays pruning, so the edge's schedule entry stays valid (checked when due)
     }
     return { nodesCreated };
+  }
+
+  /** One co-activation of {a, b}: an existing edge's count this tick, or a new pair's. */
+  private coActivate(a: number, b: number, touched: number[]): void {
+    const e = this.pairs.get(a, b);
+    if (e >= 0) {
+      if (this.pendEdge.data[e]++ === 0) touched.push(e);
+    } else if (this.idLess(a, b)) this.fresh.add(a, b);
+    else this.fresh.add(b, a);
+  }
+
+  /** NodeId order of two nodes: the leading 48 bits decide unless equal. */
+  private idLess(a: number, b: number): boolean {
+    const ka = this.idKey.data[a];
+    const kb = this.idKey.data[b];
+    return ka !== kb ? ka < kb : this.ids[a] < this.ids[b];
+  }
+
+  private weightOfNew(c: number): number {
+    const { edgeBaseWeight: base, edgeMaxWeight: cap } = this.config;
+    while (this.newWeight.length <= c) {
+      const k = this.newWeight.length;
+      this.newWeight.push(k === 1 ? Math.min(base, cap) : Math.min(this.newWeight[k - 1] + base, cap));
+    }
+    return this.newWeight[c];
   }
 
   /** A slot for a new edge {a, b}, registered in the pair table but not yet linked (alive = 0). */
   private newEdgeSlot(a: number, b: number): number {
     const e = this.free.length > 0 ? this.free.pop()! : this.edgeSlots++;
-    for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.edgeMark]) c.ensure(e);
-    this.ew.ensure(e);
-    this.alive.ensure(e);
+    if (e >= this.ea.data.length) for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.edgeMark, this.ew, this.alive]) c.ensure(e);
     this.saveEdge(e);
-    const [lo, hi] = this.ids[a] < this.ids[b] ? [a, b] : [b, a];
+    const lo = this.idLess(a, b) ? a : b;
     this.ea.data[e] = lo;
-    this.eb.data[e] = hi;
+    this.eb.data[e] = lo === a ? b : a;
     this.alive.data[e] = 0;
     this.schedAt.data[e] = NEVER;
     this.pairs.set(a, b, e);
@@ -367,25 +378,24 @@ export class ConceptGraph {
   private addAdj(n: number, e: number): void {
     if (this.adj[n] === EMPTY_ADJ) this.adj[n] = [e];
     else this.adj[n].push(e);
-    if (this.grownFlag.data[n] === 0) {
-      this.grownFlag.data[n] = 1;
-      this.grown.push(n);
-    }
   }
 
   private unlinkEdge(e: number): void {
-    this.saveEdge(e);
-    const a = this.ea.data[e];
-    const b = this.eb.data[e];
-    this.alive.data[e] = 0;
-    this.pairs.delete(a, b);
-    for (const n of [a, b]) {
+    this.markDead(e);
+    for (const n of [this.ea.data[e], this.eb.data[e]]) {
       const l = this.adj[n];
       const i = l.indexOf(e);
       l[i] = l[l.length - 1];
       l.pop();
       if (l.length === 0) this.adj[n] = EMPTY_ADJ;
     }
+  }
+
+  /** Everything of an unlink but the adjacency lists (batch removals compact those once per node). */
+  private markDead(e: number): void {
+    this.saveEdge(e);
+    this.alive.data[e] = 0;
+    this.pairs.delete(this.ea.data[e], this.eb.data[e]);
     this.edges--;
   }
 
@@ -441,35 +451,119 @@ export class ConceptGraph {
   }
 
   /**
-   * Degree-cap verdicts at `tick`: every owned node whose degree grew and exceeds maxEdgeDegree keeps
-   * its strongest edges (ties: the other endpoint's NodeId, ascending) and gives up the rest. An edge
-   * survives only if both endpoints keep it, so the union of all verdicts is what goes. Returns edge
-   * numbers (a caller that sends them elsewhere turns them into label pairs).
+   * Degree-cap verdicts at `tick`: every owned node that gained new pairs this tick and has more than
+   * maxEdgeDegree edges and new pairs keeps the strongest (ties: the other endpoint's NodeId,
+   * ascending) and gives up the rest. An edge survives only if both endpoints keep it, so the union of
+   * all verdicts is what goes. Returns existing edge numbers and new-pair indices.
    */
-  capVerdicts(tick: number): number[] {
+  capVerdicts(tick: number): Verdicts {
     const max = this.config.maxEdgeDegree;
-    const drops: number[] = [];
-    const grown = this.grown;
-    this.grown = [];
-    for (const n of grown) {
-      this.grownFlag.data[n] = 0;
-      const list = this.adj[n];
-      if (list.length <= max || this.owned.data[n] !== 1) continue;
-      const ranked = list.map((e) => ({ e, w: this.weightAt(e, tick), other: this.ids[this.ea.data[e] === n ? this.eb.data[e] : this.ea.data[e]] }));
-      ranked.sort((x, y) => y.w - x.w || (x.other < y.other ? -1 : x.other > y.other ? 1 : 0));
-      for (let i = max; i < ranked.length; i++) drops.push(ranked[i].e);
+    const out: Verdicts = { edges: [], fresh: [] };
+    const f = this.fresh;
+    const owned = this.owned.data;
+    const { nodes, start, list } = f.byNode((n) => owned[n] === 1, this.nodeScratch);
+    const key = this.idKey.data;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      const old = this.adj[n];
+      const m = old.length + start[i + 1] - start[i];
+      if (m <= max) continue;
+      if (this.ws.length < m) {
+        this.ws = new Float64Array(m * 2);
+        this.ks = new Float64Array(m * 2);
+        this.os = new Int32Array(m * 2);
+      }
+      const { ws, ks, os } = this;
+      // entries 0..old.length-1 are edges, the rest new pairs; os holds the other endpoint
+      for (let j = 0; j < old.length; j++) {
+        ws[j] = this.weightAt(old[j], tick);
+        os[j] = this.other(old[j], n);
+        ks[j] = key[os[j]];
+      }
+      for (let j = start[i], k = old.length; j < start[i + 1]; j++, k++) {
+        const c = list[j];
+        ws[k] = this.weightOfNew(f.count.data[c]);
+        os[k] = f.a.data[c] === n ? f.b.data[c] : f.a.data[c];
+        ks[k] = key[os[k]];
+      }
+      const kept = selectTop(m, max, (x, y) => ws[x] - ws[y] || ks[y] - ks[x] || (this.ids[os[y]] < this.ids[os[x]] ? -1 : 1));
+      for (let j = 0; j < m; j++) {
+        if (kept[j] === 1) continue;
+        if (j < old.length) out.edges.push(old[j]);
+        else out.fresh.push(list[start[i] + j - old.length]);
+      }
     }
-    return drops;
+    return out;
   }
 
-  /** Remove edges by number (own verdicts); returns how many were still there. */
-  dropEdges(edges: Iterable<number>): number {
+  /**
+   * End the tick's cap: remove the edges and new pairs named by own verdicts and by label pairs
+   * received from other holders, then make edges of the new pairs that no one dropped. Returns how
+   * many existing edges were removed.
+   */
+  settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = []): number {
+    const f = this.fresh;
+    const gone = [...own.edges];
+    for (const c of own.fresh) f.dropped.data[c] = 1;
+    for (const [x, y] of received) {
+      const a = this.byLabel.get(x);
+      const b = this.byLabel.get(y);
+      if (a === undefined || b === undefined) continue;
+      const e = this.pairs.get(a, b);
+      if (e >= 0) gone.push(e);
+      else {
+        const c = f.find(a, b);
+        if (c >= 0) f.dropped.data[c] = 1;
+      }
+    }
+    const removed = this.dropEdges(gone);
+    for (let c = 0; c < f.size; c++) {
+      if (f.dropped.data[c] === 1) continue;
+      const a = f.a.data[c];
+      const b = f.b.data[c];
+      const e = this.newEdgeSlot(a, b);
+      this.linkEdge(e, a, b);
+      this.ew.data[e] = this.weightOfNew(f.count.data[c]);
+      this.eco.data[e] = f.count.data[c];
+      this.ec.data[e] = tick;
+      this.el.data[e] = tick;
+      this.schedule(e, tick);
+    }
+    f.clear();
+    return removed;
+  }
+
+  /** Endpoint labels of a new pair. */
+  freshLabels(c: number): [string, string] {
+    return [this.labels[this.fresh.a.data[c]], this.labels[this.fresh.b.data[c]]];
+  }
+
+  /** Remove edges by number; returns how many were still there. */
+  private dropEdges(edges: Iterable<number>): number {
     let n = 0;
+    const touched: number[] = [];
     for (const e of edges) {
       if (this.alive.data[e] !== 1) continue;
-      this.removeEdge(e);
+      this.markDead(e);
+      this.schedAt.data[e] = NEVER;
+      if (this.tx) this.tx.freed.push(e);
+      else this.free.push(e);
+      touched.push(this.ea.data[e], this.eb.data[e]);
       n++;
     }
+    // one pass per touched node instead of a search per removed edge (hubs lose hundreds at once)
+    const mark = this.nodeScratch.data;
+    for (const x of touched) {
+      if (mark[x] === 1) continue;
+      mark[x] = 1;
+      const l = this.adj[x];
+      if (l === EMPTY_ADJ) continue;
+      let k = 0;
+      for (let i = 0; i < l.length; i++) if (this.alive.data[l[i]] === 1) l[k++] = l[i];
+      l.length = k;
+      if (k === 0) this.adj[x] = EMPTY_ADJ;
+    }
+    for (const x of touched) mark[x] = 0;
     return n;
   }
 
@@ -561,7 +655,6 @@ export class ConceptGraph {
     this.ec.data[e] = row.createdTick;
     this.el.data[e] = row.lastActivatedTick;
     this.schedule(e, tick + 1);
-    // an installed edge is not "grown": the degree cap already held where it came from
   }
 
   /** Drop node records and edges this holder no longer owns (after a membership change). */
@@ -582,22 +675,65 @@ export class ConceptGraph {
         edges++;
       }
     }
-    for (const n of this.grown) this.grownFlag.data[n] = 0;
-    this.grown = [];
     return { nodes, edges };
-  }
-
-  /** Forget which nodes grew (replay: the logged verdicts already hold the degree cap's outcome). */
-  clearGrown(): void {
-    for (const n of this.grown) this.grownFlag.data[n] = 0;
-    this.grown = [];
   }
 
   /** Approximate bytes held in typed arrays (for benchmarks). */
   get arrayBytes(): number {
-    const cols = [this.owned, this.has, this.access, this.created, this.ea, this.eb, this.ew, this.eco, this.ec, this.el, this.alive, this.schedAt, this.pendNode, this.pendEdge, this.grownFlag];
+    const cols = [this.owned, this.has, this.access, this.created, this.ea, this.eb, this.ew, this.eco, this.ec, this.el, this.alive, this.schedAt, this.pendNode, this.pendEdge];
     return cols.reduce((s, c) => s + c.data.byteLength, 0) + this.pairs.bytes;
   }
+}
+
+/** Degree-cap verdicts: existing edges and this tick's new pairs to drop. */
+export interface Verdicts {
+  edges: number[];
+  fresh: number[];
+}
+
+/**
+ * Mark the best `k` of entries 0..m-1 (in a shared scratch array, valid until the next call) (cmp(x, y) > 0 when x is better), with a heap of size k whose
+ * top is the worst kept: O(m log k), and one comparison for most entries that lose.
+ */
+let keptScratch = new Uint8Array(64);
+let heapScratch = new Int32Array(64);
+function selectTop(m: number, k: number, cmp: (x: number, y: number) => number): Uint8Array {
+  if (keptScratch.length < m) keptScratch = new Uint8Array(m * 2);
+  if (heapScratch.length < k) heapScratch = new Int32Array(k * 2);
+  const kept = keptScratch;
+  kept.fill(0, 0, m);
+  const heap = heapScratch;
+  let size = 0;
+  const worse = (i: number, j: number) => cmp(heap[i], heap[j]) < 0;
+  for (let x = 0; x < m; x++) {
+    if (size < k) {
+      heap[size] = x;
+      for (let i = size++; i > 0; ) {
+        const p = (i - 1) >> 1;
+        if (!worse(i, p)) break;
+        const t = heap[i];
+        heap[i] = heap[p];
+        heap[p] = t;
+        i = p;
+      }
+    } else if (cmp(x, heap[0]) > 0) {
+      heap[0] = x;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let w = i;
+        if (l < size && worse(l, w)) w = l;
+        if (r < size && worse(r, w)) w = r;
+        if (w === i) break;
+        const t = heap[i];
+        heap[i] = heap[w];
+        heap[w] = t;
+        i = w;
+      }
+    }
+  }
+  for (let i = 0; i < size; i++) kept[heap[i]] = 1;
+  return kept;
 }
 
 const EMPTY_ADJ: number[] = [];

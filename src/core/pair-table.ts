@@ -1,8 +1,8 @@
 /**
  * An open-addressing hash table from an unordered pair of small non-negative integers (two
  * interned node numbers) to a non-negative integer (an edge number). Linear probing, tombstones on
- * delete, rehash past 60 % load. Keys live in two Int32Arrays and values in a third, so an edge
- * costs about 24 bytes here and no string or object is ever made for a key.
+ * delete, rehash past 60 % load. Each slot is (lo, hi, value, unused) in one Int32Array, so a probe
+ * touches one cache line and no string or object is ever made for a key: 16 bytes a slot.
  */
 const EMPTY = -1;
 const TOMB = -2;
@@ -16,9 +16,7 @@ function mix(a: number, b: number): number {
 }
 
 export class PairTable {
-  private ka: Int32Array;
-  private kb: Int32Array;
-  private val: Int32Array;
+  private s: Int32Array;
   private mask: number;
   private used = 0; // live + tombstones
   size = 0;
@@ -26,79 +24,89 @@ export class PairTable {
   constructor(capacity = 1024) {
     let n = 16;
     while (n < capacity * 2) n *= 2;
-    this.ka = new Int32Array(n).fill(EMPTY);
-    this.kb = new Int32Array(n);
-    this.val = new Int32Array(n);
+    this.s = new Int32Array(n * 4).fill(EMPTY);
     this.mask = n - 1;
   }
 
-  private slot(lo: number, hi: number): number {
-    let i = mix(lo, hi) & this.mask;
+  /** Slot index (×4) of {lo, hi}, or ~(first empty slot) when absent. */
+  private find(lo: number, hi: number): number {
+    const s = this.s;
+    const mask = this.mask;
+    let i = mix(lo, hi) & mask;
     for (;;) {
-      const k = this.ka[i];
-      if (k === EMPTY) return ~i;
-      if (k === lo && this.kb[i] === hi) return i;
-      i = (i + 1) & this.mask;
+      const p = i << 2;
+      const k = s[p];
+      if (k === EMPTY) return ~p;
+      if (k === lo && s[p + 1] === hi) return p;
+      i = (i + 1) & mask;
     }
   }
 
   /** The value for {a, b}, or -1. */
   get(a: number, b: number): number {
-    const s = a < b ? this.slot(a, b) : this.slot(b, a);
-    return s >= 0 ? this.val[s] : -1;
+    const p = a < b ? this.find(a, b) : this.find(b, a);
+    return p >= 0 ? this.s[p + 2] : -1;
   }
 
   /** Set the value for {a, b} (insert or overwrite). */
   set(a: number, b: number, v: number): void {
     const lo = a < b ? a : b;
     const hi = a < b ? b : a;
-    const s = this.slot(lo, hi);
-    if (s >= 0) {
-      this.val[s] = v;
+    const p = this.find(lo, hi);
+    if (p >= 0) {
+      this.s[p + 2] = v;
       return;
     }
     // reuse the first tombstone on the probe path, if any
+    const s = this.s;
     let i = mix(lo, hi) & this.mask;
-    while (this.ka[i] !== EMPTY && this.ka[i] !== TOMB) i = (i + 1) & this.mask;
-    if (this.ka[i] === EMPTY) this.used++;
-    this.ka[i] = lo;
-    this.kb[i] = hi;
-    this.val[i] = v;
+    while (s[i << 2] !== EMPTY && s[i << 2] !== TOMB) i = (i + 1) & this.mask;
+    const q = i << 2;
+    if (s[q] === EMPTY) this.used++;
+    s[q] = lo;
+    s[q + 1] = hi;
+    s[q + 2] = v;
     this.size++;
-    if (this.used * 5 > (this.mask + 1) * 3) this.rehash(this.size * 2 > this.mask + 1 ? (this.mask + 1) * 2 : this.mask + 1);
+    const slots = this.mask + 1;
+    if (this.used * 5 > slots * 3) this.rehash(this.size * 2 > slots ? slots * 2 : slots);
   }
 
   /** Remove {a, b}; returns its value or -1. */
   delete(a: number, b: number): number {
-    const s = a < b ? this.slot(a, b) : this.slot(b, a);
-    if (s < 0) return -1;
-    const v = this.val[s];
-    this.ka[s] = TOMB;
+    const p = a < b ? this.find(a, b) : this.find(b, a);
+    if (p < 0) return -1;
+    this.s[p] = TOMB;
     this.size--;
-    return v;
+    return this.s[p + 2];
+  }
+
+  /** Remove every entry (keeps the capacity). */
+  clear(): void {
+    this.s.fill(EMPTY);
+    this.used = 0;
+    this.size = 0;
   }
 
   private rehash(n: number): void {
-    const { ka, kb, val } = this;
-    this.ka = new Int32Array(n).fill(EMPTY);
-    this.kb = new Int32Array(n);
-    this.val = new Int32Array(n);
+    const old = this.s;
+    const s = (this.s = new Int32Array(n * 4).fill(EMPTY));
     this.mask = n - 1;
     this.used = 0;
-    for (let i = 0; i < ka.length; i++) {
-      const k = ka[i];
+    for (let p = 0; p < old.length; p += 4) {
+      const k = old[p];
       if (k < 0) continue;
-      let j = mix(k, kb[i]) & this.mask;
-      while (this.ka[j] !== EMPTY) j = (j + 1) & this.mask;
-      this.ka[j] = k;
-      this.kb[j] = kb[i];
-      this.val[j] = val[i];
+      let i = mix(k, old[p + 1]) & this.mask;
+      while (s[i << 2] !== EMPTY) i = (i + 1) & this.mask;
+      const q = i << 2;
+      s[q] = k;
+      s[q + 1] = old[p + 1];
+      s[q + 2] = old[p + 2];
       this.used++;
     }
   }
 
-  /** Bytes held by the table's arrays. */
+  /** Bytes held by the table. */
   get bytes(): number {
-    return this.ka.byteLength * 3;
+    return this.s.byteLength;
   }
 }

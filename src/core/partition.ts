@@ -3,7 +3,9 @@ import { PhagoError } from '../colony/errors.js';
 import type { ValidDocument } from '../colony/input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
 import { DocumentTable, type Candidate, type TextIndex } from './documents.js';
-import { ConceptGraph, type NumPresentation, type Presentation } from './graph.js';
+import { ConceptGraph, type NumPresentation, type Presentation, type Verdicts } from './graph.js';
+
+const NO_VERDICTS: Verdicts = { edges: [], fresh: [] };
 
 /** Which keys a holder owns: every key ('all', one process) or a predicate over ids (a shard). */
 export type Ownership = ((id: string) => boolean) | 'all';
@@ -128,19 +130,19 @@ export class Partition {
     return this.graph.prune(tick);
   }
 
-  /** Degree-cap verdicts of the owned concepts, as edge numbers. */
-  verdicts(tick: number): number[] {
+  /** Degree-cap verdicts of the owned concepts. */
+  verdicts(tick: number): Verdicts {
     return this.graph.capVerdicts(tick);
   }
 
-  /** Remove verdict edges (own numbers and/or label pairs received); returns how many were there. */
-  drop(own: readonly number[], received: readonly LabelPair[] = []): number {
-    const edges = [...own];
-    for (const [x, y] of received) {
-      const e = this.graph.edgeBetween(x, y);
-      if (e >= 0) edges.push(e);
-    }
-    return this.graph.dropEdges(edges);
+  /** Verdicts as label pairs (how they travel to the other endpoint's owner and into the log). */
+  verdictPairs(v: Verdicts): LabelPair[] {
+    return [...v.edges.map((e) => this.graph.edgeLabels(e)), ...v.fresh.map((c) => this.graph.freshLabels(c))];
+  }
+
+  /** Apply own and received verdicts and make the surviving new edges; returns existing edges removed. */
+  drop(tick: number, own: Verdicts, received: readonly LabelPair[] = []): number {
+    return this.graph.settle(tick, own, received);
   }
 
   /** Documents digested in the open tick. */
@@ -170,8 +172,7 @@ export class Partition {
     }
     this.present(tick, body.presentations);
     this.prune(tick);
-    this.graph.clearGrown();
-    this.drop([], body.drops);
+    this.drop(tick, NO_VERDICTS, body.drops);
     this.graph.commit();
     this.open = null;
     this.digestedNow = [];
@@ -183,7 +184,7 @@ export class Partition {
     const chosen = planDigestion(this.candidates(tick, perTick), perTick);
     const nodesCreated = this.present(tick, this.digest(tick, chosen.map((c) => c.id)));
     const pruned = this.prune(tick);
-    const capped = this.drop(this.verdicts(tick));
+    const capped = this.drop(tick, this.verdicts(tick));
     this.commit();
     return { nodesCreated, pruned, capped, digested: chosen.length };
   }

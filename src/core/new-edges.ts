@@ -1,0 +1,73 @@
+import { Int32Column, Uint8Column } from './growable.js';
+import { PairTable } from './pair-table.js';
+
+/**
+ * The pairs a tick co-activates that have no edge yet. They take part in the degree cap like edges
+ * (an edge created this tick and capped this tick never existed for anyone to see), but only those
+ * that no endpoint drops are materialized as edges. Most new pairs of a saturated concept lose the
+ * cap at once, so this saves creating and deleting them. Tick-local: cleared by every tick.
+ */
+export class NewEdges {
+  private readonly table = new PairTable(4096);
+  /** Endpoints (node numbers, lo = smaller NodeId), co-activation count, dropped flag. */
+  readonly a = new Int32Column(4096);
+  readonly b = new Int32Column(4096);
+  readonly count = new Int32Column(4096);
+  readonly dropped = new Uint8Column(4096);
+  size = 0;
+
+  /** Count one co-activation of {x, y} (lo/hi order given by the caller). */
+  add(lo: number, hi: number): void {
+    let c = this.table.get(lo, hi);
+    if (c < 0) {
+      c = this.size++;
+      if (c >= this.a.data.length) for (const col of [this.a, this.b, this.count, this.dropped]) col.ensure(c);
+      this.a.data[c] = lo;
+      this.b.data[c] = hi;
+      this.count.data[c] = 0;
+      this.dropped.data[c] = 0;
+      this.table.set(lo, hi, c);
+    }
+    this.count.data[c]++;
+  }
+
+  find(x: number, y: number): number {
+    return this.table.get(x, y);
+  }
+
+  clear(): void {
+    if (this.size > 0) this.table.clear();
+    this.size = 0;
+  }
+
+  /**
+   * Candidates per endpoint (those `include` accepts), as CSR arrays: nodes, and for node i the
+   * candidate indices list[start[i] .. start[i+1]).
+   */
+  byNode(include: (n: number) => boolean, scratch: Int32Column): { nodes: number[]; start: Int32Array; list: Int32Array } {
+    const nodes: number[] = [];
+    const cnt = scratch.data; // node-indexed, all zero on entry and on exit
+    const A = this.a.data;
+    const B = this.b.data;
+    for (let c = 0; c < this.size; c++) {
+      const x = A[c];
+      const y = B[c];
+      if (include(x) && cnt[x]++ === 0) nodes.push(x);
+      if (include(y) && cnt[y]++ === 0) nodes.push(y);
+    }
+    const start = new Int32Array(nodes.length + 1);
+    for (let i = 0; i < nodes.length; i++) {
+      start[i + 1] = start[i] + cnt[nodes[i]];
+      cnt[nodes[i]] = start[i] + 1; // fill position + 1 (0 means "not listed")
+    }
+    const list = new Int32Array(start[nodes.length]);
+    for (let c = 0; c < this.size; c++) {
+      const x = A[c];
+      const y = B[c];
+      if (cnt[x] > 0) list[cnt[x]++ - 1] = c;
+      if (cnt[y] > 0) list[cnt[y]++ - 1] = c;
+    }
+    for (const n of nodes) cnt[n] = 0;
+    return { nodes, start, list };
+  }
+}
