@@ -121,6 +121,17 @@ export class TickMachine {
     return r.phase;
   }
 
+  /**
+   * An empty tick (SENSE found nothing to digest anywhere): ACT and DECAY have nothing to do, so the
+   * tick goes from a complete SENSE straight to ADVANCE.
+   */
+  skipToAdvance(): void {
+    const r = this.running;
+    if (!r || r.phase !== 'SENSE' || !this.barrierComplete) throw new Refusal('FAILED_PRECONDITION', 'only a tick whose SENSE is complete can skip to ADVANCE');
+    r.phase = 'ADVANCE';
+    r.completed = new Set();
+  }
+
   commit(): number {
     const r = this.running;
     if (!r || r.phase !== 'ADVANCE' || !this.barrierComplete) throw new Refusal('FAILED_PRECONDITION', 'the tick can only commit after the ADVANCE barrier');

@@ -5,7 +5,7 @@ import { canonicalHash } from '../core/hash.js';
 import type { TextIndex } from '../core/documents.js';
 import { validateDocument, type DocumentInput } from './input.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import { SimpleIndex } from '../search/simple-index.js';
+import { newTextIndex } from '../search/text-index.js';
 
 export interface IngestResult {
   id: DocumentId;
@@ -44,7 +44,7 @@ export class Colony {
   readonly part: Partition;
   private tickNo = 0;
 
-  constructor(config: Partial<ColonyConfig> = {}, limits: Partial<Limits> = {}, index: TextIndex = new SimpleIndex()) {
+  constructor(config: Partial<ColonyConfig> = {}, limits: Partial<Limits> = {}, index: TextIndex = newTextIndex()) {
     this.config = makeConfig(config);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.part = new Partition(this.config, index);
@@ -62,9 +62,13 @@ export class Colony {
 
   /** Add a document. The same document (same id, same content) again is a no-op. */
   ingest(input: DocumentInput): IngestResult {
-    const v = validateDocument(input, this.limits);
-    const { created } = this.part.ingest(v, this.tickNo);
-    return { id: v.id, key: v.key, created };
+    return this.ingestBatch([input])[0];
+  }
+
+  /** Add documents, all or none (see Partition.ingest). */
+  ingestBatch(inputs: readonly DocumentInput[]): IngestResult[] {
+    const vs = inputs.map((d, i) => validateDocument(d, this.limits, inputs.length > 1 ? `document ${i}` : 'document'));
+    return this.part.ingest(vs, this.tickNo).map((r, i) => ({ id: vs[i].id, key: vs[i].key, created: r.created }));
   }
 
   /** Run one whole tick. */

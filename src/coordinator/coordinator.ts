@@ -1,9 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { makeConfig, type ColonyConfig } from '../colony/config.js';
-import { Graph, canonicalEdgeLine, canonicalNodeLine, hashCanonical } from '../colony/graph.js';
+import { ConceptGraph } from '../core/graph.js';
+import { canonicalHash } from '../core/hash.js';
+import { planDigestion } from '../core/partition.js';
+import type { Candidate } from '../core/documents.js';
 import { validateDocument, type DocumentInput } from '../colony/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
-import { planDigestion, type LaneCandidate } from '../colony/schedule.js';
 import { GlobalStats } from '../cluster/df.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Registry, type ShardCounts } from '../cluster/registry.js';
@@ -65,9 +67,9 @@ export class Coordinator {
   /** A tick found in progress at start-up, to abort on every shard. */
   private recoveredTick = 0;
   readonly stats = new GlobalStats();
-  /** Per digester lane: the first tick its digester is free again. */
-  private busyUntil: number[];
   private digested = 0;
+  /** Attempts of ticks, numbered across restarts: a message of an aborted attempt never counts in a retry. */
+  private attemptSeq = 0;
   private readonly clients = new Map<ShardId, RpcClient>();
   private readonly server = newServer();
   /**
@@ -90,7 +92,6 @@ export class Coordinator {
     this.config = makeConfig(opts.config);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
-    this.busyUntil = new Array(this.config.digesters).fill(0);
     this.machine = new TickMachine();
     if (opts.dataDir) {
       const store = (this.store = new CoordinatorStore(opts.dataDir));
@@ -101,8 +102,7 @@ export class Coordinator {
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
       this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0));
-      const busy = store.meta('busy_until');
-      this.busyUntil = busy ? (JSON.parse(busy) as number[]) : new Array(this.config.digesters).fill(0);
+      this.attemptSeq = Number(store.meta('attempt_seq') ?? 0);
       this.digested = Number(store.meta('digested') ?? 0);
       for (const [t, n] of store.df()) this.stats.df.set(t, n);
       this.stats.documents = Number(store.meta('documents') ?? 0);
@@ -270,37 +270,44 @@ export class Coordinator {
         throw this.refusal(e);
       }
       const epoch = this.registry.epoch;
-      this.store?.setMeta({ tick_in_progress: tick });
+      const attempt = ++this.attemptSeq;
+      this.store?.setMeta({ tick_in_progress: tick, attempt_seq: attempt });
       try {
-        const sense = await this.phase('SENSE', tick, members, epoch, () => ({}));
-        const candidates: (LaneCandidate & { shard: ShardId })[] = [];
+        const sense = await this.phase('SENSE', tick, attempt, members, epoch, () => ({}));
+        const candidates: (Candidate & { shard: ShardId })[] = [];
         sense.forEach((r, i) => {
-          for (const c of (r.candidates ?? []) as { lane: number; ingest_tick: number; id: string }[]) candidates.push({ lane: c.lane, ingestTick: c.ingest_tick, id: c.id, shard: members[i] });
+          for (const c of (r.candidates ?? []) as { ingest_tick: number; id: string }[]) candidates.push({ ingestTick: c.ingest_tick, id: c.id, shard: members[i] });
         });
-        const { plan, busyUntil } = planDigestion(tick, this.busyUntil, candidates, this.config.digestCycleTicks);
+        const chosen = planDigestion(candidates, this.config.digestPerTick);
         const owner = new Map(candidates.map((c) => [c.id, c.shard]));
-        this.machine.nextPhase();
-        await this.phase('ACT', tick, members, epoch, (s) => ({ digest: plan.chosen.filter((c) => owner.get(c.id) === s).map((c) => c.id) }));
-        this.machine.nextPhase();
-        await this.phase('DECAY', tick, members, epoch, () => ({}));
-        this.machine.nextPhase();
-        const adv = await this.phase('ADVANCE', tick, members, epoch, () => ({}));
+        let adv: Awaited<ReturnType<typeof this.phase>>;
+        if (chosen.length === 0) {
+          // nothing to digest anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
+          this.machine.skipToAdvance();
+          adv = await this.phase('ADVANCE', tick, attempt, members, epoch, () => ({ empty: true }));
+        } else {
+          this.machine.nextPhase();
+          await this.phase('ACT', tick, attempt, members, epoch, (s) => ({ digest: chosen.filter((c) => owner.get(c.id) === s).map((c) => c.id) }));
+          this.machine.nextPhase();
+          await this.phase('DECAY', tick, attempt, members, epoch, () => ({}));
+          this.machine.nextPhase();
+          adv = await this.phase('ADVANCE', tick, attempt, members, epoch, () => ({}));
+        }
         // the decision: commit, recorded before any shard is told
-        this.store?.setMeta({ current_tick: tick, busy_until: JSON.stringify(busyUntil), digested: this.digested + plan.chosen.length, tick_in_progress: 0 });
+        this.store?.setMeta({ current_tick: tick, digested: this.digested + chosen.length, tick_in_progress: 0 });
         failpoint('after-decision');
         this.machine.commit();
         this.metrics.ticksCommitted.inc();
-        this.busyUntil = busyUntil;
-        this.digested += plan.chosen.length;
+        this.digested += chosen.length;
         adv.forEach((r, i) => r.counts && this.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
-        await Promise.all(members.map((s) => this.client(s).call('commit_tick', { tick }).catch((e) => this.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+        await Promise.all(members.map((s) => this.client(s).call('commit_tick', { tick, attempt }).catch((e) => this.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
         return tick;
       } catch (e) {
         const reason = describeError(e);
         this.machine.abort(reason);
         this.store?.setMeta({ tick_in_progress: 0 });
         this.metrics.ticksAborted.inc();
-        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason }, 5000)));
+        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason, attempt }, 5000)));
         this.log(`tick ${tick} aborted: ${reason}`);
         throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
       }
@@ -334,23 +341,27 @@ export class Coordinator {
     }
   }
 
-  /** One phase on every shard: push it, wait for every reply and for the barrier. */
-  private async phase(phase: Phase, tick: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
-    const deadline = clock.nowMs() + this.phaseTimeoutMs;
+  /**
+   * One phase on every shard: push it and wait for every reply. The reply is the shard's one
+   * acknowledgement of the phase: it records the shard in the barrier, and the next phase is pushed
+   * only when every shard of the tick has replied.
+   */
+  private async phase(phase: Phase, tick: number, attempt: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
     const t0 = performance.now();
     const replies = await Promise.all(
       members.map((s) =>
         this.client(s)
-          .call('tick_phase', { tick, phase, epoch, ...body(s) }, this.phaseTimeoutMs)
+          .call('tick_phase', { tick, phase, epoch, attempt, ...body(s) }, this.phaseTimeoutMs)
+          .then((r) => {
+            this.machine.complete(s, phase, tick, true);
+            return r;
+          })
           .catch((e) => {
             throw new Error(`shard ${s} failed ${phase}: ${describeError(e)}`);
           }),
       ),
     );
-    if (!this.machine.barrierComplete) {
-      await withTimeout(this.machine.waitBarrier(), deadline - clock.nowMs(), `shards ${this.machine.snapshot().pending.join(', ')} did not complete ${phase} in time`);
-      if (!this.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
-    }
+    if (!this.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
     const times = this.phaseMs[phase];
     times.push(performance.now() - t0);
     this.metrics.phaseSeconds.observe({ phase }, (performance.now() - t0) / 1000);
@@ -417,21 +428,21 @@ export class Coordinator {
   }
 
   /** The whole graph, gathered from the shards (structural queries and the canonical hash). */
-  async gatherGraph(): Promise<Graph> {
-    type Exp = { nodes: { id: string; label: string; access_count: number; created_tick: number }[]; edges: { a: string; b: string; weight: number; co_activations: number; created_tick: number; last_activated_tick: number }[] };
+  async gatherGraph(): Promise<ConceptGraph> {
+    type Exp = { nodes: { id: string; label: string; access_count: number; created_tick: number }[]; edges: { label_a: string; label_b: string; weight: number; co_activations: number; created_tick: number; last_activated_tick: number }[] };
     const { replies, missing } = await this.fanout<Exp>('export_graph', () => ({}), this.phaseTimeoutMs);
     if (missing.length > 0) throw rpcError.unavailable(`shard(s) ${missing.join(', ')} did not answer; the graph cannot be gathered`);
-    const g = new Graph(this.config);
+    const g = new ConceptGraph(this.config);
+    const tick = this.machine.current;
     for (const { reply } of replies) {
-      for (const n of reply.nodes) g.nodes.set(n.id, { id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
-      for (const e of reply.edges) g.insertEdge({ a: e.a, b: e.b, weight: e.weight, coActivations: e.co_activations, createdTick: e.created_tick, lastActivatedTick: e.last_activated_tick });
+      for (const n of reply.nodes) g.installNode({ id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
+      for (const e of reply.edges) g.installEdge(e.label_a, e.label_b, { weight: e.weight, coActivations: e.co_activations, createdTick: e.created_tick, lastActivatedTick: e.last_activated_tick }, tick);
     }
     return g;
   }
 
   async graphHash(): Promise<string> {
-    const g = await this.gatherGraph();
-    return hashCanonical([...g.nodes.values()].map(canonicalNodeLine), [...g.edges.values()].map(canonicalEdgeLine));
+    return canonicalHash(await this.gatherGraph(), this.machine.current, () => true);
   }
 
   private clusterCounts() {
@@ -653,11 +664,11 @@ export class Coordinator {
           return { found: true, items: r.neighbors.map((n) => ({ id: n.id, label: labels.get(n.id) ?? n.id, value: n.weight, count: n.co_activations })) };
         }
         if (!['path', 'central', 'bridges'].includes(req.kind)) throw rpcError.invalid(`unknown explore kind ${JSON.stringify(req.kind)} (use neighbours, path, central or bridges)`);
-        const g = await this.gatherGraph();
+        const g = (await this.gatherGraph()).view(this.machine.current);
         if (req.kind === 'path') {
           const a = nodeIdOf(label(req.from, 'path'));
           const b = nodeIdOf(label(req.to, 'path'));
-          for (const [id, l] of [[a, req.from], [b, req.to]]) if (!g.nodes.has(id)) throw rpcError.notFound(`no concept labelled "${l}"`);
+          for (const [id, l] of [[a, req.from], [b, req.to]]) if (!g.hasNode(id)) throw rpcError.notFound(`no concept labelled "${l}"`);
           const p = shortestPath(g, a, b);
           return { found: p.found, cost: p.cost, items: p.path.map((n) => ({ id: n.id, label: n.label, value: 0, count: 0 })) };
         }

@@ -80,18 +80,22 @@ export class Partition {
   // ---- documents -------------------------------------------------------------------------------
 
   /**
-   * Add a document. The same id with the same content again is a no-op (created false); with other
-   * content it is ALREADY_EXISTS: ids are never re-used for other content.
+   * Add documents, all or none. The same id with the same content again (already held, or twice in
+   * the batch) is a no-op (created false); the same id with other content is ALREADY_EXISTS for the
+   * whole batch, before anything is added: ids are never re-used for other content.
    */
-  ingest(v: ValidDocument, ingestTick: number): { created: boolean } {
-    const n = this.docs.numberOf(v.id);
-    if (n !== undefined) {
-      const have = this.docs.record(n);
-      if (have.text !== v.text || have.title !== v.title) throw new PhagoError('ALREADY_EXISTS', `document ${v.key} already exists with different content; ids are never re-used`);
-      return { created: false };
+  ingest(batch: readonly ValidDocument[], ingestTick: number): { created: boolean }[] {
+    const inBatch = new Map<DocumentId, ValidDocument>();
+    const out: { created: boolean }[] = [];
+    for (const v of batch) {
+      const n = this.docs.numberOf(v.id);
+      const have = n !== undefined ? this.docs.record(n) : inBatch.get(v.id);
+      if (have && (have.text !== v.text || have.title !== v.title)) throw new PhagoError('ALREADY_EXISTS', `document ${v.key} already exists with different content; ids are never re-used`);
+      out.push({ created: !have });
+      if (!have) inBatch.set(v.id, v);
     }
-    this.docs.add(v, ingestTick);
-    return { created: true };
+    for (const v of inBatch.values()) this.docs.add(v, ingestTick);
+    return out;
   }
 
   candidates(tick: number, limit: number): Candidate[] {

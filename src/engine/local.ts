@@ -30,12 +30,10 @@ export class LocalEngine implements Engine {
     this.search = { ...DEFAULT_SEARCH, ...search };
   }
 
+  /** All or none: a conflicting id anywhere refuses the whole call before anything is added. */
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
-    let created = 0;
-    docs.forEach((d, i) => {
-      if (this.colony.ingest(d).created) created++;
-      if (onProgress && (i % 64 === 63 || i === docs.length - 1)) onProgress(i + 1);
-    });
+    const created = this.colony.ingestBatch(docs).filter((r) => r.created).length;
+    onProgress?.(docs.length);
     return { created, unchanged: docs.length - created };
   }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite.js';
 
 /**
- * The coordinator's durable state in SQLite (WAL): membership and epoch, the tick counter and lanes,
+ * The coordinator's durable state in SQLite (WAL): membership and epoch, the tick counter,
  * the state of a tick in progress and its decision, a membership change in progress, and the global
  * document statistics. Everything is written before the change is acknowledged.
  */
@@ -11,6 +11,9 @@ export interface ShardRow {
   address: string;
   identity: string;
 }
+
+/** Version 2: the digestion plan needs no lanes (digestPerTick). */
+export const COORDINATOR_SCHEMA_VERSION = 2;
 
 export class CoordinatorStore extends SqliteStore {
   private readonly st: Record<string, Database.Statement>;
@@ -24,6 +27,7 @@ export class CoordinatorStore extends SqliteStore {
       CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS df_batches (identity TEXT PRIMARY KEY, batch INTEGER NOT NULL);`,
       synchronous,
+      COORDINATOR_SCHEMA_VERSION,
     );
     this.st = {
       addDf: this.db.prepare('INSERT INTO df (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n'),

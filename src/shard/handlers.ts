@@ -1,0 +1,316 @@
+import type * as grpc from '@grpc/grpc-js';
+import { makeConfig, type ColonyConfig } from '../colony/config.js';
+import { PhagoError } from '../colony/errors.js';
+import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { Placement } from '../cluster/placement.js';
+import { phaseArg, tickArg, uuidArg } from '../cluster/wire.js';
+import { CodecError } from '../protocol/codec.js';
+import { describeError } from '../rpc/client.js';
+import { rpcError } from '../rpc/server.js';
+import { bm25Search } from '../search/bm25.js';
+import { conceptCandidates, topCandidates } from '../search/concepts.js';
+import type { StoredDoc } from '../storage/shard-storage.js';
+import { flip, migrateOut, type EdgeWire, type NodeWire, type StoredDocWire } from './migration.js';
+import type { Outgoing } from './participant.js';
+import type { ShardNode } from './shard.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Handlers = Record<string, (req: any, md: grpc.Metadata) => unknown>;
+
+const attemptArg = (v: unknown): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw rpcError.invalid(`attempt must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** Turn a codec or protocol refusal into a typed status. */
+function guard<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof CodecError) throw rpcError.invalid(`malformed payload: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The ShardService handlers: validation and wire conversion around the shard driver. */
+export function shardHandlers(s: ShardNode): Handlers {
+  const send = (method: string, tick: number, attempt: number, outs: Outgoing[], body: (o: Outgoing) => object) =>
+    Promise.all(
+      outs.map((o) => {
+        const msg = { tick, attempt, epoch: s.epoch, from: s.id, ...body(o) };
+        return s
+          .peer(o.to)
+          .call(method, msg)
+          .catch((e) => {
+            throw rpcError.unavailable(`${method} to shard ${o.to} failed: ${describeError(e)}`);
+          });
+      }),
+    );
+
+  return {
+    ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[] }) => s.ingestLock.run(() => ingest(s, req)),
+
+    tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[]; attempt: number; empty: boolean }) => {
+      const tick = tickArg(req.tick);
+      const phase = phaseArg(req.phase);
+      const attempt = attemptArg(req.attempt ?? 0);
+      s.checkEpoch(req.epoch);
+      await s.opts.beforePhase?.(phase, tick);
+      const p = s.participant;
+      if (phase === 'SENSE') {
+        const open = p.openTick;
+        // the coordinator starts tick t+1 only after committing t: a lost commit_tick is implied
+        if (open === tick - 1 && p.isPrepared) s.commitOpen(tick - 1);
+        // SENSE of a new attempt of the open tick: the previous attempt was aborted (the abort did not reach us)
+        else if (open === tick && p.openAttempt !== attempt) s.abortOpen('superseded by a new attempt');
+        if (p.openTick !== null && !(p.openTick === tick && p.openAttempt === attempt)) throw rpcError.precondition(`tick ${p.openTick} is still open on shard ${s.id}; abort or commit it first`);
+        if (tick !== s.committedTick + 1) throw rpcError.precondition(`shard ${s.id} expected tick ${s.committedTick + 1}, got ${tick}`);
+        if (p.openTick === null) p.sense(tick, attempt, s.config.digestPerTick);
+        return { candidates: s.part.candidates(tick, s.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })) };
+      }
+      if (phase === 'ACT') {
+        const ids = (req.digest ?? []).map((raw) => uuidArg(raw, 'document id'));
+        for (const id of ids) if (s.part.docs.numberOf(id) === undefined) throw rpcError.notFound(`document ${id} is not on shard ${s.id}`);
+        const outs = guard(() => p.act(tick, attempt, ids, s.owners()));
+        const local = outs.filter((o) => o.to === s.id);
+        for (const o of local) p.deliver(tick, attempt, s.id, 0, o.payload);
+        await send('deliver_deltas', tick, attempt, outs.filter((o) => o.to !== s.id), (o) => ({ batch: 0, presentations: o.payload }));
+        return {};
+      }
+      if (phase === 'DECAY') {
+        const outs = guard(() => p.decay(tick, attempt, s.owners()));
+        await send('receive_signals', tick, attempt, outs, (o) => ({ pairs: o.payload }));
+        return {};
+      }
+      // ADVANCE: the tick's inputs are durable before the phase is reported done
+      const body = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt);
+      s.storage.prepareTick(tick, body);
+      return { counts: s.counts() };
+    },
+
+    abort_tick: (req: { tick: number; reason: string; attempt: number }) => {
+      const tick = tickArg(req.tick);
+      if (s.participant.openTick !== tick) return {}; // nothing open: aborting is idempotent
+      s.abortOpen(req.reason);
+      return {};
+    },
+
+    commit_tick: (req: { tick: number; attempt: number }) => {
+      const tick = tickArg(req.tick);
+      if (tick <= s.committedTick) return {}; // already committed: idempotent
+      const p = s.participant;
+      if (p.openTick !== tick || (req.attempt !== undefined && p.openAttempt !== attemptArg(req.attempt))) throw rpcError.precondition(`tick ${tick} attempt ${req.attempt} is not open on shard ${s.id}`);
+      if (!p.isPrepared) throw rpcError.precondition(`tick ${tick} is not prepared on shard ${s.id}`);
+      s.commitOpen(tick);
+      return {};
+    },
+
+    deliver_deltas: (req: { tick: number; attempt: number; epoch: number; from: number; batch: number; presentations: Buffer }) => {
+      s.checkEpoch(req.epoch);
+      const tick = tickArg(req.tick);
+      if (!s.placement.has(req.from)) throw rpcError.precondition(`shard ${req.from} is not a member of epoch ${s.epoch}`);
+      guard(() => s.participant.deliver(tick, attemptArg(req.attempt ?? 0), req.from, req.batch ?? 0, Buffer.from(req.presentations ?? [])));
+      return {};
+    },
+
+    receive_signals: (req: { tick: number; attempt: number; epoch: number; from: number; pairs: Buffer }) => {
+      s.checkEpoch(req.epoch);
+      const tick = tickArg(req.tick);
+      if (!s.placement.has(req.from)) throw rpcError.precondition(`shard ${req.from} is not a member of epoch ${s.epoch}`);
+      guard(() => s.participant.receiveDrops(tick, attemptArg(req.attempt ?? 0), req.from, Buffer.from(req.pairs ?? [])));
+      return {};
+    },
+
+    local_query: (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+      const k = req.k || 10;
+      if (k > s.limits.maxResults) throw rpcError.invalid(`k is ${k}, over the limit of ${s.limits.maxResults}`);
+      if (req.terms.length > s.limits.maxQueryTerms * 2 || req.weighted.length > s.limits.maxQueryTerms * 2) throw rpcError.invalid('too many query terms');
+      if (req.concepts) {
+        const { candidates, seeds } = conceptCandidates(s.part.graph, s.committedTick, req.terms);
+        return {
+          concepts: topCandidates(candidates, k).map((c) => ({ id: c.id, label: c.label, seed: c.seed, affinity: c.affinity, access_count: c.accessCount })),
+          seeds,
+        };
+      }
+      const st = req.stats;
+      if (!st) throw rpcError.invalid('a document query needs the cluster statistics');
+      for (const w of req.weighted) if (!Number.isFinite(w.weight) || w.weight < 0) throw rpcError.invalid(`query term weights must be finite and >= 0, got ${w.weight}`);
+      if (!(st.documents >= 0) || !(st.total_length >= 0)) throw rpcError.invalid('corpus statistics must be non-negative');
+      const df = st.df ?? {};
+      const hits = bm25Search(s.part.docs, { documents: st.documents, totalLength: st.total_length, df: (t) => df[t] ?? 0 }, req.weighted, k, { coordination: req.coordination });
+      return { documents: hits };
+    },
+
+    get_term_frequencies: (req: { terms: string[] }) => {
+      if (req.terms.length > 100_000) throw rpcError.invalid('at most 100000 terms per call');
+      return { df: Object.fromEntries(req.terms.map((t) => [t, s.part.docs.index.df(t)])) };
+    },
+
+    get_node: (req: { uuid: string }) => {
+      const id = uuidArg(req.uuid, 'node id');
+      const g = s.part.graph;
+      const n = g.numberOfId(id);
+      const node = n === undefined ? undefined : g.node(n);
+      if (!node) throw rpcError.notFound(s.owns(id) ? `no concept ${id}` : `concept ${id} is owned by shard ${s.placement.owner(id)}, not ${s.id}`);
+      return { id, label: node.label, access_count: node.accessCount, created_tick: node.createdTick, found: true };
+    },
+
+    resolve_ghost_nodes: (req: { ids: string[] }) => {
+      if (req.ids.length > 100_000) throw rpcError.invalid('at most 100000 ids per call');
+      const g = s.part.graph;
+      return {
+        nodes: req.ids.map((raw) => {
+          const id = uuidArg(raw, 'node id');
+          const n = g.numberOfId(id);
+          const node = n === undefined ? undefined : g.node(n);
+          return node ? { id, label: node.label, access_count: node.accessCount, created_tick: node.createdTick, found: true } : { id, found: false };
+        }),
+      };
+    },
+
+    get_neighbors: (req: { id: string; k: number }) => {
+      const id = uuidArg(req.id, 'node id');
+      if (!s.owns(id)) throw rpcError.precondition(`concept ${id} is owned by shard ${s.placement.owner(id)}, not ${s.id}`);
+      const view = s.part.graph.view(s.committedTick);
+      if (!view.hasNode(id)) throw rpcError.notFound(`no concept ${id}`);
+      const all = [...view.neighbours(id).entries()].map(([o, e]) => ({ id: o, weight: e.weight, co_activations: e.coActivations })).sort((x, y) => y.weight - x.weight || (x.id < y.id ? -1 : 1));
+      return { neighbors: req.k > 0 ? all.slice(0, req.k) : all, found: true };
+    },
+
+    export_graph: () => {
+      const g = s.part.graph;
+      const nodes = [...g.nodeNumbers()].map((n) => {
+        const r = g.node(n)!;
+        return { id: r.id, label: r.label, access_count: r.accessCount, created_tick: r.createdTick, found: true };
+      });
+      // each edge once: from the owner of its smaller endpoint
+      const edges: EdgeWire[] = [];
+      for (const e of g.edgeNumbers()) {
+        if (!g.isOwned(g.endpoints(e)[0])) continue;
+        const row = g.edgeRow(e);
+        const [la, lb] = g.edgeLabels(e);
+        edges.push({ a: row.a, b: row.b, label_a: la, label_b: lb, weight: row.weight, co_activations: row.coActivations, created_tick: row.createdTick, last_activated_tick: row.lastActivatedTick });
+      }
+      return { nodes, edges };
+    },
+
+    update_membership: (req: { epoch: number; members: { id: number; address: string }[]; you: number; config_json: string; tick: number }) => {
+      if (req.epoch < s.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${s.epoch}`);
+      const open = s.participant.openTick;
+      if (open !== null) {
+        // the coordinator changes membership only between ticks: an open tick here is one whose
+        // outcome did not reach this shard; the cluster's tick says which
+        if (open === req.tick && s.participant.isPrepared) s.commitOpen(open);
+        else s.abortOpen('superseded by a membership change');
+      }
+      if (req.config_json) {
+        let parsed: Partial<ColonyConfig>;
+        try {
+          parsed = JSON.parse(req.config_json) as Partial<ColonyConfig>;
+        } catch {
+          throw rpcError.invalid('config_json is not JSON');
+        }
+        let cfg: ColonyConfig;
+        try {
+          cfg = makeConfig(parsed);
+        } catch (e) {
+          throw rpcError.invalid(`config_json: ${(e as Error).message}`);
+        }
+        if (JSON.stringify(cfg) !== JSON.stringify(s.config)) {
+          if (s.part.docs.size > 0 || s.part.graph.nodeCount > 0) throw rpcError.precondition('the colony config cannot change on a shard that holds data');
+          s.resetPartition(cfg);
+        }
+      }
+      if (req.epoch === s.epoch && s.placement.size > 0) return {}; // already there: idempotent
+      if (req.tick !== s.committedTick) {
+        const empty = s.part.docs.size === 0 && s.part.graph.nodeCount === 0 && s.part.graph.edgeCount === 0;
+        if (!empty) throw rpcError.precondition(`shard ${s.id} is at tick ${s.committedTick}, the cluster at tick ${req.tick}`);
+        s.committedTick = req.tick; // a new (or emptied) shard starts at the cluster's tick
+        s.storage.setMeta({ committed_tick: req.tick });
+      }
+      if (req.you) s.id = req.you;
+      s.addresses = new Map(req.members.map((m) => [m.id, m.address]));
+      s.placement = new Placement(req.members.map((m) => m.id));
+      s.epoch = req.epoch;
+      const member = req.members.some((m) => m.id === s.id);
+      const meta = { epoch: s.epoch, shard_id: member ? s.id : 0, members: JSON.stringify(req.members.map((m) => ({ id: m.id, address: m.address }))), config: JSON.stringify(s.config) };
+      flip(s, req.epoch, meta);
+      return {};
+    },
+
+    migrate_out: (req: { epoch: number; members: { id: number; address: string }[] }) => {
+      if (req.epoch <= s.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${s.id} is already at epoch ${s.epoch}`);
+      return migrateOut(s, req.epoch, req.members);
+    },
+
+    migrate_in: (req: { epoch: number; from: number; docs: StoredDocWire[]; nodes: NodeWire[]; edges: EdgeWire[] }) => {
+      if (req.epoch <= s.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${s.id} is already at epoch ${s.epoch}`);
+      const label = (v: unknown, what: string) => {
+        if (typeof v !== 'string' || v.length === 0 || v.length > 1024) throw rpcError.invalid(`${what} must be a non-empty label`);
+        return v;
+      };
+      const rows = [
+        ...req.docs.map((d) => ({ kind: 'doc' as const, id: uuidArg(d.id, 'document id'), body: d })),
+        ...req.nodes.map((n) => ({ kind: 'node' as const, id: label(n.label, 'node label'), body: n })),
+        ...req.edges.map((e) => ({ kind: 'edge' as const, id: `${label(e.label_a, 'edge label_a')}\u0000${label(e.label_b, 'edge label_b')}`, body: e })),
+      ];
+      // durable before acknowledged: a shard that restarts before the flip still has what it received
+      s.storage.putIncoming(req.epoch, rows);
+      return {};
+    },
+
+    abort_migration: (req: { epoch: number }) => {
+      s.storage.clearIncoming(req.epoch);
+      return {};
+    },
+
+    health_check: () => ({
+      serving: s.ready,
+      role: 'shard',
+      tick: s.committedTick,
+      epoch: s.epoch,
+      detail: s.ready ? `shard ${s.id}: ${s.part.docs.size} documents, ${s.part.graph.nodeCount} concepts, ${s.part.graph.edgeCount} edges` : `shard ${s.id}: recovering`,
+      counts: s.counts(),
+    }),
+  };
+}
+
+/** Store documents durably, have the coordinator count them (df), then acknowledge. */
+async function ingest(s: ShardNode, req: { epoch: number; tick: number; docs: DocumentInput[] }) {
+  if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
+  s.checkEpoch(req.epoch);
+  await s.flushDfReports();
+  // the coordinator's tick, not this shard's view (it may still hold a tick that was aborted)
+  const ingestTick = req.tick;
+  if (!Number.isSafeInteger(ingestTick) || ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
+    throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
+  const vs = req.docs.map((d, i) => {
+    const v = validateDocument({ id: d.id ?? undefined, title: d.title, text: d.text }, s.limits, `document ${i}`);
+    const owner = s.placement.owner(v.id);
+    if (owner !== s.id) throw rpcError.precondition(`document ${v.key} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
+    return v;
+  });
+  const had = new Set(vs.filter((v) => s.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
+  const created = s.part.ingest(vs, ingestTick); // all or none: ALREADY_EXISTS before anything is added
+  const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
+  if (fresh.length > 0) {
+    // durable first (with its df report marked pending), then counted by the coordinator, then
+    // acknowledged; a report lost in a crash or a timeout is re-sent with the same batch and applied once
+    const batch = ++s.dfBatch;
+    const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick, digestedTick: null, unreportedBatch: batch }));
+    s.storage.addDocs(stored, batch);
+    try {
+      await s.reportDf(
+        fresh.map((v) => v.id),
+        batch,
+      );
+      s.storage.markReported(batch);
+    } catch (e) {
+      s.dfDirty = true;
+      throw rpcError.unavailable(`documents stored but not yet counted by the coordinator (${describeError(e)}); send them again`);
+    }
+  }
+  return { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) };
+}
+
+export { PhagoError };
