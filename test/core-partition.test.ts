@@ -31,7 +31,7 @@ function runPartitioned(n: number, perTick: number, batches: number): string {
   for (let b = 0; b < batches; b++) {
     for (const d of docs.slice(b * per, (b + 1) * per)) {
       const v = validateDocument(d, DEFAULT_LIMITS);
-      parts[placement.shards.indexOf(placement.owner(v.id))].ingest(v, tick);
+      parts[placement.shards.indexOf(placement.owner(v.id))].ingest([v], tick);
     }
     for (let k = 0; k < 3; k++) {
       const t = ++tick;
@@ -102,8 +102,8 @@ test('an aborted tick rolls back to the exact prior state', () => {
   const a = new Partition(config, new SimpleIndex());
   const b = new Partition(config, new SimpleIndex());
   for (const d of docs) {
-    a.ingest(validateDocument(d, DEFAULT_LIMITS), 0);
-    b.ingest(validateDocument(d, DEFAULT_LIMITS), 0);
+    a.ingest([validateDocument(d, DEFAULT_LIMITS)], 0);
+    b.ingest([validateDocument(d, DEFAULT_LIMITS)], 0);
   }
   for (let t = 1; t <= 8; t++) {
     // a: every tick first runs once and is rolled back, then runs for real

@@ -1,41 +1,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
-import { laneOf, planDigestion } from '../src/colony/schedule.js';
+import { planDigestion } from '../src/core/partition.js';
 
-test('planDigestion: free lanes take their smallest eligible candidate', () => {
-  const { plan, busyUntil } = planDigestion(
-    5,
-    [0, 7, 0],
+test('planDigestion: the first digestPerTick candidates in (ingestTick, DocumentId) order, wherever they come from', () => {
+  const chosen = planDigestion(
     [
-      { lane: 0, ingestTick: 2, id: 'b' },
-      { lane: 0, ingestTick: 2, id: 'a' }, // same lane from another holder: smaller id wins
-      { lane: 1, ingestTick: 0, id: 'c' }, // lane 1 busy until 7
-      { lane: 2, ingestTick: 5, id: 'd' }, // ingested at tick 5: not eligible before tick 6
+      { ingestTick: 2, id: 'b' },
+      { ingestTick: 2, id: 'a' },
+      { ingestTick: 0, id: 'z' },
+      { ingestTick: 3, id: 'c' },
     ],
-    4,
+    3,
   );
-  assert.deepEqual(plan.chosen.map((c) => c.id), ['a']);
-  assert.deepEqual(busyUntil, [9, 7, 0]);
+  assert.deepEqual(
+    chosen.map((c) => c.id),
+    ['z', 'a', 'b'],
+  );
 });
 
-test('each document is digested exactly once, at a tick fixed by documents and config', () => {
-  const run = (order: number[]) => {
-    const c = new Colony({ digesters: 3 });
-    for (const i of order) c.ingest({ id: `doc${i}`, text: `topic${i % 4} word${i} shared text` });
-    const predicted = c.ticksToDigestAll();
-    const reps = c.runUntilDigested();
-    assert.equal(reps.length, predicted);
-    assert.equal(reps.reduce((s, r) => s + r.digested, 0), 20);
-    return [...c.docs.byId.values()].map((d) => `${d.key}@${d.digestedTick}`).sort().join(',');
-  };
-  const forward = Array.from({ length: 20 }, (_, i) => i);
-  // ingestion order within one tick does not matter
-  assert.equal(run(forward), run([...forward].reverse()));
-});
-
-test('lanes spread documents over digesters', () => {
-  const counts = new Array(25).fill(0);
-  for (let i = 0; i < 2500; i++) counts[laneOf(42, 25, `id-${i}`)]++;
-  assert.ok(Math.min(...counts) > 60 && Math.max(...counts) < 140, counts.join(','));
+test('each document is digested exactly once, from the tick after its ingestion, digestPerTick at a time', () => {
+  const c = new Colony({ digestPerTick: 4 });
+  for (let i = 0; i < 10; i++) c.ingest({ id: `d${i}`, text: `document number ${i} with words` });
+  assert.equal(c.ticksToDigestAll(), 3);
+  const r1 = c.tick();
+  assert.equal(r1.digested, 4);
+  c.ingest({ id: 'late', text: 'a late document arrives' });
+  const reports = c.runUntilDigested();
+  assert.deepEqual(
+    reports.map((r) => r.digested),
+    [4, 3],
+  );
+  assert.equal(c.docs.digestedCount, 11);
+  assert.equal(c.docs.get(c.docs.idOf(c.docs.numberOf(c.ingest({ id: 'late', text: 'a late document arrives' }).id)!))!.digestedTick, 3);
 });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
-import { makeConfig } from '../src/colony/config.js';
-import { Graph } from '../src/colony/graph.js';
+import { graphOf } from './graph-fixture.js';
 import { nodeIdOf } from '../src/ids/ids.js';
 import { bm25Search, mergeHits } from '../src/search/bm25.js';
 import { conceptSearch } from '../src/search/concepts.js';
 import { bridgeConcepts, centralConcepts, connectedComponents, neighbours, shortestPath } from '../src/search/structure.js';
 
 const q = (...t: string[]) => t.map((term) => ({ term, weight: 1 }));
+
+const stats = (c: Colony) => ({ documents: c.docs.index.documents, totalLength: c.docs.index.totalLength, df: (t: string) => c.docs.index.df(t) });
 
 function small(): Colony {
   const c = new Colony();
@@ -20,7 +21,7 @@ function small(): Colony {
 
 test('BM25 by hand (k1 1.2, b 0.75)', () => {
   const c = small();
-  const hits = bm25Search(c.docs, c.docs.localStats(), q('apple'), 10);
+  const hits = bm25Search(c.docs, stats(c), q('apple'), 10);
   const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
   const avg = 7 / 3;
   const s = (tf: number, dl: number) => (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * dl) / avg));
@@ -31,7 +32,7 @@ test('BM25 by hand (k1 1.2, b 0.75)', () => {
 
 test('BM25 uses statistics passed in from outside (global df)', () => {
   const c = small();
-  const local = bm25Search(c.docs, c.docs.localStats(), q('durian'), 1)[0].score;
+  const local = bm25Search(c.docs, stats(c), q('durian'), 1)[0].score;
   const global = bm25Search(c.docs, { documents: 1000, totalLength: 7000 / 3, df: () => 10 }, q('durian'), 1)[0].score;
   assert.ok(global > local);
 });
@@ -39,30 +40,29 @@ test('BM25 uses statistics passed in from outside (global df)', () => {
 test('equal scores break ties by DocumentId, and merging shard lists keeps that order', () => {
   const c = new Colony();
   for (const id of ['x', 'y', 'z']) c.ingest({ id, text: 'similar words appear' });
-  const hits = bm25Search(c.docs, c.docs.localStats(), q('similar'), 3);
+  const hits = bm25Search(c.docs, stats(c), q('similar'), 3);
   const ids = hits.map((h) => h.id);
   assert.deepEqual(ids, [...ids].sort());
   assert.deepEqual(mergeHits([[hits[2]], [hits[0], hits[1]]], 3).map((h) => h.id), ids);
 });
 
-function chain(): Graph {
+function chain() {
   // a–b–c–d path plus a–c; e isolated from the rest via d–e
-  const g = new Graph(makeConfig());
-  const add = (x: string, y: string, w: number) => {
-    const [a, b] = [nodeIdOf(x), nodeIdOf(y)].sort();
-    g.insertEdge({ a, b, weight: w, coActivations: 1, createdTick: 1, lastActivatedTick: 1 });
-  };
-  g.applyUpserts(1, ['a', 'b', 'c', 'd', 'e', 'lonely'].map((label) => ({ id: nodeIdOf(label), label, count: 1 })));
-  add('a', 'b', 0.9);
-  add('b', 'c', 0.9);
-  add('a', 'c', 0.1);
-  add('c', 'd', 0.5);
-  add('d', 'e', 0.5);
-  return g;
+  return graphOf(
+    ['a', 'b', 'c', 'd', 'e', 'lonely'].map((l) => [l, 1]),
+    [
+      ['a', 'b', 0.9],
+      ['b', 'c', 0.9],
+      ['a', 'c', 0.1],
+      ['c', 'd', 0.5],
+      ['d', 'e', 0.5],
+    ],
+  );
 }
+const view = () => chain().view(1);
 
 test('shortest path prefers strong edges (cost 1/w)', () => {
-  const g = chain();
+  const g = view();
   const p = shortestPath(g, nodeIdOf('a'), nodeIdOf('e'));
   assert.deepEqual(p.path.map((x) => x.label), ['a', 'b', 'c', 'd', 'e']);
   assert.ok(Math.abs(p.cost - (2 / 0.9 + 2 / 0.5)) < 1e-9);
@@ -70,16 +70,16 @@ test('shortest path prefers strong edges (cost 1/w)', () => {
 });
 
 test('bridges are articulation points with fragility = added components / degree', () => {
-  const b = bridgeConcepts(chain(), 10);
+  const b = bridgeConcepts(view(), 10);
   assert.deepEqual(b.map((x) => [x.label, x.separates, x.fragility]), [
     ['d', 1, 0.5],
     ['c', 1, 1 / 3],
   ]);
-  assert.equal(connectedComponents(chain()), 2);
+  assert.equal(connectedComponents(view()), 2);
 });
 
 test('central concepts: exact betweenness on a small graph', () => {
-  const top = centralConcepts(chain(), 3);
+  const top = centralConcepts(view(), 3);
   // c lies on the shortest paths of 4 pairs ({a,b}×{d,e}); d on 3 ({a,b,c}→e); b on 3 (a→c goes
   // through b since 2/0.9 < 1/0.1, and a→d, a→e); b and d tie and break by NodeId
   const tied = [nodeIdOf('b'), nodeIdOf('d')].sort().map((id) => (id === nodeIdOf('b') ? 'b' : 'd'));
@@ -91,15 +91,15 @@ test('central concepts: exact betweenness on a small graph', () => {
 });
 
 test('neighbours by weight', () => {
-  assert.deepEqual(neighbours(chain(), nodeIdOf('c'), 3).map((n) => n.label), ['b', 'd', 'a']);
+  assert.deepEqual(neighbours(view(), nodeIdOf('c'), 3).map((n) => n.label), ['b', 'd', 'a']);
 });
 
 test('concept search: query concepts first, then their strongest neighbours', () => {
   const g = chain();
-  const hits = conceptSearch(g, ['b', 'd'], { alpha: 0.5, k: 10 });
+  const hits = conceptSearch(g, 1, ['b', 'd'], { alpha: 0.5, k: 10 });
   assert.deepEqual(hits.slice(0, 2).map((h) => h.label).sort(), ['b', 'd']);
   // c is wired to both b (0.9) and d (0.5): mean weight 0.7
   assert.equal(hits[2].label, 'c');
   assert.ok(Math.abs(hits[2].graph - 0.7) < 1e-12);
-  assert.deepEqual(conceptSearch(g, ['nothing'], { alpha: 0.5, k: 10 }), []);
+  assert.deepEqual(conceptSearch(g, 1, ['nothing'], { alpha: 0.5, k: 10 }), []);
 });

@@ -1,29 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph } from '../src/colony/graph.js';
-import { makeConfig } from '../src/colony/config.js';
-import { nodeIdOf } from '../src/ids/ids.js';
+import type { ConceptGraph } from '../src/core/graph.js';
+import { graphOf } from './graph-fixture.js';
 import { renderGraphHtml } from '../src/viz/html.js';
 
 const EVIL = '</script><b>x';
 
 /** A hub with spokes, a triangle, a concept with an evil label, and a lone concept. */
-function smallGraph(): Graph {
-  const g = new Graph(makeConfig());
+function smallGraph(): ConceptGraph {
   const labels = ['hub', 'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', EVIL, 'lonely'];
-  g.applyUpserts(1, labels.map((label, i) => ({ id: nodeIdOf(label), label, count: 1 + (i === 0 ? 9 : i % 3) })));
-  const pair = (x: string, y: string, count: number) => ({ a: nodeIdOf(x), b: nodeIdOf(y), count });
-  g.applyIncrements(1, [
-    pair('hub', 'alpha', 6),
-    pair('hub', 'beta', 4),
-    pair('hub', 'gamma', 3),
-    pair('hub', 'delta', 2),
-    pair('hub', EVIL, 2),
-    pair('alpha', 'beta', 3),
-    pair('beta', 'gamma', 1),
-    pair('epsilon', 'zeta', 1),
-  ]);
-  return g;
+  return graphOf(
+    labels.map((label, i) => [label, 1 + (i === 0 ? 9 : i % 3)]),
+    [
+      ['hub', 'alpha', 0.6, 6],
+      ['hub', 'beta', 0.4, 4],
+      ['hub', 'gamma', 0.3, 3],
+      ['hub', 'delta', 0.2, 2],
+      ['hub', EVIL, 0.2, 2],
+      ['alpha', 'beta', 0.3, 3],
+      ['beta', 'gamma', 0.1, 1],
+      ['epsilon', 'zeta', 0.1, 1],
+    ],
+  );
 }
 
 /** The JSON embedded in the page. */
@@ -34,7 +32,7 @@ function embedded(html: string): { nodes: { label: string; access: number }[]; e
 }
 
 test('renders a self-contained page with the concepts', () => {
-  const html = renderGraphHtml(smallGraph(), { title: 'Test <graph> & co', subtitle: 'sub "title"' });
+  const html = renderGraphHtml(smallGraph(), 1, { title: 'Test <graph> & co', subtitle: 'sub "title"' });
   assert.match(html, /^<!doctype html>/i);
   for (const l of ['hub', 'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'lonely']) assert.ok(html.includes(l), `label ${l} present`);
   assert.ok(html.includes('Test &lt;graph&gt; &amp; co'), 'title escaped');
@@ -53,7 +51,7 @@ test('renders a self-contained page with the concepts', () => {
 });
 
 test('escapes a label that tries to break out of the script tag', () => {
-  const html = renderGraphHtml(smallGraph());
+  const html = renderGraphHtml(smallGraph(), 1);
   assert.ok(!html.includes('</script><b>'), 'no raw </script><b>');
   assert.ok(!html.includes('<b>x'), 'no raw <b>x');
   // exactly two script elements are closed: the data and the code
@@ -63,15 +61,15 @@ test('escapes a label that tries to break out of the script tag', () => {
 });
 
 test('is deterministic', () => {
-  const a = renderGraphHtml(smallGraph(), { title: 't', maxNodes: 5 });
-  const b = renderGraphHtml(smallGraph(), { title: 't', maxNodes: 5 });
+  const a = renderGraphHtml(smallGraph(), 1, { title: 't', maxNodes: 5 });
+  const b = renderGraphHtml(smallGraph(), 1, { title: 't', maxNodes: 5 });
   assert.equal(a, b);
-  assert.equal(renderGraphHtml(smallGraph()), renderGraphHtml(smallGraph()));
+  assert.equal(renderGraphHtml(smallGraph(), 1), renderGraphHtml(smallGraph(), 1));
 });
 
 test('respects maxNodes and maxEdgesPerNode', () => {
   const g = smallGraph();
-  const data = embedded(renderGraphHtml(g, { maxNodes: 3 }));
+  const data = embedded(renderGraphHtml(g, 1, { maxNodes: 3 }));
   assert.deepEqual(
     data.nodes.map((n) => n.label),
     ['hub', 'alpha', 'beta'],
@@ -80,7 +78,7 @@ test('respects maxNodes and maxEdgesPerNode', () => {
   for (const [i, j] of data.edges) assert.ok(i < 3 && j < 3 && i < j);
   assert.equal(data.edges.length, 3);
 
-  const one = embedded(renderGraphHtml(g, { maxEdgesPerNode: 1 }));
+  const one = embedded(renderGraphHtml(g, 1, { maxEdgesPerNode: 1 }));
   // each concept keeps only its strongest edge: every spoke to the hub (the spoke's best) and
   // epsilon–zeta survive; alpha–beta and beta–gamma are nobody's strongest, so they go
   const names = (e: number[]) => [one.nodes[e[0]].label, one.nodes[e[1]].label].sort().join('–');
@@ -89,14 +87,14 @@ test('respects maxNodes and maxEdgesPerNode', () => {
     [EVIL, 'alpha', 'beta', 'delta', 'gamma'].map((l) => [l, 'hub'].sort().join('–')).concat(['epsilon–zeta']).sort(),
   );
 
-  const none = renderGraphHtml(g, { maxNodes: 0 });
+  const none = renderGraphHtml(g, 1, { maxNodes: 0 });
   assert.match(none, /^<!doctype html>/i);
   assert.equal(embedded(none).nodes.length, 0);
-  assert.throws(() => renderGraphHtml(g, { maxNodes: -1 }), RangeError);
+  assert.throws(() => renderGraphHtml(g, 1, { maxNodes: -1 }), RangeError);
 });
 
 test('an empty graph is still a valid page', () => {
-  const html = renderGraphHtml(new Graph(makeConfig()), { title: 'Nothing' });
+  const html = renderGraphHtml(graphOf([], []), 1, { title: 'Nothing' });
   assert.match(html, /^<!doctype html>/i);
   assert.match(html, /graph is empty/i);
   assert.ok(html.includes('<title>Nothing</title>'));
