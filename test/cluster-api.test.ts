@@ -7,7 +7,7 @@ import { documentIdOf, nodeIdOf } from '../src/ids/ids.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
-import { CORPUS } from './helpers.js';
+import { CORPUS, LONG, within } from './helpers.js';
 import { join } from 'node:path';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
@@ -34,24 +34,28 @@ async function until(pred: () => Promise<boolean>, ms = 10_000) {
   throw new Error('condition not reached in time');
 }
 
-describe('CoordinatorService through real sockets', () => {
+describe('CoordinatorService through real sockets', LONG, () => {
   let cluster: EmbeddedCluster;
   let coord: RpcClient;
   // a test can hold shard 2 before a given phase
   let hold: { phase: string; release: Promise<void> } | null = null;
 
   before(async () => {
-    cluster = await EmbeddedCluster.start({
-      shards: 3,
-      shardOptions: (i) => (i === 1 ? { beforePhase: async (phase) => (hold && hold.phase === phase ? hold.release : undefined) } : {}),
-    });
+    cluster = await within(
+      EmbeddedCluster.start({
+        shards: 3,
+        shardOptions: (i) => (i === 1 ? { beforePhase: async (phase) => (hold && hold.phase === phase ? hold.release : undefined) } : {}),
+      }),
+      60_000,
+      'the embedded cluster did not start',
+    );
     coord = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 30_000);
-    await cluster.engine().ingest(docs.slice(0, 40));
+    await within(cluster.engine().ingest(docs.slice(0, 40)), 60_000, 'ingest did not finish');
   });
 
   after(async () => {
     coord.close();
-    await cluster.stop();
+    await within(cluster.stop(), 20_000, 'the embedded cluster did not stop');
   });
 
   test('register: ids, returning identity, bad address, missing token', async () => {
@@ -201,7 +205,7 @@ describe('CoordinatorService through real sockets', () => {
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${cluster.security.token}`);
     const garbage = await new Promise<grpc.ServiceError | null>((resolve) =>
-      raw.makeUnaryRequest('/phago.v1.CoordinatorService/ingest', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), md, (err) => resolve(err)),
+      raw.makeUnaryRequest('/phago.v1.CoordinatorService/ingest', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), md, { deadline: Date.now() + 10_000 }, (err) => resolve(err)),
     );
     raw.close();
     assert.equal(garbage?.code, grpc.status.INVALID_ARGUMENT, garbage?.details);
