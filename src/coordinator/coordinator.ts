@@ -19,7 +19,6 @@ import { expandQuery, EXPANSION_TERMS, mergeHits, type DocHit } from '../search/
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
-import { tokenize } from '../text/tokenizer.js';
 import { Mutex, RwLock, withTimeout } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
 import { CoordinatorStore } from '../storage/coordinator-store.js';
@@ -573,11 +572,10 @@ export class Coordinator {
 
       get_global_df: (req: { terms: string[] }) => {
         if (req.terms.length > MAX_DF_TERMS) throw rpcError.invalid(`at most ${MAX_DF_TERMS} terms per call, got ${req.terms.length}`);
+        // terms are indexed terms (the tokenizer's output): looked up exactly as given, never tokenized
+        // again (a lowercased term may hold combining marks the tokenizer would split on)
         const df: Record<string, number> = {};
-        for (const t of req.terms) {
-          const toks = tokenize(t);
-          df[t] = toks.length === 1 ? this.stats.get(toks[0]) : 0;
-        }
+        for (const t of req.terms) df[t] = this.stats.get(t);
         return { df };
       },
 

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { LocalEngine } from '../src/engine/local.js';
+import { RpcClient } from '../src/rpc/client.js';
+import { CoordinatorServiceClient } from '../src/rpc/proto.js';
+import { LONG, within } from './helpers.js';
+
+/** Expect a call to fail with a gRPC status (and optionally a message pattern). */
+export async function rejects(p: Promise<unknown>, code: grpc.status, re?: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as grpc.ServiceError;
+    assert.equal(err.code, code, `expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
+    if (re) assert.match(err.details, re);
+    return;
+  }
+  assert.fail(`expected ${grpc.status[code]}, the call succeeded`);
+}
+
+/** The API edge behaves the same in one process and on a cluster. */
+describe('one process and a cluster agree at the API edge', LONG, () => {
+  let cluster: EmbeddedCluster;
+  let coord: RpcClient;
+
+  before(async () => {
+    cluster = await within(EmbeddedCluster.start({ shards: 3 }), 60_000, 'the embedded cluster did not start');
+    coord = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 20_000);
+  });
+
+  after(async () => {
+    coord.close();
+    await within(cluster.stop(), 20_000, 'the embedded cluster did not stop');
+  });
+
+  test('get_global_df looks indexed terms up as given (İstanbul lowercases with a combining mark)', async () => {
+    const doc = { id: 'istanbul-notes', title: 'Travel', text: 'İstanbul and Ankara: travel notes from İstanbul' };
+    const local = new LocalEngine();
+    await local.ingest([doc]);
+    const terms = [...local.colony.docs.postings.keys()];
+    assert.ok(terms.includes('i\u0307stanbul'), `indexed terms: ${terms.join(', ')}`);
+    await coord.call('ingest', { docs: [doc] });
+    const r = await coord.call('get_global_df', { terms: [...terms, 'stanbul', 'İstanbul', 'nothing-like-it'] });
+    for (const t of terms) assert.equal(r.df[t], local.colony.docs.df(t), `df of ${JSON.stringify(t)}`);
+    assert.equal(r.df['i\u0307stanbul'], 1);
+    // not indexed terms: 0 (the lookup is exact, nothing is tokenized again)
+    assert.equal(r.df.stanbul, 0);
+    assert.equal(r.df['İstanbul'], 0);
+    assert.equal(r.df['nothing-like-it'], 0);
+  });
+});
