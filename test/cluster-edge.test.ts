@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { Colony } from '../src/colony/colony.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
@@ -49,5 +50,28 @@ describe('one process and a cluster agree at the API edge', LONG, () => {
     assert.equal(r.df.stanbul, 0);
     assert.equal(r.df['İstanbul'], 0);
     assert.equal(r.df['nothing-like-it'], 0);
+  });
+
+  test('a lone UTF-16 surrogate gets the same id, key and text in one process and on a cluster', async () => {
+    const docs = [
+      { title: 'Lone \ud800 high', text: 'surrogate halves \udc00 travel badly through wires' },
+      { id: 'surrogate-\ud83d-id', title: '', text: 'an identifier with half an emoji \ud83d inside' },
+      { id: 'pair-\ud83d\ude00-ok', title: 'A whole pair \ud83d\ude00', text: 'a whole emoji pair is well formed already' },
+    ];
+    const colony = new Colony();
+    const local = docs.map((d) => colony.ingest(d));
+    const summary = await within(cluster.engine().ingest(docs), 20_000, 'ingest did not finish');
+    assert.equal(summary.created, docs.length);
+    local.forEach(({ id, key }, i) => {
+      const held = cluster.shards.map((s) => s.docs.get(id)).find((d) => d !== undefined);
+      assert.ok(held, `document ${i} (${id}) is on no shard: the cluster derived another id`);
+      assert.equal(held.key, key, `key of document ${i}`);
+      const mine = colony.docs.get(id)!;
+      assert.equal(held.title, mine.title, `title of document ${i}`);
+      assert.equal(held.text, mine.text, `text of document ${i}`);
+      assert.ok(held.text.isWellFormed() && held.key.isWellFormed(), `document ${i} is stored well formed`);
+    });
+    // one U+FFFD per lone surrogate, the same on both paths
+    assert.equal(local[1].key, 'surrogate-\ufffd-id');
   });
 });

@@ -452,7 +452,8 @@ export class Coordinator {
       const s = placement.owner(v.id);
       let g = groups.get(s);
       if (!g) groups.set(s, (g = []));
-      g.push({ doc: { id: d.id || undefined, title: d.title, text: d.text }, index });
+      // what the shard gets is what was validated (normalized text, e.g. no lone surrogates)
+      g.push({ doc: { id: d.id ? v.key : undefined, title: v.title, text: v.text }, index });
     });
     const results = new Array(docs.length);
     const epoch = this.registry.epoch;
