@@ -214,7 +214,7 @@ async function main(): Promise<number> {
       let op: () => Promise<unknown>;
       let done: () => Promise<boolean>;
       if (s.kind === 'ingest') {
-        op = () => client.call('ingest', { docs: s.docs!.map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text })) });
+        op = () => client.call('ingest', { docs: s.docs!.map((d) => ({ ...(d.id === undefined ? {} : { id: d.id }), title: d.title ?? '', text: d.text })) });
         done = async () => false;
       } else if (s.kind === 'tick') {
         op = () => client.call('run_ticks', { ticks: 1 });

@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { EmbeddedCluster } from '../src/cluster/embedded.js';
 import { Colony } from '../src/colony/colony.js';
+import { PhagoError } from '../src/colony/errors.js';
+import { documentIdOf } from '../src/ids/ids.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
@@ -25,6 +27,8 @@ export async function rejects(p: Promise<unknown>, code: grpc.status, re?: RegEx
 describe('one process and a cluster agree at the API edge', LONG, () => {
   let cluster: EmbeddedCluster;
   let coord: RpcClient;
+  /** Where a document lives on the cluster (undefined: nowhere). */
+  const holder = (id: string) => cluster.shards.find((s) => s.docs.get(id) !== undefined)?.id;
 
   before(async () => {
     cluster = await within(EmbeddedCluster.start({ shards: 3 }), 60_000, 'the embedded cluster did not start');
@@ -73,5 +77,49 @@ describe('one process and a cluster agree at the API edge', LONG, () => {
     });
     // one U+FFFD per lone surrogate, the same on both paths
     assert.equal(local[1].key, 'surrogate-\ufffd-id');
+  });
+
+  test('the same id with different content in one request: ALREADY_EXISTS, nothing stored, on both paths', async () => {
+    const a = { id: 'conflict-a', title: '', text: 'the first version of this document' };
+    const a2 = { id: 'conflict-a', title: '', text: 'another text under the same id' };
+    // a document that lives on another shard than conflict-a, so a partial store would show
+    const other = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ id: `conflict-other-${i}`, title: '', text: `innocent bystander number ${i}` }));
+    const owner = async (id: string) => (await coord.call('route_document', { uuid: documentIdOf(id) })).id as number;
+    const bystander = (await Promise.all(other.map(async (d) => ((await owner(d.id)) !== (await owner(a.id)) ? d : null)))).find((d) => d !== null)!;
+    assert.ok(bystander, 'a document on another shard');
+    const batch = [bystander, a, a2];
+    const local = new LocalEngine();
+    await assert.rejects(local.ingest(batch), (e: unknown) => e instanceof PhagoError && e.code === 'ALREADY_EXISTS' && /conflict-a/.test(e.message));
+    assert.equal(local.colony.docs.size, 0, 'one process stored nothing');
+    const before = (await coord.call('stats', {})).documents;
+    await rejects(coord.call('ingest', { docs: batch }), grpc.status.ALREADY_EXISTS, /conflict-a.*different content/);
+    await rejects(cluster.engine().ingest(batch), grpc.status.ALREADY_EXISTS, /conflict-a/);
+    assert.equal((await coord.call('stats', {})).documents, before, 'the cluster stored nothing');
+    assert.equal(holder(documentIdOf(bystander.id)), undefined);
+    assert.equal(holder(documentIdOf(a.id)), undefined);
+    // the same id with the same content: one document, the repeat is a no-op (created: false)
+    const r = await coord.call('ingest', { docs: [a, bystander, a] });
+    assert.deepEqual(r.results.map((x: { created: boolean }) => x.created), [true, true, false]);
+    const l = await local.ingest([a, bystander, a]);
+    assert.deepEqual([l.created, l.unchanged], [2, 1]);
+    // a request that conflicts with a stored document: refused as a whole, the new document is not stored
+    const fresh = other.find((d) => d !== bystander && d.id !== a.id)!;
+    await assert.rejects(local.ingest([fresh, a2]), (e: unknown) => e instanceof PhagoError && e.code === 'ALREADY_EXISTS');
+    assert.equal(local.colony.docs.get(documentIdOf(fresh.id)), undefined);
+    await rejects(coord.call('ingest', { docs: [fresh, a2] }), grpc.status.ALREADY_EXISTS, /conflict-a/);
+    assert.equal(holder(documentIdOf(fresh.id)), undefined);
+  });
+
+  test('an empty id is INVALID_ARGUMENT on both paths; an absent id means a content id on both', async () => {
+    const empty = { id: '', title: '', text: 'a document whose id is the empty string' };
+    await assert.rejects(new LocalEngine().ingest([empty]), (e: unknown) => e instanceof PhagoError && e.code === 'INVALID_ARGUMENT' && /"id" is empty/.test(e.message));
+    await rejects(coord.call('ingest', { docs: [empty] }), grpc.status.INVALID_ARGUMENT, /"id" is empty/);
+    await rejects(cluster.engine().ingest([empty]), grpc.status.INVALID_ARGUMENT, /"id" is empty/);
+    const anon = { title: 'No id', text: 'a document without any id at all' };
+    const mine = new Colony().ingest(anon);
+    const r = await coord.call('ingest', { docs: [anon] });
+    assert.equal(r.results[0].id, mine.id);
+    assert.equal(r.results[0].key, mine.key);
+    assert.equal(holder(mine.id) !== undefined, true);
   });
 });

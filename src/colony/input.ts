@@ -1,5 +1,5 @@
 import { contentKey, documentIdOf, type DocumentId } from '../ids/ids.js';
-import { invalid } from './errors.js';
+import { invalid, PhagoError } from './errors.js';
 import type { Limits } from './limits.js';
 
 /** What a client sends to ingest a document. */
@@ -56,4 +56,28 @@ export function validateDocument(input: DocumentInput, limits: Limits, where = '
   const key = contentKey(title, text);
   const docId = documentIdOf(key);
   return { id: docId, key: docId, title, text };
+}
+
+/**
+ * Check a whole ingest request before anything is stored, the same way in one process and on a
+ * cluster: every document must be valid; the same id twice with the same content is one document (the
+ * repeat is a no-op), with different content the request is refused (ALREADY_EXISTS); `stored`, when
+ * given, returns the document already stored under an id, whose content must be the same too.
+ */
+export function validateBatch(docs: readonly DocumentInput[], limits: Limits, stored?: (id: DocumentId) => { title: string; text: string; key: string } | undefined): ValidDocument[] {
+  const seen = new Map<DocumentId, { v: ValidDocument; index: number }>();
+  return docs.map((d, index) => {
+    const v = validateDocument(d, limits, `document ${index}`);
+    const first = seen.get(v.id);
+    if (first) {
+      if (first.v.text !== v.text || first.v.title !== v.title)
+        throw new PhagoError('ALREADY_EXISTS', `document ${index} (${v.key}) has the id of document ${first.index} with different content; ids are never re-used, nothing was stored`);
+      return v;
+    }
+    seen.set(v.id, { v, index });
+    const have = stored?.(v.id);
+    if (have && (have.text !== v.text || have.title !== v.title))
+      throw new PhagoError('ALREADY_EXISTS', `document ${have.key} already exists with different content; ids are never re-used, nothing of this request was stored`);
+    return v;
+  });
 }

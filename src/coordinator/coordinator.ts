@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { makeConfig, type ColonyConfig } from '../colony/config.js';
 import { Graph, canonicalEdgeLine, canonicalNodeLine, hashCanonical } from '../colony/graph.js';
-import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { validateBatch, type DocumentInput } from '../colony/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
 import { planDigestion, type LaneCandidate } from '../colony/schedule.js';
 import { GlobalStats } from '../cluster/df.js';
@@ -447,19 +447,24 @@ export class Coordinator {
     if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
     const placement = this.registry.placement();
     const groups = new Map<ShardId, { doc: DocumentInput; index: number }[]>();
+    // the whole request first: a conflict inside it refuses it before anything is stored
+    const valid = validateBatch(docs.map((d) => ({ id: d.id, title: d.title, text: d.text })), this.limits);
     docs.forEach((d, index) => {
-      const v = validateDocument({ id: d.id || undefined, title: d.title, text: d.text }, this.limits, `document ${index}`);
+      const v = valid[index];
       const s = placement.owner(v.id);
       let g = groups.get(s);
       if (!g) groups.set(s, (g = []));
       // what the shard gets is what was validated (normalized text, e.g. no lone surrogates)
-      g.push({ doc: { id: d.id ? v.key : undefined, title: v.title, text: v.text }, index });
+      g.push({ doc: { id: d.id === undefined || d.id === null ? undefined : v.key, title: v.title, text: v.text }, index });
     });
     const results = new Array(docs.length);
     const epoch = this.registry.epoch;
     // the ingestion tick is the coordinator's (no tick runs during an ingest): a shard may still hold a
     // tick that was aborted
     const tick = this.machine.current;
+    // several shards: each first checks its part against what it stores (check_only), so a conflict
+    // with a stored document refuses the whole request before any shard stores anything
+    if (groups.size > 1) await Promise.all([...groups.entries()].map(([s, list]) => this.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: list.map((x) => x.doc) })));
     await Promise.all(
       [...groups.entries()].map(async ([s, list]) => {
         const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });

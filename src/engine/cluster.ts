@@ -25,7 +25,8 @@ export class ClusterEngine implements Engine {
     let created = 0;
     for (let i = 0; i < docs.length; i += INGEST_BATCH) {
       // well formed before the wire: UTF-8 cannot carry a lone surrogate (it would arrive as U+FFFD × 3)
-      const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ id: d.id === undefined || d.id === null ? '' : wellFormed(d.id), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text }));
+      // (an absent id stays absent: the empty id is refused, as in one process)
+      const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text }));
       const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
       created += r.results.filter((x) => x.created).length;
       onProgress?.(Math.min(docs.length, i + INGEST_BATCH));

@@ -1,7 +1,7 @@
 import { Colony } from '../colony/colony.js';
 import type { ColonyConfig } from '../colony/config.js';
 import { notFound } from '../colony/errors.js';
-import type { DocumentInput } from '../colony/input.js';
+import { validateBatch, type DocumentInput } from '../colony/input.js';
 import type { Limits } from '../colony/limits.js';
 import { bm25Search, EXPANSION_TERMS, expandQuery } from '../search/bm25.js';
 import { conceptSearch } from '../search/concepts.js';
@@ -31,6 +31,8 @@ export class LocalEngine implements Engine {
   }
 
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
+    // the whole request is checked before anything is stored (as on a cluster)
+    validateBatch(docs, this.colony.limits, (id) => this.colony.docs.get(id));
     let created = 0;
     docs.forEach((d, i) => {
       if (this.colony.ingest(d).created) created++;

@@ -3,8 +3,7 @@ import { makeConfig, type ColonyConfig } from '../colony/config.js';
 import { digestDocument } from '../colony/digestion.js';
 import { DocumentStore, makeRecord } from '../colony/documents.js';
 import { Graph, mergeIncrements, mergeUpserts, type EdgeIncrement, type NodeUpsert } from '../colony/graph.js';
-import { PhagoError } from '../colony/errors.js';
-import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { validateBatch, type DocumentInput } from '../colony/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
 import { laneOf } from '../colony/schedule.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
@@ -569,7 +568,7 @@ export class ShardNode {
 
   private handlers(): Record<string, (req: any, md: grpc.Metadata) => unknown> {
     return {
-      ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[] }) => this.ingestLock.run(() => this.ingest(req)),
+      ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) => this.ingestLock.run(() => this.ingest(req)),
 
       tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[] }) => {
         const tick = tickArg(req.tick);
@@ -757,7 +756,7 @@ export class ShardNode {
     };
   }
 
-  private async ingest(req: { epoch: number; tick: number; docs: DocumentInput[] }) {
+  private async ingest(req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) {
     if (!this.ready) throw rpcError.unavailable(`shard ${this.id} is recovering; try again`);
     this.checkEpoch(req.epoch);
     await this.flushDfReports();
@@ -768,13 +767,13 @@ export class ShardNode {
     const ingestTick = req.tick;
     if (!Number.isSafeInteger(ingestTick) || ingestTick < this.committedTick || ingestTick > this.committedTick + 1)
       throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${this.id}, which committed tick ${this.committedTick}`);
-    for (const [i, d] of req.docs.entries()) {
-      const v = validateDocument({ id: d.id || undefined, title: d.title, text: d.text }, this.limits, `document ${i}`);
+    // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
+    const valid = validateBatch(req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })), this.limits, (id) => this.docs.get(id));
+    for (const v of valid) {
       const owner = this.placement.owner(v.id);
       if (owner !== this.id) throw rpcError.precondition(`document ${v.key} is owned by shard ${owner} under epoch ${this.epoch}, not by shard ${this.id}`);
       const have = this.docs.get(v.id);
       if (have) {
-        if (have.text !== v.text || have.title !== v.title) throw new PhagoError('ALREADY_EXISTS', `document ${v.key} already exists with different content; ids are never re-used`);
         results.push({ id: v.id, key: have.key, created: false, shard: this.id });
         continue;
       }
@@ -786,6 +785,7 @@ export class ShardNode {
       fresh.push(makeRecord(v.id, v.key, v.title, v.text, ingestTick, laneOf(this.config.seed, this.config.digesters, v.id)));
       results.push({ id: v.id, key: v.key, created: true, shard: this.id });
     }
+    if (req.check_only) return { results }; // the coordinator's check before a request spanning shards
     if (fresh.length > 0) {
       // durable first (with its df report marked pending), then counted by the coordinator, then
       // acknowledged; a report lost in a crash is re-sent with the same batch number and applied once
