@@ -63,6 +63,8 @@ export class Coordinator {
   private readonly dfBatches = new Map<string, number>();
   /** A tick found in progress at start-up, to abort on every shard. */
   private recoveredTick = 0;
+  /** True from a restart with a data directory until the shards were told its outcome (converge). */
+  private recovering = false;
   readonly stats = new GlobalStats();
   /** Per digester lane: the first tick its digester is free again. */
   private busyUntil: number[];
@@ -130,7 +132,13 @@ export class Coordinator {
   async start(): Promise<number> {
     addService(this.server, coordinatorService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
-    if (this.store) void this.stateLock.write(() => this.converge());
+    if (this.store) {
+      this.recovering = true;
+      void this.stateLock
+        .write(() => this.converge())
+        .catch((e) => this.log(`converging after a restart: ${describeError(e)}`))
+        .finally(() => (this.recovering = false));
+    }
     return this.port;
   }
 
@@ -327,8 +335,8 @@ export class Coordinator {
   private async waitWhole(end: number): Promise<void> {
     while (clock.nowMs() < end) {
       const ids = this.registry.ids();
-      const ok = await Promise.allSettled(ids.map((s) => this.client(s).call('health_check', {}, 1000)));
-      if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled')) return;
+      const ok = await Promise.allSettled(ids.map((s) => this.client(s).call<{ serving: boolean }>('health_check', {}, 1000)));
+      if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving)) return;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -703,7 +711,13 @@ export class Coordinator {
         };
       }),
 
-      health: () => ({ serving: true, role: 'coordinator', tick: this.machine.current, epoch: this.registry.epoch, detail: `${this.registry.size} shard(s)` }),
+      health: () => ({
+        serving: !this.recovering,
+        role: 'coordinator',
+        tick: this.machine.current,
+        epoch: this.registry.epoch,
+        detail: this.recovering ? `recovering: telling ${this.registry.size} shard(s) the outcome of the last tick and the membership` : `${this.registry.size} shard(s)`,
+      }),
 
       report_df: (req: { shard_id: number; epoch: number; df: Record<string, number>; documents: number; total_length: number; batch: number }) => {
         const id = this.shardIdArg(req.shard_id);

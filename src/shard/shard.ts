@@ -746,11 +746,12 @@ export class ShardNode {
       },
 
       health_check: () => ({
-        serving: true,
+        // not serving until recovery and registration are done (ingest is refused until then too)
+        serving: this.ready,
         role: 'shard',
         tick: this.committedTick,
         epoch: this.epoch,
-        detail: `shard ${this.id}: ${this.docs.size} documents, ${this.graph.nodeCount} concepts, ${this.graph.edgeCount} edges`,
+        detail: `shard ${this.id}: ${this.ready ? '' : 'recovering; '}${this.docs.size} documents, ${this.graph.nodeCount} concepts, ${this.graph.edgeCount} edges`,
         counts: this.counts(),
       }),
     };
