@@ -60,3 +60,21 @@ test('registry: ids, returning identities, epochs, leases', () => {
   assert.equal(r.epoch, 4);
   assert.equal(r.register('h:3', 'C', 0).id, 3); // ids are never re-used
 });
+
+test('tick machine: a registered tick takes its membership when it runs; waitIdle resolves when it ends', async () => {
+  const m = new TickMachine(2);
+  assert.equal(m.start([1, 2]), 3);
+  m.setMembers([1, 2, 4]); // a shard joined while the tick waited for the lock
+  assert.deepEqual(m.snapshot().pending, [1, 2, 4]);
+  refused(() => m.setMembers([]), 'FAILED_PRECONDITION', /no shards/);
+  m.complete(1, 'SENSE', 3, true);
+  refused(() => m.setMembers([1]), 'FAILED_PRECONDITION', /fixed once it runs/);
+  let idle = false;
+  const w = m.waitIdle().then(() => (idle = true));
+  await Promise.resolve();
+  assert.equal(idle, false);
+  m.abort('test');
+  await w;
+  assert.equal(idle, true);
+  await m.waitIdle(); // nothing in progress: at once
+});

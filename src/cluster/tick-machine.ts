@@ -34,6 +34,7 @@ export class TickMachine {
   private running: { tick: number; phase: Phase; members: ShardId[]; completed: Set<ShardId> } | null = null;
   private lastFailure = '';
   private waiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   constructor(current = 0) {
     this.current = current;
@@ -61,6 +62,29 @@ export class TickMachine {
     if (members.length === 0) throw new Refusal('FAILED_PRECONDITION', 'no shards are registered');
     this.running = { tick: this.current + 1, phase: 'SENSE', members: [...members].sort((a, b) => a - b), completed: new Set() };
     return this.running.tick;
+  }
+
+  /**
+   * The membership of the registered tick, fixed when it starts to run (it may have waited for the
+   * coordinator's lock while a membership change ran); only before any shard reported.
+   */
+  setMembers(members: ShardId[]): void {
+    const r = this.running;
+    if (!r || r.phase !== 'SENSE' || r.completed.size > 0) throw new Refusal('FAILED_PRECONDITION', 'the membership of a tick is fixed once it runs');
+    if (members.length === 0) throw new Refusal('FAILED_PRECONDITION', 'no shards are registered');
+    r.members = [...members].sort((a, b) => a - b);
+  }
+
+  /** Resolves when no tick is in progress (at once if none is). */
+  waitIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdle() {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
   }
 
   /** Check a (shard, phase, tick) report against the tick in progress. */
@@ -128,6 +152,7 @@ export class TickMachine {
     this.running = null;
     this.lastFailure = '';
     this.wake();
+    this.wakeIdle();
     return this.current;
   }
 
@@ -136,6 +161,7 @@ export class TickMachine {
     this.lastFailure = `tick ${this.running.tick} aborted in phase ${this.running.phase}: ${reason}`;
     this.running = null;
     this.wake();
+    this.wakeIdle();
   }
 
   snapshot(): TickSnapshot {

@@ -152,7 +152,7 @@ export class Coordinator {
     if (this.recoveredTick > this.machine.current) {
       const tick = this.recoveredTick;
       await Promise.allSettled(ids.map((s) => this.client(s).call('abort_tick', { tick, reason: 'the coordinator restarted during the tick' }, 5000)));
-      this.store?.setMeta({ tick_in_progress: 0 });
+      if (!this.machine.inProgress) this.store?.setMeta({ tick_in_progress: 0 }); // (a tick registered meanwhile keeps its record)
       this.log(`tick ${tick} was in progress when the coordinator stopped: aborted`);
     }
     this.recoveredTick = 0;
@@ -266,19 +266,41 @@ export class Coordinator {
 
   // ---- ticks -------------------------------------------------------------------------------------
 
+  /**
+   * Register tick current+1, synchronously (no await before it is in the tick machine): a second start
+   * while it is registered is refused with its number. Recorded as in progress before any shard hears of it.
+   */
+  private beginTick(): number {
+    let tick: number;
+    try {
+      tick = this.machine.start(this.registry.ids());
+    } catch (e) {
+      throw this.refusal(e);
+    }
+    this.store?.setMeta({ tick_in_progress: tick });
+    return tick;
+  }
+
   /** Start the next tick and drive it through the four phases on every shard; resolves when it commits. */
   runTick(): Promise<number> {
+    let tick: number;
+    try {
+      tick = this.beginTick();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.driveTick(tick);
+  }
+
+  /** Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). */
+  private driveTick(tick: number): Promise<number> {
     return this.stateLock.write(async () => {
-      const members = this.registry.ids();
-      let tick: number;
-      try {
-        tick = this.machine.start(members);
-      } catch (e) {
-        throw this.refusal(e);
-      }
+      let members: ShardId[] = [];
       const epoch = this.registry.epoch;
-      this.store?.setMeta({ tick_in_progress: tick });
       try {
+        // the membership as it is now that the tick runs (a membership change may have run meanwhile)
+        members = this.registry.ids();
+        this.machine.setMembers(members);
         const sense = await this.phase('SENSE', tick, members, epoch, () => ({}));
         const candidates: (LaneCandidate & { shard: ShardId })[] = [];
         sense.forEach((r, i) => {
@@ -322,6 +344,8 @@ export class Coordinator {
     const window = this.opts.retryWindowMs ?? 0;
     const end = clock.nowMs() + window;
     for (;;) {
+      // a tick another client started runs first (run_ticks waits for it rather than failing)
+      while (this.machine.inProgress) await this.machine.waitIdle();
       try {
         return await this.runTick();
       } catch (e) {
@@ -613,12 +637,10 @@ export class Coordinator {
       },
 
       start_tick: () => {
-        const s = this.machine.snapshot();
-        if (s.inProgress) throw rpcError.precondition(`tick ${s.tick} is in progress (phase ${s.phase})`);
-        if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
-        const next = this.machine.current + 1;
-        this.runTick().catch((e) => this.log(describeError(e)));
-        return { tick: next };
+        // registered before this handler returns: a concurrent start_tick is refused with its number
+        const tick = this.beginTick();
+        this.driveTick(tick).catch((e) => this.log(describeError(e)));
+        return { tick };
       },
 
       tick_status: () => {
