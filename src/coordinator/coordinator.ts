@@ -8,7 +8,7 @@ import { GlobalStats } from '../cluster/df.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Registry, type ShardCounts } from '../cluster/registry.js';
 import { Refusal, TickMachine, type Phase } from '../cluster/tick-machine.js';
-import { phaseArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
+import { attemptArg, phaseArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
 import { DEFAULT_ALPHA } from '../engine/local.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { describeError, RpcClient } from '../rpc/client.js';
@@ -63,6 +63,8 @@ export class Coordinator {
   private readonly dfBatches = new Map<string, number>();
   /** A tick found in progress at start-up, to abort on every shard. */
   private recoveredTick = 0;
+  /** Its attempt (the last attempt number given out before the restart). */
+  private recoveredAttempt = 0;
   /** True from a restart with a data directory until the shards were told its outcome (converge). */
   private recovering = false;
   readonly stats = new GlobalStats();
@@ -101,7 +103,8 @@ export class Coordinator {
         throw new RangeError(`the data directory ${opts.dataDir} holds a colony with config ${saved}; start with the same config or another directory`);
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
-      this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0));
+      // attempt numbers go on from the last one given out: a restarted coordinator never reuses one
+      this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0), Number(store.meta('attempt') ?? 0));
       const busy = store.meta('busy_until');
       this.busyUntil = busy ? (JSON.parse(busy) as number[]) : new Array(this.config.digesters).fill(0);
       this.digested = Number(store.meta('digested') ?? 0);
@@ -109,6 +112,7 @@ export class Coordinator {
       this.stats.documents = Number(store.meta('documents') ?? 0);
       this.stats.totalLength = Number(store.meta('total_length') ?? 0);
       this.recoveredTick = Number(store.meta('tick_in_progress') ?? 0);
+      this.recoveredAttempt = this.machine.attempts;
     }
     this.phaseTimeoutMs = opts.phaseTimeoutMs ?? 30_000;
     this.queryDeadlineMs = opts.queryDeadlineMs ?? 5_000;
@@ -151,7 +155,8 @@ export class Coordinator {
     const ids = this.registry.ids();
     if (this.recoveredTick > this.machine.current) {
       const tick = this.recoveredTick;
-      await Promise.allSettled(ids.map((s) => this.client(s).call('abort_tick', { tick, reason: 'the coordinator restarted during the tick' }, 5000)));
+      const attempt = this.recoveredAttempt;
+      await Promise.allSettled(ids.map((s) => this.client(s).call('abort_tick', { tick, attempt, reason: 'the coordinator restarted during the tick' }, 5000)));
       if (!this.machine.inProgress) this.store?.setMeta({ tick_in_progress: 0 }); // (a tick registered meanwhile keeps its record)
       this.log(`tick ${tick} was in progress when the coordinator stopped: aborted`);
     }
@@ -165,7 +170,8 @@ export class Coordinator {
         this.log(`a membership change to epoch ${epoch} was copying when the coordinator stopped: abandoned`);
       } else this.log(`a membership change to epoch ${epoch} was decided when the coordinator stopped: completing it`);
     }
-    if (this.machine.current > 0) await Promise.allSettled(ids.map((s) => this.client(s).call('commit_tick', { tick: this.machine.current }, 5000)));
+    const committed = { tick: this.machine.current, attempt: Number(this.store?.meta('committed_attempt') ?? 0) };
+    if (committed.tick > 0) await Promise.allSettled(ids.map((s) => this.client(s).call('commit_tick', committed, 5000)));
     try {
       await this.pushMembership();
       if (migration) this.store?.setMeta({ migration: '' });
@@ -270,30 +276,32 @@ export class Coordinator {
    * Register tick current+1, synchronously (no await before it is in the tick machine): a second start
    * while it is registered is refused with its number. Recorded as in progress before any shard hears of it.
    */
-  private beginTick(): number {
+  private beginTick(): { tick: number; attempt: number } {
     let tick: number;
     try {
       tick = this.machine.start(this.registry.ids());
     } catch (e) {
       throw this.refusal(e);
     }
-    this.store?.setMeta({ tick_in_progress: tick });
-    return tick;
+    const attempt = this.machine.attempt!;
+    // the attempt number is spent now (durable with the tick in progress): never given out twice
+    this.store?.setMeta({ tick_in_progress: tick, attempt });
+    return { tick, attempt };
   }
 
   /** Start the next tick and drive it through the four phases on every shard; resolves when it commits. */
   runTick(): Promise<number> {
-    let tick: number;
+    let begun: { tick: number; attempt: number };
     try {
-      tick = this.beginTick();
+      begun = this.beginTick();
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.driveTick(tick);
+    return this.driveTick(begun.tick, begun.attempt);
   }
 
   /** Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). */
-  private driveTick(tick: number): Promise<number> {
+  private driveTick(tick: number, attempt: number): Promise<number> {
     return this.stateLock.write(async () => {
       let members: ShardId[] = [];
       const epoch = this.registry.epoch;
@@ -301,7 +309,7 @@ export class Coordinator {
         // the membership as it is now that the tick runs (a membership change may have run meanwhile)
         members = this.registry.ids();
         this.machine.setMembers(members);
-        const sense = await this.phase('SENSE', tick, members, epoch, () => ({}));
+        const sense = await this.phase('SENSE', tick, attempt, members, epoch, () => ({}));
         const candidates: (LaneCandidate & { shard: ShardId })[] = [];
         sense.forEach((r, i) => {
           for (const c of (r.candidates ?? []) as { lane: number; ingest_tick: number; id: string }[]) candidates.push({ lane: c.lane, ingestTick: c.ingest_tick, id: c.id, shard: members[i] });
@@ -309,27 +317,27 @@ export class Coordinator {
         const { plan, busyUntil } = planDigestion(tick, this.busyUntil, candidates, this.config.digestCycleTicks);
         const owner = new Map(candidates.map((c) => [c.id, c.shard]));
         this.machine.nextPhase();
-        await this.phase('ACT', tick, members, epoch, (s) => ({ digest: plan.chosen.filter((c) => owner.get(c.id) === s).map((c) => c.id) }));
+        await this.phase('ACT', tick, attempt, members, epoch, (s) => ({ digest: plan.chosen.filter((c) => owner.get(c.id) === s).map((c) => c.id) }));
         this.machine.nextPhase();
-        await this.phase('DECAY', tick, members, epoch, () => ({}));
+        await this.phase('DECAY', tick, attempt, members, epoch, () => ({}));
         this.machine.nextPhase();
-        const adv = await this.phase('ADVANCE', tick, members, epoch, () => ({}));
+        const adv = await this.phase('ADVANCE', tick, attempt, members, epoch, () => ({}));
         // the decision: commit, recorded before any shard is told
-        this.store?.setMeta({ current_tick: tick, busy_until: JSON.stringify(busyUntil), digested: this.digested + plan.chosen.length, tick_in_progress: 0 });
+        this.store?.setMeta({ current_tick: tick, busy_until: JSON.stringify(busyUntil), digested: this.digested + plan.chosen.length, tick_in_progress: 0, committed_attempt: attempt });
         failpoint('after-decision');
         this.machine.commit();
         this.metrics.ticksCommitted.inc();
         this.busyUntil = busyUntil;
         this.digested += plan.chosen.length;
         adv.forEach((r, i) => r.counts && this.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
-        await Promise.all(members.map((s) => this.client(s).call('commit_tick', { tick }).catch((e) => this.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+        await Promise.all(members.map((s) => this.client(s).call('commit_tick', { tick, attempt }).catch((e) => this.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
         return tick;
       } catch (e) {
         const reason = describeError(e);
         this.machine.abort(reason);
         this.store?.setMeta({ tick_in_progress: 0 });
         this.metrics.ticksAborted.inc();
-        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason }, 5000)));
+        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, attempt, reason }, 5000)));
         this.log(`tick ${tick} aborted: ${reason}`);
         throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
       }
@@ -366,13 +374,13 @@ export class Coordinator {
   }
 
   /** One phase on every shard: push it, wait for every reply and for the barrier. */
-  private async phase(phase: Phase, tick: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
+  private async phase(phase: Phase, tick: number, attempt: number, members: ShardId[], epoch: number, body: (s: ShardId) => object) {
     const deadline = clock.nowMs() + this.phaseTimeoutMs;
     const t0 = performance.now();
     const replies = await Promise.all(
       members.map((s) =>
         this.client(s)
-          .call('tick_phase', { tick, phase, epoch, ...body(s) }, this.phaseTimeoutMs)
+          .call('tick_phase', { tick, phase, epoch, attempt, ...body(s) }, this.phaseTimeoutMs)
           .catch((e) => {
             throw new Error(`shard ${s} failed ${phase}: ${describeError(e)}`);
           }),
@@ -587,14 +595,14 @@ export class Coordinator {
           });
         }),
 
-      phase_complete: (req: { shard_id: number; phase: string; tick: number }) =>
+      phase_complete: (req: { shard_id: number; phase: string; tick: number; attempt: number }) =>
         guard(() => {
-          this.machine.complete(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id));
+          this.machine.complete(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id), attemptArg(req.attempt));
           return {};
         }),
 
-      barrier_ready: (req: { shard_id: number; phase: string; tick: number }) =>
-        guard(() => ({ ready: this.machine.barrierReady(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id)) })),
+      barrier_ready: (req: { shard_id: number; phase: string; tick: number; attempt: number }) =>
+        guard(() => ({ ready: this.machine.barrierReady(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id), attemptArg(req.attempt)) })),
 
       route_document: (req: { uuid: string }) => {
         const id = uuidArg(req.uuid, 'document id');
@@ -638,9 +646,9 @@ export class Coordinator {
 
       start_tick: () => {
         // registered before this handler returns: a concurrent start_tick is refused with its number
-        const tick = this.beginTick();
-        this.driveTick(tick).catch((e) => this.log(describeError(e)));
-        return { tick };
+        const { tick, attempt } = this.beginTick();
+        this.driveTick(tick, attempt).catch((e) => this.log(describeError(e)));
+        return { tick, attempt };
       },
 
       tick_status: () => {
@@ -655,6 +663,7 @@ export class Coordinator {
           failure: s.lastFailure,
           epoch: this.registry.epoch,
           current_tick: s.currentTick,
+          attempt: s.attempt,
         };
       },
 

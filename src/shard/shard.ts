@@ -17,7 +17,7 @@ import { Mutex } from '../util/mutex.js';
 import { ShardStore, type TickBody } from '../storage/shard-store.js';
 import { ShardMetrics } from '../metrics/metrics.js';
 import { Placement, type ShardId } from '../cluster/placement.js';
-import { edgeKeyArg, phaseArg, tickArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
+import { attemptArg, edgeKeyArg, phaseArg, tickArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
 
 export interface ShardOptions {
   /** Coordinator address host:port. */
@@ -85,6 +85,10 @@ export class ShardNode {
   committedTick = 0;
   /** The tick in progress on this shard, between SENSE and its commit or abort. */
   private inProgress: number | null = null;
+  /** The coordinator's attempt number of the open tick: messages of another attempt are refused. */
+  private openAttempt = 0;
+  /** The highest attempt aborted per tick (only the latest tick's is kept): its late SENSE is refused. */
+  private aborted = { tick: 0, attempt: 0 };
   private staged = new Map<string, { upserts: NodeUpsert[]; increments: EdgeIncrement[] }>();
   /** The staged deltas of the tick in progress, merged once (DECAY applies them, ADVANCE logs them). */
   private merged: { upserts: NodeUpsert[]; increments: EdgeIncrement[] } = { upserts: [], increments: [] };
@@ -314,16 +318,22 @@ export class ShardNode {
     if (this.inProgress !== tick) throw rpcError.precondition(`tick ${tick} is not in progress on shard ${this.id} (${this.inProgress === null ? `none is; last committed ${this.committedTick}` : `tick ${this.inProgress} is`})`);
   }
 
+  /** The message belongs to the open attempt of the tick (a message of an aborted attempt never counts). */
+  private checkAttempt(tick: number, attempt: number): void {
+    this.checkTick(tick);
+    if (attempt !== this.openAttempt) throw rpcError.precondition(`attempt ${attempt} of tick ${tick} is not the open one on shard ${this.id} (attempt ${this.openAttempt} is); ignored`);
+  }
+
   /**
    * Report the phase done to the coordinator's barrier. Sent alongside the reply to tick_phase (not
    * before it), so a barrier round costs one round trip; retried a few times, and if it never lands
    * the coordinator's phase deadline aborts the tick.
    */
-  private phaseComplete(phase: string, tick: number): void {
+  private phaseComplete(phase: string, tick: number, tickAttempt: number): void {
     const send = (attempt: number): void => {
-      this.coordinator.call('phase_complete', { shard_id: this.id, phase, tick }, 5000).catch((e) => {
+      this.coordinator.call('phase_complete', { shard_id: this.id, phase, tick, attempt: tickAttempt }, 5000).catch((e) => {
         if (attempt < 3) setTimeout(() => send(attempt + 1), 50 * attempt);
-        else this.log(`phase_complete(${phase}, ${tick}) failed: ${describeError(e)}`);
+        else this.log(`phase_complete(${phase}, ${tick}, attempt ${tickAttempt}) failed: ${describeError(e)}`);
       });
     };
     send(1);
@@ -331,22 +341,25 @@ export class ShardNode {
 
   // ---- tick phases -----------------------------------------------------------------------------
 
-  private async sense(tick: number) {
+  private async sense(tick: number, attempt: number) {
+    if ((this.inProgress === tick && attempt <= this.openAttempt) || (this.aborted.tick === tick && attempt <= this.aborted.attempt))
+      throw rpcError.precondition(`attempt ${attempt} of tick ${tick} is stale on shard ${this.id} (attempt ${Math.max(this.openAttempt, this.aborted.attempt)} came after it); ignored`);
     if (this.inProgress !== null && this.inProgress === tick - 1 && this.prepared) {
       // the coordinator starts tick t+1 only after committing t: a lost commit_tick is implied
       this.commitOpen(tick - 1);
     } else if (this.inProgress === tick) {
-      // SENSE again for the same tick: the previous attempt was aborted (the abort did not reach us)
+      // a newer attempt of the same tick: the previous attempt was aborted (the abort did not reach us)
       this.rollbackOpen('an earlier attempt of this tick was aborted');
     }
     if (this.inProgress !== null) throw rpcError.precondition(`tick ${this.inProgress} is still open on shard ${this.id}; abort or commit it first`);
     if (tick !== this.committedTick + 1) throw rpcError.precondition(`shard ${this.id} expected tick ${this.committedTick + 1}, got ${tick}`);
     this.inProgress = tick;
+    this.openAttempt = attempt;
     this.graph.begin();
     return { candidates: this.docs.laneHeads(tick).map((r) => ({ lane: r.lane, ingest_tick: r.ingestTick, id: r.id })) };
   }
 
-  private async act(tick: number, digest: string[]) {
+  private async act(tick: number, digest: string[], attempt: number) {
     const byTarget = new Map<ShardId, { upserts: NodeUpsert[]; increments: EdgeIncrement[] }>();
     const target = (s: ShardId) => {
       let t = byTarget.get(s);
@@ -374,7 +387,7 @@ export class ShardNode {
       const upserts = mergeUpserts(d.upserts);
       const increments = mergeIncrements(d.increments);
       for (let i = 0, batch = 0; i < Math.max(1, increments.length); i += BATCH_INCREMENTS, batch++) {
-        const msg = { tick, epoch: this.epoch, from: this.id, batch, upserts: batch === 0 ? upserts : [], increments: increments.slice(i, i + BATCH_INCREMENTS) };
+        const msg = { tick, attempt, epoch: this.epoch, from: this.id, batch, upserts: batch === 0 ? upserts : [], increments: increments.slice(i, i + BATCH_INCREMENTS) };
         sends.push(shard === this.id ? this.deliver(msg) : this.peer(shard).call('deliver_deltas', msg));
       }
     }
@@ -382,10 +395,11 @@ export class ShardNode {
     return {};
   }
 
-  private async decay(tick: number) {
+  private async decay(tick: number, attempt: number) {
     // every shard's ACT deltas must have arrived before they are applied
-    const ready = await this.coordinator.call<{ ready: boolean }>('barrier_ready', { shard_id: this.id, phase: 'ACT', tick });
+    const ready = await this.coordinator.call<{ ready: boolean }>('barrier_ready', { shard_id: this.id, phase: 'ACT', tick, attempt });
     if (!ready.ready) throw rpcError.precondition(`DECAY of tick ${tick} pushed before the ACT barrier was complete`);
+    this.checkAttempt(tick, attempt); // still open: an abort may have come while we waited
     const batches = [...this.staged.values()];
     this.merged = { upserts: mergeUpserts(batches.flatMap((b) => b.upserts)), increments: mergeIncrements(batches.flatMap((b) => b.increments)) };
     this.graph.applyUpserts(tick, this.merged.upserts);
@@ -405,7 +419,7 @@ export class ShardNode {
         }
       }
     }
-    await Promise.all([...remote.entries()].map(([s, drops]) => this.peer(s).call('receive_signals', { tick, epoch: this.epoch, from: this.id, drops })));
+    await Promise.all([...remote.entries()].map(([s, drops]) => this.peer(s).call('receive_signals', { tick, attempt, epoch: this.epoch, from: this.id, drops })));
     return {};
   }
 
@@ -423,7 +437,7 @@ export class ShardNode {
     return { counts: this.counts() };
   }
 
-  private deliver(req: { tick: number; epoch: number; from: number; batch: number; upserts: NodeUpsert[]; increments: EdgeIncrement[] }): Promise<object> {
+  private deliver(req: { tick: number; attempt: number; epoch: number; from: number; batch: number; upserts: NodeUpsert[]; increments: EdgeIncrement[] }): Promise<object> {
     const key = `${String(req.from).padStart(10, '0')}:${String(req.batch).padStart(10, '0')}`;
     if (!this.staged.has(key)) this.staged.set(key, { upserts: req.upserts, increments: req.increments });
     return Promise.resolve({});
@@ -557,6 +571,7 @@ export class ShardNode {
 
   private closeTick(): void {
     this.inProgress = null;
+    this.openAttempt = 0;
     this.prepared = null;
     this.merged = { upserts: [], increments: [] };
     this.staged.clear();
@@ -570,40 +585,46 @@ export class ShardNode {
     return {
       ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) => this.ingestLock.run(() => this.ingest(req)),
 
-      tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[] }) => {
+      tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[]; attempt: number }) => {
         const tick = tickArg(req.tick);
         const phase = phaseArg(req.phase);
+        const attempt = attemptArg(req.attempt);
         this.checkEpoch(req.epoch);
         await this.opts.beforePhase?.(phase, tick);
         let reply: object;
-        if (phase === 'SENSE') reply = await this.sense(tick);
+        if (phase === 'SENSE') reply = await this.sense(tick, attempt);
         else {
-          this.checkTick(tick);
-          reply = phase === 'ACT' ? await this.act(tick, req.digest ?? []) : phase === 'DECAY' ? await this.decay(tick) : await this.advance(tick);
+          this.checkAttempt(tick, attempt);
+          reply = phase === 'ACT' ? await this.act(tick, req.digest ?? [], attempt) : phase === 'DECAY' ? await this.decay(tick, attempt) : await this.advance(tick);
         }
-        this.phaseComplete(phase, tick);
+        this.phaseComplete(phase, tick, attempt);
         return reply;
       },
 
-      abort_tick: (req: { tick: number; reason: string }) => {
+      abort_tick: (req: { tick: number; reason: string; attempt: number }) => {
         const tick = tickArg(req.tick);
-        if (this.inProgress !== tick) return {}; // nothing open: aborting is idempotent
+        const attempt = attemptArg(req.attempt);
+        if (tick > this.aborted.tick || (tick === this.aborted.tick && attempt > this.aborted.attempt)) this.aborted = { tick, attempt };
+        // nothing open (aborting is idempotent), or a late abort of an older attempt: ignored
+        if (this.inProgress !== tick || attempt < this.openAttempt) return {};
         this.rollbackOpen(req.reason);
         return {};
       },
 
-      commit_tick: (req: { tick: number }) => {
+      commit_tick: (req: { tick: number; attempt: number }) => {
         const tick = tickArg(req.tick);
+        const attempt = attemptArg(req.attempt);
         if (tick <= this.committedTick) return {}; // already committed: idempotent
-        this.checkTick(tick);
+        this.checkAttempt(tick, attempt);
         if (!this.prepared) throw rpcError.precondition(`tick ${tick} is not prepared on shard ${this.id}`);
         this.commitOpen(tick);
         return {};
       },
 
-      deliver_deltas: (req: { tick: number; epoch: number; from: number; batch: number; upserts: NodeUpsert[]; increments: EdgeIncrement[] }) => {
+      deliver_deltas: (req: { tick: number; attempt: number; epoch: number; from: number; batch: number; upserts: NodeUpsert[]; increments: EdgeIncrement[] }) => {
+        const attempt = attemptArg(req.attempt);
         this.checkEpoch(req.epoch);
-        this.checkTick(tickArg(req.tick));
+        this.checkAttempt(tickArg(req.tick), attempt);
         for (const u of req.upserts) {
           uuidArg(u.id, 'node id');
           if (typeof u.label !== 'string' || u.label.length === 0) throw rpcError.invalid('node upsert without a label');
@@ -616,9 +637,10 @@ export class ShardNode {
         return this.deliver(req);
       },
 
-      receive_signals: (req: { tick: number; epoch: number; from: number; drops: string[] }) => {
+      receive_signals: (req: { tick: number; attempt: number; epoch: number; from: number; drops: string[] }) => {
+        const attempt = attemptArg(req.attempt);
         this.checkEpoch(req.epoch);
-        this.checkTick(tickArg(req.tick));
+        this.checkAttempt(tickArg(req.tick), attempt);
         for (const k of req.drops) {
           edgeKeyArg(k);
           this.drops.add(k);
