@@ -5,7 +5,9 @@
  * At the end the committed graph hash and the answers to the sample queries are compared with a
  * failure-free run of the same workload; documents are counted for losses and duplicates.
  *
- *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--keep]
+ *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--docs FILE.jsonl] [--keep]
+ *
+ * Documents are counted by distinct DocumentId (a corpus may repeat a document).
  *
  * Prints one line per fault and, last, one JSON object {"faults","differences","lost","duplicated","seed"}.
  * Exit code 0 when nothing differed, 1 otherwise.
@@ -16,7 +18,8 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DocumentInput } from '../src/colony/input.js';
+import { validateDocument, type DocumentInput } from '../src/colony/input.js';
+import { DEFAULT_LIMITS } from '../src/colony/limits.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { describeError, RpcClient } from '../src/rpc/client.js';
@@ -43,6 +46,7 @@ const FAULTS = arg('faults', 50);
 const SEED = arg('seed', 1);
 const SHARDS = arg('shards', 3);
 const KEEP = process.argv.includes('--keep');
+const DOCS = process.argv.includes('--docs') ? process.argv[process.argv.indexOf('--docs') + 1] : join(CORPUS, 'docs.jsonl');
 const rng = new Prng(SEED);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,7 +132,9 @@ async function answers(query: (text: string, concepts: boolean) => Promise<Hit[]
 }
 
 async function main(): Promise<number> {
-  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  const docs = readDocsJsonl(DOCS);
+  // what the cluster must hold: each distinct document once (a repeated line is the same document)
+  const expected = new Set(docs.map((d) => validateDocument(d, DEFAULT_LIMITS).id)).size;
   const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).map((q) => q.text);
   const steps = workload(docs);
 
@@ -208,7 +214,7 @@ async function main(): Promise<number> {
       let op: () => Promise<unknown>;
       let done: () => Promise<boolean>;
       if (s.kind === 'ingest') {
-        op = () => client.call('ingest', { docs: s.docs!.map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text })) });
+        op = () => client.call('ingest', { docs: s.docs!.map((d) => ({ ...(d.id === undefined ? {} : { id: d.id }), title: d.title ?? '', text: d.text })) });
         done = async () => false;
       } else if (s.kind === 'tick') {
         op = () => client.call('run_ticks', { ticks: 1 });
@@ -262,7 +268,7 @@ async function main(): Promise<number> {
 
     // every shard answers and every df report has landed
     for (let i = 0; i < 100; i++) {
-      const ok = await client.call('stats', {}).then((st) => st.documents === docs.length, () => false);
+      const ok = await client.call('stats', {}).then((st) => st.documents === expected, () => false);
       if (ok) break;
       await sleep(200);
     }
@@ -283,9 +289,9 @@ async function main(): Promise<number> {
         log(`DIFFERENCE: answers to "${queries[i]}"`);
       }
     });
-    const lost = Math.max(0, docs.length - held);
-    const duplicated = Math.max(0, held - docs.length) + Math.max(0, st.documents - docs.length);
-    if (st.documents !== docs.length) log(`coordinator counts ${st.documents} documents, expected ${docs.length}`);
+    const lost = Math.max(0, expected - held);
+    const duplicated = Math.max(0, held - expected) + Math.max(0, st.documents - expected);
+    if (st.documents !== expected) log(`coordinator counts ${st.documents} documents, expected ${expected}`);
     log(`faults by moment: ${[...where.entries()].sort().map(([k, v]) => `${k}: ${v}`).join('; ')}`);
     log(`final: tick ${st.tick}, ${st.documents} documents (${held} held by shards), ${st.nodes} concepts, ${st.edges} edges, ${differences} difference(s)`);
     log(JSON.stringify({ faults, differences, lost, duplicated, seed: SEED }));

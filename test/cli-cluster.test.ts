@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { EmbeddedCluster } from '../src/cluster/embedded.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
-import { CORPUS, killStarted, runCli, startProcess } from './helpers.js';
+import { CORPUS, killStarted, LONG, runCli, startProcess, within } from './helpers.js';
 
 after(killStarted);
 
-test('a coordinator and 3 shards as separate processes answer like the embedded cluster', async () => {
+test('a coordinator and 3 shards as separate processes answer like the embedded cluster', LONG, async () => {
   const token = 'cli-test-token';
   const coord = await startProcess(['coordinator', '--port', '0', '--token', token, '--metrics-port', '0'], /listening (\S+) metrics (\S+)\n/);
   const addr = coord.match[1];
@@ -29,23 +29,23 @@ test('a coordinator and 3 shards as separate processes answer like the embedded 
   assert.deepEqual(status.shards.map((s: { status: string }) => s.status), ['ONLINE', 'ONLINE', 'ONLINE']);
 
   // the same through an embedded cluster
-  const embedded = await EmbeddedCluster.start({ shards: 3 });
+  const embedded = await within(EmbeddedCluster.start({ shards: 3 }), 60_000, 'the embedded cluster did not start');
   const e = embedded.engine();
   try {
-    await e.ingest(readDocsJsonl(join(CORPUS, 'docs.jsonl')));
-    await e.tick('digest');
-    await e.tick(3);
-    assert.equal(status.tick.current_tick, (await e.stats()).tick);
+    await within(e.ingest(readDocsJsonl(join(CORPUS, 'docs.jsonl'))), 60_000, 'ingest did not finish');
+    await within(e.tick('digest'), 120_000, 'digestion did not finish');
+    await within(e.tick(3), 60_000, '3 ticks did not finish');
+    assert.equal(status.tick.current_tick, (await within(e.stats(), 30_000, 'stats did not come')).tick);
     for (const q of readQueriesJsonl(join(CORPUS, 'queries.jsonl')).slice(0, 6)) {
       const docs = JSON.parse((await runCli(['query', q.text, '--json', ...common])).stdout);
       const concepts = JSON.parse((await runCli(['query', q.text, '--concepts', '--json', ...common])).stdout);
-      assert.deepEqual(docs.hits, (await e.searchDocuments(q.text, 10)).hits, q.text);
-      assert.deepEqual(concepts.hits, (await e.searchConcepts(q.text, 10)).hits, q.text);
+      assert.deepEqual(docs.hits, (await within(e.searchDocuments(q.text, 10), 30_000, 'a query did not finish')).hits, q.text);
+      assert.deepEqual(concepts.hits, (await within(e.searchConcepts(q.text, 10), 30_000, 'a query did not finish')).hits, q.text);
     }
   } finally {
-    await e.close();
+    await within(e.close(), 20_000, 'the embedded cluster did not stop');
   }
-  const metrics = await (await fetch(`http://${metricsAddr}/metrics`)).text();
+  const metrics = await (await fetch(`http://${metricsAddr}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   assert.match(metrics, /phago_ticks_committed_total \d+/);
   assert.match(metrics, /phago_shards\{status="ONLINE"\} 3/);
   assert.match(metrics, /phago_tick_phase_seconds_bucket\{le="[^"]+",phase="SENSE"\}/);

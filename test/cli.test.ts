@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import MiniSearch from 'minisearch';
 import { meanMetrics, scoreQuery } from '../src/eval/metrics.js';
 import { readDocsJsonl, readQrels, readQueriesJsonl } from '../src/io/files.js';
-import { CORPUS, runCli } from './helpers.js';
+import { CORPUS, LONG, runCli } from './helpers.js';
 
 const docs = join(CORPUS, 'docs.jsonl');
 const queries = join(CORPUS, 'queries.jsonl');
@@ -21,7 +21,7 @@ function minisearchMetrics() {
   return meanMetrics(readQueriesJsonl(queries).map((q) => scoreQuery(ms.search(q.text).slice(0, 100).map((r) => String(r.id)), qrels.get(q.qid)!)));
 }
 
-test('eval --target documents --json: metrics, at least minisearch on NDCG@10 and MRR@10', async () => {
+test('eval --target documents --json: metrics, at least minisearch on NDCG@10 and MRR@10', LONG, async () => {
   const r = await runCli(['eval', '--docs', docs, '--queries', queries, '--qrels', qrelsDocs, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -34,14 +34,14 @@ test('eval --target documents --json: metrics, at least minisearch on NDCG@10 an
   assert.ok(m['MRR@10'] >= base['MRR@10'], `MRR@10 ${m['MRR@10']} < minisearch ${base['MRR@10']}`);
 });
 
-test('eval --target concepts reaches MRR@10 >= 0.85 on the upstream judgments', async () => {
+test('eval --target concepts reaches MRR@10 >= 0.85 on the upstream judgments', LONG, async () => {
   const r = await runCli(['eval', '--docs', docs, '--queries', queries, '--qrels', qrelsConcepts, '--target', 'concepts', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const m = JSON.parse(r.stdout);
   assert.ok(m['MRR@10'] >= 0.85, `MRR@10 ${m['MRR@10']}`);
 });
 
-test('bad input: clear message and non-zero exit', async (t) => {
+test('bad input: clear message and non-zero exit', LONG, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-cli-'));
   const file = (name: string, text: string) => {
     const p = join(dir, name);
@@ -65,7 +65,7 @@ test('bad input: clear message and non-zero exit', async (t) => {
   }
 });
 
-test('query: one-shot local answer', async () => {
+test('query: one-shot local answer', LONG, async () => {
   const r = await runCli(['query', '--docs', docs, '--json', 'quantum error correction']);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout);
@@ -73,7 +73,7 @@ test('query: one-shot local answer', async () => {
   assert.match(res.hits[0].key, /^quantum_computing_/);
 });
 
-test('eval --shards N --json: the same graphHash and metrics on 1, 2, 3 and 5 shards as in one process', async () => {
+test('eval --shards N --json: the same graphHash and metrics on 1, 2, 3 and 5 shards as in one process', LONG, async () => {
   const base = ['eval', '--docs', docs, '--queries', queries, '--qrels', qrelsDocs, '--json', '--ticks', '40'];
   const single = JSON.parse((await runCli(base)).stdout);
   const runs = await Promise.all([1, 2, 3, 5].map((n) => runCli([...base, '--shards', String(n)], { timeoutMs: 120_000 })));

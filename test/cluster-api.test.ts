@@ -7,7 +7,7 @@ import { documentIdOf, nodeIdOf } from '../src/ids/ids.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
-import { CORPUS } from './helpers.js';
+import { CORPUS, LONG, within } from './helpers.js';
 import { join } from 'node:path';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
@@ -34,24 +34,28 @@ async function until(pred: () => Promise<boolean>, ms = 10_000) {
   throw new Error('condition not reached in time');
 }
 
-describe('CoordinatorService through real sockets', () => {
+describe('CoordinatorService through real sockets', LONG, () => {
   let cluster: EmbeddedCluster;
   let coord: RpcClient;
   // a test can hold shard 2 before a given phase
   let hold: { phase: string; release: Promise<void> } | null = null;
 
   before(async () => {
-    cluster = await EmbeddedCluster.start({
-      shards: 3,
-      shardOptions: (i) => (i === 1 ? { beforePhase: async (phase) => (hold && hold.phase === phase ? hold.release : undefined) } : {}),
-    });
+    cluster = await within(
+      EmbeddedCluster.start({
+        shards: 3,
+        shardOptions: (i) => (i === 1 ? { beforePhase: async (phase) => (hold && hold.phase === phase ? hold.release : undefined) } : {}),
+      }),
+      60_000,
+      'the embedded cluster did not start',
+    );
     coord = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 30_000);
-    await cluster.engine().ingest(docs.slice(0, 40));
+    await within(cluster.engine().ingest(docs.slice(0, 40)), 60_000, 'ingest did not finish');
   });
 
   after(async () => {
     coord.close();
-    await cluster.stop();
+    await within(cluster.stop(), 20_000, 'the embedded cluster did not stop');
   });
 
   test('register: ids, returning identity, bad address, missing token', async () => {
@@ -104,29 +108,34 @@ describe('CoordinatorService through real sockets', () => {
     let release!: () => void;
     hold = { phase: 'ACT', release: new Promise<void>((r) => (release = r)) };
     const before = (await coord.call('current_tick', {})).tick;
-    const started = (await coord.call('start_tick', {})).tick;
+    const { tick: started, attempt } = await coord.call('start_tick', {});
     assert.equal(started, before + 1);
+    assert.ok(attempt >= 1);
     await until(async () => {
       const s = await coord.call('tick_status', {});
       return s.in_progress && s.phase === 'ACT' && s.completed.length === 2;
     });
     const s = await coord.call('tick_status', {});
     assert.deepEqual(s.pending, [2]);
+    assert.equal(s.attempt, attempt);
     assert.deepEqual(s.completed, [1, 3]);
     assert.equal(s.complete, false);
-    assert.equal((await coord.call('barrier_ready', { shard_id: 1, phase: 'ACT', tick: started })).ready, false);
-    assert.equal((await coord.call('barrier_ready', { shard_id: 1, phase: 'SENSE', tick: started })).ready, true);
-    assert.equal((await coord.call('barrier_ready', { shard_id: 1, phase: 'DECAY', tick: started })).ready, false);
+    assert.equal((await coord.call('barrier_ready', { shard_id: 1, phase: 'ACT', tick: started, attempt })).ready, false);
+    assert.equal((await coord.call('barrier_ready', { shard_id: 1, phase: 'SENSE', tick: started, attempt })).ready, true);
+    assert.equal((await coord.call('barrier_ready', { shard_id: 1, phase: 'DECAY', tick: started, attempt })).ready, false);
     // errors while the tick runs
     await rejects(coord.call('start_tick', {}), grpc.status.FAILED_PRECONDITION, new RegExp(`tick ${started} is in progress`));
     await rejects(coord.call('register', { address: '127.0.0.1:1', identity: 'embedded-shard-1' }), grpc.status.FAILED_PRECONDITION, /in progress/);
-    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'DECAY', tick: started }), grpc.status.FAILED_PRECONDITION, /phase ACT, not DECAY/);
-    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'ACT', tick: started + 5 }), grpc.status.FAILED_PRECONDITION, /not in progress/);
-    await rejects(coord.call('phase_complete', { shard_id: 42, phase: 'ACT', tick: started }), grpc.status.NOT_FOUND, /unknown shard 42/);
-    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'TICK_PHASE_UNSPECIFIED', tick: started }), grpc.status.INVALID_ARGUMENT);
-    await rejects(coord.call('barrier_ready', { shard_id: 1, phase: 'ACT', tick: started + 3 }), grpc.status.FAILED_PRECONDITION);
+    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'DECAY', tick: started, attempt }), grpc.status.FAILED_PRECONDITION, /phase ACT, not DECAY/);
+    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'ACT', tick: started + 5, attempt }), grpc.status.FAILED_PRECONDITION, /not in progress/);
+    await rejects(coord.call('phase_complete', { shard_id: 42, phase: 'ACT', tick: started, attempt }), grpc.status.NOT_FOUND, /unknown shard 42/);
+    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'TICK_PHASE_UNSPECIFIED', tick: started, attempt }), grpc.status.INVALID_ARGUMENT);
+    await rejects(coord.call('barrier_ready', { shard_id: 1, phase: 'ACT', tick: started + 3, attempt }), grpc.status.FAILED_PRECONDITION);
+    // a report of another attempt is not counted; one without an attempt is malformed
+    await rejects(coord.call('phase_complete', { shard_id: 2, phase: 'ACT', tick: started, attempt: attempt + 1 }), grpc.status.FAILED_PRECONDITION, /attempt .* is over/);
+    await rejects(coord.call('phase_complete', { shard_id: 2, phase: 'ACT', tick: started }), grpc.status.INVALID_ARGUMENT, /attempt/);
     // phase_complete is idempotent for a shard that already completed
-    await coord.call('phase_complete', { shard_id: 1, phase: 'ACT', tick: started });
+    await coord.call('phase_complete', { shard_id: 1, phase: 'ACT', tick: started, attempt });
     assert.equal((await coord.call('current_tick', {})).tick, before);
     hold = null;
     release();
@@ -134,8 +143,8 @@ describe('CoordinatorService through real sockets', () => {
     const done = await coord.call('tick_status', {});
     assert.equal(done.complete, true);
     assert.equal(done.in_progress, false);
-    assert.equal((await coord.call('barrier_ready', { shard_id: 2, phase: 'ADVANCE', tick: started })).ready, true);
-    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'ADVANCE', tick: started }), grpc.status.FAILED_PRECONDITION, /no tick is in progress/);
+    assert.equal((await coord.call('barrier_ready', { shard_id: 2, phase: 'ADVANCE', tick: started, attempt })).ready, true);
+    await rejects(coord.call('phase_complete', { shard_id: 1, phase: 'ADVANCE', tick: started, attempt }), grpc.status.FAILED_PRECONDITION, /no tick is in progress/);
   });
 
   test('list_shards: ordered by id, with counts, address, status and heartbeat', async () => {
@@ -193,7 +202,7 @@ describe('CoordinatorService through real sockets', () => {
     const sc = new RpcClient(ShardServiceClient, other.address, cluster.security);
     await rejects(sc.call('ingest_document', { epoch: other.epoch, tick: other.committedTick, docs: [doc] }), grpc.status.FAILED_PRECONDITION, new RegExp(`owned by shard ${owner}`));
     await rejects(sc.call('ingest_document', { epoch: other.epoch - 1, tick: other.committedTick, docs: [doc] }), grpc.status.FAILED_PRECONDITION, /stale epoch/);
-    await rejects(sc.call('deliver_deltas', { tick: 999, epoch: other.epoch, from: 1, upserts: [], increments: [] }), grpc.status.FAILED_PRECONDITION);
+    await rejects(sc.call('deliver_deltas', { tick: 999, attempt: 1, epoch: other.epoch, from: 1, upserts: [], increments: [] }), grpc.status.FAILED_PRECONDITION);
     await rejects(sc.call('get_node', { uuid: 'xyz' }), grpc.status.INVALID_ARGUMENT);
     sc.close();
     // raw garbage bytes as a request
@@ -201,7 +210,7 @@ describe('CoordinatorService through real sockets', () => {
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${cluster.security.token}`);
     const garbage = await new Promise<grpc.ServiceError | null>((resolve) =>
-      raw.makeUnaryRequest('/phago.v1.CoordinatorService/ingest', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), md, (err) => resolve(err)),
+      raw.makeUnaryRequest('/phago.v1.CoordinatorService/ingest', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), md, { deadline: Date.now() + 10_000 }, (err) => resolve(err)),
     );
     raw.close();
     assert.equal(garbage?.code, grpc.status.INVALID_ARGUMENT, garbage?.details);

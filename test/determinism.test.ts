@@ -34,7 +34,7 @@ test('another process computes the same hash', () => {
     c.runUntilDigested();
     c.run(30);
     process.stdout.write(c.graphHash());`;
-  const other = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const other = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
   const here = new Colony();
   for (const d of readDocsJsonl(join(CORPUS, 'docs.jsonl'))) here.ingest(d);
   here.runUntilDigested();

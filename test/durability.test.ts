@@ -11,7 +11,7 @@ import { ShardNode } from '../src/shard/shard.js';
 import type { DocumentInput } from '../src/colony/input.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { freePort } from '../src/util/net.js';
-import { CORPUS, killProcess, killStarted, ROOT, startProcess } from './helpers.js';
+import { CORPUS, exitOf, killProcess, killStarted, LONG, ROOT, startProcess, within } from './helpers.js';
 
 after(killStarted);
 
@@ -40,7 +40,7 @@ async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000)
   }
 }
 
-test('a killed shard goes suspect then offline within the lease, comes back online with its id and its data', async () => {
+test('a killed shard goes suspect then offline within the lease, comes back online with its id and its data', LONG, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-lease-'));
   const token = 'lease-test';
   const lease = 600;
@@ -82,7 +82,7 @@ test('a killed shard goes suspect then offline within the lease, comes back onli
   client.close();
 });
 
-test('a coordinator killed mid-tick aborts the undecided tick on restart; current_tick never goes back or skips', async () => {
+test('a coordinator killed mid-tick aborts the undecided tick on restart; current_tick never goes back or skips', LONG, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-coord-'));
   const token = 'restart-test';
   const security = { token };
@@ -93,7 +93,7 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
   const shards = [0, 1].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`), beforePhase: async (phase) => (i === 1 && phase === 'DECAY' && hold ? hold : undefined) }));
   const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
   try {
-    for (const s of shards) await s.start();
+    for (const s of shards) await within(s.start(), 60_000, 'an in-process shard did not start and register');
     const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20);
     await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
     await client.call('run_ticks', { ticks: 3 });
@@ -117,11 +117,11 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
   } finally {
     // in-process servers would keep this test file alive after a failure
     client.close();
-    for (const s of shards) await s.stop();
+    for (const s of shards) await within(s.stop(), 10_000, 'an in-process shard did not stop');
   }
 });
 
-test('a coordinator killed right after recording a commit decision completes the tick on restart', async () => {
+test('a coordinator killed right after recording a commit decision completes the tick on restart', LONG, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-decision-'));
   const token = 'decision-test';
   const security = { token };
@@ -131,15 +131,19 @@ test('a coordinator killed right after recording a commit decision completes the
   const shards = [0, 1, 2].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`) }));
   const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
   try {
-    for (const s of shards) await s.start();
+    for (const s of shards) await within(s.start(), 60_000, 'an in-process shard did not start and register');
     const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 30);
     await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
     await client.call('run_ticks', { ticks: 2 });
     await kill(coord.child);
     // this coordinator dies after it records the commit of tick 3, before any shard hears of it
     coord = await start(coordArgs, /listening/, 20_000, { PHAGO_FAILPOINT: 'after-decision' });
-    const died = new Promise((r) => coord.child.once('exit', r));
-    await client.call('run_ticks', { ticks: 1 }).catch(() => undefined);
+    const died = exitOf(coord.child, 60_000, 'the coordinator did not reach its after-decision failpoint');
+    // a tick that aborts (the restarted coordinator still converging) is run again until one decides
+    const exited = () => coord.child.exitCode !== null || coord.child.signalCode !== null;
+    for (const end = Date.now() + 60_000; !exited() && Date.now() < end; ) {
+      await client.call('run_ticks', { ticks: 1 }).catch(() => new Promise((r) => setTimeout(r, 100)));
+    }
     await died;
     assert.deepEqual(shards.map((s) => s.committedTick), [2, 2, 2]); // prepared, not committed
     coord = await start(coordArgs, /listening/);
@@ -150,24 +154,25 @@ test('a coordinator killed right after recording a commit decision completes the
     assert.equal((await client.call('stats', { with_graph_hash: true })).graph_hash, await referenceHash(docs, 5));
   } finally {
     client.close();
-    for (const s of shards) await s.stop();
+    for (const s of shards) await within(s.stop(), 10_000, 'an in-process shard did not stop');
   }
 });
 
-test('a short chaos run: kills of shards and the coordinator change nothing', async () => {
-  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'chaos.js'), '--faults', '8', '--seed', '11'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => resolve({ code, out }));
+test('a short chaos run: kills of shards and the coordinator change nothing', { timeout: 420_000 }, async () => {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'chaos.js'), '--faults', '8', '--seed', '11'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const code = await exitOf(child, 400_000, 'the chaos run did not finish').catch((e) => {
+    throw new Error(`${(e as Error).message}\n${out.slice(-3000)}`);
   });
+  const r = { code, out };
   const last = JSON.parse(r.out.trim().split('\n').pop()!);
   assert.deepEqual(last, { faults: 8, differences: 0, lost: 0, duplicated: 0, seed: 11 }, r.out);
   assert.equal(r.code, 0);
 });
 
-test('phago shard --leave: SIGTERM drains the shard (its data moves) before it stops', async () => {
+test('phago shard --leave: SIGTERM drains the shard (its data moves) before it stops', LONG, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-leave-'));
   const token = 'leave-test';
   const c = await start(['coordinator', '--port', '0', '--token', token, '--data-dir', join(dir, 'c')], /listening (\S+)/);
@@ -182,7 +187,7 @@ test('phago shard --leave: SIGTERM drains the shard (its data moves) before it s
   const st = await client.call('stats', {});
   assert.ok(st.last_rebalance.documents > 0, 'the joining shard received documents');
   assert.equal(st.held_documents, 40);
-  const exited = new Promise<number | null>((r) => third.child.once('exit', (code) => r(code)));
+  const exited = exitOf(third.child, 60_000, 'the leaving shard did not drain and stop after SIGTERM');
   third.child.kill('SIGTERM');
   assert.equal(await exited, 0);
   const list = await client.call('list_shards', {});

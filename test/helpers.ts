@@ -63,11 +63,38 @@ export function startProcess(args: string[], re: RegExp, timeoutMs = 20_000, env
   });
 }
 
-/** SIGKILL a process and wait until it is gone. */
-export function killProcess(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
+/** SIGKILL a process and wait (at most `ms`) until it is gone. */
+export function killProcess(c: ChildProcess, ms = 10_000): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  c.kill('SIGKILL');
+  return within(gone, ms, `process ${c.pid} did not exit after SIGKILL`);
+}
+
+/**
+ * Every await on another process or server in the tests goes through a bound: `p`, or a rejection
+ * saying what did not happen within `ms`.
+ */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} (no answer within ${ms} ms)`)), ms);
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e)),
+    );
   });
 }
+
+/** The exit code of a child process, waiting at most `ms` (then it is killed and the wait fails). */
+export function exitOf(c: ChildProcess, ms: number, what: string): Promise<number | null> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(c.exitCode);
+  const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+  return within(exited, ms, what).catch((e) => {
+    c.kill('SIGKILL');
+    throw e;
+  });
+}
+
+/** Per-test bounds (node:test fails a test that runs longer, with "test timed out after … ms"). */
+export const SHORT = { timeout: 60_000 };
+export const LONG = { timeout: 240_000 };

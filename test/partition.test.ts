@@ -7,7 +7,7 @@ import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
-import { CORPUS } from './helpers.js';
+import { CORPUS, LONG, within } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl'));
@@ -31,13 +31,13 @@ async function run(e: Engine) {
   return { hash: await e.graphHash(), stats: await e.stats(), answers: await answers(e) };
 }
 
-test('partition invariance: the same graph and answers on 1, 2, 3 and 5 shards as in one process', async () => {
+test('partition invariance: the same graph and answers on 1, 2, 3 and 5 shards as in one process', LONG, async () => {
   const single = await run(new LocalEngine());
   for (const n of [1, 2, 3, 5]) {
-    const cluster = await EmbeddedCluster.start({ shards: n });
+    const cluster = await within(EmbeddedCluster.start({ shards: n }), 60_000, `a cluster of ${n} shards did not start`);
     const engine = cluster.engine();
     try {
-      const r = await run(engine);
+      const r = await within(run(engine), 120_000, `the run on ${n} shards did not finish`);
       assert.equal(r.hash, single.hash, `graph hash on ${n} shards`);
       assert.equal(r.stats.tick, single.stats.tick);
       assert.equal(r.stats.nodes, single.stats.nodes);
@@ -61,7 +61,7 @@ test('partition invariance: the same graph and answers on 1, 2, 3 and 5 shards a
         coord.close();
       }
     } finally {
-      await engine.close();
+      await within(engine.close(), 20_000, 'the embedded cluster did not stop');
     }
   }
 });

@@ -8,7 +8,7 @@ import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
-import { CORPUS } from './helpers.js';
+import { CORPUS, LONG, within } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).map((q) => q.text);
@@ -19,7 +19,7 @@ async function answers(e: { searchDocuments: LocalEngine['searchDocuments']; sea
   return out;
 }
 
-test('growing 3 → 4 shards and shrinking 4 → 3 keeps the graph and the answers; only keys of the changed shard move', async () => {
+test('growing 3 → 4 shards and shrinking 4 → 3 keeps the graph and the answers; only keys of the changed shard move', LONG, async () => {
   const ref = new LocalEngine();
   await ref.ingest(docs.slice(0, 60));
   await ref.tick(12);
@@ -28,17 +28,17 @@ test('growing 3 → 4 shards and shrinking 4 → 3 keeps the graph and the answe
   await ref.tick(5);
   const refHash = await ref.graphHash();
 
-  const cluster = await EmbeddedCluster.start({ shards: 3 });
+  const cluster = await within(EmbeddedCluster.start({ shards: 3 }), 60_000, 'the embedded cluster did not start');
   const engine = cluster.engine();
   const coord = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security);
   let fourth: ShardNode | undefined;
   try {
-    await engine.ingest(docs.slice(0, 60));
-    await engine.tick(12);
+    await within(engine.ingest(docs.slice(0, 60)), 60_000, 'ingest did not finish');
+    await within(engine.tick(12), 60_000, '12 ticks did not finish');
     // grow: a fourth shard joins a populated cluster between ticks
     const before = await Promise.all(cluster.shards.map(async (s) => ({ id: s.id, nodes: [...s.graph.nodes.keys()], docs: [...s.docs.byId.keys()] })));
     fourth = new ShardNode({ join: cluster.address, identity: 'fourth', security: cluster.security });
-    assert.equal(await fourth.start(), 4);
+    assert.equal(await within(fourth.start(), 60_000, 'the fourth shard did not join'), 4);
     const grown = (await coord.call('stats', {})).last_rebalance;
     const allNodes = before.flatMap((b) => b.nodes);
     const allDocs = before.flatMap((b) => b.docs);
@@ -51,22 +51,22 @@ test('growing 3 → 4 shards and shrinking 4 → 3 keeps the graph and the answe
     const share = grown.nodes / grown.total_nodes;
     console.log(`3 → 4: moved ${grown.documents}/${grown.total_documents} documents, ${grown.nodes}/${grown.total_nodes} concepts (${(share * 100).toFixed(1)}%, goal ≤ ${(110 / 4).toFixed(1)}%), ${grown.edges} edge copies`);
     assert.ok(share <= 1.1 / 4, `moved ${share}`);
-    await engine.ingest(docs.slice(60));
-    await engine.tick('digest');
+    await within(engine.ingest(docs.slice(60)), 60_000, 'ingest did not finish');
+    await within(engine.tick('digest'), 120_000, 'digestion did not finish');
     // shrink: shard 2 leaves gracefully
     await coord.call('unregister', { id: 2 });
     const shrunk = (await coord.call('stats', {})).last_rebalance;
     console.log(`4 → 3: moved ${shrunk.documents}/${shrunk.total_documents} documents, ${shrunk.nodes}/${shrunk.total_nodes} concepts, ${shrunk.edges} edge copies`);
     assert.equal(cluster.shards[1].docs.size, 0);
     assert.equal(cluster.shards[1].graph.nodeCount, 0);
-    await engine.tick(5);
-    assert.equal(await engine.graphHash(), refHash);
+    await within(engine.tick(5), 60_000, '5 ticks did not finish');
+    assert.equal(await within(engine.graphHash(), 30_000, 'the graph hash did not come'), refHash);
     const st = await coord.call('stats', {});
     assert.equal(st.held_documents, docs.length);
-    assert.deepEqual(await answers(engine), await answers(ref));
+    assert.deepEqual(await within(answers(engine), 60_000, 'the sample queries did not finish'), await answers(ref));
   } finally {
     coord.close();
-    await fourth?.stop();
-    await engine.close();
+    await within(fourth?.stop() ?? Promise.resolve(), 10_000, 'the fourth shard did not stop');
+    await within(engine.close(), 20_000, 'the embedded cluster did not stop');
   }
 });

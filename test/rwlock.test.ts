@@ -4,7 +4,7 @@ import { RwLock } from '../src/util/mutex.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('readers share the lock, a writer has it alone, in arrival order', async () => {
+test('readers share the lock, a writer has it alone, in arrival order', { timeout: 10_000 }, async () => {
   const lock = new RwLock();
   const log: string[] = [];
   let release!: () => void;
@@ -24,7 +24,7 @@ test('readers share the lock, a writer has it alone, in arrival order', async ()
   assert.deepEqual(log, ['r1 in', 'r2', 'r1 out', 'w', 'r3']);
 });
 
-test('a failing section releases the lock', async () => {
+test('a failing section releases the lock', { timeout: 10_000 }, async () => {
   const lock = new RwLock();
   await assert.rejects(lock.write(async () => {
     throw new Error('boom');

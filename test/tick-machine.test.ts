@@ -11,33 +11,51 @@ test('tick machine: phases in order, barrier, refusals, commit and abort', () =>
   refused(() => m.start([]), 'FAILED_PRECONDITION', /no shards/);
   assert.equal(m.start([3, 1]), 8);
   refused(() => m.start([1, 3]), 'FAILED_PRECONDITION', /tick 8 is in progress \(phase SENSE\)/);
-  refused(() => m.complete(2, 'SENSE', 8, true), 'FAILED_PRECONDITION', /shard 2 is not in the membership of tick 8/);
-  refused(() => m.complete(9, 'SENSE', 8, false), 'NOT_FOUND', /unknown shard 9/);
-  refused(() => m.complete(1, 'ACT', 8, true), 'FAILED_PRECONDITION', /phase SENSE, not ACT/);
-  refused(() => m.complete(1, 'SENSE', 9, true), 'FAILED_PRECONDITION', /tick 9 is not in progress/);
-  m.complete(1, 'SENSE', 8, true);
-  m.complete(1, 'SENSE', 8, true); // idempotent
-  assert.equal(m.barrierReady(1, 'SENSE', 8, true), false);
+  refused(() => m.complete(2, 'SENSE', 8, true, 1), 'FAILED_PRECONDITION', /shard 2 is not in the membership of tick 8/);
+  refused(() => m.complete(9, 'SENSE', 8, false, 1), 'NOT_FOUND', /unknown shard 9/);
+  refused(() => m.complete(1, 'ACT', 8, true, 1), 'FAILED_PRECONDITION', /phase SENSE, not ACT/);
+  refused(() => m.complete(1, 'SENSE', 9, true, 1), 'FAILED_PRECONDITION', /tick 9 is not in progress/);
+  m.complete(1, 'SENSE', 8, true, 1);
+  m.complete(1, 'SENSE', 8, true, 1); // idempotent
+  assert.equal(m.barrierReady(1, 'SENSE', 8, true, 1), false);
   refused(() => m.nextPhase(), 'FAILED_PRECONDITION', /not complete/);
-  m.complete(3, 'SENSE', 8, true);
-  assert.equal(m.barrierReady(1, 'SENSE', 8, true), true);
+  m.complete(3, 'SENSE', 8, true, 1);
+  assert.equal(m.barrierReady(1, 'SENSE', 8, true, 1), true);
   assert.deepEqual(m.snapshot().pending, []);
   for (const phase of ['ACT', 'DECAY', 'ADVANCE'] as const) {
     assert.equal(m.nextPhase(), phase);
-    assert.equal(m.barrierReady(3, 'SENSE', 8, true), true);
-    assert.equal(m.barrierReady(3, phase, 8, true), false);
-    m.complete(1, phase, 8, true);
+    assert.equal(m.barrierReady(3, 'SENSE', 8, true, 1), true);
+    assert.equal(m.barrierReady(3, phase, 8, true, 1), false);
+    m.complete(1, phase, 8, true, 1);
     assert.deepEqual(m.snapshot().pending, [3]);
-    m.complete(3, phase, 8, true);
+    m.complete(3, phase, 8, true, 1);
   }
   assert.equal(m.commit(), 8);
   assert.equal(m.current, 8);
-  assert.equal(m.barrierReady(1, 'ADVANCE', 8, true), true);
+  assert.equal(m.barrierReady(1, 'ADVANCE', 8, true, 1), true);
   m.start([1, 3]);
   m.abort('shard 3 failed');
   assert.equal(m.current, 8);
   assert.match(m.snapshot().lastFailure, /tick 9 aborted in phase SENSE: shard 3 failed/);
   assert.equal(m.start([1, 3]), 9); // the aborted tick runs again with its number
+});
+
+test('tick machine: every start is a new attempt; reports of another attempt are refused, not counted', () => {
+  const m = new TickMachine(4, 10); // a restarted coordinator goes on from its last attempt number
+  assert.equal(m.start([1, 2]), 5);
+  assert.equal(m.attempt, 11);
+  m.complete(1, 'SENSE', 5, true, 11);
+  m.abort('shard 2 failed');
+  assert.equal(m.snapshot().attempt, 11);
+  assert.equal(m.start([1, 2]), 5); // the same tick again, a new attempt
+  assert.equal(m.attempt, 12);
+  refused(() => m.complete(2, 'SENSE', 5, true, 11), 'FAILED_PRECONDITION', /attempt 11 of tick 5 is over \(attempt 12 runs\)/);
+  refused(() => m.barrierReady(1, 'SENSE', 5, true, 11), 'FAILED_PRECONDITION', /attempt 11/);
+  assert.deepEqual(m.snapshot().completed, []); // the old attempt's SENSE report does not count
+  m.complete(1, 'SENSE', 5, true, 12);
+  m.complete(2, 'SENSE', 5, true, 12);
+  assert.equal(m.barrierReady(2, 'SENSE', 5, true, 12), true);
+  assert.equal(m.snapshot().attempt, 12);
 });
 
 test('registry: ids, returning identities, epochs, leases', () => {
@@ -59,4 +77,22 @@ test('registry: ids, returning identities, epochs, leases', () => {
   r.remove(1);
   assert.equal(r.epoch, 4);
   assert.equal(r.register('h:3', 'C', 0).id, 3); // ids are never re-used
+});
+
+test('tick machine: a registered tick takes its membership when it runs; waitIdle resolves when it ends', async () => {
+  const m = new TickMachine(2);
+  assert.equal(m.start([1, 2]), 3);
+  m.setMembers([1, 2, 4]); // a shard joined while the tick waited for the lock
+  assert.deepEqual(m.snapshot().pending, [1, 2, 4]);
+  refused(() => m.setMembers([]), 'FAILED_PRECONDITION', /no shards/);
+  m.complete(1, 'SENSE', 3, true, 1);
+  refused(() => m.setMembers([1]), 'FAILED_PRECONDITION', /fixed once it runs/);
+  let idle = false;
+  const w = m.waitIdle().then(() => (idle = true));
+  await Promise.resolve();
+  assert.equal(idle, false);
+  m.abort('test');
+  await w;
+  assert.equal(idle, true);
+  await m.waitIdle(); // nothing in progress: at once
 });

@@ -26,17 +26,26 @@ export interface TickSnapshot {
   completed: ShardId[];
   pending: ShardId[];
   lastFailure: string;
+  /** The attempt of the tick in progress, or the last attempt started when none is. */
+  attempt: number;
 }
 
 export class TickMachine {
   /** The last committed tick. */
   current = 0;
-  private running: { tick: number; phase: Phase; members: ShardId[]; completed: Set<ShardId> } | null = null;
+  /**
+   * The last attempt number given out. Every start of a tick (a retry of an aborted tick included) is a
+   * new attempt with the next number; the coordinator persists it, so a number is never given twice.
+   */
+  attempts = 0;
+  private running: { tick: number; attempt: number; phase: Phase; members: ShardId[]; completed: Set<ShardId> } | null = null;
   private lastFailure = '';
   private waiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
-  constructor(current = 0) {
+  constructor(current = 0, attempts = 0) {
     this.current = current;
+    this.attempts = attempts;
   }
 
   get inProgress(): boolean {
@@ -47,6 +56,11 @@ export class TickMachine {
     return this.running?.tick ?? null;
   }
 
+  /** The attempt of the tick in progress. */
+  get attempt(): number | null {
+    return this.running?.attempt ?? null;
+  }
+
   get phase(): Phase | null {
     return this.running?.phase ?? null;
   }
@@ -55,37 +69,61 @@ export class TickMachine {
     return this.running?.members ?? [];
   }
 
-  /** Begin tick current+1 with the given membership, in phase SENSE. */
+  /** Begin tick current+1 with the given membership, in phase SENSE, as a new attempt (see `attempt`). */
   start(members: ShardId[]): number {
     if (this.running) throw new Refusal('FAILED_PRECONDITION', `tick ${this.running.tick} is in progress (phase ${this.running.phase})`);
     if (members.length === 0) throw new Refusal('FAILED_PRECONDITION', 'no shards are registered');
-    this.running = { tick: this.current + 1, phase: 'SENSE', members: [...members].sort((a, b) => a - b), completed: new Set() };
+    this.running = { tick: this.current + 1, attempt: ++this.attempts, phase: 'SENSE', members: [...members].sort((a, b) => a - b), completed: new Set() };
     return this.running.tick;
   }
 
-  /** Check a (shard, phase, tick) report against the tick in progress. */
-  private check(shard: ShardId, tick: number, known: boolean) {
+  /**
+   * The membership of the registered tick, fixed when it starts to run (it may have waited for the
+   * coordinator's lock while a membership change ran); only before any shard reported.
+   */
+  setMembers(members: ShardId[]): void {
+    const r = this.running;
+    if (!r || r.phase !== 'SENSE' || r.completed.size > 0) throw new Refusal('FAILED_PRECONDITION', 'the membership of a tick is fixed once it runs');
+    if (members.length === 0) throw new Refusal('FAILED_PRECONDITION', 'no shards are registered');
+    r.members = [...members].sort((a, b) => a - b);
+  }
+
+  /** Resolves when no tick is in progress (at once if none is). */
+  waitIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdle() {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  /** Check a (shard, phase, tick, attempt) report against the tick in progress. */
+  private check(shard: ShardId, tick: number, known: boolean, attempt: number) {
     if (!known) throw new Refusal('NOT_FOUND', `unknown shard ${shard}`);
     const r = this.running;
     if (!r) throw new Refusal('FAILED_PRECONDITION', `no tick is in progress (last committed tick ${this.current})`);
     if (tick !== r.tick) throw new Refusal('FAILED_PRECONDITION', `tick ${tick} is not in progress (tick ${r.tick} is)`);
+    if (attempt !== r.attempt) throw new Refusal('FAILED_PRECONDITION', `attempt ${attempt} of tick ${tick} is over (attempt ${r.attempt} runs); its report is not counted`);
     if (!r.members.includes(shard)) throw new Refusal('FAILED_PRECONDITION', `shard ${shard} is not in the membership of tick ${r.tick}`);
     return r;
   }
 
-  /** phase_complete: idempotent for the current phase. */
-  complete(shard: ShardId, phase: Phase, tick: number, known: boolean): void {
-    const r = this.check(shard, tick, known);
+  /** phase_complete: idempotent for the current phase; a report of another attempt is refused. */
+  complete(shard: ShardId, phase: Phase, tick: number, known: boolean, attempt: number): void {
+    const r = this.check(shard, tick, known, attempt);
     if (phase !== r.phase) throw new Refusal('FAILED_PRECONDITION', `tick ${tick} is in phase ${r.phase}, not ${phase}`);
     r.completed.add(shard);
     if (r.completed.size === r.members.length) this.wake();
   }
 
   /** barrier_ready: true exactly when every shard of the tick's membership completed the phase. */
-  barrierReady(shard: ShardId, phase: Phase, tick: number, known: boolean): boolean {
+  barrierReady(shard: ShardId, phase: Phase, tick: number, known: boolean, attempt: number): boolean {
     if (!known) throw new Refusal('NOT_FOUND', `unknown shard ${shard}`);
     if (tick <= this.current && (!this.running || tick < this.running.tick)) return true; // committed
-    const r = this.check(shard, tick, known);
+    const r = this.check(shard, tick, known, attempt);
     const at = PHASE_ORDER.indexOf(r.phase);
     const asked = PHASE_ORDER.indexOf(phase);
     if (asked < at) return true;
@@ -139,6 +177,7 @@ export class TickMachine {
     this.running = null;
     this.lastFailure = '';
     this.wake();
+    this.wakeIdle();
     return this.current;
   }
 
@@ -147,6 +186,7 @@ export class TickMachine {
     this.lastFailure = `tick ${this.running.tick} aborted in phase ${this.running.phase}: ${reason}`;
     this.running = null;
     this.wake();
+    this.wakeIdle();
   }
 
   snapshot(): TickSnapshot {
@@ -160,6 +200,7 @@ export class TickMachine {
       completed: r ? [...r.completed].sort((a, b) => a - b) : [],
       pending: r ? r.members.filter((m) => !r.completed.has(m)) : [],
       lastFailure: this.lastFailure,
+      attempt: r?.attempt ?? this.attempts,
     };
   }
 }

@@ -18,6 +18,11 @@ export function tickArg(v: unknown): number {
   return v;
 }
 
+export function attemptArg(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw rpcError.invalid(`attempt must be a positive integer (the coordinator numbers every attempt of a tick), got ${JSON.stringify(v)}`);
+  return v;
+}
+
 export function edgeKeyArg(v: unknown): [string, string] {
   if (typeof v !== 'string') throw rpcError.invalid('edge key must be a string "a|b"');
   const [a, b, extra] = v.split('|');

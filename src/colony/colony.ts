@@ -3,7 +3,7 @@ import { makeConfig, type ColonyConfig } from './config.js';
 import { Partition } from '../core/partition.js';
 import { canonicalHash } from '../core/hash.js';
 import type { TextIndex } from '../core/documents.js';
-import { validateDocument, type DocumentInput } from './input.js';
+import { validateBatch, type DocumentInput } from './input.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { newTextIndex } from '../search/text-index.js';
 
@@ -67,7 +67,7 @@ export class Colony {
 
   /** Add documents, all or none (see Partition.ingest). */
   ingestBatch(inputs: readonly DocumentInput[]): IngestResult[] {
-    const vs = inputs.map((d, i) => validateDocument(d, this.limits, inputs.length > 1 ? `document ${i}` : 'document'));
+    const vs = validateBatch(inputs, this.limits);
     return this.part.ingest(vs, this.tickNo).map((r, i) => ({ id: vs[i].id, key: vs[i].key, created: r.created }));
   }
 

@@ -4,13 +4,13 @@ import { ConceptGraph } from '../core/graph.js';
 import { canonicalHash } from '../core/hash.js';
 import { planDigestion } from '../core/partition.js';
 import type { Candidate } from '../core/documents.js';
-import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { validateBatch, type DocumentInput } from '../colony/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
 import { GlobalStats } from '../cluster/df.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Registry, type ShardCounts } from '../cluster/registry.js';
 import { Refusal, TickMachine, type Phase } from '../cluster/tick-machine.js';
-import { phaseArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
+import { attemptArg, phaseArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
 import { DEFAULT_ALPHA } from '../engine/local.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { describeError, RpcClient } from '../rpc/client.js';
@@ -21,7 +21,6 @@ import { expandQuery, EXPANSION_TERMS, mergeHits, type DocHit } from '../search/
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
-import { tokenize } from '../text/tokenizer.js';
 import { Mutex, RwLock, withTimeout } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
 import { CoordinatorStore } from '../storage/coordinator-store.js';
@@ -66,10 +65,12 @@ export class Coordinator {
   private readonly dfBatches = new Map<string, number>();
   /** A tick found in progress at start-up, to abort on every shard. */
   private recoveredTick = 0;
+  /** Its attempt (the last attempt number given out before the restart). */
+  private recoveredAttempt = 0;
+  /** True from a restart with a data directory until the shards were told its outcome (converge). */
+  private recovering = false;
   readonly stats = new GlobalStats();
   private digested = 0;
-  /** Attempts of ticks, numbered across restarts: a message of an aborted attempt never counts in a retry. */
-  private attemptSeq = 0;
   private readonly clients = new Map<ShardId, RpcClient>();
   private readonly server = newServer();
   /**
@@ -101,13 +102,14 @@ export class Coordinator {
         throw new RangeError(`the data directory ${opts.dataDir} holds a colony with config ${saved}; start with the same config or another directory`);
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
-      this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0));
-      this.attemptSeq = Number(store.meta('attempt_seq') ?? 0);
+      // attempt numbers go on from the last one given out: a restarted coordinator never reuses one
+      this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0), Number(store.meta('attempt') ?? 0));
       this.digested = Number(store.meta('digested') ?? 0);
       for (const [t, n] of store.df()) this.stats.df.set(t, n);
       this.stats.documents = Number(store.meta('documents') ?? 0);
       this.stats.totalLength = Number(store.meta('total_length') ?? 0);
       this.recoveredTick = Number(store.meta('tick_in_progress') ?? 0);
+      this.recoveredAttempt = this.machine.attempts;
     }
     this.phaseTimeoutMs = opts.phaseTimeoutMs ?? 30_000;
     this.queryDeadlineMs = opts.queryDeadlineMs ?? 5_000;
@@ -131,7 +133,13 @@ export class Coordinator {
   async start(): Promise<number> {
     addService(this.server, coordinatorService, this.handlers(), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
-    if (this.store) void this.stateLock.write(() => this.converge());
+    if (this.store) {
+      this.recovering = true;
+      void this.stateLock
+        .write(() => this.converge())
+        .catch((e) => this.log(`converging after a restart: ${describeError(e)}`))
+        .finally(() => (this.recovering = false));
+    }
     return this.port;
   }
 
@@ -144,8 +152,9 @@ export class Coordinator {
     const ids = this.registry.ids();
     if (this.recoveredTick > this.machine.current) {
       const tick = this.recoveredTick;
-      await Promise.allSettled(ids.map((s) => this.client(s).call('abort_tick', { tick, reason: 'the coordinator restarted during the tick' }, 5000)));
-      this.store?.setMeta({ tick_in_progress: 0 });
+      const attempt = this.recoveredAttempt;
+      await Promise.allSettled(ids.map((s) => this.client(s).call('abort_tick', { tick, attempt, reason: 'the coordinator restarted during the tick' }, 5000)));
+      if (!this.machine.inProgress) this.store?.setMeta({ tick_in_progress: 0 }); // (a tick registered meanwhile keeps its record)
       this.log(`tick ${tick} was in progress when the coordinator stopped: aborted`);
     }
     this.recoveredTick = 0;
@@ -158,7 +167,8 @@ export class Coordinator {
         this.log(`a membership change to epoch ${epoch} was copying when the coordinator stopped: abandoned`);
       } else this.log(`a membership change to epoch ${epoch} was decided when the coordinator stopped: completing it`);
     }
-    if (this.machine.current > 0) await Promise.allSettled(ids.map((s) => this.client(s).call('commit_tick', { tick: this.machine.current }, 5000)));
+    const committed = { tick: this.machine.current, attempt: Number(this.store?.meta('committed_attempt') ?? 0) };
+    if (committed.tick > 0) await Promise.allSettled(ids.map((s) => this.client(s).call('commit_tick', committed, 5000)));
     try {
       await this.pushMembership();
       if (migration) this.store?.setMeta({ migration: '' });
@@ -259,20 +269,43 @@ export class Coordinator {
 
   // ---- ticks -------------------------------------------------------------------------------------
 
+  /**
+   * Register tick current+1, synchronously (no await before it is in the tick machine): a second start
+   * while it is registered is refused with its number. Recorded as in progress before any shard hears of it.
+   */
+  private beginTick(): { tick: number; attempt: number } {
+    let tick: number;
+    try {
+      tick = this.machine.start(this.registry.ids());
+    } catch (e) {
+      throw this.refusal(e);
+    }
+    const attempt = this.machine.attempt!;
+    // the attempt number is spent now (durable with the tick in progress): never given out twice
+    this.store?.setMeta({ tick_in_progress: tick, attempt });
+    return { tick, attempt };
+  }
+
   /** Start the next tick and drive it through the four phases on every shard; resolves when it commits. */
   runTick(): Promise<number> {
+    let begun: { tick: number; attempt: number };
+    try {
+      begun = this.beginTick();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.driveTick(begun.tick, begun.attempt);
+  }
+
+  /** Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). */
+  private driveTick(tick: number, attempt: number): Promise<number> {
     return this.stateLock.write(async () => {
-      const members = this.registry.ids();
-      let tick: number;
-      try {
-        tick = this.machine.start(members);
-      } catch (e) {
-        throw this.refusal(e);
-      }
+      let members: ShardId[] = [];
       const epoch = this.registry.epoch;
-      const attempt = ++this.attemptSeq;
-      this.store?.setMeta({ tick_in_progress: tick, attempt_seq: attempt });
       try {
+        // the membership as it is now that the tick runs (a membership change may have run meanwhile)
+        members = this.registry.ids();
+        this.machine.setMembers(members);
         const sense = await this.phase('SENSE', tick, attempt, members, epoch, () => ({}));
         const candidates: (Candidate & { shard: ShardId })[] = [];
         sense.forEach((r, i) => {
@@ -294,7 +327,7 @@ export class Coordinator {
           adv = await this.phase('ADVANCE', tick, attempt, members, epoch, () => ({}));
         }
         // the decision: commit, recorded before any shard is told
-        this.store?.setMeta({ current_tick: tick, digested: this.digested + chosen.length, tick_in_progress: 0 });
+        this.store?.setMeta({ current_tick: tick, digested: this.digested + chosen.length, tick_in_progress: 0, committed_attempt: attempt });
         failpoint('after-decision');
         this.machine.commit();
         this.metrics.ticksCommitted.inc();
@@ -307,7 +340,7 @@ export class Coordinator {
         this.machine.abort(reason);
         this.store?.setMeta({ tick_in_progress: 0 });
         this.metrics.ticksAborted.inc();
-        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, reason, attempt }, 5000)));
+        await Promise.allSettled(members.map((s) => this.client(s).call('abort_tick', { tick, attempt, reason }, 5000)));
         this.log(`tick ${tick} aborted: ${reason}`);
         throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
       }
@@ -322,6 +355,8 @@ export class Coordinator {
     const window = this.opts.retryWindowMs ?? 0;
     const end = clock.nowMs() + window;
     for (;;) {
+      // a tick another client started runs first (run_ticks waits for it rather than failing)
+      while (this.machine.inProgress) await this.machine.waitIdle();
       try {
         return await this.runTick();
       } catch (e) {
@@ -335,8 +370,8 @@ export class Coordinator {
   private async waitWhole(end: number): Promise<void> {
     while (clock.nowMs() < end) {
       const ids = this.registry.ids();
-      const ok = await Promise.allSettled(ids.map((s) => this.client(s).call('health_check', {}, 1000)));
-      if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled')) return;
+      const ok = await Promise.allSettled(ids.map((s) => this.client(s).call<{ serving: boolean }>('health_check', {}, 1000)));
+      if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving)) return;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -353,7 +388,7 @@ export class Coordinator {
         this.client(s)
           .call('tick_phase', { tick, phase, epoch, attempt, ...body(s) }, this.phaseTimeoutMs)
           .then((r) => {
-            this.machine.complete(s, phase, tick, true);
+            this.machine.complete(s, phase, tick, true, attempt);
             return r;
           })
           .catch((e) => {
@@ -459,18 +494,24 @@ export class Coordinator {
     if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
     const placement = this.registry.placement();
     const groups = new Map<ShardId, { doc: DocumentInput; index: number }[]>();
+    // the whole request first: a conflict inside it refuses it before anything is stored
+    const valid = validateBatch(docs.map((d) => ({ id: d.id, title: d.title, text: d.text })), this.limits);
     docs.forEach((d, index) => {
-      const v = validateDocument({ id: d.id || undefined, title: d.title, text: d.text }, this.limits, `document ${index}`);
+      const v = valid[index];
       const s = placement.owner(v.id);
       let g = groups.get(s);
       if (!g) groups.set(s, (g = []));
-      g.push({ doc: { id: d.id || undefined, title: d.title, text: d.text }, index });
+      // what the shard gets is what was validated (normalized text, e.g. no lone surrogates)
+      g.push({ doc: { id: d.id === undefined || d.id === null ? undefined : v.key, title: v.title, text: v.text }, index });
     });
     const results = new Array(docs.length);
     const epoch = this.registry.epoch;
     // the ingestion tick is the coordinator's (no tick runs during an ingest): a shard may still hold a
     // tick that was aborted
     const tick = this.machine.current;
+    // several shards: each first checks its part against what it stores (check_only), so a conflict
+    // with a stored document refuses the whole request before any shard stores anything
+    if (groups.size > 1) await Promise.all([...groups.entries()].map(([s, list]) => this.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: list.map((x) => x.doc) })));
     await Promise.all(
       [...groups.entries()].map(async ([s, list]) => {
         const reply = await this.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });
@@ -561,14 +602,14 @@ export class Coordinator {
           });
         }),
 
-      phase_complete: (req: { shard_id: number; phase: string; tick: number }) =>
+      phase_complete: (req: { shard_id: number; phase: string; tick: number; attempt: number }) =>
         guard(() => {
-          this.machine.complete(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id));
+          this.machine.complete(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id), attemptArg(req.attempt));
           return {};
         }),
 
-      barrier_ready: (req: { shard_id: number; phase: string; tick: number }) =>
-        guard(() => ({ ready: this.machine.barrierReady(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id)) })),
+      barrier_ready: (req: { shard_id: number; phase: string; tick: number; attempt: number }) =>
+        guard(() => ({ ready: this.machine.barrierReady(this.shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, this.registry.has(req.shard_id), attemptArg(req.attempt)) })),
 
       route_document: (req: { uuid: string }) => {
         const id = uuidArg(req.uuid, 'document id');
@@ -584,11 +625,10 @@ export class Coordinator {
 
       get_global_df: (req: { terms: string[] }) => {
         if (req.terms.length > MAX_DF_TERMS) throw rpcError.invalid(`at most ${MAX_DF_TERMS} terms per call, got ${req.terms.length}`);
+        // terms are indexed terms (the tokenizer's output): looked up exactly as given, never tokenized
+        // again (a lowercased term may hold combining marks the tokenizer would split on)
         const df: Record<string, number> = {};
-        for (const t of req.terms) {
-          const toks = tokenize(t);
-          df[t] = toks.length === 1 ? this.stats.get(toks[0]) : 0;
-        }
+        for (const t of req.terms) df[t] = this.stats.get(t);
         return { df };
       },
 
@@ -612,12 +652,10 @@ export class Coordinator {
       },
 
       start_tick: () => {
-        const s = this.machine.snapshot();
-        if (s.inProgress) throw rpcError.precondition(`tick ${s.tick} is in progress (phase ${s.phase})`);
-        if (this.registry.size === 0) throw rpcError.precondition('no shards are registered');
-        const next = this.machine.current + 1;
-        this.runTick().catch((e) => this.log(describeError(e)));
-        return { tick: next };
+        // registered before this handler returns: a concurrent start_tick is refused with its number
+        const { tick, attempt } = this.beginTick();
+        this.driveTick(tick, attempt).catch((e) => this.log(describeError(e)));
+        return { tick, attempt };
       },
 
       tick_status: () => {
@@ -632,6 +670,7 @@ export class Coordinator {
           failure: s.lastFailure,
           epoch: this.registry.epoch,
           current_tick: s.currentTick,
+          attempt: s.attempt,
         };
       },
 
@@ -710,7 +749,13 @@ export class Coordinator {
         };
       }),
 
-      health: () => ({ serving: true, role: 'coordinator', tick: this.machine.current, epoch: this.registry.epoch, detail: `${this.registry.size} shard(s)` }),
+      health: () => ({
+        serving: !this.recovering,
+        role: 'coordinator',
+        tick: this.machine.current,
+        epoch: this.registry.epoch,
+        detail: this.recovering ? `recovering: telling ${this.registry.size} shard(s) the outcome of the last tick and the membership` : `${this.registry.size} shard(s)`,
+      }),
 
       report_df: (req: { shard_id: number; epoch: number; df: Record<string, number>; documents: number; total_length: number; batch: number }) => {
         const id = this.shardIdArg(req.shard_id);

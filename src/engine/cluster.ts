@@ -1,5 +1,5 @@
 import { notFound } from '../colony/errors.js';
-import type { DocumentInput } from '../colony/input.js';
+import { wellFormed, type DocumentInput } from '../colony/input.js';
 import { RpcClient } from '../rpc/client.js';
 import { CoordinatorServiceClient } from '../rpc/proto.js';
 import type { SecurityConfig } from '../rpc/security.js';
@@ -24,7 +24,9 @@ export class ClusterEngine implements Engine {
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
     let created = 0;
     for (let i = 0; i < docs.length; i += INGEST_BATCH) {
-      const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ id: d.id ?? '', title: d.title ?? '', text: d.text }));
+      // well formed before the wire: UTF-8 cannot carry a lone surrogate (it would arrive as U+FFFD × 3)
+      // (an absent id stays absent: the empty id is refused, as in one process)
+      const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text }));
       const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
       created += r.results.filter((x) => x.created).length;
       onProgress?.(Math.min(docs.length, i + INGEST_BATCH));

@@ -1,9 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import { makeConfig, type ColonyConfig } from '../colony/config.js';
 import { PhagoError } from '../colony/errors.js';
-import { validateDocument, type DocumentInput } from '../colony/input.js';
+import { validateBatch, type DocumentInput } from '../colony/input.js';
 import { Placement } from '../cluster/placement.js';
-import { phaseArg, tickArg, uuidArg } from '../cluster/wire.js';
+import { attemptArg, phaseArg, tickArg, uuidArg } from '../cluster/wire.js';
 import { CodecError } from '../protocol/codec.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
@@ -17,10 +17,6 @@ import type { ShardNode } from './shard.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handlers = Record<string, (req: any, md: grpc.Metadata) => unknown>;
 
-const attemptArg = (v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw rpcError.invalid(`attempt must be a non-negative integer, got ${JSON.stringify(v)}`);
-  return v;
-};
 
 /** Turn a codec or protocol refusal into a typed status. */
 function guard<T>(f: () => T): T {
@@ -48,7 +44,7 @@ export function shardHandlers(s: ShardNode): Handlers {
     );
 
   return {
-    ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[] }) => s.ingestLock.run(() => ingest(s, req)),
+    ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) => s.ingestLock.run(() => ingest(s, req)),
 
     tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[]; attempt: number; empty: boolean }) => {
       const tick = tickArg(req.tick);
@@ -58,6 +54,9 @@ export function shardHandlers(s: ShardNode): Handlers {
       await s.opts.beforePhase?.(phase, tick);
       const p = s.participant;
       if (phase === 'SENSE') {
+        // a late SENSE of an attempt older than the open one, or than one already aborted, is refused
+        if ((p.openTick === tick && attempt < p.openAttempt!) || (s.aborted.tick === tick && attempt <= s.aborted.attempt))
+          throw rpcError.precondition(`attempt ${attempt} of tick ${tick} is stale on shard ${s.id} (attempt ${Math.max(p.openAttempt ?? 0, s.aborted.attempt)} came after it); ignored`);
         const open = p.openTick;
         // the coordinator starts tick t+1 only after committing t: a lost commit_tick is implied
         if (open === tick - 1 && p.isPrepared) s.commitOpen(tick - 1);
@@ -90,7 +89,10 @@ export function shardHandlers(s: ShardNode): Handlers {
 
     abort_tick: (req: { tick: number; reason: string; attempt: number }) => {
       const tick = tickArg(req.tick);
-      if (s.participant.openTick !== tick) return {}; // nothing open: aborting is idempotent
+      const attempt = attemptArg(req.attempt ?? 0);
+      if (tick > s.aborted.tick || (tick === s.aborted.tick && attempt > s.aborted.attempt)) s.aborted = { tick, attempt };
+      // nothing open (aborting is idempotent), or a late abort of an older attempt: ignored
+      if (s.participant.openTick !== tick || attempt < s.participant.openAttempt!) return {};
       s.abortOpen(req.reason);
       return {};
     },
@@ -276,7 +278,7 @@ export function shardHandlers(s: ShardNode): Handlers {
 }
 
 /** Store documents durably, have the coordinator count them (df), then acknowledge. */
-async function ingest(s: ShardNode, req: { epoch: number; tick: number; docs: DocumentInput[] }) {
+async function ingest(s: ShardNode, req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
   s.checkEpoch(req.epoch);
   await s.flushDfReports();
@@ -284,12 +286,17 @@ async function ingest(s: ShardNode, req: { epoch: number; tick: number; docs: Do
   const ingestTick = req.tick;
   if (!Number.isSafeInteger(ingestTick) || ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
-  const vs = req.docs.map((d, i) => {
-    const v = validateDocument({ id: d.id ?? undefined, title: d.title, text: d.text }, s.limits, `document ${i}`);
+  // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
+  const vs = validateBatch(
+    req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })),
+    s.limits,
+    (id) => s.part.docs.get(id),
+  );
+  for (const v of vs) {
     const owner = s.placement.owner(v.id);
     if (owner !== s.id) throw rpcError.precondition(`document ${v.key} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
-    return v;
-  });
+  }
+  if (req.check_only) return { results: vs.map((v) => ({ id: v.id, key: v.key, created: s.part.docs.numberOf(v.id) === undefined, shard: s.id })) };
   const had = new Set(vs.filter((v) => s.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
   const created = s.part.ingest(vs, ingestTick); // all or none: ALREADY_EXISTS before anything is added
   const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));

@@ -67,6 +67,8 @@ export class ShardNode {
   dfBatch = 0;
   /** Some stored documents' df report has not been acknowledged yet. */
   dfDirty = false;
+  /** The newest aborted attempt (of the newest tick): a late SENSE of it or older is refused. */
+  aborted = { tick: 0, attempt: 0 };
   /** Serving: recovery and registration are done (health says so; ingest waits for it). */
   ready = false;
   /** How long recovery took (load, replay), in ms. */

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { nodeIdOf } from '../src/ids/ids.js';
+import { RpcClient } from '../src/rpc/client.js';
+import { ShardServiceClient } from '../src/rpc/proto.js';
+import { ShardNode } from '../src/shard/shard.js';
+import { fakeCoordinator } from './fakes.js';
+import { SHORT, within } from './helpers.js';
+
+async function rejects(p: Promise<unknown>, code: grpc.status, re: RegExp, what: string) {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as grpc.ServiceError;
+    assert.equal(err.code, code, `${what}: expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
+    assert.match(err.details, re, what);
+    return;
+  }
+  assert.fail(`${what}: expected ${grpc.status[code]}, the call succeeded`);
+}
+
+/**
+ * The test is the coordinator: it drives a real shard through its ShardService, step by step, and a
+ * fake coordinator answers the shard's own calls (barriers, phase reports) and records them.
+ */
+test('messages of an aborted attempt of a tick are refused in its retry (deltas, signals, phases, commit) and a late abort is ignored', SHORT, async () => {
+  const token = 'attempts';
+  const coordinator = await fakeCoordinator(token);
+  const shard = new ShardNode({ join: coordinator.address, identity: 'attempt-shard', security: { token }, heartbeatMs: 3_600_000 });
+  let sc: RpcClient | undefined;
+  try {
+    assert.equal(await within(shard.start(), 10_000, 'the shard did not register'), 1);
+    sc = new RpcClient(ShardServiceClient, shard.address, { token }, 5000);
+    await sc.call('update_membership', { epoch: 1, members: [{ id: 1, address: shard.address }], you: 1, config_json: '', tick: 0 });
+    await sc.call('ingest_document', { epoch: 1, tick: 0, docs: [{ id: 'd1', title: '', text: 'a few words for the colony' }] });
+    const deltas = (attempt: number, label: string) => ({ tick: 1, attempt, epoch: 1, from: 7, batch: 0, upserts: [{ id: nodeIdOf(label), label, count: 1 }], increments: [] });
+
+    // attempt 1 of tick 1: a batch arrives, then the attempt is aborted
+    await sc.call('tick_phase', { tick: 1, attempt: 1, phase: 'SENSE', epoch: 1 });
+    await sc.call('deliver_deltas', deltas(1, 'stale'));
+    await sc.call('abort_tick', { tick: 1, attempt: 1, reason: 'test: attempt 1 failed' });
+    // attempt 2 of the same tick
+    await sc.call('tick_phase', { tick: 1, attempt: 2, phase: 'SENSE', epoch: 1 });
+    // attempt 1's messages arrive late: refused, nothing of them counts in attempt 2
+    await rejects(sc.call('deliver_deltas', deltas(1, 'stale')), grpc.status.FAILED_PRECONDITION, /attempt 1 .*attempt 2/, 'a batch of attempt 1');
+    await rejects(sc.call('receive_signals', { tick: 1, attempt: 1, epoch: 1, from: 7, drops: [] }), grpc.status.FAILED_PRECONDITION, /attempt 1/, 'signals of attempt 1');
+    await rejects(sc.call('tick_phase', { tick: 1, attempt: 1, phase: 'ACT', epoch: 1, digest: [] }), grpc.status.FAILED_PRECONDITION, /attempt 1/, 'ACT of attempt 1');
+    await rejects(sc.call('tick_phase', { tick: 1, attempt: 1, phase: 'SENSE', epoch: 1 }), grpc.status.FAILED_PRECONDITION, /attempt 1/, 'SENSE of attempt 1');
+    await rejects(sc.call('deliver_deltas', { ...deltas(2, 'x'), attempt: 0 }), grpc.status.INVALID_ARGUMENT, /attempt/, 'a batch without an attempt');
+    await sc.call('abort_tick', { tick: 1, attempt: 1, reason: 'a late abort of attempt 1' }); // ignored: attempt 2 stays open
+    // attempt 2's own batch, with the same (sender, batch) as attempt 1's
+    await sc.call('deliver_deltas', deltas(2, 'fresh'));
+    await sc.call('tick_phase', { tick: 1, attempt: 2, phase: 'ACT', epoch: 1, digest: [] });
+    await sc.call('tick_phase', { tick: 1, attempt: 2, phase: 'DECAY', epoch: 1 });
+    await sc.call('tick_phase', { tick: 1, attempt: 2, phase: 'ADVANCE', epoch: 1 });
+    await rejects(sc.call('commit_tick', { tick: 1, attempt: 1 }), grpc.status.FAILED_PRECONDITION, /attempt 1/, 'commit of attempt 1');
+    await sc.call('commit_tick', { tick: 1, attempt: 2 });
+    assert.equal(shard.committedTick, 1);
+    assert.ok(shard.graph.nodes.has(nodeIdOf('fresh')), "attempt 2's batch was applied");
+    assert.ok(!shard.graph.nodes.has(nodeIdOf('stale')), "attempt 1's batch was not counted in attempt 2");
+
+    // the shard's reports name their attempt: SENSE of attempt 1, then every phase of attempt 2
+    const end = Date.now() + 5000;
+    const reports = () => coordinator.calls.filter((c) => c.method === 'phase_complete');
+    while (reports().length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(reports().map((c) => [c.req.phase, c.req.attempt]), [['SENSE', 1], ['SENSE', 2], ['ACT', 2], ['DECAY', 2], ['ADVANCE', 2]]);
+    assert.deepEqual(coordinator.calls.filter((c) => c.method === 'barrier_ready').map((c) => [c.req.phase, c.req.tick, c.req.attempt]), [['ACT', 1, 2]]);
+  } finally {
+    sc?.close();
+    await within(shard.stop(), 10_000, 'the shard did not stop');
+    await coordinator.stop();
+  }
+});
