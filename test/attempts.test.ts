@@ -57,8 +57,8 @@ test('messages of an aborted attempt of a tick are refused in its retry (deltas,
     await rejects(sc.call('commit_tick', { tick: 1, attempt: 1 }), grpc.status.FAILED_PRECONDITION, /attempt 1/, 'commit of attempt 1');
     await sc.call('commit_tick', { tick: 1, attempt: 2 });
     assert.equal(shard.committedTick, 1);
-    assert.ok(shard.graph.nodes.has(nodeIdOf('fresh')), "attempt 2's batch was applied");
-    assert.ok(!shard.graph.nodes.has(nodeIdOf('stale')), "attempt 1's batch was not counted in attempt 2");
+    assert.ok(shard.graph.hasNodeId(nodeIdOf('fresh')), "attempt 2's batch was applied");
+    assert.ok(!shard.graph.hasNodeId(nodeIdOf('stale')), "attempt 1's batch was not counted in attempt 2");
 
     // the shard's reports name their attempt: SENSE of attempt 1, then every phase of attempt 2
     const end = Date.now() + 5000;

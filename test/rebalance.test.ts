@@ -36,7 +36,7 @@ test('growing 3 → 4 shards and shrinking 4 → 3 keeps the graph and the answe
     await within(engine.ingest(docs.slice(0, 60)), 60_000, 'ingest did not finish');
     await within(engine.tick(12), 60_000, '12 ticks did not finish');
     // grow: a fourth shard joins a populated cluster between ticks
-    const before = await Promise.all(cluster.shards.map(async (s) => ({ id: s.id, nodes: [...s.graph.nodes.keys()], docs: [...s.docs.byId.keys()] })));
+    const before = await Promise.all(cluster.shards.map(async (s) => ({ id: s.id, nodes: s.graph.nodeIds(), docs: s.docs.allIds() })));
     fourth = new ShardNode({ join: cluster.address, identity: 'fourth', security: cluster.security });
     assert.equal(await within(fourth.start(), 60_000, 'the fourth shard did not join'), 4);
     const grown = (await coord.call('stats', {})).last_rebalance;
@@ -46,8 +46,8 @@ test('growing 3 → 4 shards and shrinking 4 → 3 keeps the graph and the answe
     // exactly the keys the new shard wins moved, all of them to it
     assert.equal(grown.nodes, allNodes.filter((n) => p4.owner(n) === 4).length);
     assert.equal(grown.documents, allDocs.filter((d) => p4.owner(d) === 4).length);
-    assert.deepEqual([...fourth.graph.nodes.keys()].sort(), allNodes.filter((n) => p4.owner(n) === 4).sort());
-    for (const s of cluster.shards) for (const n of s.graph.nodes.keys()) assert.notEqual(p4.owner(n), 4);
+    assert.deepEqual(fourth.graph.nodeIds().sort(), allNodes.filter((n) => p4.owner(n) === 4).sort());
+    for (const s of cluster.shards) for (const n of s.graph.nodeIds()) assert.notEqual(p4.owner(n), 4);
     const share = grown.nodes / grown.total_nodes;
     console.log(`3 → 4: moved ${grown.documents}/${grown.total_documents} documents, ${grown.nodes}/${grown.total_nodes} concepts (${(share * 100).toFixed(1)}%, goal ≤ ${(110 / 4).toFixed(1)}%), ${grown.edges} edge copies`);
     assert.ok(share <= 1.1 / 4, `moved ${share}`);

@@ -46,6 +46,8 @@ export interface TextIndex {
   add(doc: number, terms: readonly { term: string; tf: number }[], length: number): void;
   remove(doc: number): void;
   df(term: string): number;
+  /** Terms with at least one live posting. */
+  terms(): IterableIterator<string>;
   topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean }, idOf: (doc: number) => string): { doc: number; score: number }[];
 }
 
@@ -94,6 +96,16 @@ export class DocumentTable {
   }
   get digestedCount(): number {
     return this.digested;
+  }
+
+  /** Document frequency of an indexed term among the documents held. */
+  df(term: string): number {
+    return this.index.df(term);
+  }
+
+  /** Ids of the documents held, in the order they were added. */
+  allIds(): DocumentId[] {
+    return [...this.numbers()].map(this.idOf);
   }
 
   numberOf(id: DocumentId): number | undefined {

@@ -622,6 +622,16 @@ export class ConceptGraph {
     for (let n = 0; n < this.labels.length; n++) if (this.has.data[n] === 1) yield n;
   }
 
+  /** NodeIds of the concepts held (owned). */
+  nodeIds(): NodeId[] {
+    return [...this.nodeNumbers()].map((n) => this.ids[n]);
+  }
+
+  hasNodeId(id: NodeId): boolean {
+    const n = this.numberOfId(id);
+    return n !== undefined && this.has.data[n] === 1;
+  }
+
   /** Live edge numbers. */
   *edgeNumbers(): IterableIterator<number> {
     for (let e = 0; e < this.edgeSlots; e++) if (this.alive.data[e] === 1) yield e;

@@ -32,6 +32,9 @@ export class SimpleIndex implements TextIndex {
     }
     this.docTerms.delete(doc);
   }
+  terms(): IterableIterator<string> {
+    return this.postings.keys();
+  }
   df(term: string): number {
     return this.postings.get(term)?.size ?? 0;
   }

@@ -85,6 +85,16 @@ export class ShardNode {
     this.log = opts.log ?? (() => {});
   }
 
+  /** The documents held (the partition's table). */
+  get docs() {
+    return this.part.docs;
+  }
+
+  /** The concept graph held (the partition's). */
+  get graph() {
+    return this.part.graph;
+  }
+
   static newPartition(config: ColonyConfig, owns: (id: string) => boolean = () => false): Partition {
     return new Partition(config, newTextIndex(), owns);
   }
