@@ -163,6 +163,8 @@ describe('CoordinatorService through real sockets', LONG, () => {
   });
 
   test('a tick aborts when a shard fails a phase, and the graph is unchanged', async () => {
+    // a tick with work to do (an empty tick skips ACT and DECAY)
+    await coord.call('ingest', { docs: [{ id: 'abort-me', text: 'a pending document makes the tick digest something' }] });
     const hashBefore = (await coord.call('stats', { with_graph_hash: true })).graph_hash;
     const tickBefore = (await coord.call('current_tick', {})).tick;
     hold = { phase: 'DECAY', release: Promise.reject(new Error('injected failure')) };

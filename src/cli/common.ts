@@ -1,3 +1,4 @@
+import { EXPANSION_TERMS } from '../search/bm25.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_CONFIG, type ColonyConfig } from '../colony/config.js';
 
@@ -35,7 +36,7 @@ export function addColonyOptions(cmd: Command): Command {
 /** Document-search options shared by eval and query. */
 export function addSearchOptions(cmd: Command): Command {
   return cmd
-    .option('--expansion <n>', 'concepts added to a document query by graph expansion (0 = off)', intArg('--expansion', 0), 3)
+    .option('--expansion <n>', 'concepts added to a document query by graph expansion (0 = off)', intArg('--expansion', 0), EXPANSION_TERMS)
     .option('--no-coordination', 'do not scale document scores by the fraction of query terms matched');
 }
 

@@ -19,16 +19,18 @@ type ColonyOpts = { seed: number; digestPerTick: number; wiringLimit: number; ex
 
 /** Ingest with a progress bar, then run ticks with a progress bar. */
 export async function loadAndRun(engine: Engine, docs: Parameters<Engine['ingest']>[0], ticks: number | 'digest', quiet: boolean) {
+  const t0 = performance.now();
   const pi = progress('ingest', docs.length, quiet);
   const ing = await engine.ingest(docs, (d) => pi.update(d));
   pi.stop();
+  const t1 = performance.now();
   let pt: ReturnType<typeof progress> | undefined;
   const t = await engine.tick(ticks, (done, total) => {
     pt ??= progress('ticks', total, quiet);
     pt.update(done);
   });
   pt?.stop();
-  return { ingest: ing, ticks: t };
+  return { ingest: ing, ticks: t, ingestSeconds: (t1 - t0) / 1000, digestSeconds: (performance.now() - t1) / 1000 };
 }
 
 const fmt = (x: number) => x.toFixed(4);
@@ -53,11 +55,22 @@ export function evalCommand(): Command {
     const qrels = readQrels(o.qrels);
     const engine = await makeEngine(o.shards, o);
     try {
-      await loadAndRun(engine, docs, o.ticks, !!o.json);
+      const run = await loadAndRun(engine, docs, o.ticks, !!o.json);
       const r = await evaluate(engine, queries, qrels, o.target, o.alpha);
       if (o.json) {
         const out: Record<string, unknown> = Object.fromEntries(METRIC_NAMES.map((m) => [m, r[m]]));
-        Object.assign(out, { queries: r.queries, graphHash: r.graphHash, target: r.target, ticks: r.ticks });
+        Object.assign(out, {
+          queries: r.queries,
+          graphHash: r.graphHash,
+          target: r.target,
+          ticks: r.ticks,
+          ingestSeconds: run.ingestSeconds,
+          digestSeconds: run.digestSeconds,
+          queryP50Ms: r.queryP50Ms,
+          queryP99Ms: r.queryP99Ms,
+          // the process's peak resident set (an embedded cluster's shards run in this process too)
+          peakRssMB: process.resourceUsage().maxRSS / 1024,
+        });
         if (o.perQuery) out.perQuery = r.perQuery.map((p) => ({ qid: p.qid, ...p.metrics, top: p.ranked.slice(0, 10) }));
         process.stdout.write(JSON.stringify(out) + '\n');
         return;
@@ -65,6 +78,7 @@ export function evalCommand(): Command {
       console.log(`target ${r.target}, ${r.queries} queries, ${docs.length} documents, ${r.ticks} ticks`);
       for (const m of METRIC_NAMES) console.log(`${m.padEnd(8)} ${fmt(r[m])}`);
       console.log(`graphHash ${r.graphHash}`);
+      console.log(`ingest ${run.ingestSeconds.toFixed(2)} s, digest ${run.digestSeconds.toFixed(2)} s, query p50 ${r.queryP50Ms.toFixed(2)} ms, p99 ${r.queryP99Ms.toFixed(2)} ms, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
       if (o.perQuery) for (const p of r.perQuery) console.log(`${p.qid}\t${METRIC_NAMES.map((m) => `${m} ${fmt(p.metrics[m])}`).join('  ')}\t${p.ranked.slice(0, 5).join(' ')}`);
     } finally {
       await engine.close();

@@ -51,7 +51,7 @@ export function mergeHits<T extends { score: number; id: string }>(lists: T[][],
 }
 
 /** Expansion: how many of the query's best non-query concepts join it, and their weight factor. */
-export const EXPANSION_TERMS = 3;
+export const EXPANSION_TERMS = 2;
 export const EXPANSION_WEIGHT = 0.25;
 
 /**

@@ -59,7 +59,7 @@ export class TickParticipant {
 
   private check(tick: number, attempt: number, what: string): void {
     if (!this.open || this.open.tick !== tick || this.open.attempt !== attempt)
-      throw refuse(`${what} for tick ${tick} attempt ${attempt}, but ${this.open ? `tick ${this.open.tick} attempt ${this.open.attempt} is open` : 'no tick is open'}`);
+      throw refuse(`${what} of attempt ${attempt} of tick ${tick} is refused: ${this.open ? `attempt ${this.open.attempt} of tick ${this.open.tick} is open` : 'no tick is open'}`);
   }
 
   /** SENSE: open the attempt and offer this shard's first eligible documents. */
