@@ -28,6 +28,8 @@ test('eval --target documents --json: metrics, at least minisearch on NDCG@10 an
   assert.equal(lines.length, 1);
   const m = JSON.parse(lines[0]);
   for (const k of ['P@5', 'P@10', 'MRR@10', 'NDCG@10', 'R@10', 'R@100', 'queries', 'graphHash']) assert.ok(k in m, k);
+  for (const k of ['ingestSeconds', 'digestSeconds', 'queryP50Ms', 'queryP99Ms', 'peakRssMB']) assert.ok(typeof m[k] === 'number' && m[k] >= 0 && Number.isFinite(m[k]), `${k}: ${m[k]}`);
+  assert.ok(m.queryP99Ms >= m.queryP50Ms && m.peakRssMB > 10);
   assert.equal(m.queries, 20);
   const base = minisearchMetrics();
   assert.ok(m['NDCG@10'] >= base['NDCG@10'], `NDCG@10 ${m['NDCG@10']} < minisearch ${base['NDCG@10']}`);
