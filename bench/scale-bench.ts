@@ -220,6 +220,7 @@ async function runChild(a: ChildArgs): Promise<ChildResult> {
     gc?.();
   };
   const index = makeIndex(a.engine);
+  if (a.synthetic > 0) synthetic(0, a.seed).next(); // build the generator's vocabulary before the baseline
   fullGc();
   const m0 = process.memoryUsage();
   const picker = a.synthetic > 0 ? new QueryPicker(a.synthetic, a.syntheticQueries, QUERY_SEED) : null;
@@ -232,15 +233,20 @@ async function runChild(a: ChildArgs): Promise<ChildResult> {
   let docs = 0;
   let lastReport = 0;
   const tWall = performance.now();
+  let digested = 0;
   const digest = async () => {
     const t = performance.now();
+    const pending = docs - digested;
     ticks += await index.digest((done, total) => {
       const now = performance.now();
       if (now - lastReport > 5000) {
         lastReport = now;
-        progress({ phase: 'digest', docs, ticksDone: done, ticksTotal: total, ingestMs, digestMs: digestMs + (now - t), wallMs: now - tWall });
+        // documents digested so far, counting the current call's share by its ticks
+        const so = digested + Math.floor((pending * done) / Math.max(1, total));
+        progress({ phase: 'digest', docs, digested: so, ticksDone: done, ticksTotal: total, ingestMs, digestMs: digestMs + (now - t), wallMs: now - tWall });
       }
     });
+    digested = docs;
     digestMs += performance.now() - t;
   };
   for await (const batch of source) {
@@ -253,7 +259,7 @@ async function runChild(a: ChildArgs): Promise<ChildResult> {
     const now = performance.now();
     if (now - lastReport > 5000 || a.mode === 'interleaved') {
       lastReport = now;
-      progress({ phase: 'ingest', docs, ingestMs, digestMs, wallMs: now - tWall });
+      progress({ phase: 'ingest', docs, digested, ingestMs, digestMs, wallMs: now - tWall });
     }
   }
   if (a.mode === 'end') await digest();
@@ -263,7 +269,7 @@ async function runChild(a: ChildArgs): Promise<ChildResult> {
   const m1 = process.memoryUsage();
   const buildMs = ingestMs + digestMs;
   const load1 = loadavg()[0];
-  progress({ phase: 'built', docs, ingestMs, digestMs, wallMs });
+  progress({ phase: 'built', docs, digested, ingestMs, digestMs, wallMs });
 
   // queries
   const queries: string[] = picker ? picker.queries() : a.queriesPath ? (JSON.parse(readFileSync(a.queriesPath, 'utf8')) as string[]) : [];
@@ -352,6 +358,8 @@ function parseChildArgs(argv: string[]): ChildArgs {
 interface Progress {
   phase: string;
   docs: number;
+  /** Documents digested so far (estimated within a digestion call from its ticks). */
+  digested: number;
   ingestMs: number;
   digestMs: number;
   wallMs: number;
@@ -369,6 +377,8 @@ export interface RunOutcome {
   error: string | null;
   timedOut: boolean;
   lastProgress: Progress | null;
+  /** Progress at each batch boundary where everything ingested so far was digested (interleaved mode). */
+  checkpoints: Progress[];
   /** On a timeout: the estimated build time of the whole size, extrapolated linearly from the progress. */
   estimatedBuildMs: number | null;
 }
@@ -381,14 +391,14 @@ interface SpawnSpec {
   label: string;
 }
 
+/**
+ * The build time of the whole size extrapolated linearly from a progress report: ingest time per
+ * ingested document and digestion time per digested document (optimistic when the cost per
+ * document grows with size). Null before any digestion.
+ */
 function estimate(p: Progress | null, size: number): number | null {
-  if (!p) return null;
-  if (p.phase === 'digest' && p.ticksDone && p.ticksTotal) {
-    // in 'end' mode: ingest done; digestion goes at ticksDone / elapsed
-    return p.ingestMs + (p.digestMs * p.ticksTotal) / p.ticksDone;
-  }
-  if (p.docs > 0) return ((p.ingestMs + p.digestMs) * size) / p.docs;
-  return null;
+  if (!p || !(p.docs > 0) || !(p.digested > 0)) return null;
+  return (p.ingestMs * size) / p.docs + (p.digestMs * size) / p.digested;
 }
 
 function spawnChild(spec: SpawnSpec, heapMB: number): Promise<RunOutcome> {
@@ -398,6 +408,7 @@ function spawnChild(spec: SpawnSpec, heapMB: number): Promise<RunOutcome> {
     let stdout = '';
     let stderrTail = '';
     let last: Progress | null = null;
+    const checkpoints: Progress[] = [];
     let timedOut = false;
     let lastEcho = 0;
     child.stdout.setEncoding('utf8');
@@ -413,6 +424,7 @@ function spawnChild(spec: SpawnSpec, heapMB: number): Promise<RunOutcome> {
         if (line.startsWith('@@progress ')) {
           try {
             last = JSON.parse(line.slice('@@progress '.length)) as Progress;
+            if (last.phase === 'ingest' && last.digested === last.docs) checkpoints.push(last);
           } catch {
             /* ignore a torn line */
           }
@@ -434,10 +446,12 @@ function spawnChild(spec: SpawnSpec, heapMB: number): Promise<RunOutcome> {
     }, spec.timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const base = { engine: spec.engine, size: spec.size, lastProgress: last as Progress | null };
+      const base = { engine: spec.engine, size: spec.size, lastProgress: last as Progress | null, checkpoints };
       if (timedOut) {
         const p = last as Progress | null;
-        const done = p ? `; it had got to ${p.phase} with ${fmt(p.docs)} docs${p.ticksTotal ? ` and ${fmt(p.ticksDone ?? 0)}/${fmt(p.ticksTotal)} digestion ticks` : ''} after ${fmt(p.wallMs / 1000)} s` : '';
+        const done = p
+          ? `; it had got to ${p.phase} with ${fmt(p.docs)} docs ingested and about ${fmt(p.digested)} digested${p.ticksTotal ? ` (${fmt(p.ticksDone ?? 0)}/${fmt(p.ticksTotal)} ticks of the current tick('digest'))` : ''} after ${fmt(p.wallMs / 1000)} s`
+          : '';
         resolveRun({
           ...base,
           result: null,
@@ -718,7 +732,10 @@ async function syntheticPart(n: number, mode: 'interleaved' | 'end', batch: numb
   if (o.error) process.stderr.write(`scale: ${o.error}\n`);
   const r = o.result;
   const peak = r?.maxRss ?? o.lastProgress?.maxRss ?? NaN;
-  const rssOk = Number.isFinite(peak) ? peak <= 4 * GB : null;
+  // a run that did not finish decides the goal only when it already went over it
+  const rssOk = Number.isFinite(peak) ? (peak > 4 * GB ? false : r ? true : null) : null;
+  const lp = o.lastProgress;
+  const rssExtrapolated = !r && lp && lp.docs > 0 ? (lp.maxRss * n) / lp.docs : null;
   if (r) {
     for (const l of table(
       ['', 'value'],
@@ -743,11 +760,33 @@ async function syntheticPart(n: number, mode: 'interleaved' | 'end', batch: numb
   } else {
     log(failureLine(o));
     const p = o.lastProgress;
-    if (p) log(`last progress: ${p.phase}, ${fmt(p.docs)} docs ingested, ingest ${fmt(p.ingestMs / 1000, 1)} s + digest ${fmt(p.digestMs / 1000, 1)} s, peak RSS ${fmt(p.maxRss / MB)} MB`);
+    if (p)
+      log(
+        `last progress: ${p.phase}, ${fmt(p.docs)} docs ingested, ~${fmt(p.digested)} digested, ingest ${fmt(p.ingestMs / 1000, 1)} s + digest ${fmt(p.digestMs / 1000, 1)} s ` +
+          `(${fmt(((p.ingestMs + p.digestMs) * 1000) / Math.max(1, p.digested), 1)} us/doc so far), peak RSS ${fmt(p.maxRss / MB)} MB`,
+      );
   }
-  log(`goal peak RSS <= 4 GB: ${goal(rssOk)}${r ? '' : ' (so far, on the part it finished)'}`);
+  if (o.checkpoints.length > 1) {
+    const cps = o.checkpoints;
+    const step = Math.max(1, Math.ceil(cps.length / 12));
+    const rows: string[][] = [];
+    for (let i = 0; i < cps.length; i++) {
+      if (i % step !== step - 1 && i !== cps.length - 1) continue;
+      const c = cps[i];
+      const prev = i > 0 ? cps[i - 1] : null;
+      const dt = c.ingestMs + c.digestMs - (prev ? prev.ingestMs + prev.digestMs : 0);
+      const dn = c.docs - (prev?.docs ?? 0);
+      rows.push([fmt(c.docs), fmt((c.ingestMs + c.digestMs) / 1000, 1), fmt(((c.ingestMs + c.digestMs) * 1000) / c.docs, 1), fmt((dt * 1000) / dn, 1), fmt(c.rss / MB), fmt(c.maxRss / MB)]);
+    }
+    log('progress (every batch ingested and digested):');
+    for (const l of table(['docs', 'ingest+digest s', 'us/doc so far', 'us/doc this batch', 'RSS MB', 'peak RSS MB'], rows)) log(l);
+  }
+  log(
+    `goal peak RSS <= 4 GB: ${goal(rssOk)}` +
+      (r || !lp ? '' : ` (did not finish: peak ${fmt(peak / MB)} MB at ${fmt(lp.docs)} docs; linear extrapolation to ${fmt(n)} docs: ${fmt((rssExtrapolated ?? NaN) / GB, 1)} GB)`),
+  );
   log('');
-  return { n, seed: DEFAULT_SYNTHETIC_SEED, mode, batch, outcome: o, peakRss: peak, goals: { rss: rssOk } };
+  return { n, seed: DEFAULT_SYNTHETIC_SEED, mode, batch, outcome: o, peakRss: peak, peakRssExtrapolated: rssExtrapolated, goals: { rss: rssOk } };
 }
 
 // ---- CLI ----------------------------------------------------------------------------------------
