@@ -10,10 +10,12 @@
  *
  * To add a benchmark, append a section to SECTIONS: { name, description, run(opts) }, where run
  * logs its report through opts.log and resolves to its numbers (they go under "sections" in the JSON).
+ * A section with optIn: true (the long "scale" one) runs only when named with --only.
  */
 import { runClusterBench } from './cluster-bench.js';
 import { runColonyBench } from './colony-bench.js';
 import { runDurabilityBench } from './durability-bench.js';
+import { runScaleBench } from './scale-bench.js';
 
 export interface BenchSectionOptions {
   quick: boolean;
@@ -24,6 +26,8 @@ export interface BenchSection {
   name: string;
   description: string;
   run(opts: BenchSectionOptions): Promise<Record<string, unknown>>;
+  /** Run only when named with --only (long, or needs a Debian package). */
+  optIn?: boolean;
 }
 
 export const SECTIONS: BenchSection[] = [
@@ -41,6 +45,13 @@ export const SECTIONS: BenchSection[] = [
     name: 'durability',
     description: 'durable vs in-memory ingest through the cluster; shard recovery time on the sample corpus and SpamAssassin',
     run: (opts) => runDurabilityBench(opts),
+  },
+  {
+    name: 'scale',
+    description:
+      'opt-in (--only scale): WordNet (117k docs, wordnet-base) phago / phago-plain / minisearch each in its own child, growth 10k/30k/all, synthetic 1M docs; see bench/scale-bench.ts',
+    optIn: true,
+    run: (opts) => runScaleBench(opts),
   },
 ];
 
@@ -90,7 +101,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const selected = args.only.length > 0 ? SECTIONS.filter((s) => args.only.includes(s.name)) : SECTIONS;
+  const selected = args.only.length > 0 ? SECTIONS.filter((s) => args.only.includes(s.name)) : SECTIONS.filter((s) => !s.optIn);
   const started = new Date().toISOString();
   const sections: Record<string, unknown> = {};
   const failures: string[] = [];
