@@ -35,6 +35,8 @@ export interface ShardOptions {
   log?: (msg: string) => void;
   /** Test hook: awaited before the shard works on a phase (lets a test hold a shard in a phase). */
   beforePhase?: (phase: string, tick: number) => Promise<void>;
+  /** Test hook: awaited before the shard answers a local query (lets a test hold a query on it). */
+  beforeQuery?: () => Promise<void>;
   /** Data directory: durable state in SQLite. Without it the shard keeps everything in memory. */
   dataDir?: string;
   /** Committed ticks between two graph checkpoints (the log of tick inputs is replayed in between). */
@@ -648,7 +650,8 @@ export class ShardNode {
         return {};
       },
 
-      local_query: (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+      local_query: async (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+        await this.opts.beforeQuery?.();
         const k = req.k || 10;
         if (k > this.limits.maxResults) throw rpcError.invalid(`k is ${k}, over the limit of ${this.limits.maxResults}`);
         if (req.terms.length > this.limits.maxQueryTerms * 2 || req.weighted.length > this.limits.maxQueryTerms * 2) throw rpcError.invalid('too many query terms');
