@@ -602,7 +602,9 @@ export class Coordinator {
             this.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${req.address} (epoch ${this.registry.epoch})`);
             await this.pushMembership();
             this.store?.setMeta({ migration: '' });
-            return { id: r.id };
+            // the shard numbers its next df batches after the last one applied for its identity (a shard
+            // restarted without a data directory must not reuse numbers and have its reports ignored)
+            return { id: r.id, df_batch: this.store ? this.store.lastDfBatch(identity) : (this.dfBatches.get(identity) ?? 0) };
           });
         }),
 

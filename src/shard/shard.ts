@@ -104,6 +104,8 @@ export class ShardNode {
   private dfBatch = 0;
   /** Some stored documents' df report has not been acknowledged yet. */
   private dfDirty = false;
+  /** Without a data directory: the df batches not acknowledged yet (batch → documents), in order. */
+  private unreportedDf = new Map<number, DocumentId[]>();
   /** Ingest is refused until recovery and re-registration are done. */
   private ready = false;
   /** How long recovery took (load, replay), in ms. */
@@ -126,9 +128,11 @@ export class ShardNode {
     const port = await listen(this.server, host, this.opts.port ?? 0, this.opts.security);
     this.address = this.opts.advertise ?? `${host}:${port}`;
     if (this.pendingPrepared) await this.resolvePrepared();
-    const reply = await this.retrying('register', () => this.coordinator.call<{ id: number }>('register', { address: this.address, identity: this.opts.identity }));
+    const reply = await this.retrying('register', () => this.coordinator.call<{ id: number; df_batch: number }>('register', { address: this.address, identity: this.opts.identity }));
     if (this.store && this.id !== 0 && reply.id !== this.id) throw new Error(`the coordinator gave id ${reply.id} to identity ${this.opts.identity}, which was shard ${this.id}; its state was lost?`);
     this.id = reply.id;
+    // new df batches are numbered after every batch the coordinator applied for this identity
+    this.dfBatch = Math.max(this.dfBatch, reply.df_batch ?? 0);
     await this.ingestLock.run(() => this.flushDfReports());
     this.ready = true;
     const every = this.opts.heartbeatMs ?? 1000;
@@ -255,11 +259,13 @@ export class ShardNode {
 
   /** Send the df reports of documents stored but not yet acknowledged by the coordinator (idempotent). */
   private async flushDfReports(): Promise<void> {
-    if (!this.store || !this.dfDirty) return;
-    for (const { batch, ids } of this.store.unreported()) {
+    if (!this.dfDirty) return;
+    const pending = this.store ? this.store.unreported() : [...this.unreportedDf].map(([batch, ids]) => ({ batch, ids }));
+    for (const { batch, ids } of pending) {
       const recs = ids.map((id) => this.docs.get(id)!).filter(Boolean);
       await this.reportDf(recs, batch);
-      this.store.markReported(batch);
+      this.store?.markReported(batch);
+      this.unreportedDf.delete(batch);
     }
     this.dfDirty = false;
   }
@@ -271,8 +277,9 @@ export class ShardNode {
       total += r.length;
       for (const t of r.terms) df[t.term] = (df[t.term] ?? 0) + 1;
     }
-    // batch 0 (a shard without a data directory) is never deduplicated: it restarts from nothing anyway
-    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents: recs.length, total_length: total, batch: this.store ? batch : 0 });
+    // (shard identity, batch) is applied once, with or without a data directory: a report re-sent after
+    // its reply was lost is not counted twice
+    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents: recs.length, total_length: total, batch });
   }
 
   /** Leave the cluster gracefully (the coordinator moves this shard's data first). */
@@ -821,8 +828,9 @@ export class ShardNode {
       try {
         await this.reportDf(fresh, batch);
       } catch (e) {
+        // kept, and re-sent with the same batch number (the coordinator may have applied it already)
         this.dfDirty = true;
-        if (!this.store) for (const r of fresh) this.docs.remove(r.id);
+        if (!this.store) this.unreportedDf.set(batch, fresh.map((r) => r.id));
         throw rpcError.unavailable(`documents stored but not yet counted by the coordinator (${describeError(e)}); send them again`);
       }
       this.store?.markReported(batch);
