@@ -587,7 +587,9 @@ export class Coordinator {
             const identity = req.identity || req.address;
             const prev = this.registry.ids();
             const r = this.registry.register(req.address, identity, clock.nowMs());
-            if (!r.returning && prev.length > 0 && this.stats.documents > 0) {
+            // (also when the coordinator counts no documents: a shard may hold some whose df report it
+            // has not received yet, and they must move, not be dropped)
+            if (!r.returning && prev.length > 0) {
               try {
                 await this.rebalance(prev, r.id, `shard ${r.id} joined`);
               } catch (e) {
@@ -620,7 +622,7 @@ export class Coordinator {
             const leaving = { id, address: rec.address };
             rec.draining = true;
             try {
-              if (this.stats.documents > 0) await this.rebalance(prev, -id, `shard ${id} left`);
+              if (prev.length > 1) await this.rebalance(prev, -id, `shard ${id} left`);
             } catch (e) {
               this.registry.epoch++; // the failed attempt's epoch is spent
               this.persistMembership();
@@ -814,7 +816,9 @@ export class Coordinator {
         const id = this.shardIdArg(req.shard_id);
         const rec = this.registry.get(id);
         if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
-        if (req.epoch !== this.registry.epoch) throw rpcError.precondition(`stale epoch ${req.epoch}: the cluster is at epoch ${this.registry.epoch}`);
+        // an older epoch is fine (a shard flushes its reports before its documents move, while the
+        // coordinator already counts the joining shard); a report is about documents, not placement
+        if (req.epoch > this.registry.epoch) throw rpcError.precondition(`epoch ${req.epoch} is ahead of the cluster's epoch ${this.registry.epoch}`);
         if (req.batch > 0) {
           // exactly once per (shard identity, batch): a report re-sent after a crash is ignored
           const fresh = this.store ? this.store.applyDf(rec.identity, req.batch, req.df, req.documents, req.total_length) : req.batch > (this.dfBatches.get(rec.identity) ?? 0);

@@ -750,8 +750,11 @@ export class ShardNode {
         return {};
       },
 
-      migrate_out: (req: { epoch: number; members: { id: number; address: string }[] }) => {
+      migrate_out: async (req: { epoch: number; members: { id: number; address: string }[] }) => {
         if (req.epoch <= this.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${this.id} is already at epoch ${this.epoch}`);
+        // documents about to move are counted first: their df report is this shard's (its identity,
+        // its batch numbers), and after the move it could no longer build it
+        await this.ingestLock.run(() => this.flushDfReports());
         return this.migrateOut(req.epoch, req.members);
       },
 
