@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { nodeIdOf } from '../src/ids/ids.js';
 import { RpcClient } from '../src/rpc/client.js';
-import { ShardServiceClient } from '../src/rpc/proto.js';
+import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
+import { Coordinator } from '../src/coordinator/coordinator.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { encodePairs, encodePresentations } from '../src/protocol/codec.js';
 import { fakeCoordinator } from './fakes.js';
@@ -67,5 +71,34 @@ test('messages of an aborted attempt of a tick are refused in its retry (deltas,
     sc?.close();
     await within(shard.stop(), 10_000, 'the shard did not stop');
     await coordinator.stop();
+  }
+});
+
+test('a restarted coordinator goes on numbering attempts after the last one it gave out', SHORT, async () => {
+  const security = { token: 'attempts-restart' };
+  const dir = mkdtempSync(join(tmpdir(), 'phago-attempts-'));
+  let coordinator = new Coordinator({ security, dataDir: dir });
+  const port = await within(coordinator.start(), 10_000, 'the coordinator did not start');
+  const shard = new ShardNode({ join: `127.0.0.1:${port}`, identity: 'attempt-restart-shard', security });
+  const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
+  try {
+    await within(shard.start(), 10_000, 'the shard did not register');
+    await client.call('ingest', { docs: [{ id: 'a', text: 'words to digest here' }] });
+    const first = await client.call('start_tick', {});
+    const end = Date.now() + 10_000;
+    while ((await client.call('current_tick', {})).tick < first.tick && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await client.call('tick_status', {})).attempt, first.attempt);
+    await within(coordinator.stop(), 10_000, 'the coordinator did not stop');
+    coordinator = new Coordinator({ security, dataDir: dir, port });
+    await within(coordinator.start(), 10_000, 'the coordinator did not restart');
+    const end2 = Date.now() + 10_000;
+    while (!(await client.call('health', {}).then((h) => h.serving, () => false)) && Date.now() < end2) await new Promise((r) => setTimeout(r, 20));
+    const next = await client.call('start_tick', {});
+    assert.equal(next.tick, first.tick + 1);
+    assert.equal(next.attempt, first.attempt + 1, 'attempt numbers go on after a restart');
+  } finally {
+    client.close();
+    await within(shard.stop(), 10_000, 'the shard did not stop');
+    await within(coordinator.stop(), 10_000, 'the coordinator did not stop');
   }
 });

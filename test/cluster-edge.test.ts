@@ -93,7 +93,7 @@ describe('one process and a cluster agree at the API edge', LONG, () => {
     assert.equal(local.colony.docs.size, 0, 'one process stored nothing');
     const before = (await coord.call('stats', {})).documents;
     await rejects(coord.call('ingest', { docs: batch }), grpc.status.ALREADY_EXISTS, /conflict-a.*different content/);
-    await rejects(cluster.engine().ingest(batch), grpc.status.ALREADY_EXISTS, /conflict-a/);
+    await rejects(within(cluster.engine().ingest(batch), 20_000, 'ingest did not answer'), grpc.status.ALREADY_EXISTS, /conflict-a/);
     assert.equal((await coord.call('stats', {})).documents, before, 'the cluster stored nothing');
     assert.equal(holder(documentIdOf(bystander.id)), undefined);
     assert.equal(holder(documentIdOf(a.id)), undefined);
@@ -114,7 +114,7 @@ describe('one process and a cluster agree at the API edge', LONG, () => {
     const empty = { id: '', title: '', text: 'a document whose id is the empty string' };
     await assert.rejects(new LocalEngine().ingest([empty]), (e: unknown) => e instanceof PhagoError && e.code === 'INVALID_ARGUMENT' && /"id" is empty/.test(e.message));
     await rejects(coord.call('ingest', { docs: [empty] }), grpc.status.INVALID_ARGUMENT, /"id" is empty/);
-    await rejects(cluster.engine().ingest([empty]), grpc.status.INVALID_ARGUMENT, /"id" is empty/);
+    await rejects(within(cluster.engine().ingest([empty]), 20_000, 'ingest did not answer'), grpc.status.INVALID_ARGUMENT, /"id" is empty/);
     const anon = { title: 'No id', text: 'a document without any id at all' };
     const mine = new Colony().ingest(anon);
     const r = await coord.call('ingest', { docs: [anon] });

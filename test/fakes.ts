@@ -41,3 +41,20 @@ export function fakeCoordinator(token: string, handlers: Record<string, Handler>
 export function fakeShard(token: string, handlers: Record<string, Handler> = {}): Promise<FakeServer> {
   return fakeServer(shardService, token, handlers);
 }
+
+/**
+ * Make the next df report of an in-process shard fail: 'reply-lost' delivers it to the coordinator and
+ * then fails as if its reply never came back; 'not-delivered' fails without sending it (the coordinator
+ * was unreachable).
+ */
+export function failNextDfReport(shard: object, mode: 'reply-lost' | 'not-delivered'): void {
+  const c = (shard as { coordinator: { call: (method: string, req: unknown, deadlineMs?: number) => Promise<unknown> } }).coordinator;
+  const real = c.call.bind(c);
+  let armed = true;
+  c.call = (method, req, deadlineMs) => {
+    if (method !== 'report_df' || !armed) return real(method, req, deadlineMs);
+    armed = false;
+    const err = Object.assign(new Error(`injected: df report ${mode}`), { code: 14, details: `injected: df report ${mode}` });
+    return mode === 'reply-lost' ? real(method, req, deadlineMs).then(() => Promise.reject(err)) : Promise.reject(err);
+  };
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -7,7 +8,7 @@ import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import type { RwLock } from '../src/util/mutex.js';
-import { CORPUS, SHORT, within } from './helpers.js';
+import { CORPUS, LONG, runCli, SHORT, within } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 
@@ -63,6 +64,53 @@ test('start_tick registers its tick before answering: of two concurrent calls on
     release?.();
     a.close();
     b.close();
+    await within(cluster.stop(), 20_000, 'the embedded cluster did not stop');
+  }
+});
+
+/**
+ * A TCP proxy that delays every chunk by `ms` each way: a client far from the coordinator (its calls
+ * take longer than a tick, so another client's ticks run between them).
+ */
+function slowLink(target: string, ms: number): Promise<{ address: string; close(): void }> {
+  const [host, port] = target.split(':');
+  const server = createServer((down) => {
+    const up = connect(Number(port), host);
+    const pipe = (from: Socket, to: Socket) => from.on('data', (d) => setTimeout(() => to.destroyed || to.write(d), ms));
+    pipe(down, up);
+    pipe(up, down);
+    for (const [a, b] of [[down, up], [up, down]]) {
+      a.on('close', () => setTimeout(() => b.destroy(), ms));
+      a.on('error', () => b.destroy());
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() })));
+}
+
+test('phago tick --until-digested ends while another client runs ticks too', LONG, async () => {
+  const cluster = await within(EmbeddedCluster.start({ shards: 2, config: { digesters: 2 } }), 30_000, 'the embedded cluster did not start');
+  const other = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 20_000);
+  const link = await slowLink(cluster.address, 100);
+  try {
+    await other.call('ingest', { docs: docs.slice(0, 12) });
+    const cli = runCli(['tick', '--until-digested', '--quiet', '--coordinator', link.address, '--token', cluster.security.token], { timeoutMs: 45_000 });
+    let done = false;
+    void cli.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    // once the CLI's ticks run, another client's ticks digest some of the documents it waits for
+    await until(() => other.call('current_tick', {}), (t) => t.tick >= 1 || done, 'the CLI did not start ticking');
+    for (let i = 0; i < 300 && !done; i++) await other.call('run_ticks', { ticks: 1 });
+    const r = await cli;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /now at tick \d+; \d+ document\(s\) digested/);
+    const st = await other.call('stats', {});
+    assert.equal(st.pending, 0);
+    assert.equal(st.digested, 12);
+  } finally {
+    link.close();
+    other.close();
     await within(cluster.stop(), 20_000, 'the embedded cluster did not stop');
   }
 });

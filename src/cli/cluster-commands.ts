@@ -94,16 +94,17 @@ export function coordinatorCommand(): Command {
     .option('--phase-timeout <ms>', 'how long one tick phase may take before the tick aborts', intArg('--phase-timeout', 1), 30_000)
     .option('--lease <ms>', 'heartbeat lease: silent shards become suspect after it, offline after twice it', intArg('--lease', 1), 3000)
     .option('--data-dir <dir>', 'keep the coordinator state in SQLite here (without it: memory only)')
-    .option('--retry-window <ms>', 'run_ticks re-runs an aborted tick once every shard answers, for up to this long', intArg('--retry-window', 0), 60_000);
+    .option('--retry-window <ms>', 'run_ticks re-runs an aborted tick once every shard answers, for up to this long', intArg('--retry-window', 0), 60_000)
+    .option('--max-query-deadline <ms>', 'the largest per-shard deadline a query may ask for (deadline_ms; INVALID_ARGUMENT above it)', intArg('--max-query-deadline', 1), 30_000);
   addColonyOptions(cmd);
   addSecurityOptions(cmd, true);
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const generated = !o.token && !process.env.PHAGO_TOKEN;
     const sec = security(o, true);
     const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digestPerTick') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
-    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log });
+    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log });
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);
     if (generated) log(`no token given; this cluster's token is ${sec.token} (pass it to shards and clients with --token or PHAGO_TOKEN)`);

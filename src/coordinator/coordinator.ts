@@ -36,6 +36,8 @@ export interface CoordinatorOptions {
   phaseTimeoutMs?: number;
   /** Default per-shard deadline of a query. */
   queryDeadlineMs?: number;
+  /** The largest deadline_ms a query may ask for (INVALID_ARGUMENT above it); default 30 s. */
+  maxQueryDeadlineMs?: number;
   leaseMs?: number;
   /** Data directory: durable state in SQLite. Without it the coordinator keeps everything in memory. */
   dataDir?: string;
@@ -48,6 +50,14 @@ export interface CoordinatorOptions {
 }
 
 const MAX_INGEST_BATCH = 10_000;
+
+/** What a query needs of the coordinator's state, taken under the state lock, which it then releases. */
+interface QuerySnapshot {
+  /** `stateVersion` when taken: a different one afterwards means a tick or membership change ran meanwhile. */
+  version: number;
+  epoch: number;
+  shards: { id: ShardId; client: RpcClient }[];
+}
 const MAX_DF_TERMS = 100_000;
 
 /**
@@ -82,6 +92,12 @@ export class Coordinator {
   private readonly log: (msg: string) => void;
   private readonly phaseTimeoutMs: number;
   private readonly queryDeadlineMs: number;
+  private readonly maxQueryDeadlineMs: number;
+  /**
+   * Bumped when a tick or a membership change takes the state lock for writing and again when it
+   * releases it: a query that saw it change while it asked the shards may have seen it half applied.
+   */
+  private stateVersion = 0;
   private readonly expansion: number;
   private readonly coordination: boolean;
   port = 0;
@@ -113,6 +129,8 @@ export class Coordinator {
     }
     this.phaseTimeoutMs = opts.phaseTimeoutMs ?? 30_000;
     this.queryDeadlineMs = opts.queryDeadlineMs ?? 5_000;
+    this.maxQueryDeadlineMs = opts.maxQueryDeadlineMs ?? 30_000;
+    if (!(this.queryDeadlineMs >= 1 && this.queryDeadlineMs <= this.maxQueryDeadlineMs)) throw new RangeError(`the default query deadline ${this.queryDeadlineMs} ms must be in [1, ${this.maxQueryDeadlineMs}] (the largest a query may ask for)`);
     this.expansion = opts.expansion ?? EXPANSION_TERMS;
     this.coordination = opts.coordination ?? true;
     this.log = opts.log ?? (() => {});
@@ -135,8 +153,7 @@ export class Coordinator {
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
     if (this.store) {
       this.recovering = true;
-      void this.stateLock
-        .write(() => this.converge())
+      void this.writeState(() => this.converge())
         .catch((e) => this.log(`converging after a restart: ${describeError(e)}`))
         .finally(() => (this.recovering = false));
     }
@@ -175,6 +192,18 @@ export class Coordinator {
     } catch (e) {
       this.log(`membership after restart: ${describeError(e)}`);
     }
+  }
+
+  /** The state lock for writing, for a section that changes the shards' state (a tick, a membership change). */
+  private writeState<T>(fn: () => Promise<T>): Promise<T> {
+    return this.stateLock.write(async () => {
+      this.stateVersion++;
+      try {
+        return await fn();
+      } finally {
+        this.stateVersion++;
+      }
+    });
   }
 
   private clientFor(m: { id: ShardId; address: string }): RpcClient {
@@ -299,7 +328,7 @@ export class Coordinator {
 
   /** Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). */
   private driveTick(tick: number, attempt: number): Promise<number> {
-    return this.stateLock.write(async () => {
+    return this.writeState(async () => {
       let members: ShardId[] = [];
       const epoch = this.registry.epoch;
       try {
@@ -417,11 +446,29 @@ export class Coordinator {
 
   // ---- queries -----------------------------------------------------------------------------------
 
-  /** Ask every shard; a shard that misses the deadline is reported, never silently dropped. */
-  private async fanout<T>(method: string, req: (s: ShardId) => object, deadlineMs: number): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
+  /** Under the state lock: the membership (and its clients) a query asks, and the state version. */
+  private querySnapshot(): QuerySnapshot {
     const ids = this.registry.ids();
     if (ids.length === 0) throw rpcError.precondition('no shards are registered');
-    const settled = await Promise.allSettled(ids.map((s) => this.client(s).call<T>(method, req(s), deadlineMs)));
+    return { version: this.stateVersion, epoch: this.registry.epoch, shards: ids.map((id) => ({ id, client: this.client(id) })) };
+  }
+
+  /** A query's deadline_ms: 0 means the default; above the configured maximum it is refused. */
+  private queryDeadline(ms: number): number {
+    if (!ms) return this.queryDeadlineMs;
+    if (!Number.isInteger(ms) || ms < 0 || ms > this.maxQueryDeadlineMs)
+      throw rpcError.invalid(`deadline_ms ${ms} is over the limit of ${this.maxQueryDeadlineMs} ms (the coordinator's --max-query-deadline); ask for less, or 0 for the default ${this.queryDeadlineMs} ms`);
+    return ms;
+  }
+
+  /**
+   * Ask every shard (of a query's snapshot, else of the current membership); a shard that misses the
+   * deadline is reported, never silently dropped.
+   */
+  private async fanout<T>(method: string, req: (s: ShardId) => object, deadlineMs: number, snapshot?: QuerySnapshot): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
+    const shards = snapshot?.shards ?? this.querySnapshot().shards;
+    const ids = shards.map((s) => s.id);
+    const settled = await Promise.allSettled(shards.map((s) => s.client.call<T>(method, req(s.id), deadlineMs)));
     const replies: { shard: ShardId; reply: T }[] = [];
     const missing: ShardId[] = [];
     settled.forEach((r, i) => {
@@ -434,9 +481,9 @@ export class Coordinator {
     return { replies, missing };
   }
 
-  async queryConcepts(terms: string[], k: number, alpha: number, deadlineMs: number) {
+  async queryConcepts(snapshot: QuerySnapshot, terms: string[], k: number, alpha: number, deadlineMs: number) {
     type R = { concepts: { id: string; label: string; seed: boolean; affinity: number; access_count: number }[]; seeds: number };
-    const { replies, missing } = await this.fanout<R>('local_query', () => ({ terms, k, concepts: true }), deadlineMs);
+    const { replies, missing } = await this.fanout<R>('local_query', () => ({ terms, k, concepts: true }), deadlineMs, snapshot);
     const cands: ConceptCandidate[] = [];
     let seeds = 0;
     for (const { reply } of replies) {
@@ -446,18 +493,19 @@ export class Coordinator {
     return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k }), missing };
   }
 
-  async queryDocuments(terms: string[], k: number, deadlineMs: number) {
+  async queryDocuments(snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {
     const missing = new Set<ShardId>();
     let concepts: { label: string; lexical: number; graph: number }[] = [];
     if (this.expansion > 0 && terms.length > 0) {
-      const c = await this.queryConcepts(terms, terms.length + this.expansion, DEFAULT_ALPHA, deadlineMs);
+      const c = await this.queryConcepts(snapshot, terms, terms.length + this.expansion, DEFAULT_ALPHA, deadlineMs);
       concepts = c.hits;
       c.missing.forEach((s) => missing.add(s));
     }
     const weighted = expandQuery(terms, concepts, this.expansion);
+    // the statistics in one synchronous step (a df report applies all of its counts at once): consistent
     const df = Object.fromEntries(weighted.map((w) => [w.term, this.stats.get(w.term)]));
     const stats = { documents: this.stats.documents, total_length: this.stats.totalLength, df };
-    const { replies, missing: m2 } = await this.fanout<{ documents: DocHit[] }>('local_query', () => ({ k, concepts: false, stats, weighted, coordination: this.coordination }), deadlineMs);
+    const { replies, missing: m2 } = await this.fanout<{ documents: DocHit[] }>('local_query', () => ({ k, concepts: false, stats, weighted, coordination: this.coordination }), deadlineMs, snapshot);
     m2.forEach((s) => missing.add(s));
     return { hits: mergeHits(replies.map((r) => r.reply.documents), k), missing: [...missing].sort((a, b) => a - b) };
   }
@@ -542,11 +590,13 @@ export class Coordinator {
         this.membershipLock.run(async () => {
           if (typeof req.address !== 'string' || !/^[^\s:]+:\d{1,5}$/.test(req.address)) throw rpcError.invalid(`address must be host:port, got ${JSON.stringify(req.address)}`);
           if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; register again when it ends`);
-          return this.stateLock.write(async () => {
+          return this.writeState(async () => {
             const identity = req.identity || req.address;
             const prev = this.registry.ids();
             const r = this.registry.register(req.address, identity, clock.nowMs());
-            if (!r.returning && prev.length > 0 && this.stats.documents > 0) {
+            // (also when the coordinator counts no documents: a shard may hold some whose df report it
+            // has not received yet, and they must move, not be dropped)
+            if (!r.returning && prev.length > 0) {
               try {
                 await this.rebalance(prev, r.id, `shard ${r.id} joined`);
               } catch (e) {
@@ -561,7 +611,9 @@ export class Coordinator {
             this.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${req.address} (epoch ${this.registry.epoch})`);
             await this.pushMembership();
             this.store?.setMeta({ migration: '' });
-            return { id: r.id };
+            // the shard numbers its next df batches after the last one applied for its identity (a shard
+            // restarted without a data directory must not reuse numbers and have its reports ignored)
+            return { id: r.id, df_batch: this.store ? this.store.lastDfBatch(identity) : (this.dfBatches.get(identity) ?? 0) };
           });
         }),
 
@@ -572,12 +624,12 @@ export class Coordinator {
           if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
           if (this.machine.inProgress) throw rpcError.precondition(`tick ${this.machine.tick} is in progress; unregister when it ends`);
           if (this.registry.size === 1 && this.stats.documents > 0) throw rpcError.precondition(`shard ${id} is the last shard and holds the cluster's data; add another shard first`);
-          return this.stateLock.write(async () => {
+          return this.writeState(async () => {
             const prev = this.registry.ids();
             const leaving = { id, address: rec.address };
             rec.draining = true;
             try {
-              if (this.stats.documents > 0) await this.rebalance(prev, -id, `shard ${id} left`);
+              if (prev.length > 1) await this.rebalance(prev, -id, `shard ${id} left`);
             } catch (e) {
               this.registry.epoch++; // the failed attempt's epoch is spent
               this.persistMembership();
@@ -677,16 +729,26 @@ export class Coordinator {
       // not during a tick or a membership change: documents land under a settled placement and tick
       ingest: (req: { docs: DocumentInput[] }) => this.stateLock.read(() => this.ingest(req.docs)),
 
-      query: (req: { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }) => this.stateLock.read(async () => {
+      // the state lock only for a snapshot (membership, version), not while the shards answer: a query
+      // waiting for a slow or hung shard holds up no tick and no other call
+      query: async (req: { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }) => {
         const terms = parseQuery(req.text, this.limits);
         const k = checkK(req.k || 10, this.limits);
-        const deadline = req.deadline_ms || this.queryDeadlineMs;
+        const deadline = this.queryDeadline(req.deadline_ms);
+        const alpha = req.has_alpha ? checkAlpha(req.alpha) : DEFAULT_ALPHA;
         const timer = this.metrics.querySeconds.startTimer({ kind: req.concepts ? 'concepts' : 'documents' });
-        const r = req.concepts ? await this.queryConcepts(terms, k, req.has_alpha ? checkAlpha(req.alpha) : DEFAULT_ALPHA, deadline) : await this.queryDocuments(terms, k, deadline);
+        let r: { hits: unknown[]; missing: ShardId[] };
+        for (let round = 1; ; round++) {
+          const snapshot = await this.stateLock.read(() => this.querySnapshot());
+          r = req.concepts ? await this.queryConcepts(snapshot, terms, k, alpha, deadline) : await this.queryDocuments(snapshot, terms, k, deadline);
+          // a tick or membership change ran while the shards answered: they may have shown it half
+          // applied, so ask again from a fresh snapshot (at most twice more)
+          if (snapshot.version === this.stateVersion || round === 3) break;
+        }
         timer();
         if (r.missing.length > 0) this.metrics.partialQueries.inc();
         return { [req.concepts ? 'concepts' : 'documents']: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
-      }),
+      },
 
       explore: (req: { kind: string; from: string; to: string; k: number }) => this.stateLock.read(async () => {
         const k = checkK(req.k || 10, this.limits);
@@ -761,7 +823,9 @@ export class Coordinator {
         const id = this.shardIdArg(req.shard_id);
         const rec = this.registry.get(id);
         if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
-        if (req.epoch !== this.registry.epoch) throw rpcError.precondition(`stale epoch ${req.epoch}: the cluster is at epoch ${this.registry.epoch}`);
+        // an older epoch is fine (a shard flushes its reports before its documents move, while the
+        // coordinator already counts the joining shard); a report is about documents, not placement
+        if (req.epoch > this.registry.epoch) throw rpcError.precondition(`epoch ${req.epoch} is ahead of the cluster's epoch ${this.registry.epoch}`);
         if (req.batch > 0) {
           // exactly once per (shard identity, batch): a report re-sent after a crash is ignored
           const fresh = this.store ? this.store.applyDf(rec.identity, req.batch, req.df, req.documents, req.total_length) : req.batch > (this.dfBatches.get(rec.identity) ?? 0);

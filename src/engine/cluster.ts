@@ -8,6 +8,8 @@ import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSum
 
 /** Documents per ingest call. */
 const INGEST_BATCH = 256;
+/** One run_ticks call runs digestion to its end: it may take long on a large corpus. */
+const DIGEST_DEADLINE_MS = 6 * 3600_000;
 
 /** The Engine of a cluster: a client of the coordinator (embedded in this process or remote). */
 export class ClusterEngine implements Engine {
@@ -39,17 +41,19 @@ export class ClusterEngine implements Engine {
     let digested = 0;
     let tick = 0;
     if (n === 'digest') {
-      const start = await this.stats();
-      const total = start.pending;
-      tick = start.tick;
-      for (let pending = start.pending; pending > 0; ) {
-        const r = await this.coordinator.call<{ ticks: number; tick: number; digested: number }>('run_ticks', { ticks: 1 });
-        ticks += r.ticks;
-        digested += r.digested;
+      // the coordinator counts down its own pending documents (other clients may tick and ingest too);
+      // progress, when asked for, polls its statistics meanwhile
+      const total = onProgress ? (await this.stats()).pending : 0;
+      const poll = onProgress && total > 0 ? setInterval(() => void this.stats().then((s) => onProgress(Math.max(0, total - s.pending), total), () => undefined), 1000) : undefined;
+      try {
+        const r = await this.coordinator.call<{ ticks: number; tick: number; digested: number }>('run_ticks', { until_digested: true }, DIGEST_DEADLINE_MS);
+        ticks = r.ticks;
+        digested = r.digested;
         tick = r.tick;
-        pending -= r.digested;
-        onProgress?.(total - pending, total);
+      } finally {
+        clearInterval(poll);
       }
+      onProgress?.(total, total);
     } else {
       for (let i = 0; i < n; i++) {
         const r = await this.coordinator.call<{ ticks: number; tick: number; digested: number }>('run_ticks', { ticks: 1 });

@@ -123,7 +123,8 @@ export function shardHandlers(s: ShardNode): Handlers {
       return {};
     },
 
-    local_query: (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+    local_query: async (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+      await s.opts.beforeQuery?.();
       const k = req.k || 10;
       if (k > s.limits.maxResults) throw rpcError.invalid(`k is ${k}, over the limit of ${s.limits.maxResults}`);
       if (req.terms.length > s.limits.maxQueryTerms * 2 || req.weighted.length > s.limits.maxQueryTerms * 2) throw rpcError.invalid('too many query terms');

@@ -17,7 +17,6 @@ import { TickParticipant, type Owners } from './participant.js';
 import { recoverShard, checkpointRows } from './recovery.js';
 import { shardHandlers } from './handlers.js';
 import { retrying } from '../util/retry.js';
-import { clock } from '../util/clock.js';
 
 export interface ShardOptions {
   /** Coordinator address host:port. */
@@ -35,6 +34,8 @@ export interface ShardOptions {
   log?: (msg: string) => void;
   /** Test hook: awaited before the shard works on a phase (lets a test hold a shard in a phase). */
   beforePhase?: (phase: string, tick: number) => Promise<void>;
+  /** Test hook: awaited before the shard answers a local query (lets a test hold a query on it). */
+  beforeQuery?: () => Promise<void>;
   /** Data directory: durable state in SQLite. Without it the shard keeps everything in memory. */
   dataDir?: string;
   /** Committed ticks between two graph checkpoints (the log of tick inputs is replayed in between). */
@@ -111,19 +112,18 @@ export class ShardNode {
     if (this.opts.dataDir) {
       this.storage = new SqliteShardStorage(this.opts.dataDir);
       recoverShard(this);
-    } else {
-      // df batches are exactly-once per (identity, batch): a shard in memory restarts from nothing, so
-      // its batch numbers start past any it used before (the clock only orders them; no state depends on it)
-      this.dfBatch = clock.nowMs() * 1000;
     }
     addService(this.server, shardService, shardHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     const host = this.opts.host ?? '127.0.0.1';
     const port = await listen(this.server, host, this.opts.port ?? 0, this.opts.security);
     this.address = this.opts.advertise ?? `${host}:${port}`;
     if (this.pendingPrepared) await this.resolvePrepared();
-    const reply = await retrying('register', () => this.coordinator.call<{ id: number }>('register', { address: this.address, identity: this.opts.identity }), this.log);
+    const reply = await retrying('register', () => this.coordinator.call<{ id: number; df_batch: number }>('register', { address: this.address, identity: this.opts.identity }), this.log);
     if (this.storage.durable && this.id !== 0 && reply.id !== this.id) throw new Error(`the coordinator gave id ${reply.id} to identity ${this.opts.identity}, which was shard ${this.id}; its state was lost?`);
     this.id = reply.id;
+    // df batches are applied once per (identity, batch): new ones are numbered after every batch the
+    // coordinator applied for this identity (a shard in memory restarts from nothing)
+    this.dfBatch = Math.max(this.dfBatch, reply.df_batch ?? 0);
     await this.ingestLock.run(() => this.flushDfReports());
     this.ready = true;
     const every = this.opts.heartbeatMs ?? 1000;

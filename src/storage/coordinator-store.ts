@@ -67,6 +67,11 @@ export class CoordinatorStore extends SqliteStore {
     })();
   }
 
+  /** The last df batch applied for a shard identity (0: none). */
+  lastDfBatch(identity: string): number {
+    return (this.st.getBatch.get(identity) as { batch: number } | undefined)?.batch ?? 0;
+  }
+
   /** Apply a report without deduplication (shards without a data directory). */
   addDf(df: Record<string, number>, documents: number, totalLength: number): void {
     this.db.transaction(() => {
