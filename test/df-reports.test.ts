@@ -21,7 +21,7 @@ const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 async function sameDf(coord: RpcClient, batch: typeof docs): Promise<void> {
   const local = new LocalEngine();
   await local.ingest(batch);
-  const terms = [...local.colony.docs.postings.keys()];
+  const terms = [...local.colony.docs.index.terms()];
   const r = await coord.call('get_global_df', { terms });
   for (const t of terms) assert.equal(r.df[t], local.colony.docs.df(t), `df of ${t}`);
 }

@@ -88,7 +88,7 @@ function slowLink(target: string, ms: number): Promise<{ address: string; close(
 }
 
 test('phago tick --until-digested ends while another client runs ticks too', LONG, async () => {
-  const cluster = await within(EmbeddedCluster.start({ shards: 2, config: { digesters: 2 } }), 30_000, 'the embedded cluster did not start');
+  const cluster = await within(EmbeddedCluster.start({ shards: 2, config: { digestPerTick: 2 } }), 30_000, 'the embedded cluster did not start');
   const other = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 20_000);
   const link = await slowLink(cluster.address, 100);
   try {
