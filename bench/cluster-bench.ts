@@ -1,7 +1,8 @@
 /**
  * Cluster benchmarks, each measured side by side in one run:
- *   1. one barrier round (the SENSE phase of an idle tick: push to every shard, every shard reports
- *      phase_complete) against a bare gRPC fan-out round trip (health_check) to the same shards;
+ *   1. an empty tick (nothing pending: SENSE, ADVANCE, commit) against a bare gRPC fan-out round trip;
+ *   1b. the WordNet collection through 1, 2 and 3 shard processes against one process: ingest + digest
+ *      wall time, per-phase time per tick, per-shard CPU per tick, and the graph hash;
  *   2. tick time for the same work on 1 shard process and on 3 shard processes (and in one process);
  *   3. query latency p50/p99 through the coordinator on 1 and on 3 shard processes;
  *   4. documents per second ingested through the cluster, against the in-process colony;
@@ -10,6 +11,7 @@
  * phase timings can be read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,7 @@ import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import type { SecurityConfig } from '../src/rpc/security.js';
 import { Prng } from '../src/util/prng.js';
 import { fmt, median, quantile, table } from './colony-bench.js';
+import { ensureCollection } from '../scripts/collections.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, '..', 'src', 'cli', 'main.js');
@@ -75,7 +78,15 @@ class BenchCluster {
   }
 }
 
-async function barrierBench(o: Opts) {
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** An empty tick (nothing pending anywhere: SENSE, ADVANCE, commit) against a bare fan-out round trip. */
+async function emptyTickBench(o: Opts) {
   const rounds = o.quick ? 30 : 200;
   const c = await BenchCluster.start(3);
   try {
@@ -86,21 +97,67 @@ async function barrierBench(o: Opts) {
       await Promise.all(ids.map((s) => c.coordinator.clientOf(s).call('health_check', {})));
       if (i >= 10) bare.push(performance.now() - t0);
     }
-    c.coordinator.phaseMs.SENSE.length = 0;
-    for (let i = 0; i < rounds + 10; i++) await c.coordinator.runTick();
-    const sense = c.coordinator.phaseMs.SENSE.slice(10);
-    const tick = { ACT: median(c.coordinator.phaseMs.ACT), DECAY: median(c.coordinator.phaseMs.DECAY), ADVANCE: median(c.coordinator.phaseMs.ADVANCE) };
-    const r = { bareP50: median(bare), bareP99: quantile(bare, 0.99), barrierP50: median(sense), barrierP99: quantile(sense, 0.99), ratioP50: median(sense) / median(bare), idlePhaseP50: tick };
-    o.log(`barrier round vs bare fan-out round trip (3 shard processes, ${rounds} rounds each):`);
+    const ticks: number[] = [];
+    for (let i = 0; i < rounds + 10; i++) {
+      const t0 = performance.now();
+      await c.coordinator.runTick();
+      if (i >= 10) ticks.push(performance.now() - t0);
+    }
+    const r = { bareP50: median(bare), bareP99: quantile(bare, 0.99), emptyTickP50: median(ticks), emptyTickP99: quantile(ticks, 0.99) };
+    o.log(`empty tick vs bare fan-out round trip (3 shard processes, ${rounds} rounds each):`);
     for (const line of table(['', 'p50 ms', 'p99 ms'], [
       ['bare fan-out (health_check to all)', fmt(r.bareP50, 3), fmt(r.bareP99, 3)],
-      ['barrier round (SENSE push + phase_complete)', fmt(r.barrierP50, 3), fmt(r.barrierP99, 3)],
+      ['empty tick (SENSE, ADVANCE, commit)', fmt(r.emptyTickP50, 3), fmt(r.emptyTickP99, 3)],
     ])) o.log(`  ${line}`);
-    o.log(`  ratio barrier/bare (p50): ${fmt(r.ratioP50, 2)}   (goal ≤ 1.5)`);
+    o.log(`  empty tick p50 ${fmt(r.emptyTickP50, 2)} ms (goal ≤ 5 ms): ${r.emptyTickP50 <= 5 ? 'met' : 'NOT met'}`);
     return r;
   } finally {
     await c.stop();
   }
+}
+
+/**
+ * The large collection through shard processes against one process: ingest + digest wall time, the
+ * time of each phase per tick (coordinator side) and the CPU each shard process spent per tick.
+ */
+async function scaleClusterBench(o: Opts) {
+  const n = o.quick ? 10_000 : Number(process.env.PHAGO_BENCH_CLUSTER_DOCS ?? 117_659);
+  const docs = readFileSync(await ensureCollection('wordnet'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as DocumentInput);
+  const batch = 2000;
+  const local = new LocalEngine();
+  let t0 = performance.now();
+  for (let i = 0; i < docs.length; i += batch) await local.ingest(docs.slice(i, i + batch));
+  const lt = await local.tick('digest');
+  const localSec = (performance.now() - t0) / 1000;
+  const localHash = await local.graphHash();
+  const rows: string[][] = [['one process', fmt(localSec, 1), '1.00', String(lt.ticks), '', '', '', '', '', 'reference']];
+  const out: Record<string, unknown> = { documents: docs.length, localSeconds: localSec };
+  for (const shards of [1, 2, 3]) {
+    const c = await BenchCluster.start(shards);
+    const e = c.engine();
+    try {
+      for (const p of Object.values(c.coordinator.phaseMs)) p.length = 0;
+      const cpu0 = c.children.map((ch) => cpuSeconds(ch.pid!));
+      t0 = performance.now();
+      for (let i = 0; i < docs.length; i += batch) await e.ingest(docs.slice(i, i + batch));
+      const t = await e.tick('digest');
+      const sec = (performance.now() - t0) / 1000;
+      const cpu = c.children.map((ch, i) => cpuSeconds(ch.pid!) - cpu0[i]);
+      const perTickCpuMs = cpu.map((x) => (x * 1000) / Math.max(1, t.ticks));
+      const same = (await e.graphHash()) === localHash;
+      const ph = c.coordinator.phaseMs;
+      rows.push([`${shards} shard process${shards > 1 ? 'es' : ''}`, fmt(sec, 1), fmt(sec / localSec, 2), String(t.ticks), fmt(median(ph.SENSE), 1), fmt(median(ph.ACT), 1), fmt(median(ph.DECAY), 1), fmt(median(ph.ADVANCE), 1), perTickCpuMs.map((x) => fmt(x, 0)).join(' / '), same ? 'same' : 'DIFFERENT']);
+      out[`shards${shards}`] = { seconds: sec, ratio: sec / localSec, ticks: t.ticks, phaseP50Ms: { SENSE: median(ph.SENSE), ACT: median(ph.ACT), DECAY: median(ph.DECAY), ADVANCE: median(ph.ADVANCE) }, shardCpuMsPerTick: perTickCpuMs, sameGraph: same };
+    } finally {
+      e.close();
+      await c.stop();
+    }
+  }
+  o.log(`WordNet glosses through the cluster: ${docs.length} documents, ingested in batches of ${batch}, then digested:`);
+  for (const line of table(['', 'ingest+digest s', 'vs one process', 'ticks', 'SENSE p50 ms', 'ACT', 'DECAY', 'ADVANCE', 'CPU ms/tick per shard', 'graph'], rows)) o.log(`  ${line}`);
+  const three = out.shards3 as { ratio: number };
+  o.log(`  3 shard processes / one process: ${fmt(three.ratio, 2)} (goal ≤ 1.5): ${three.ratio <= 1.5 ? 'met' : 'NOT met'}`);
+  return out;
 }
 
 async function tickAndQueryBench(o: Opts) {
@@ -245,7 +302,9 @@ function placementBench(o: Opts) {
 
 export async function runClusterBench(o: Opts): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  out.barrier = await barrierBench(o);
+  out.emptyTick = await emptyTickBench(o);
+  o.log('');
+  out.scale = await scaleClusterBench(o);
   o.log('');
   out.tickAndQuery = await tickAndQueryBench(o);
   o.log('');
