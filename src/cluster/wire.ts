@@ -1,5 +1,6 @@
 import { isUuid } from '../ids/ids.js';
 import { rpcError } from '../rpc/server.js';
+import type { ShardCounts } from './registry.js';
 import type { Phase } from './tick-machine.js';
 
 /** Validation helpers for values that arrive over the wire. */
@@ -38,4 +39,9 @@ export interface CountsMsg {
   document_count: number;
   digested_count: number;
   pending_count: number;
+}
+
+/** A shard's counts as they arrive (heartbeat, health_check, ADVANCE). */
+export function countsOf(c: CountsMsg): ShardCounts {
+  return { nodes: c.node_count, edges: c.edge_count, documents: c.document_count, digested: c.digested_count, pending: c.pending_count };
 }

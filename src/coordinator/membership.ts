@@ -1,0 +1,135 @@
+// Membership: a shard joining (register) or leaving (unregister), one change at a time under the
+// membership lock and between ticks under the state lock; the data move (rebalance: copy, decide,
+// flip), the durable record of the membership and pushing it to every shard.
+import type { ShardId } from '../cluster/placement.js';
+import { describeError } from '../rpc/client.js';
+import { rpcError } from '../rpc/server.js';
+import { clock } from '../util/clock.js';
+import type { Coordinator } from './coordinator.js';
+
+/**
+ * A shard registers (or returns with its identity): a new one joins the membership and the data it
+ * now owns moves to it first. Answers its id and the last df batch applied for its identity.
+ */
+export function register(c: Coordinator, address: string, identity: string): Promise<{ id: ShardId; df_batch: number }> {
+  return c.membershipLock.run(async () => {
+    if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress; register again when it ends`);
+    return c.writeState(async () => {
+      const prev = c.registry.ids();
+      const r = c.registry.register(address, identity, clock.nowMs());
+      // (also when the coordinator counts no documents: a shard may hold some whose df report it
+      // has not received yet, and they must move, not be dropped)
+      if (!r.returning && prev.length > 0) {
+        try {
+          await rebalance(c, prev, r.id, `shard ${r.id} joined`);
+        } catch (e) {
+          c.registry.remove(r.id); // the epoch moves on: a failed attempt's epoch is never reused
+          c.store?.setMeta({ migration: '' });
+          persistMembership(c);
+          await pushMembership(c).catch(() => undefined);
+          throw e;
+        }
+      }
+      persistMembership(c);
+      c.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${address} (epoch ${c.registry.epoch})`);
+      await pushMembership(c);
+      c.store?.setMeta({ migration: '' });
+      // the shard numbers its next df batches after the last one applied for its identity (a shard
+      // restarted without a data directory must not reuse numbers and have its reports ignored)
+      return { id: r.id, df_batch: c.lastDfBatch(identity) };
+    });
+  });
+}
+
+/** A shard leaves: its data moves to the others first; then it drops everything. */
+export function unregister(c: Coordinator, id: ShardId): Promise<object> {
+  return c.membershipLock.run(async () => {
+    const rec = c.registry.get(id);
+    if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
+    if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress; unregister when it ends`);
+    if (c.registry.size === 1 && c.stats.documents > 0) throw rpcError.precondition(`shard ${id} is the last shard and holds the cluster's data; add another shard first`);
+    return c.writeState(async () => {
+      const prev = c.registry.ids();
+      const leaving = rec.address;
+      rec.draining = true;
+      try {
+        if (prev.length > 1) await rebalance(c, prev, -id, `shard ${id} left`);
+      } catch (e) {
+        c.registry.epoch++; // the failed attempt's epoch is spent
+        persistMembership(c);
+        await pushMembership(c).catch(() => undefined);
+        throw e;
+      } finally {
+        rec.draining = false;
+      }
+      c.registry.remove(id);
+      persistMembership(c);
+      const members = membersOf(c);
+      // the leaving shard drops everything (it owns nothing in the new membership)
+      await c
+        .clientAt(leaving)
+        .call('update_membership', { epoch: c.registry.epoch, members, you: id, config_json: JSON.stringify(c.config), tick: c.machine.current }, 10_000)
+        .catch((e) => c.log(`shard ${id} did not take the final membership: ${describeError(e)}`));
+      c.dropClient(id);
+      if (c.registry.size > 0) await pushMembership(c);
+      c.store?.setMeta({ migration: '' });
+      c.log(`shard ${id} left (epoch ${c.registry.epoch})`);
+      return {};
+    });
+  });
+}
+
+/**
+ * Move data for a membership change between ticks: every shard of the old membership sends what the
+ * new placement gives to another shard (`migrate_out` → `migrate_in`, durable on the receiver); then
+ * the new membership is recorded (the decision) and pushed (`update_membership`, the flip: receivers
+ * install, senders drop). `change` > 0 is a joining shard already in the registry, < 0 a leaving one.
+ * A failure before the decision aborts the move everywhere and leaves the old membership in force.
+ */
+async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: string): Promise<void> {
+  const nextIds = change > 0 ? c.registry.ids() : c.registry.ids().filter((s) => s !== -change);
+  const members = c.registry.list().filter((s) => nextIds.includes(s.id)).map((s) => ({ id: s.id, address: s.address }));
+  const epoch = change > 0 ? c.registry.epoch : c.registry.epoch + 1;
+  // the epoch is spent now: an attempt that fails (or a crash) never reuses it
+  c.store?.setMeta({ migration: JSON.stringify({ epoch, what, phase: 'copy' }), epoch });
+  const totals = { documents: 0, nodes: 0, edges: 0 };
+  const t0 = performance.now();
+  try {
+    const replies = await Promise.all(prev.map((s) => c.client(s).call<{ documents: number; nodes: number; edges: number }>('migrate_out', { epoch, members }, 600_000)));
+    for (const r of replies) {
+      totals.documents += r.documents;
+      totals.nodes += r.nodes;
+      totals.edges += r.edges;
+    }
+  } catch (e) {
+    await Promise.allSettled([...new Set([...prev, ...nextIds])].map((s) => c.client(s).call('abort_migration', { epoch }, 5000)));
+    c.store?.setMeta({ migration: '' });
+    throw rpcError.unavailable(`rebalancing for "${what}" failed, nothing moved: ${describeError(e)}`);
+  }
+  const counts = c.clusterCounts();
+  c.lastRebalance = { epoch, change: what, ...totals, total_documents: c.stats.documents, total_nodes: counts.nodes };
+  c.log(`rebalancing for "${what}" (epoch ${epoch}): ${totals.documents} documents, ${totals.nodes} concepts, ${totals.edges} edge copies moved in ${(performance.now() - t0).toFixed(0)} ms`);
+}
+
+/** Persist the membership; with a membership change under way this is its decision (phase flip). */
+function persistMembership(c: Coordinator): void {
+  const migration = c.store?.meta('migration');
+  const flip: Record<string, string> = migration ? { migration: JSON.stringify({ ...(JSON.parse(migration) as object), phase: 'flip' }) } : {};
+  c.store?.saveMembership(
+    c.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })),
+    { epoch: c.registry.epoch, next_id: c.registry.nextShardId, ...flip },
+  );
+}
+
+function membersOf(c: Coordinator): { id: ShardId; address: string }[] {
+  return c.registry.list().map((s) => ({ id: s.id, address: s.address }));
+}
+
+/** Tell every shard the current membership and config (between ticks). */
+export async function pushMembership(c: Coordinator): Promise<void> {
+  const members = membersOf(c);
+  const config_json = JSON.stringify(c.config);
+  const results = await Promise.allSettled(members.map((m) => c.client(m.id).call('update_membership', { epoch: c.registry.epoch, members, you: m.id, config_json, tick: c.machine.current })));
+  const failed = results.map((r, i) => [r, members[i].id] as const).filter(([r]) => r.status === 'rejected');
+  if (failed.length > 0) throw rpcError.unavailable(`membership epoch ${c.registry.epoch} could not reach shard(s) ${failed.map(([r, id]) => `${id} (${describeError((r as PromiseRejectedResult).reason)})`).join(', ')}`);
+}

@@ -1,0 +1,185 @@
+// The tick protocol driver: registers a tick (attempt numbers, durable before any shard hears of
+// it), pushes SENSE → ACT → DECAY → ADVANCE to every shard behind the tick machine's barriers, plans
+// the digestion, records the decision and commits, or aborts the tick everywhere; runs ticks again
+// after an abort once the cluster is whole.
+import type { Candidate } from '../core/documents.js';
+import { planDigestion } from '../core/partition.js';
+import type { ShardId } from '../cluster/placement.js';
+import { Refusal, type Phase } from '../cluster/tick-machine.js';
+import { countsOf, type CountsMsg } from '../cluster/wire.js';
+import { describeError } from '../rpc/client.js';
+import { rpcError } from '../rpc/server.js';
+import { clock } from '../util/clock.js';
+import type { Coordinator } from './coordinator.js';
+
+/** A tick machine refusal as a typed status (other errors unchanged). */
+export function refusal(e: unknown): unknown {
+  if (e instanceof Refusal) {
+    return e.kind === 'NOT_FOUND' ? rpcError.notFound(e.message) : e.kind === 'INVALID_ARGUMENT' ? rpcError.invalid(e.message) : rpcError.precondition(e.message);
+  }
+  return e;
+}
+
+/**
+ * Register tick current+1, synchronously (no await before it is in the tick machine): a second start
+ * while it is registered is refused with its number. Recorded as in progress before any shard hears of it.
+ */
+export function beginTick(c: Coordinator): { tick: number; attempt: number } {
+  let tick: number;
+  try {
+    tick = c.machine.start(c.registry.ids());
+  } catch (e) {
+    throw refusal(e);
+  }
+  const attempt = c.machine.attempt!;
+  // the attempt number is spent now (durable with the tick in progress): never given out twice
+  c.store?.setMeta({ tick_in_progress: tick, attempt });
+  return { tick, attempt };
+}
+
+/** Start the next tick and drive it through the four phases on every shard; resolves when it commits. */
+export function runTick(c: Coordinator): Promise<number> {
+  let begun: { tick: number; attempt: number };
+  try {
+    begun = beginTick(c);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return driveTick(c, begun.tick, begun.attempt);
+}
+
+/** Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). */
+export function driveTick(c: Coordinator, tick: number, attempt: number): Promise<number> {
+  return c.writeState(async () => {
+    let members: ShardId[] = [];
+    const epoch = c.registry.epoch;
+    try {
+      // the membership as it is now that the tick runs (a membership change may have run meanwhile)
+      members = c.registry.ids();
+      c.machine.setMembers(members);
+      const push = (p: Phase, body: (s: ShardId) => object) => phase(c, p, tick, attempt, members, epoch, body);
+      const sense = await push('SENSE', () => ({}));
+      const candidates: (Candidate & { shard: ShardId })[] = [];
+      sense.forEach((r, i) => {
+        for (const cand of (r.candidates ?? []) as { ingest_tick: number; id: string }[]) candidates.push({ ingestTick: cand.ingest_tick, id: cand.id, shard: members[i] });
+      });
+      const chosen = planDigestion(candidates, c.config.digestPerTick);
+      const owner = new Map(candidates.map((cand) => [cand.id, cand.shard]));
+      let adv: PhaseReply[];
+      if (chosen.length === 0) {
+        // nothing to digest anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
+        c.machine.skipToAdvance();
+        adv = await push('ADVANCE', () => ({ empty: true }));
+      } else {
+        c.machine.nextPhase();
+        await push('ACT', (s) => ({ digest: chosen.filter((d) => owner.get(d.id) === s).map((d) => d.id) }));
+        c.machine.nextPhase();
+        await push('DECAY', () => ({}));
+        c.machine.nextPhase();
+        adv = await push('ADVANCE', () => ({}));
+      }
+      // the decision: commit, recorded before any shard is told
+      c.store?.setMeta({ current_tick: tick, digested: c.digested + chosen.length, tick_in_progress: 0, committed_attempt: attempt });
+      failpoint('after-decision');
+      c.machine.commit();
+      c.metrics.ticksCommitted.inc();
+      c.digested += chosen.length;
+      adv.forEach((r, i) => r.counts && c.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
+      await Promise.all(members.map((s) => c.client(s).call('commit_tick', { tick, attempt }).catch((e) => c.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+      return tick;
+    } catch (e) {
+      const reason = describeError(e);
+      c.machine.abort(reason);
+      c.store?.setMeta({ tick_in_progress: 0 });
+      c.metrics.ticksAborted.inc();
+      await Promise.allSettled(members.map((s) => c.client(s).call('abort_tick', { tick, attempt, reason }, 5000)));
+      c.log(`tick ${tick} aborted: ${reason}`);
+      throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
+    }
+  });
+}
+
+/**
+ * Run the next tick; when it aborts, wait until every shard answers again (the cluster is whole) and
+ * run it again, for up to retryWindowMs. Without a window the abort is returned at once.
+ */
+export async function runTickRetrying(c: Coordinator): Promise<number> {
+  const window = c.retryWindowMs;
+  const end = clock.nowMs() + window;
+  for (;;) {
+    // a tick another client started runs first (run_ticks waits for it rather than failing)
+    while (c.machine.inProgress) await c.machine.waitIdle();
+    try {
+      return await runTick(c);
+    } catch (e) {
+      if (window <= 0 || clock.nowMs() >= end) throw e;
+      c.log(`${describeError(e)}; waiting for every shard before running the tick again`);
+      await waitWhole(c, end);
+    }
+  }
+}
+
+/** run_ticks: `ticks` ticks, or (untilDigested) ticks until nothing is pending; each retried as above. */
+export async function runTicks(c: Coordinator, ticks: number, untilDigested: boolean): Promise<{ ticks: number; tick: number; digested: number }> {
+  const before = c.digested;
+  let n = 0;
+  if (untilDigested) {
+    while (c.pending() > 0) {
+      await runTickRetrying(c);
+      n++;
+    }
+  } else {
+    for (; n < ticks; n++) await runTickRetrying(c);
+  }
+  return { ticks: n, tick: c.machine.current, digested: c.digested - before };
+}
+
+/** Wait until every shard answers health_check serving (or `end`). */
+async function waitWhole(c: Coordinator, end: number): Promise<void> {
+  while (clock.nowMs() < end) {
+    const ids = c.registry.ids();
+    const ok = await Promise.allSettled(ids.map((s) => c.client(s).call<{ serving: boolean }>('health_check', {}, 1000)));
+    if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A shard's reply to tick_phase (candidates after SENSE, counts after ADVANCE). */
+type PhaseReply = { candidates?: unknown; counts?: unknown };
+
+/**
+ * One phase on every shard: push it and wait for every reply. The reply is the shard's one
+ * acknowledgement of the phase: it records the shard in the barrier, and the next phase is pushed
+ * only when every shard of the tick has replied.
+ */
+async function phase(c: Coordinator, phase: Phase, tick: number, attempt: number, members: ShardId[], epoch: number, body: (s: ShardId) => object): Promise<PhaseReply[]> {
+  const t0 = performance.now();
+  const replies = await Promise.all(
+    members.map((s) =>
+      c
+        .client(s)
+        .call<PhaseReply>('tick_phase', { tick, phase, epoch, attempt, ...body(s) }, c.phaseTimeoutMs)
+        .then((r) => {
+          c.machine.complete(s, phase, tick, true, attempt);
+          return r;
+        })
+        .catch((e) => {
+          throw new Error(`shard ${s} failed ${phase}: ${describeError(e)}`);
+        }),
+    ),
+  );
+  if (!c.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
+  const times = c.phaseMs[phase];
+  times.push(performance.now() - t0);
+  c.metrics.phaseSeconds.observe({ phase }, (performance.now() - t0) / 1000);
+  if (times.length > 1000) times.splice(0, times.length - 1000);
+  return replies;
+}
+
+/**
+ * Fault injection for tests (like etcd's failpoints): with PHAGO_FAILPOINT=<name> in the environment the
+ * process kills itself (SIGKILL) when it reaches that point. Off unless the variable is set.
+ */
+function failpoint(name: string): void {
+  if (process.env.PHAGO_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+}
