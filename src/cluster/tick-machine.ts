@@ -160,12 +160,12 @@ export class TickMachine {
   }
 
   /**
-   * An empty tick (SENSE found nothing to digest anywhere): ACT and DECAY have nothing to do, so the
-   * tick goes from a complete SENSE straight to ADVANCE.
+   * An empty tick (SENSE found nothing to digest anywhere, or — `withoutSense` — the coordinator counts
+   * nothing pending): ACT and DECAY have nothing to do, so the tick goes straight to ADVANCE.
    */
-  skipToAdvance(): void {
+  skipToAdvance(withoutSense = false): void {
     const r = this.running;
-    if (!r || r.phase !== 'SENSE' || !this.barrierComplete) throw new Refusal('FAILED_PRECONDITION', 'only a tick whose SENSE is complete can skip to ADVANCE');
+    if (!r || r.phase !== 'SENSE' || (!withoutSense && !this.barrierComplete)) throw new Refusal('FAILED_PRECONDITION', 'only a tick in SENSE can skip to ADVANCE');
     r.phase = 'ADVANCE';
     r.completed = new Set();
   }

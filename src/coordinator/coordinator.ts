@@ -73,6 +73,8 @@ export class Coordinator {
   readonly stats = new GlobalStats();
   /** Documents digested by committed ticks. */
   digested = 0;
+  /** The last one-round empty tick was refused by a shard holding uncounted documents: the next runs in full. */
+  senseNextTick = false;
   /** A tick found in progress at start-up, to abort on every shard (recovery.ts). */
   recoveredTick = 0;
   /** Its attempt (the last attempt number given out before the restart). */

@@ -52,12 +52,22 @@ export function runTick(c: Coordinator): Promise<number> {
 export function driveTick(c: Coordinator, tick: number, attempt: number): Promise<number> {
   return c.writeState(async () => {
     let members: ShardId[] = [];
+    let fast = false;
     const epoch = c.registry.epoch;
     try {
       // the membership as it is now that the tick runs (a membership change may have run meanwhile)
       members = c.registry.ids();
       c.machine.setMembers(members);
       const push = (p: Phase, body: (s: ShardId) => object) => phase(c, p, tick, attempt, members, epoch, body);
+      if (c.pending() === 0 && !c.senseNextTick) {
+        // nothing counted pending: an empty tick in one round (a shard holding a document the coordinator
+        // does not count yet refuses it, and the tick runs again in full)
+        fast = true;
+        c.machine.skipToAdvance(true);
+        const adv = await push('ADVANCE', () => ({ empty: true }));
+        await decide(c, tick, attempt, members, adv, 0);
+        return tick;
+      }
       const sense = await push('SENSE', () => ({}));
       const candidates: (Candidate & { shard: ShardId })[] = [];
       sense.forEach((r, i) => {
@@ -78,16 +88,11 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
         c.machine.nextPhase();
         adv = await push('ADVANCE', () => ({}));
       }
-      // the decision: commit, recorded before any shard is told
-      c.store?.setMeta({ current_tick: tick, digested: c.digested + chosen.length, tick_in_progress: 0, committed_attempt: attempt });
-      failpoint('after-decision');
-      c.machine.commit();
-      c.metrics.ticksCommitted.inc();
-      c.digested += chosen.length;
-      adv.forEach((r, i) => r.counts && c.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
-      await Promise.all(members.map((s) => c.client(s).call('commit_tick', { tick, attempt }).catch((e) => c.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+      c.senseNextTick = false;
+      await decide(c, tick, attempt, members, adv, chosen.length);
       return tick;
     } catch (e) {
+      if (fast) c.senseNextTick = true;
       const reason = describeError(e);
       c.machine.abort(reason);
       c.store?.setMeta({ tick_in_progress: 0 });
@@ -97,6 +102,17 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
       throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
     }
   });
+}
+
+/** The decision: commit, recorded before any shard is told; then every shard is told. */
+async function decide(c: Coordinator, tick: number, attempt: number, members: ShardId[], adv: PhaseReply[], digested: number): Promise<void> {
+  c.store?.setMeta({ current_tick: tick, digested: c.digested + digested, tick_in_progress: 0, committed_attempt: attempt });
+  failpoint('after-decision');
+  c.machine.commit();
+  c.metrics.ticksCommitted.inc();
+  c.digested += digested;
+  adv.forEach((r, i) => r.counts && c.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
+  await Promise.all(members.map((s) => c.client(s).call('commit_tick', { tick, attempt }).catch((e) => c.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
 }
 
 /**

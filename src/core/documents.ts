@@ -263,17 +263,29 @@ export class DocumentTable {
 }
 
 /**
- * The part of a presentation that one holder needs: the wired terms (when it owns any of them, for
- * the pairs with an owned endpoint) and the other terms it owns (for their access counts). Applying
- * the restricted presentation to that holder's keys gives exactly what the whole one gives; null when
- * the holder owns none of the terms.
+ * The parts of a presentation that each holder needs, in one pass over its terms: for every owner of
+ * a wired term, the wired terms (for the pairs with an owned endpoint) followed by the other terms it
+ * owns; for an owner of only unwired terms, those terms (for their access counts). Applying its part
+ * to a holder's keys gives exactly what the whole presentation gives there.
  */
-export function restrictPresentation(p: Presentation, ownsLabel: (label: string) => boolean): Presentation | null {
+export function splitPresentation<O>(p: Presentation, ownerOf: (label: string) => O): Map<O, Presentation> {
   const w = p.wired;
-  let anyWired = false;
-  for (let i = 0; i < w && !anyWired; i++) anyWired = ownsLabel(p.labels[i]);
-  const labels: string[] = anyWired ? p.labels.slice(0, w) : [];
-  for (let i = w; i < p.labels.length; i++) if (ownsLabel(p.labels[i])) labels.push(p.labels[i]);
-  if (labels.length === 0) return null;
-  return { labels, wired: anyWired ? w : 0 };
+  const out = new Map<O, { labels: string[]; wired: number }>();
+  const wired = p.labels.slice(0, w);
+  for (let i = 0; i < w; i++) {
+    const o = ownerOf(p.labels[i]);
+    if (!out.has(o)) out.set(o, { labels: wired.slice(), wired: w });
+  }
+  for (let i = w; i < p.labels.length; i++) {
+    const o = ownerOf(p.labels[i]);
+    let part = out.get(o);
+    if (!part) out.set(o, (part = { labels: [], wired: 0 }));
+    part.labels.push(p.labels[i]);
+  }
+  return out;
+}
+
+/** The part of a presentation one holder needs (see splitPresentation); null when it owns none of the terms. */
+export function restrictPresentation(p: Presentation, ownsLabel: (label: string) => boolean): Presentation | null {
+  return splitPresentation(p, ownsLabel).get(true) ?? null;
 }

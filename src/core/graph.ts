@@ -533,6 +533,11 @@ export class ConceptGraph {
     return removed;
   }
 
+  /** Endpoint node numbers of a new pair. */
+  freshEndpoints(c: number): [number, number] {
+    return [this.fresh.a.data[c], this.fresh.b.data[c]];
+  }
+
   /** Endpoint labels of a new pair. */
   freshLabels(c: number): [string, string] {
     return [this.labels[this.fresh.a.data[c]], this.labels[this.fresh.b.data[c]]];

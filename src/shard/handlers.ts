@@ -54,17 +54,7 @@ export function shardHandlers(s: ShardNode): Handlers {
       await s.opts.beforePhase?.(phase, tick);
       const p = s.participant;
       if (phase === 'SENSE') {
-        // a late SENSE of an attempt older than the open one, or than one already aborted, is refused
-        if ((p.openTick === tick && attempt < p.openAttempt!) || (s.aborted.tick === tick && attempt <= s.aborted.attempt))
-          throw rpcError.precondition(`attempt ${attempt} of tick ${tick} is stale on shard ${s.id} (attempt ${Math.max(p.openAttempt ?? 0, s.aborted.attempt)} came after it); ignored`);
-        const open = p.openTick;
-        // the coordinator starts tick t+1 only after committing t: a lost commit_tick is implied
-        if (open === tick - 1 && p.isPrepared) s.commitOpen(tick - 1);
-        // SENSE of a new attempt of the open tick: the previous attempt was aborted (the abort did not reach us)
-        else if (open === tick && p.openAttempt !== attempt) s.abortOpen('superseded by a new attempt');
-        if (p.openTick !== null && !(p.openTick === tick && p.openAttempt === attempt)) throw rpcError.precondition(`tick ${p.openTick} is still open on shard ${s.id}; abort or commit it first`);
-        if (tick !== s.committedTick + 1) throw rpcError.precondition(`shard ${s.id} expected tick ${s.committedTick + 1}, got ${tick}`);
-        if (p.openTick === null) p.sense(tick, attempt, s.config.digestPerTick);
+        openTick(s, tick, attempt);
         return { candidates: s.part.candidates(tick, s.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })) };
       }
       if (phase === 'ACT') {
@@ -82,8 +72,10 @@ export function shardHandlers(s: ShardNode): Handlers {
         return {};
       }
       // ADVANCE: the tick's inputs are durable before the phase is reported done
-      const body = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt);
-      s.storage.prepareTick(tick, body);
+      // an empty tick comes without SENSE when the coordinator counts nothing pending: it opens here
+      if (req.empty && p.openTick !== tick) openTick(s, tick, attempt);
+      const body = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt, s.storage.durable);
+      if (body) s.storage.prepareTick(tick, body);
       return { counts: s.counts() };
     },
 
@@ -276,6 +268,23 @@ export function shardHandlers(s: ShardNode): Handlers {
       counts: s.counts(),
     }),
   };
+}
+
+/**
+ * Open attempt `attempt` of tick `tick` (SENSE, or an empty tick's ADVANCE): a lost commit of the
+ * previous tick is implied by it, an open older attempt of the same tick was aborted; a late message
+ * of an attempt older than the open one, or than one already aborted, is refused.
+ */
+function openTick(s: ShardNode, tick: number, attempt: number): void {
+  const p = s.participant;
+  if ((p.openTick === tick && attempt < p.openAttempt!) || (s.aborted.tick === tick && attempt <= s.aborted.attempt))
+    throw rpcError.precondition(`attempt ${attempt} of tick ${tick} is stale on shard ${s.id} (attempt ${Math.max(p.openAttempt ?? 0, s.aborted.attempt)} came after it); ignored`);
+  const open = p.openTick;
+  if (open === tick - 1 && p.isPrepared) s.commitOpen(tick - 1);
+  else if (open === tick && p.openAttempt !== attempt) s.abortOpen('superseded by a new attempt');
+  if (p.openTick !== null && !(p.openTick === tick && p.openAttempt === attempt)) throw rpcError.precondition(`tick ${p.openTick} is still open on shard ${s.id}; abort or commit it first`);
+  if (tick !== s.committedTick + 1) throw rpcError.precondition(`shard ${s.id} expected tick ${s.committedTick + 1}, got ${tick}`);
+  if (p.openTick === null) p.openAttemptOf(tick, attempt);
 }
 
 /** Store documents durably, have the coordinator count them (df), then acknowledge. */

@@ -1,5 +1,5 @@
 import { PhagoError } from '../colony/errors.js';
-import { restrictPresentation, type Candidate } from '../core/documents.js';
+import { splitPresentation } from '../core/documents.js';
 import type { Presentation, Verdicts } from '../core/graph.js';
 import type { LabelPair, Partition } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
@@ -21,6 +21,8 @@ export interface Owners {
   ownerOfLabel(label: string): ShardId;
 }
 
+const EMPTY_LOG: LoggedTick = Object.freeze({ presentations: [], drops: '', digested: [] }) as LoggedTick;
+
 const refuse = (msg: string) => new PhagoError('FAILED_PRECONDITION', msg);
 
 /**
@@ -28,7 +30,7 @@ const refuse = (msg: string) => new PhagoError('FAILED_PRECONDITION', msg);
  * messages out, no sockets or disk). Every input names its tick and attempt; an input of another
  * attempt than the open one is refused, so nothing of an aborted attempt is counted in its retry.
  *
- *   sense(t, a)        → this shard's candidates; opens attempt a of tick t
+ *   openAttemptOf(t, a) opens attempt a of tick t (SENSE; the shard then offers its candidates)
  *   act(t, a, ids)     → digest own documents; presentations per owner (one message each)
  *   deliver(...)       ← presentations from a peer (deduplicated per sender and batch)
  *   decay(t, a)        → apply presentations, prune, verdicts; verdicts for other owners
@@ -39,10 +41,11 @@ const refuse = (msg: string) => new PhagoError('FAILED_PRECONDITION', msg);
 export class TickParticipant {
   private open: { tick: number; attempt: number } | null = null;
   private staged = new Map<string, Buffer>();
+  /** This shard's own part of its digested documents' presentations (never encoded unless logged). */
+  private local: Presentation[] = [];
   private drops: LabelPair[] = [];
   private dropBatches = new Set<ShardId>();
   private verdicts: Verdicts | null = null;
-  private ownPairs: LabelPair[] = [];
   private prepared: LoggedTick | null = null;
 
   constructor(private readonly part: Partition) {}
@@ -62,18 +65,20 @@ export class TickParticipant {
       throw refuse(`${what} of attempt ${attempt} of tick ${tick} is refused: ${this.open ? `attempt ${this.open.attempt} of tick ${this.open.tick} is open` : 'no tick is open'}`);
   }
 
-  /** SENSE: open the attempt and offer this shard's first eligible documents. */
-  sense(tick: number, attempt: number, perTick: number): Candidate[] {
+  /** SENSE (or an empty tick's ADVANCE): open the attempt. */
+  openAttemptOf(tick: number, attempt: number): void {
     if (this.open) throw refuse(`tick ${this.open.tick} attempt ${this.open.attempt} is still open`);
     this.part.begin(tick, true);
     this.open = { tick, attempt };
-    return this.part.candidates(tick, perTick);
   }
 
-  /** ACT: digest the chosen documents; one presentations message per owner that needs any (self included). */
+  /**
+   * ACT: digest the chosen documents. Returns one encoded presentations message per other owner that
+   * needs any; this shard's own part is staged directly (no encoding).
+   */
   act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
-    const per = new Map<ShardId, Presentation[]>(owners.members.map((s) => [s, []]));
+    const per = new Map<ShardId, Presentation[]>();
     const memo = new Map<string, ShardId>();
     const ownerOf = (l: string) => {
       let o = memo.get(l);
@@ -81,13 +86,17 @@ export class TickParticipant {
       return o;
     };
     for (const p of this.part.digest(tick, ids)) {
-      for (const s of owners.members) {
-        const r = restrictPresentation(p, (l) => ownerOf(l) === s);
-        if (r) per.get(s)!.push(r);
+      for (const [s, part] of splitPresentation(p, ownerOf)) {
+        let list = per.get(s);
+        if (!list) per.set(s, (list = []));
+        list.push(part);
       }
     }
     const out: Outgoing[] = [];
-    for (const [to, list] of per) if (list.length > 0) out.push({ to, payload: encodePresentations(list) });
+    for (const [to, list] of [...per].sort((a, b) => a[0] - b[0])) {
+      if (to === owners.self) this.local = list;
+      else out.push({ to, payload: encodePresentations(list) });
+    }
     return out;
   }
 
@@ -103,24 +112,30 @@ export class TickParticipant {
   decay(tick: number, attempt: number, owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'DECAY');
     const keys = [...this.staged.keys()].sort();
-    this.part.present(
-      tick,
-      keys.flatMap((k) => decodePresentations(this.staged.get(k)!)),
-    );
+    this.part.present(tick, [...this.local, ...keys.flatMap((k) => decodePresentations(this.staged.get(k)!))]);
     this.part.prune(tick);
     this.verdicts = this.part.verdicts(tick);
-    this.ownPairs = this.part.verdictPairs(this.verdicts);
+    // only verdicts on edges with an endpoint owned elsewhere travel
+    const g = this.part.graph;
     const remote = new Map<ShardId, LabelPair[]>();
-    for (const pair of this.ownPairs) {
-      for (const l of pair) {
-        const o = owners.ownerOfLabel(l);
-        if (o === owners.self) continue;
+    const send = (x: number, y: number, pair: LabelPair) => {
+      for (const n of [x, y]) {
+        if (g.isOwned(n)) continue;
+        const o = owners.ownerOfLabel(g.labelOf(n));
         let list = remote.get(o);
         if (!list) remote.set(o, (list = []));
         list.push(pair);
       }
+    };
+    for (const e of this.verdicts.edges) {
+      const [x, y] = g.endpoints(e);
+      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y, g.edgeLabels(e));
     }
-    return [...remote.entries()].map(([to, pairs]) => ({ to, payload: encodePairs(pairs) }));
+    for (const c of this.verdicts.fresh) {
+      const [x, y] = g.freshEndpoints(c);
+      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y, g.freshLabels(c));
+    }
+    return [...remote.entries()].sort((a, b) => a[0] - b[0]).map(([to, pairs]) => ({ to, payload: encodePairs(pairs) }));
   }
 
   /** Verdicts from a peer for the open attempt (one message per peer and attempt). */
@@ -132,31 +147,39 @@ export class TickParticipant {
     this.drops.push(...pairs);
   }
 
-  /** ADVANCE: apply own and received verdicts; the tick's log entry, to be made durable before replying. */
-  advance(tick: number, attempt: number): LoggedTick {
+  /**
+   * ADVANCE: apply own and received verdicts. With `log`, returns the tick's log entry (to be made
+   * durable before replying); without (a shard in memory) nothing is encoded.
+   */
+  advance(tick: number, attempt: number, log: boolean): LoggedTick | null {
     this.check(tick, attempt, 'ADVANCE');
     if (!this.verdicts) throw refuse(`ADVANCE of tick ${tick} before its DECAY`);
     if (!this.prepared) {
+      const ownPairs = log ? this.part.verdictPairs(this.verdicts) : [];
       this.part.drop(tick, this.verdicts, this.drops);
-      const all = [...this.ownPairs, ...this.drops];
-      this.prepared = {
-        presentations: [...this.staged.keys()].sort().map((k) => this.staged.get(k)!.toString('base64')),
-        drops: encodePairs(all).toString('base64'),
-        digested: this.part.digestedIds(),
-      };
+      this.prepared = log
+        ? {
+            presentations: [...(this.local.length > 0 ? [encodePresentations(this.local)] : []), ...[...this.staged.keys()].sort().map((k) => this.staged.get(k)!)].map((b) => b.toString('base64')),
+            drops: encodePairs([...ownPairs, ...this.drops]).toString('base64'),
+            digested: this.part.digestedIds(),
+          }
+        : EMPTY_LOG;
     }
-    return this.prepared;
+    return log ? this.prepared : null;
   }
 
   /** An empty tick (nothing digested anywhere): prune only, and the (empty) log entry. */
   advanceEmpty(tick: number, attempt: number): LoggedTick {
     this.check(tick, attempt, 'ADVANCE');
     if (!this.prepared) {
-      if (this.staged.size > 0) throw refuse(`tick ${tick} received presentations but was advanced as empty`);
+      if (this.staged.size > 0 || this.local.length > 0) throw refuse(`tick ${tick} received presentations but was advanced as empty`);
+      // the coordinator skips SENSE when it counts nothing pending; a document it does not count yet
+      // (its df report still on the way) must not be passed over: refuse, and the tick runs in full
+      if (this.part.candidates(tick, 1).length > 0) throw refuse(`tick ${tick} was advanced as empty, but shard has pending documents; run it in full`);
       this.part.prune(tick);
       this.verdicts = this.part.verdicts(tick);
       this.part.drop(tick, this.verdicts, []);
-      this.prepared = { presentations: [], drops: '', digested: [] };
+      this.prepared = EMPTY_LOG;
     }
     return this.prepared;
   }
@@ -176,11 +199,11 @@ export class TickParticipant {
 
   private reset(): void {
     this.open = null;
+    this.local = [];
     this.staged = new Map();
     this.drops = [];
     this.dropBatches = new Set();
     this.verdicts = null;
-    this.ownPairs = [];
     this.prepared = null;
   }
 }
