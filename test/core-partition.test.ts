@@ -13,7 +13,7 @@ import { canonicalLines, hashCanonical } from '../src/core/hash.js';
 import { Partition, planDigestion, type LabelPair } from '../src/core/partition.js';
 import { Placement } from '../src/cluster/placement.js';
 import { nodeIdOf } from '../src/ids/ids.js';
-import { SimpleIndex } from '../src/search/simple-index.js';
+import { newTextIndex } from '../src/search/text-index.js';
 
 const docs = readFileSync(join(CORPUS, 'docs.jsonl'), 'utf8')
   .trim()
@@ -24,7 +24,7 @@ const docs = readFileSync(join(CORPUS, 'docs.jsonl'), 'utf8')
 function runPartitioned(n: number, perTick: number, batches: number): string {
   const config = makeConfig({ digestPerTick: perTick });
   const placement = new Placement(Array.from({ length: n }, (_, i) => i + 1));
-  const parts = placement.shards.map((s) => new Partition(config, new SimpleIndex(), (id) => placement.owner(id) === s));
+  const parts = placement.shards.map((s) => new Partition(config, newTextIndex(), (id) => placement.owner(id) === s));
   const ownerOfLabel = (l: string) => placement.owner(nodeIdOf(l));
   let tick = 0;
   const per = Math.ceil(docs.length / batches);
@@ -99,8 +99,8 @@ test('partitions exchanging presentations and verdicts build the graph one proce
 
 test('an aborted tick rolls back to the exact prior state', () => {
   const config = makeConfig({ digestPerTick: 16 });
-  const a = new Partition(config, new SimpleIndex());
-  const b = new Partition(config, new SimpleIndex());
+  const a = new Partition(config, newTextIndex());
+  const b = new Partition(config, newTextIndex());
   for (const d of docs) {
     a.ingest([validateDocument(d, DEFAULT_LIMITS)], 0);
     b.ingest([validateDocument(d, DEFAULT_LIMITS)], 0);

@@ -1,7 +1,7 @@
-import type { CorpusStats, TextIndex, WeightedTerm } from '../core/documents.js';
-import { BM25_B, BM25_K1, idf } from './bm25.js';
+import type { CorpusStats, TextIndex, WeightedTerm } from '../src/core/documents.js';
+import { BM25_B, BM25_K1, idf } from '../src/search/bm25.js';
 
-/** Interim brute-force index (replaced by InvertedIndex). */
+/** The Map-based index and brute-force BM25 phago used before InvertedIndex: an independent reference for tests and the top-k bench. */
 export class SimpleIndex implements TextIndex {
   private postings = new Map<string, Map<number, number>>();
   private lengths = new Map<number, number>();
