@@ -18,7 +18,7 @@ const arg = (name: string, def: string) => {
 const n = Number(arg('--docs', '5000'));
 const nq = Number(arg('--queries', '200'));
 const shardCounts = arg('--shards', '1,2,3,5').split(',').map(Number);
-const config = { digestPerTick: Number(arg('--digest-per-tick', '1024')) };
+const config = { digestPerTick: Number(arg('--digest-per-tick', '4096')) };
 const docs = readFileSync(await ensureCollection('wordnet'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as { id: string; title: string; text: string });
 const prng = new Prng(99);
 const queries = Array.from({ length: nq }, () => {

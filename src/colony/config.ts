@@ -24,7 +24,7 @@ export interface ColonyConfig {
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   seed: 42,
-  digestPerTick: 1024,
+  digestPerTick: 4096,
   wiringLimit: 31,
   edgeBaseWeight: 0.1,
   edgeMaxWeight: 1.0,
