@@ -343,6 +343,14 @@ export class ConceptGraph {
     return ka !== kb ? ka < kb : this.ids[a] < this.ids[b];
   }
 
+  private readonly pruneDelays: number[] = [];
+  /** Ticks from creation to pruning of an edge created with c co-activations and never touched again. */
+  private newPruneDelay(c: number): number {
+    let d = this.pruneDelays[c];
+    if (d === undefined) d = this.pruneDelays[c] = pruneTick(this.weightOfNew(c), 0, c, 0, 0, this.config);
+    return d;
+  }
+
   private weightOfNew(c: number): number {
     const { edgeBaseWeight: base, edgeMaxWeight: cap } = this.config;
     while (this.newWeight.length <= c) {
@@ -527,7 +535,10 @@ export class ConceptGraph {
       this.eco.data[e] = f.count.data[c];
       this.ec.data[e] = tick;
       this.el.data[e] = tick;
-      this.schedule(e, tick);
+      // every new edge with c co-activations has the same prune delay (decay depends on ticks elapsed)
+      const d = this.newPruneDelay(f.count.data[c]);
+      this.schedAt.data[e] = d === Infinity ? NEVER : tick + d;
+      if (d !== Infinity) this.bucket(tick + d).push(e);
     }
     f.clear();
     return removed;
