@@ -37,6 +37,8 @@ export function referenceTopK(src: PostingSource, query: readonly TopKQueryTerm[
   const hits: { doc: number; id: string; score: number }[] = [];
   for (const [n, raw] of scores) {
     const score = opts.coordination && originals > 0 ? (raw * (matched.get(n) ?? 0)) / originals : raw;
+    // with coordination, a document that scores 0 (it matched no term of the query itself) is no answer
+    if (opts.coordination && originals > 0 && !(score > 0)) continue;
     hits.push({ doc: n, id: idOf(n), score });
   }
   hits.sort(compareHits);

@@ -56,6 +56,7 @@ export class SimpleIndex implements TextIndex {
     const originals = query.filter((t) => t.original).length;
     const hits = [...scores].map(([doc, raw]) => ({ doc, score: opts.coordination && originals > 0 ? (raw * (matched.get(doc) ?? 0)) / originals : raw, id: idOf(doc) }));
     hits.sort((x, y) => y.score - x.score || (x.id < y.id ? -1 : 1));
+    if (opts.coordination && originals > 0) return hits.filter((h) => h.score > 0).slice(0, k).map(({ doc, score }) => ({ doc, score }));
     return hits.slice(0, k).map(({ doc, score }) => ({ doc, score }));
   }
 }

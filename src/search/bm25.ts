@@ -16,7 +16,8 @@ export type { WeightedTerm } from '../core/documents.js';
 export interface Bm25Options {
   /**
    * Multiply a document's score by the fraction of the query's own terms it contains (Lucene's
-   * classic "coord"), so documents matching more of the query rank first.
+   * classic "coord"), so documents matching more of the query rank first. A document matching none
+   * of them (only expansion terms) scores 0 and is not returned.
    */
   coordination?: boolean;
 }

@@ -742,6 +742,10 @@ export class InvertedIndex {
     // scores at most r·mo/originals (r without coordination); factor[mo] is that multiplier times
     // a slack covering every rounding (of each contribution, of sums in any order, of the factor),
     // so "r·factor[mo] + TINY < thr" proves the document is below the k-th score.
+    // with coordination only documents matching a term of the query itself can answer, so the
+    // expansion terms (first in `order`) never produce candidates: they are non-essential from the start
+    let p = 0; // order[0..p) are non-essential
+    if (coordN) while (p < m && origPrefix[p + 1] === 0) p++;
     const slack = 1 + (8 * nq + 128) * EPS;
     const factor = new Float64Array(nq + 1);
     for (let i = 0; i <= nq; i++) factor[i] = (coordN ? i / coordN : 1) * slack;
@@ -807,7 +811,6 @@ export class InvertedIndex {
     };
 
     let thr = -Infinity;
-    let p = 0; // order[0..p) are non-essential
     const pDoc = this.pDoc;
     const pTf = this.pTf;
     const dLen = this.dLen;
@@ -840,6 +843,8 @@ export class InvertedIndex {
     };
 
     const insert = (d: number, score: number): void => {
+      // with coordination, a document that scores 0 (it matched no term of the query itself) is no answer
+      if (coordN && !(score > 0)) return;
       if (size < cap) {
         hS[size] = score;
         hD[size] = d;
