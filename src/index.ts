@@ -7,13 +7,13 @@
  * - Colony: the single-process colony itself (ingest, tick, graph, hash).
  */
 export { Colony, type ColonyStats, type IngestResult, type TickReport } from './colony/colony.js';
-export { DEFAULT_CONFIG, makeConfig, type ColonyConfig } from './colony/config.js';
-export { DEFAULT_LIMITS, type Limits } from './colony/limits.js';
-export { PhagoError, type PhagoErrorCode } from './colony/errors.js';
-export type { DocumentInput } from './colony/input.js';
+export { DEFAULT_CONFIG, makeConfig, type ColonyConfig } from './core/config.js';
+export { DEFAULT_LIMITS, type Limits } from './core/limits.js';
+export { PhagoError, type PhagoErrorCode } from './core/errors.js';
+export type { DocumentInput } from './core/input.js';
 export { LocalEngine, DEFAULT_SEARCH, type SearchOptions } from './engine/local.js';
 export { ClusterEngine } from './engine/cluster.js';
-export { EmbeddedCluster, type EmbeddedOptions } from './cluster/embedded.js';
+export { EmbeddedCluster, type EmbeddedOptions } from './engine/embedded.js';
 export type { Engine, EngineStats, IngestSummary, TickSummary, DocQueryResult, ConceptQueryResult } from './engine/engine.js';
 export type { DocHit } from './search/bm25.js';
 export type { ConceptHit } from './search/concepts.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { CORPUS, killStarted, LONG, runCli, startProcess, within } from './helpers.js';
 

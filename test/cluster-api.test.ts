@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { documentIdOf, nodeIdOf } from '../src/ids/ids.js';
 import { readDocsJsonl } from '../src/io/files.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { Colony } from '../src/colony/colony.js';
-import { PhagoError } from '../src/colony/errors.js';
+import { PhagoError } from '../src/core/errors.js';
 import { documentIdOf } from '../src/ids/ids.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { RpcClient } from '../src/rpc/client.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Coordinator } from '../src/coordinator/coordinator.js';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';

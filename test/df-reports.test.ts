@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, join as join_ } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import { documentIdOf } from '../src/ids/ids.js';
 import { LocalEngine } from '../src/engine/local.js';

@@ -8,7 +8,7 @@ import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
-import type { DocumentInput } from '../src/colony/input.js';
+import type { DocumentInput } from '../src/core/input.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { freePort } from '../src/util/net.js';
 import { CORPUS, exitOf, killProcess, killStarted, LONG, ROOT, startProcess, within } from './helpers.js';

@@ -1,4 +1,4 @@
-import { makeConfig, type ColonyConfig } from '../src/colony/config.js';
+import { makeConfig, type ColonyConfig } from '../src/core/config.js';
 import { ConceptGraph } from '../src/core/graph.js';
 
 /** A concept graph with given concepts (label, access count) and edges (x, y, weight, co-activations), all at tick 1. */

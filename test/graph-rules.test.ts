@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
-import { makeConfig, type ColonyConfig } from '../src/colony/config.js';
+import { makeConfig, type ColonyConfig } from '../src/core/config.js';
 import { decayedWeight, pruneTick } from '../src/core/decay.js';
 import { canonicalLines } from '../src/core/hash.js';
 import { Partition } from '../src/core/partition.js';

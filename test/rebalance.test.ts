@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { EmbeddedCluster } from '../src/cluster/embedded.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { Placement } from '../src/cluster/placement.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { serveMetrics } from '../metrics/metrics.js';
-import { DEFAULT_LIMITS } from '../colony/limits.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from '../engine/cluster.js';
 import { InputError, readDocsFromPath } from '../io/files.js';
@@ -12,8 +12,7 @@ import { describeError } from '../rpc/client.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import { ShardNode } from '../shard/shard.js';
 import { progress } from '../util/progress.js';
-import { addColonyOptions, colonyConfigFrom, intArg } from './common.js';
-import { printHits } from './local-commands.js';
+import { addColonyOptions, colonyConfigFrom, intArg, printHits } from './common.js';
 import { clock } from '../util/clock.js';
 
 export const DEFAULT_COORDINATOR = '127.0.0.1:7070';

@@ -1,6 +1,6 @@
 import { EXPANSION_TERMS } from '../search/bm25.js';
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_CONFIG, type ColonyConfig } from '../colony/config.js';
+import { DEFAULT_CONFIG, type ColonyConfig } from '../core/config.js';
 
 export function intArg(name: string, min = 0) {
   return (v: string): number => {
@@ -42,4 +42,10 @@ export function addSearchOptions(cmd: Command): Command {
 
 export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number }): Partial<ColonyConfig> {
   return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit };
+}
+
+/** Print ranked hits, one a line. */
+export function printHits(hits: { score: number; key?: string; title?: string; label?: string }[], concepts: boolean): void {
+  if (hits.length === 0) return void console.log('  (no results)');
+  hits.forEach((h, i) => console.log(`  ${String(i + 1).padStart(2)}. ${h.score.toFixed(4)}  ${concepts ? h.label : `${h.key}${h.title && h.title !== h.key ? `  ${h.title}` : ''}`}`));
 }

@@ -10,10 +10,11 @@ import { readDocsFromPath, readDocsJsonl, readQrels, readQueriesJsonl } from '..
 import { sampleCorpus } from '../util/paths.js';
 import { progress } from '../util/progress.js';
 import { renderGraphHtml } from '../viz/html.js';
-import { EmbeddedCluster } from '../cluster/embedded.js';
+import { EmbeddedCluster } from '../engine/embedded.js';
 import type { ConceptGraph } from '../core/graph.js';
 import { addClientOptions, clusterQueryAction } from './cluster-commands.js';
-import { addColonyOptions, addSearchOptions, colonyConfigFrom, floatArg, intArg, ticksArg } from './common.js';
+import { addColonyOptions, addSearchOptions, colonyConfigFrom, floatArg, intArg, printHits, ticksArg } from './common.js';
+import { EXPANSION_TERMS } from '../search/bm25.js';
 
 type ColonyOpts = { seed: number; digestPerTick: number; wiringLimit: number; expansion: number; coordination: boolean };
 
@@ -109,15 +110,10 @@ export function queryCommand(): Command {
   });
 }
 
-export function printHits(hits: { score: number; key?: string; title?: string; label?: string }[], concepts: boolean): void {
-  if (hits.length === 0) return void console.log('  (no results)');
-  hits.forEach((h, i) => console.log(`  ${String(i + 1).padStart(2)}. ${h.score.toFixed(4)}  ${concepts ? h.label : `${h.key}${h.title && h.title !== h.key ? `  ${h.title}` : ''}`}`));
-}
-
 /** A single-process colony (shards = 0) or an embedded cluster of n shards. */
 export async function makeEngine(shards: number, o: Partial<ColonyOpts> = {}): Promise<Engine> {
   const config = o.seed === undefined ? {} : colonyConfigFrom(o as ColonyOpts);
-  const search = { expansion: o.expansion ?? 3, coordination: o.coordination ?? true };
+  const search = { expansion: o.expansion ?? EXPANSION_TERMS, coordination: o.coordination ?? true };
   if (shards === 0) return new LocalEngine(config, {}, search);
   const cluster = await EmbeddedCluster.start({ shards, config, ...search });
   embedded.set(cluster.address, cluster);

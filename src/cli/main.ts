@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { PhagoError } from '../colony/errors.js';
+import { PhagoError } from '../core/errors.js';
 import { InputError } from '../io/files.js';
 import { describeError, isGrpcError } from '../rpc/client.js';
 import { coordinatorCommand, exploreCommand, ingestCommand, shardCommand, statusCommand, tickCommand } from './cluster-commands.js';

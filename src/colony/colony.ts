@@ -1,10 +1,10 @@
 import { type DocumentId } from '../ids/ids.js';
-import { makeConfig, type ColonyConfig } from './config.js';
+import { makeConfig, type ColonyConfig } from '../core/config.js';
 import { Partition } from '../core/partition.js';
 import { canonicalHash } from '../core/hash.js';
 import type { TextIndex } from '../core/documents.js';
-import { validateBatch, type DocumentInput } from './input.js';
-import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { validateBatch, type DocumentInput } from '../core/input.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { newTextIndex } from '../search/text-index.js';
 
 export interface IngestResult {

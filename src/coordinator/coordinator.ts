@@ -3,9 +3,9 @@
 // batches) and the public surface. The parts live beside it: tick-driver.ts (the tick protocol),
 // membership.ts (join, leave, rebalancing), query-router.ts (fan-out queries, the gathered graph),
 // ingest.ts, recovery.ts (converge after a restart) and handlers.ts (gRPC).
-import { makeConfig, type ColonyConfig } from '../colony/config.js';
+import { makeConfig, type ColonyConfig } from '../core/config.js';
 import type { ConceptGraph } from '../core/graph.js';
-import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { GlobalStats } from '../cluster/df.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Registry, type ShardCounts } from '../cluster/registry.js';

@@ -1,9 +1,9 @@
 // The CoordinatorService handlers: argument validation and wire conversion around the coordinator
 // and its parts (tick-driver.ts, membership.ts, query-router.ts, ingest.ts).
-import type { DocumentInput } from '../colony/input.js';
+import type { DocumentInput } from '../core/input.js';
 import type { ShardId } from '../cluster/placement.js';
-import { attemptArg, countsOf, phaseArg, uuidArg, type CountsMsg } from '../cluster/wire.js';
-import { DEFAULT_ALPHA } from '../engine/local.js';
+import { attemptArg, countsOf, phaseArg, uuidArg, type CountsMsg } from '../rpc/wire.js';
+import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError, type Handler } from '../rpc/server.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';

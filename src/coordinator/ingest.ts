@@ -1,7 +1,7 @@
 // Cluster ingest: the whole request is validated first (a conflict inside it refuses it before
 // anything is stored), documents are grouped by owner, and when the request spans several shards
 // each first checks its part against what it stores (check_only) before any shard stores.
-import { validateBatch, type DocumentInput } from '../colony/input.js';
+import { validateBatch, type DocumentInput } from '../core/input.js';
 import type { ShardId } from '../cluster/placement.js';
 import { rpcError } from '../rpc/server.js';
 import type { Coordinator } from './coordinator.js';

@@ -5,8 +5,8 @@
 import { ConceptGraph } from '../core/graph.js';
 import { canonicalHash } from '../core/hash.js';
 import type { ShardId } from '../cluster/placement.js';
-import { countsOf, type CountsMsg } from '../cluster/wire.js';
-import { DEFAULT_ALPHA } from '../engine/local.js';
+import { countsOf, type CountsMsg } from '../rpc/wire.js';
+import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { describeError, type RpcClient } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';

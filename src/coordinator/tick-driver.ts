@@ -6,7 +6,7 @@ import type { Candidate } from '../core/documents.js';
 import { planDigestion } from '../core/partition.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Refusal, type Phase } from '../cluster/tick-machine.js';
-import { countsOf, type CountsMsg } from '../cluster/wire.js';
+import { countsOf, type CountsMsg } from '../rpc/wire.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';

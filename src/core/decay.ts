@@ -1,4 +1,4 @@
-import type { ColonyConfig } from '../colony/config.js';
+import type { ColonyConfig } from './config.js';
 
 /**
  * Edge decay in closed form. An edge stores the weight it had right after its last co-activation

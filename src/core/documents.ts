@@ -1,4 +1,4 @@
-import type { ValidDocument } from '../colony/input.js';
+import type { ValidDocument } from './input.js';
 import type { DocumentId } from '../ids/ids.js';
 import { termStats, type TermStat } from '../text/tokenizer.js';
 import { Int32Column } from './growable.js';

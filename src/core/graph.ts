@@ -1,4 +1,4 @@
-import type { ColonyConfig } from '../colony/config.js';
+import type { ColonyConfig } from './config.js';
 import { deriveNodeId, type NodeId } from '../ids/ids.js';
 import { decayedWeight, pruneTick } from './decay.js';
 import { Float64Column, Int32Column, Uint8Column } from './growable.js';

@@ -1,7 +1,7 @@
 import { sha256 } from '../ids/ids.js';
 import type { ConceptGraph, EdgeRow, NodeRow } from './graph.js';
 import { decayedWeight } from './decay.js';
-import type { ColonyConfig } from '../colony/config.js';
+import type { ColonyConfig } from './config.js';
 
 /** The canonical text line of a concept. */
 export function canonicalNodeLine(n: NodeRow): string {

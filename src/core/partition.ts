@@ -1,6 +1,6 @@
-import type { ColonyConfig } from '../colony/config.js';
-import { PhagoError } from '../colony/errors.js';
-import type { ValidDocument } from '../colony/input.js';
+import type { ColonyConfig } from './config.js';
+import { PhagoError } from './errors.js';
+import type { ValidDocument } from './input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
 import { DocumentTable, type Candidate, type TextIndex } from './documents.js';
 import { ConceptGraph, type NumPresentation, type Presentation, type Verdicts } from './graph.js';

@@ -1,5 +1,5 @@
-import { notFound } from '../colony/errors.js';
-import { wellFormed, type DocumentInput } from '../colony/input.js';
+import { notFound } from '../core/errors.js';
+import { wellFormed, type DocumentInput } from '../core/input.js';
 import { RpcClient } from '../rpc/client.js';
 import { CoordinatorServiceClient } from '../rpc/proto.js';
 import type { SecurityConfig } from '../rpc/security.js';

@@ -1,4 +1,4 @@
-import type { DocumentInput } from '../colony/input.js';
+import type { DocumentInput } from '../core/input.js';
 import type { DocHit } from '../search/bm25.js';
 import type { ConceptHit } from '../search/concepts.js';
 import type { BridgeHit, CentralHit, NeighbourHit, PathResult } from '../search/structure.js';

@@ -1,15 +1,15 @@
 import { Colony } from '../colony/colony.js';
-import type { ColonyConfig } from '../colony/config.js';
-import { notFound } from '../colony/errors.js';
-import type { DocumentInput } from '../colony/input.js';
-import type { Limits } from '../colony/limits.js';
+import type { ColonyConfig } from '../core/config.js';
+import { notFound } from '../core/errors.js';
+import type { DocumentInput } from '../core/input.js';
+import type { Limits } from '../core/limits.js';
 import { bm25Search, EXPANSION_TERMS, expandQuery } from '../search/bm25.js';
-import { conceptSearch } from '../search/concepts.js';
+import { conceptSearch, DEFAULT_ALPHA } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, neighbours, resolveLabel, shortestPath } from '../search/structure.js';
 import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSummary, TickSummary } from './engine.js';
 
-export const DEFAULT_ALPHA = 0.5;
+export { DEFAULT_ALPHA };
 
 /** How document queries use the graph and the query (see docs/search.md). */
 export interface SearchOptions {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { DocumentInput } from '../colony/input.js';
+import type { DocumentInput } from '../core/input.js';
 
 /** A user-facing input error: the CLI prints the message and exits non-zero. */
 export class InputError extends Error {

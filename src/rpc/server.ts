@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { PhagoError } from '../colony/errors.js';
+import { PhagoError } from '../core/errors.js';
 import { isGrpcError } from './client.js';
 import { channelOptions } from './proto.js';
 import { checkToken, serverCredentials, type SecurityConfig } from './security.js';

@@ -1,6 +1,9 @@
 import type { ConceptGraph } from '../core/graph.js';
 import type { NodeId } from '../ids/ids.js';
 
+/** Weight of the lexical score against the graph score in concept ranking (upstream's default). */
+export const DEFAULT_ALPHA = 0.5;
+
 export interface ConceptHit {
   id: NodeId;
   label: string;

@@ -1,5 +1,5 @@
-import { invalid } from '../colony/errors.js';
-import type { Limits } from '../colony/limits.js';
+import { invalid } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
 import { queryTerms } from '../text/tokenizer.js';
 
 /** Tokenize and bound a query; throws INVALID_ARGUMENT with the reason. */

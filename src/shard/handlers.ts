@@ -1,9 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import { makeConfig, type ColonyConfig } from '../colony/config.js';
-import { PhagoError } from '../colony/errors.js';
-import { validateBatch, type DocumentInput } from '../colony/input.js';
+import { makeConfig, type ColonyConfig } from '../core/config.js';
+import { PhagoError } from '../core/errors.js';
+import { validateBatch, type DocumentInput } from '../core/input.js';
 import { Placement } from '../cluster/placement.js';
-import { attemptArg, phaseArg, tickArg, uuidArg } from '../cluster/wire.js';
+import { attemptArg, phaseArg, tickArg, uuidArg } from '../rpc/wire.js';
 import { CodecError } from '../protocol/codec.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';

@@ -1,4 +1,4 @@
-import type { ValidDocument } from '../colony/input.js';
+import type { ValidDocument } from '../core/input.js';
 import { Placement, type ShardId } from '../cluster/placement.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { RpcClient } from '../rpc/client.js';

@@ -1,4 +1,4 @@
-import { PhagoError } from '../colony/errors.js';
+import { PhagoError } from '../core/errors.js';
 import { splitPresentation } from '../core/documents.js';
 import type { Presentation, Verdicts } from '../core/graph.js';
 import type { LabelPair, Partition } from '../core/partition.js';

@@ -1,5 +1,5 @@
-import { makeConfig, type ColonyConfig } from '../colony/config.js';
-import type { ValidDocument } from '../colony/input.js';
+import { makeConfig, type ColonyConfig } from '../core/config.js';
+import type { ValidDocument } from '../core/input.js';
 import type { NodeRow } from '../core/graph.js';
 import type { Partition } from '../core/partition.js';
 import { Placement } from '../cluster/placement.js';

@@ -1,5 +1,5 @@
-import { makeConfig, type ColonyConfig } from '../colony/config.js';
-import { DEFAULT_LIMITS, type Limits } from '../colony/limits.js';
+import { makeConfig, type ColonyConfig } from '../core/config.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { Partition } from '../core/partition.js';
 import { nodeIdOf, type DocumentId } from '../ids/ids.js';
 import { describeError, RpcClient } from '../rpc/client.js';
@@ -9,14 +9,14 @@ import type { SecurityConfig } from '../rpc/security.js';
 import { newTextIndex } from '../search/text-index.js';
 import { ShardMetrics } from '../metrics/metrics.js';
 import { Placement, type ShardId } from '../cluster/placement.js';
-import type { CountsMsg } from '../cluster/wire.js';
+import type { CountsMsg } from '../rpc/wire.js';
 import { MemoryShardStorage, type ShardStorage } from '../storage/shard-storage.js';
 import { SqliteShardStorage } from '../storage/sqlite-shard-storage.js';
 import { Mutex } from '../util/mutex.js';
 import { TickParticipant, type Owners } from './participant.js';
 import { recoverShard, checkpointRows } from './recovery.js';
 import { shardHandlers } from './handlers.js';
-import { retrying } from '../util/retry.js';
+import { retrying } from '../rpc/retry.js';
 
 export interface ShardOptions {
   /** Coordinator address host:port. */

@@ -1,7 +1,7 @@
 import { isUuid } from '../ids/ids.js';
-import { rpcError } from '../rpc/server.js';
-import type { ShardCounts } from './registry.js';
-import type { Phase } from './tick-machine.js';
+import { rpcError } from './server.js';
+import type { ShardCounts } from '../cluster/registry.js';
+import type { Phase } from '../cluster/tick-machine.js';
 
 /** Validation helpers for values that arrive over the wire. */
 export function uuidArg(v: unknown, what: string): string {

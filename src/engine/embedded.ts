@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { ColonyConfig } from '../colony/config.js';
+import type { ColonyConfig } from '../core/config.js';
 import { Coordinator } from '../coordinator/coordinator.js';
-import { ClusterEngine } from '../engine/cluster.js';
+import { ClusterEngine } from './cluster.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import { ShardNode, type ShardOptions } from '../shard/shard.js';
 

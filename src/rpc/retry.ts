@@ -1,5 +1,5 @@
 import { backOff } from 'exponential-backoff';
-import { describeError } from '../rpc/client.js';
+import { describeError } from './client.js';
 
 const UNAVAILABLE = 14;
 const FAILED_PRECONDITION = 9;
