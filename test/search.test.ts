@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
 import { graphOf } from './graph-fixture.js';
 import { nodeIdOf } from '../src/ids/ids.js';
-import { bm25Search, mergeHits } from '../src/search/bm25.js';
+import { bm25Search, mergeRanked, rankDocuments } from '../src/search/bm25.js';
 import { conceptSearch } from '../src/search/concepts.js';
 import { bridgeConcepts, centralConcepts, connectedComponents, neighbours, shortestPath } from '../src/search/structure.js';
 
@@ -43,7 +43,7 @@ test('equal scores break ties by DocumentId, and merging shard lists keeps that 
   const hits = bm25Search(c.docs, stats(c), q('similar'), 3);
   const ids = hits.map((h) => h.id);
   assert.deepEqual(ids, [...ids].sort());
-  assert.deepEqual(mergeHits([[hits[2]], [hits[0], hits[1]]], 3).map((h) => h.id), ids);
+  assert.deepEqual(mergeRanked([[hits[2]], [hits[0], hits[1]]], 3, false).map((h) => h.id), ids);
 });
 
 function chain() {
@@ -102,4 +102,23 @@ test('concept search: query concepts first, then their strongest neighbours', ()
   assert.equal(hits[2].label, 'c');
   assert.ok(Math.abs(hits[2].graph - 0.7) < 1e-12);
   assert.deepEqual(conceptSearch(g, 1, ['nothing'], { alpha: 0.5, k: 10 }), []);
+});
+
+test('expansion re-scores the best documents for the query\'s own terms; merged lists answer like one holder', () => {
+  const c = new Colony();
+  for (let i = 0; i < 150; i++) c.ingest({ id: `d${i}`, text: `apple ${i % 3 === 0 ? 'banana' : 'cherry'} ${i % 7 === 0 ? 'banana banana' : ''} word${i}` });
+  const terms = [
+    { term: 'apple', weight: 1, original: true },
+    { term: 'banana', weight: 0.3, original: false },
+  ];
+  const all = rankDocuments(c.docs, stats(c), terms, 10, { coordination: true });
+  // every document matches "apple"; among the re-scored ones, those with banana come first
+  assert.ok(all.slice(0, 5).every((h) => Number(h.key.slice(1)) % 3 === 0 || Number(h.key.slice(1)) % 7 === 0));
+  // split the documents over two holders: the merged answer is the same
+  const a = new Colony();
+  const b = new Colony();
+  const gs = stats(c);
+  for (let i = 0; i < 150; i++) (i % 2 ? a : b).ingest({ id: `d${i}`, text: `apple ${i % 3 === 0 ? 'banana' : 'cherry'} ${i % 7 === 0 ? 'banana banana' : ''} word${i}` });
+  const merged = mergeRanked([bm25Search(a.docs, gs, terms, 10, { coordination: true }), bm25Search(b.docs, gs, terms, 10, { coordination: true })], 10, true).map(({ base: _b, ...h }) => h);
+  assert.deepEqual(merged, all);
 });

@@ -32,6 +32,9 @@ export class SimpleIndex implements TextIndex {
     }
     this.docTerms.delete(doc);
   }
+  tf(term: string, doc: number): number {
+    return this.postings.get(term)?.get(doc) ?? 0;
+  }
   terms(): IterableIterator<string> {
     return this.postings.keys();
   }

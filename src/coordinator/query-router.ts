@@ -10,7 +10,7 @@ import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { describeError, type RpcClient } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
-import { expandQuery, mergeHits, type DocHit } from '../search/bm25.js';
+import { expandQuery, isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import type { Coordinator } from './coordinator.js';
@@ -101,9 +101,14 @@ async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: st
   // the statistics in one synchronous step (a df report applies all of its counts at once): consistent
   const df = Object.fromEntries(weighted.map((w) => [w.term, c.stats.get(w.term)]));
   const stats = { documents: c.stats.documents, total_length: c.stats.totalLength, df };
-  const { replies, missing: m2 } = await fanout<{ documents: DocHit[] }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination: c.coordination }), deadlineMs, snapshot);
+  const { replies, missing: m2 } = await fanout<{ documents: RankedHit[] }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination: c.coordination }), deadlineMs, snapshot);
   m2.forEach((s) => missing.add(s));
-  return { hits: mergeHits(replies.map((r) => r.reply.documents), k), missing: [...missing].sort((a, b) => a - b) };
+  const hits = mergeRanked(
+    replies.map((r) => r.reply.documents),
+    k,
+    isExpanding(weighted),
+  ).map(({ base: _b, ...hit }) => hit);
+  return { hits, missing: [...missing].sort((a, b) => a - b) };
 }
 
 /** An explore answer (wire shape): concepts with a value and a count each. */

@@ -48,6 +48,8 @@ export interface TextIndex {
   df(term: string): number;
   /** Terms with at least one live posting. */
   terms(): IterableIterator<string>;
+  /** A term's frequency in a live document (0 when absent). */
+  tf(term: string, doc: number): number;
   topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean }, idOf: (doc: number) => string): { doc: number; score: number }[];
 }
 

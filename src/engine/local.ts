@@ -3,7 +3,7 @@ import type { ColonyConfig } from '../core/config.js';
 import { notFound } from '../core/errors.js';
 import type { DocumentInput } from '../core/input.js';
 import type { Limits } from '../core/limits.js';
-import { bm25Search, EXPANSION_TERMS, expandQuery } from '../search/bm25.js';
+import { EXPANSION_TERMS, expandQuery, rankDocuments } from '../search/bm25.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, neighbours, resolveLabel, shortestPath } from '../search/structure.js';
@@ -52,7 +52,7 @@ export class LocalEngine implements Engine {
     checkK(k, this.colony.limits);
     const { expansion, coordination } = this.search;
     const concepts = expansion > 0 ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + expansion }) : [];
-    const hits = bm25Search(this.colony.docs, this.localStats(), expandQuery(terms, concepts, expansion), k, { coordination });
+    const hits = rankDocuments(this.colony.docs, this.localStats(), expandQuery(terms, concepts, expansion), k, { coordination });
     return { hits, missingShards: [] };
   }
 

@@ -33,23 +33,78 @@ export function compareHits(x: { score: number; id: string }, y: { score: number
 }
 
 /**
+ * How many documents of the query's own ranking graph expansion re-scores. Expansion can reorder
+ * them, never bring in another: it costs a lookup per expansion term for these documents only.
+ */
+export const RESCORE_DEPTH = 100;
+
+/** A document hit; with expansion, `base` is its score for the query's own terms (what selects it). */
+export interface RankedHit extends DocHit {
+  base: number;
+}
+
+/**
  * BM25 (k1 1.2, b 0.75) over a document table's inverted index, with collection statistics passed
  * in: a cluster passes the global document count, total length and df so every shard scores as one
  * machine would. Per document the term contributions are summed in query-term order, so the float
- * result does not depend on where the document lives. Top-k with pruning: see inverted-index.ts.
+ * result does not depend on where the document lives.
+ *
+ * Expansion terms (original false) re-rank: the best max(k, RESCORE_DEPTH) documents for the query's
+ * own terms are found with the pruning top-k (`base` score), then scored with every term, in query
+ * order (originals first), and the best k returned. A holder returns its whole re-scored list;
+ * `mergeRanked` picks the global set by base score before re-ranking, so N holders answer like one.
  */
-export function bm25Search(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): DocHit[] {
+export function bm25Search(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): RankedHit[] {
   if (stats.documents === 0 || terms.length === 0 || k <= 0) return [];
-  return table.index.topK(terms, stats, k, opts, table.idOf).map(({ doc, score }) => {
+  const ix = table.index;
+  const originals = terms.filter((t) => t.original);
+  const expanding = isExpanding(terms);
+  const depth = expanding ? Math.max(k, RESCORE_DEPTH) : k;
+  const top = ix.topK(expanding ? originals : terms, stats, depth, opts, table.idOf);
+  const hit = (doc: number, score: number, base: number): RankedHit => {
     const d = table.record(doc);
-    return { id: d.id, key: d.key, title: d.title, score };
+    return { id: d.id, key: d.key, title: d.title, score, base };
+  };
+  if (!expanding) return top.map(({ doc, score }) => hit(doc, score, score));
+  const avgdl = stats.totalLength / stats.documents || 1;
+  const w = terms.map((t) => t.weight * idf(stats.documents, stats.df(t.term)));
+  const out = top.map(({ doc, score: base }) => {
+    const dl = table.lengthOf(doc);
+    let raw = 0;
+    let matched = 0;
+    terms.forEach((t, i) => {
+      const tf = ix.tf(t.term, doc);
+      if (tf === 0) return;
+      raw += (w[i] * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * dl) / avgdl));
+      if (t.original) matched++;
+    });
+    return hit(doc, opts.coordination ? (raw * matched) / originals.length : raw, base);
   });
+  return out;
 }
 
-/** Merge per-shard top-k lists into the global top-k (same order as one machine). */
-export function mergeHits<T extends { score: number; id: string }>(lists: T[][], k: number): T[] {
-  return lists.flat().sort(compareHits).slice(0, k);
+/** A query with terms of its own and expansion terms is answered by re-scoring (see bm25Search). */
+export function isExpanding(terms: readonly WeightedTerm[]): boolean {
+  const originals = terms.filter((t) => t.original).length;
+  return originals > 0 && originals < terms.length;
 }
+
+/** The best k documents of one holder of everything (bm25Search, then mergeRanked of its one list). */
+export function rankDocuments(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): DocHit[] {
+  return mergeRanked([bm25Search(table, stats, terms, k, opts)], k, isExpanding(terms)).map(({ base: _b, ...hit }) => hit);
+}
+
+/**
+ * Merge holders' lists into the answer one holder of everything gives: without expansion the best k by
+ * score; with it, the best max(k, RESCORE_DEPTH) by base score, then the best k of those by score.
+ */
+export function mergeRanked<T extends { score: number; base: number; id: string }>(lists: T[][], k: number, expanding: boolean): T[] {
+  const all = lists.flat();
+  if (!expanding) return all.sort(compareHits).slice(0, k);
+  all.sort((x, y) => y.base - x.base || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return all.slice(0, Math.max(k, RESCORE_DEPTH)).sort(compareHits).slice(0, k);
+}
+
 
 /** Expansion: how many of the query's best non-query concepts join it, and their weight factor. */
 export const EXPANSION_TERMS = 2;

@@ -196,6 +196,20 @@ export class InvertedIndex {
     return true;
   }
 
+  /** The term's frequency in a live document (binary search of its posting list), 0 when absent. */
+  tf(term: string, doc: number): number {
+    const t = this.ids.get(term);
+    if (t === undefined || this.tDf[t] === 0 || !(this.dLen[doc] >= 0)) return 0;
+    let lo = this.tOff[t];
+    let hi = lo + this.tLen[t];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pDoc[mid] < doc) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.tOff[t] + this.tLen[t] && this.pDoc[lo] === doc ? this.tfAt(t, lo, doc) : 0;
+  }
+
   /** Bytes held in typed arrays (postings arena, per-term and per-document arrays). */
   get byteLength(): number {
     const ta = [this.tOff, this.tLen, this.tCap, this.tDf, this.tMaxTf, this.tMinLen, this.tMark, this.pDoc, this.pTf, this.dLen, this.dTerms];
