@@ -125,6 +125,12 @@ export class Colony {
     };
   }
 
+  /** Give back spare capacity (scratch space, columns' slack, posting lists' room) after a bulk load. */
+  trim(): void {
+    this.graph.trim();
+    this.docs.trim();
+  }
+
   graphHash(): string {
     return canonicalHash(this.graph, this.tickNo, () => true);
   }

@@ -18,6 +18,7 @@ import { EXPANSION_TERMS } from '../search/bm25.js';
 import { Mutex, RwLock } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
 import { CoordinatorStore } from '../storage/coordinator-store.js';
+import { MemoryCoordinatorStorage, type CoordinatorStorage } from '../storage/coordinator-storage.js';
 import { clock } from '../util/clock.js';
 import { coordinatorHandlers } from './handlers.js';
 import { gatherGraph, graphHash } from './query-router.js';
@@ -69,7 +70,7 @@ export class Coordinator {
   readonly registry: Registry;
   readonly machine: TickMachine;
   /** The durable state (with a data directory). */
-  readonly store?: CoordinatorStore;
+  readonly store: CoordinatorStorage;
   readonly stats = new GlobalStats();
   /** Documents digested by committed ticks. */
   digested = 0;
@@ -98,8 +99,6 @@ export class Coordinator {
   /** What the last membership change moved (reported by stats). */
   lastRebalance: RebalanceReport | null = null;
 
-  /** Last df batch applied per shard identity (the store keeps it when there is one). */
-  private readonly dfBatches = new Map<string, number>();
   private readonly clients = new Map<ShardId, RpcClient>();
   private readonly server = newServer();
   /**
@@ -114,8 +113,9 @@ export class Coordinator {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
     this.machine = new TickMachine();
-    if (opts.dataDir) {
-      const store = (this.store = new CoordinatorStore(opts.dataDir));
+    this.store = opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage();
+    if (this.store.durable) {
+      const store = this.store;
       const saved = store.meta('config');
       if (saved === undefined) store.setMeta({ config: JSON.stringify(this.config) });
       else if (opts.config && Object.keys(opts.config).length > 0 && saved !== JSON.stringify(this.config))
@@ -156,7 +156,7 @@ export class Coordinator {
   async start(): Promise<number> {
     addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
-    if (this.store) {
+    if (this.store.durable) {
       this.recovering = true;
       void this.writeState(() => converge(this))
         .catch((e) => this.log(`converging after a restart: ${describeError(e)}`))
@@ -169,7 +169,7 @@ export class Coordinator {
     await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
     await this.stateLock.write(() => undefined);
-    this.store?.close();
+    this.store.close();
   }
 
   get currentTick(): number {
@@ -267,7 +267,7 @@ export class Coordinator {
 
   /** The last df batch applied for a shard identity (register tells the shard to number on from it). */
   lastDfBatch(identity: string): number {
-    return this.store ? this.store.lastDfBatch(identity) : (this.dfBatches.get(identity) ?? 0);
+    return this.store.lastDfBatch(identity);
   }
 
   /**
@@ -276,10 +276,8 @@ export class Coordinator {
    */
   applyDfReport(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): void {
     if (batch > 0) {
-      const fresh = this.store ? this.store.applyDf(identity, batch, df, documents, totalLength) : batch > (this.dfBatches.get(identity) ?? 0);
-      if (!fresh) return;
-      this.dfBatches.set(identity, batch);
-    } else this.store?.addDf(df, documents, totalLength);
+      if (!this.store.applyDf(identity, batch, df, documents, totalLength)) return;
+    } else this.store.addDf(df, documents, totalLength);
     this.stats.apply(df, documents, totalLength);
   }
 }

@@ -24,7 +24,7 @@ export function register(c: Coordinator, address: string, identity: string): Pro
           await rebalance(c, prev, r.id, `shard ${r.id} joined`);
         } catch (e) {
           c.registry.remove(r.id); // the epoch moves on: a failed attempt's epoch is never reused
-          c.store?.setMeta({ migration: '' });
+          c.store.setMeta({ migration: '' });
           persistMembership(c);
           await pushMembership(c).catch(() => undefined);
           throw e;
@@ -33,7 +33,7 @@ export function register(c: Coordinator, address: string, identity: string): Pro
       persistMembership(c);
       c.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${address} (epoch ${c.registry.epoch})`);
       await pushMembership(c);
-      c.store?.setMeta({ migration: '' });
+      c.store.setMeta({ migration: '' });
       // the shard numbers its next df batches after the last one applied for its identity (a shard
       // restarted without a data directory must not reuse numbers and have its reports ignored)
       return { id: r.id, df_batch: c.lastDfBatch(identity) };
@@ -72,7 +72,7 @@ export function unregister(c: Coordinator, id: ShardId): Promise<object> {
         .catch((e) => c.log(`shard ${id} did not take the final membership: ${describeError(e)}`));
       c.dropClient(id);
       if (c.registry.size > 0) await pushMembership(c);
-      c.store?.setMeta({ migration: '' });
+      c.store.setMeta({ migration: '' });
       c.log(`shard ${id} left (epoch ${c.registry.epoch})`);
       return {};
     });
@@ -91,7 +91,7 @@ async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: 
   const members = c.registry.list().filter((s) => nextIds.includes(s.id)).map((s) => ({ id: s.id, address: s.address }));
   const epoch = change > 0 ? c.registry.epoch : c.registry.epoch + 1;
   // the epoch is spent now: an attempt that fails (or a crash) never reuses it
-  c.store?.setMeta({ migration: JSON.stringify({ epoch, what, phase: 'copy' }), epoch });
+  c.store.setMeta({ migration: JSON.stringify({ epoch, what, phase: 'copy' }), epoch });
   const totals = { documents: 0, nodes: 0, edges: 0 };
   const t0 = performance.now();
   try {
@@ -103,7 +103,7 @@ async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: 
     }
   } catch (e) {
     await Promise.allSettled([...new Set([...prev, ...nextIds])].map((s) => c.client(s).call('abort_migration', { epoch }, 5000)));
-    c.store?.setMeta({ migration: '' });
+    c.store.setMeta({ migration: '' });
     throw rpcError.unavailable(`rebalancing for "${what}" failed, nothing moved: ${describeError(e)}`);
   }
   const counts = c.clusterCounts();
@@ -113,9 +113,9 @@ async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: 
 
 /** Persist the membership; with a membership change under way this is its decision (phase flip). */
 function persistMembership(c: Coordinator): void {
-  const migration = c.store?.meta('migration');
+  const migration = c.store.meta('migration');
   const flip: Record<string, string> = migration ? { migration: JSON.stringify({ ...(JSON.parse(migration) as object), phase: 'flip' }) } : {};
-  c.store?.saveMembership(
+  c.store.saveMembership(
     c.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })),
     { epoch: c.registry.epoch, next_id: c.registry.nextShardId, ...flip },
   );

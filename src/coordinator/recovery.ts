@@ -17,24 +17,24 @@ export async function converge(c: Coordinator): Promise<void> {
     const tick = c.recoveredTick;
     const attempt = c.recoveredAttempt;
     await Promise.allSettled(ids.map((s) => c.client(s).call('abort_tick', { tick, attempt, reason: 'the coordinator restarted during the tick' }, 5000)));
-    if (!c.machine.inProgress) c.store?.setMeta({ tick_in_progress: 0 }); // (a tick registered meanwhile keeps its record)
+    if (!c.machine.inProgress) c.store.setMeta({ tick_in_progress: 0 }); // (a tick registered meanwhile keeps its record)
     c.log(`tick ${tick} was in progress when the coordinator stopped: aborted`);
   }
   c.recoveredTick = 0;
-  const migration = c.store?.meta('migration');
+  const migration = c.store.meta('migration');
   if (migration) {
     const { epoch, phase } = JSON.parse(migration) as { epoch: number; phase: string };
     if (phase === 'copy') {
       await Promise.allSettled(ids.map((s) => c.client(s).call('abort_migration', { epoch }, 5000)));
-      c.store?.setMeta({ migration: '' });
+      c.store.setMeta({ migration: '' });
       c.log(`a membership change to epoch ${epoch} was copying when the coordinator stopped: abandoned`);
     } else c.log(`a membership change to epoch ${epoch} was decided when the coordinator stopped: completing it`);
   }
-  const committed = { tick: c.machine.current, attempt: Number(c.store?.meta('committed_attempt') ?? 0) };
+  const committed = { tick: c.machine.current, attempt: Number(c.store.meta('committed_attempt') ?? 0) };
   if (committed.tick > 0) await Promise.allSettled(ids.map((s) => c.client(s).call('commit_tick', committed, 5000)));
   try {
     await pushMembership(c);
-    if (migration) c.store?.setMeta({ migration: '' });
+    if (migration) c.store.setMeta({ migration: '' });
   } catch (e) {
     c.log(`membership after restart: ${describeError(e)}`);
   }

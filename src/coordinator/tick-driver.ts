@@ -33,7 +33,7 @@ export function beginTick(c: Coordinator): { tick: number; attempt: number } {
   }
   const attempt = c.machine.attempt!;
   // the attempt number is spent now (durable with the tick in progress): never given out twice
-  c.store?.setMeta({ tick_in_progress: tick, attempt });
+  c.store.setMeta({ tick_in_progress: tick, attempt });
   return { tick, attempt };
 }
 
@@ -95,7 +95,7 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
       if (fast) c.senseNextTick = true;
       const reason = describeError(e);
       c.machine.abort(reason);
-      c.store?.setMeta({ tick_in_progress: 0 });
+      c.store.setMeta({ tick_in_progress: 0 });
       c.metrics.ticksAborted.inc();
       await Promise.allSettled(members.map((s) => c.client(s).call('abort_tick', { tick, attempt, reason }, 5000)));
       c.log(`tick ${tick} aborted: ${reason}`);
@@ -106,7 +106,7 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
 
 /** The decision: commit, recorded before any shard is told; then every shard is told. */
 async function decide(c: Coordinator, tick: number, attempt: number, members: ShardId[], adv: PhaseReply[], digested: number): Promise<void> {
-  c.store?.setMeta({ current_tick: tick, digested: c.digested + digested, tick_in_progress: 0, committed_attempt: attempt });
+  c.store.setMeta({ current_tick: tick, digested: c.digested + digested, tick_in_progress: 0, committed_attempt: attempt });
   failpoint('after-decision');
   c.machine.commit();
   c.metrics.ticksCommitted.inc();

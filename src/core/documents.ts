@@ -48,6 +48,8 @@ export interface TextIndex {
   df(term: string): number;
   /** Terms with at least one live posting. */
   terms(): IterableIterator<string>;
+  /** Give back spare capacity (after a bulk load). */
+  trim?(): void;
   /** A term's frequency in a live document (0 when absent). */
   tf(term: string, doc: number): number;
   topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean }, idOf: (doc: number) => string): { doc: number; score: number }[];
@@ -98,6 +100,13 @@ export class DocumentTable {
   }
   get digestedCount(): number {
     return this.digested;
+  }
+
+  /** Give back spare capacity after a bulk load. */
+  trim(): void {
+    const n = this.ids.length;
+    for (const c of [this.lengths, this.ingestTicks, this.digestedTicks]) c.trim(n);
+    this.index.trim?.();
   }
 
   /** Document frequency of an indexed term among the documents held. */

@@ -94,7 +94,7 @@ export class ConceptGraph {
   /** Prune schedule: tick -> edges to check then (stale entries are skipped). */
   private readonly sched = new Map<number, number[]>();
   /** This tick's co-activated pairs that have no edge yet (see new-edges.ts). */
-  private readonly fresh = new NewEdges();
+  private fresh = new NewEdges();
   private readonly nodeScratch = new Int32Column(1024);
   /** Weight of a new edge after c co-activations in its first tick, by c (the same additions as any edge). */
   private readonly newWeight: number[] = [0];
@@ -702,6 +702,19 @@ export class ConceptGraph {
       }
     }
     return { nodes, edges };
+  }
+
+  /**
+   * Give back spare capacity after a bulk load: the tick-local scratch and the columns' slack beyond
+   * the slots in use. Only between ticks.
+   */
+  trim(): void {
+    if (this.open) return;
+    this.fresh = new NewEdges();
+    const slots = this.edgeSlots;
+    for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.edgeMark, this.ew, this.alive]) c.trim(slots);
+    const n = this.labels.length;
+    for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeMark, this.nodeScratch, this.idKey]) c.trim(n);
   }
 
   /** Approximate bytes held in typed arrays (for benchmarks). */

@@ -8,12 +8,12 @@ import { PairTable } from './pair-table.js';
  * cap at once, so this saves creating and deleting them. Tick-local: cleared by every tick.
  */
 export class NewEdges {
-  private readonly table = new PairTable(4096);
+  private readonly table = new PairTable(256);
   /** Endpoints (node numbers, lo = smaller NodeId), co-activation count, dropped flag. */
-  readonly a = new Int32Column(4096);
-  readonly b = new Int32Column(4096);
-  readonly count = new Int32Column(4096);
-  readonly dropped = new Uint8Column(4096);
+  readonly a = new Int32Column(256);
+  readonly b = new Int32Column(256);
+  readonly count = new Int32Column(256);
+  readonly dropped = new Uint8Column(256);
   size = 0;
 
   /** Count one co-activation of {x, y} (lo/hi order given by the caller). */

@@ -44,6 +44,8 @@ export class LocalEngine implements Engine {
       digested += this.colony.tick().digested;
       onProgress?.(i + 1, total);
     }
+    // after a bulk load (at least half of what is held digested now), give spare capacity back
+    if (digested * 2 >= this.colony.docs.size && digested > 0) this.colony.trim();
     return { ticks: total, tick: this.colony.currentTick, digested };
   }
 

@@ -1,3 +1,4 @@
+import type { CoordinatorStorage, ShardRow } from './coordinator-storage.js';
 import type Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite.js';
 
@@ -6,16 +7,11 @@ import { SqliteStore } from './sqlite.js';
  * the state of a tick in progress and its decision, a membership change in progress, and the global
  * document statistics. Everything is written before the change is acknowledged.
  */
-export interface ShardRow {
-  id: number;
-  address: string;
-  identity: string;
-}
-
 /** Version 2: the digestion plan needs no lanes (digestPerTick). */
 export const COORDINATOR_SCHEMA_VERSION = 2;
 
-export class CoordinatorStore extends SqliteStore {
+export class CoordinatorStore extends SqliteStore implements CoordinatorStorage {
+  readonly durable = true;
   private readonly st: Record<string, Database.Statement>;
 
   constructor(readonly dir: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {
