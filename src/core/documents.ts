@@ -263,11 +263,6 @@ export class DocumentTable {
     return this.salient[n] ?? salienceOrder(termStats(`${this.titles[n]}\n${this.texts[n]}`).terms);
   }
 
-  /** Distinct terms of a document with counts (for df reports and forgetting). */
-  termsOf(n: number): TermStat[] {
-    return termStats(`${this.titles[n]}\n${this.texts[n]}`).terms;
-  }
-
   lengthOf(n: number): number {
     return this.lengths.data[n];
   }

@@ -191,7 +191,8 @@ export class ShardNode {
       if (n === undefined) continue;
       documents++;
       total += docs.lengthOf(n);
-      for (const t of docs.termsOf(n)) df[t.term] = (df[t.term] ?? 0) + 1;
+      // the distinct terms (kept while the document is pending; recomputed from the text otherwise)
+      for (const t of docs.salientTerms(n)) df[t] = (df[t] ?? 0) + 1;
     }
     await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents, total_length: total, batch });
   }
