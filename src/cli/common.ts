@@ -30,7 +30,7 @@ export function addColonyOptions(cmd: Command): Command {
   return cmd
     .option('--seed <n>', 'seed of the colony', intArg('--seed', 0), 42)
     .option('--digest-per-tick <n>', 'documents digested per tick', intArg('--digest-per-tick', 1), DEFAULT_CONFIG.digestPerTick)
-    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), 31);
+    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), DEFAULT_CONFIG.wiringLimit);
 }
 
 /** Document-search options shared by eval and query. */

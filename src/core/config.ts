@@ -25,7 +25,7 @@ export interface ColonyConfig {
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   seed: 42,
   digestPerTick: 4096,
-  wiringLimit: 31,
+  wiringLimit: 16,
   edgeBaseWeight: 0.1,
   edgeMaxWeight: 1.0,
   edgeDecayRate: 0.005,
