@@ -1,12 +1,28 @@
 // The CoordinatorService handlers: argument validation and wire conversion around the coordinator
 // and its parts (tick-driver.ts, membership.ts, query-router.ts, ingest.ts).
-import type { DocumentInput } from '../core/input.js';
-import type { ShardId } from '../cluster/placement.js';
-import { attemptArg, countsOf, phaseArg, uuidArg, type CountsMsg } from '../rpc/wire.js';
+import { countsOf } from '../rpc/wire.js';
 import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { describeError } from '../rpc/client.js';
+import {
+  DfReport,
+  DocumentIdRequest,
+  Empty,
+  ExploreRequest,
+  Heartbeat,
+  IngestRequest,
+  NodeIdRequest,
+  PhaseReport,
+  QueryRequest,
+  RunTicksRequest,
+  ShardIdRequest,
+  ShardInfo,
+  StatsRequest,
+  Terms,
+  parse,
+  type CoordinatorMethod,
+} from '../rpc/schemas.js';
 import { rpcError, type Handler } from '../rpc/server.js';
-import { checkAlpha, checkK, parseQuery } from '../search/query.js';
+import { checkK, parseQuery } from '../search/query.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
 import { routeIngest } from './ingest.js';
@@ -14,31 +30,13 @@ import { register, unregister } from './membership.js';
 import { explore, refreshCounts, routeQuery } from './query-router.js';
 import { beginTick, driveTick, refusal, runTicks } from './tick-driver.js';
 
-const MAX_INGEST_BATCH = 10_000;
-const MAX_DF_TERMS = 100_000;
-
-// the requests as the proto loader decodes them
-interface RegisterRequest { address: string; identity: string }
-interface UnregisterRequest { id: number }
-interface PhaseReport { shard_id: number; phase: string; tick: number; attempt: number }
-interface UuidRequest { uuid: string }
-interface DfRequest { terms: string[] }
-interface IngestRequest { docs: DocumentInput[] }
-interface QueryRequest { text: string; k: number; concepts: boolean; alpha: number; has_alpha: boolean; deadline_ms: number }
-interface ExploreRequest { kind: string; from: string; to: string; k: number }
-interface RunTicksRequest { ticks: number; until_digested: boolean }
-interface StatsRequest { with_graph_hash: boolean }
-interface DfReport { shard_id: number; epoch: number; df: Record<string, number>; documents: number; total_length: number; batch: number }
-
-function shardIdArg(v: unknown): ShardId {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw rpcError.invalid(`shard id must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** Every CoordinatorService method's handler: each parses its request first (src/rpc/schemas.ts). */
+type Handlers = Record<CoordinatorMethod, Handler>;
 
 /** A query's deadline_ms: 0 means the default; above the configured maximum it is refused. */
 function queryDeadline(c: Coordinator, ms: number): number {
   if (!ms) return c.queryDeadlineMs;
-  if (!Number.isInteger(ms) || ms < 0 || ms > c.maxQueryDeadlineMs)
+  if (ms > c.maxQueryDeadlineMs)
     throw rpcError.invalid(`deadline_ms ${ms} is over the limit of ${c.maxQueryDeadlineMs} ms (the coordinator's --max-query-deadline); ask for less, or 0 for the default ${c.queryDeadlineMs} ms`);
   return ms;
 }
@@ -53,33 +51,38 @@ function guard<T>(f: () => T): T {
 }
 
 /** The CoordinatorService handlers: validation and wire conversion around the coordinator. */
-export function coordinatorHandlers(c: Coordinator): Record<string, Handler> {
+export function coordinatorHandlers(c: Coordinator): Handlers {
   const owner = (id: string) => {
     if (c.registry.size === 0) throw rpcError.precondition('no shards are registered');
     return { id: c.registry.placement().owner(id) };
   };
   return {
-    register: (req: RegisterRequest) => {
-      if (typeof req.address !== 'string' || !/^[^\s:]+:\d{1,5}$/.test(req.address)) throw rpcError.invalid(`address must be host:port, got ${JSON.stringify(req.address)}`);
+    register: (raw) => {
+      const req = parse(ShardInfo, raw, 'register');
       return register(c, req.address, req.identity || req.address);
     },
 
-    unregister: (req: UnregisterRequest) => unregister(c, shardIdArg(req.id)),
+    unregister: (raw) => unregister(c, parse(ShardIdRequest, raw, 'unregister').id),
 
-    phase_complete: (req: PhaseReport) =>
-      guard(() => {
-        c.machine.complete(shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, c.registry.has(req.shard_id), attemptArg(req.attempt));
+    phase_complete: (raw) => {
+      const req = parse(PhaseReport, raw, 'phase_complete');
+      return guard(() => {
+        c.machine.complete(req.shard_id, req.phase, req.tick, c.registry.has(req.shard_id), req.attempt);
         return {};
-      }),
+      });
+    },
 
-    barrier_ready: (req: PhaseReport) => guard(() => ({ ready: c.machine.barrierReady(shardIdArg(req.shard_id), phaseArg(req.phase), req.tick, c.registry.has(req.shard_id), attemptArg(req.attempt)) })),
+    barrier_ready: (raw) => {
+      const req = parse(PhaseReport, raw, 'barrier_ready');
+      return guard(() => ({ ready: c.machine.barrierReady(req.shard_id, req.phase, req.tick, c.registry.has(req.shard_id), req.attempt) }));
+    },
 
-    route_document: (req: UuidRequest) => owner(uuidArg(req.uuid, 'document id')),
+    route_document: (raw) => owner(parse(DocumentIdRequest, raw, 'route_document').uuid),
 
-    route_node: (req: UuidRequest) => owner(uuidArg(req.uuid, 'node id')),
+    route_node: (raw) => owner(parse(NodeIdRequest, raw, 'route_node').uuid),
 
-    get_global_df: (req: DfRequest) => {
-      if (req.terms.length > MAX_DF_TERMS) throw rpcError.invalid(`at most ${MAX_DF_TERMS} terms per call, got ${req.terms.length}`);
+    get_global_df: (raw) => {
+      const req = parse(Terms, raw, 'get_global_df');
       // terms are indexed terms (the tokenizer's output): looked up exactly as given, never tokenized
       // again (a lowercased term may hold combining marks the tokenizer would split on)
       const df: Record<string, number> = {};
@@ -87,9 +90,13 @@ export function coordinatorHandlers(c: Coordinator): Record<string, Handler> {
       return { df };
     },
 
-    current_tick: () => ({ tick: c.machine.current }),
+    current_tick: (raw) => {
+      parse(Empty, raw, 'current_tick');
+      return { tick: c.machine.current };
+    },
 
-    list_shards: () => {
+    list_shards: (raw) => {
+      parse(Empty, raw, 'list_shards');
       const now = clock.nowMs();
       return {
         epoch: c.registry.epoch,
@@ -106,14 +113,16 @@ export function coordinatorHandlers(c: Coordinator): Record<string, Handler> {
       };
     },
 
-    start_tick: () => {
+    start_tick: (raw) => {
+      parse(Empty, raw, 'start_tick');
       // registered before this handler returns: a concurrent start_tick is refused with its number
       const { tick, attempt } = beginTick(c);
       driveTick(c, tick, attempt).catch((e) => c.log(describeError(e)));
       return { tick, attempt };
     },
 
-    tick_status: () => {
+    tick_status: (raw) => {
+      parse(Empty, raw, 'tick_status');
       const s = c.machine.snapshot();
       return {
         tick: s.tick,
@@ -130,34 +139,37 @@ export function coordinatorHandlers(c: Coordinator): Record<string, Handler> {
     },
 
     // not during a tick or a membership change: documents land under a settled placement and tick
-    ingest: (req: IngestRequest) =>
-      c.readState(() => {
-        const docs = req.docs;
-        if (!Array.isArray(docs) || docs.length === 0) throw rpcError.invalid('no documents to ingest');
-        if (docs.length > MAX_INGEST_BATCH) throw rpcError.invalid(`at most ${MAX_INGEST_BATCH} documents per call, got ${docs.length}`);
-        return routeIngest(c, docs);
-      }),
+    ingest: (raw) => {
+      const { docs } = parse(IngestRequest, raw, 'ingest');
+      return c.readState(() => routeIngest(c, docs));
+    },
 
     // the state lock only for a snapshot (membership, version), not while the shards answer: a query
     // waiting for a slow or hung shard holds up no tick and no other call
-    query: async (req: QueryRequest) => {
+    query: async (raw) => {
+      const req = parse(QueryRequest, raw, 'query');
       const terms = parseQuery(req.text, c.limits);
       const k = checkK(req.k || 10, c.limits);
       const deadlineMs = queryDeadline(c, req.deadline_ms);
-      const alpha = req.has_alpha ? checkAlpha(req.alpha) : DEFAULT_ALPHA;
+      const alpha = req.has_alpha ? req.alpha : DEFAULT_ALPHA;
       const r = await routeQuery(c, { concepts: req.concepts, terms, k, alpha, deadlineMs });
       return { [req.concepts ? 'concepts' : 'documents']: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
     },
 
-    explore: (req: ExploreRequest) => c.readState(() => explore(c, req.kind, req.from, req.to, checkK(req.k || 10, c.limits))),
+    explore: (raw) => {
+      const req = parse(ExploreRequest, raw, 'explore');
+      const k = checkK(req.k || 10, c.limits);
+      return c.readState(() => explore(c, req.kind, req.from, req.to, k));
+    },
 
-    run_ticks: (req: RunTicksRequest) => {
-      if (!req.until_digested && (!Number.isInteger(req.ticks) || req.ticks < 0 || req.ticks > 1_000_000)) throw rpcError.invalid(`ticks must be an integer in [0, 1000000], got ${req.ticks}`);
+    run_ticks: (raw) => {
+      const req = parse(RunTicksRequest, raw, 'run_ticks');
       return runTicks(c, req.ticks, req.until_digested);
     },
 
-    stats: (req: StatsRequest) =>
-      c.readState(async () => {
+    stats: (raw) => {
+      const req = parse(StatsRequest, raw, 'stats');
+      return c.readState(async () => {
         // fresh counts from every shard that answers quickly; the last heartbeat's for the others
         await refreshCounts(c);
         const counts = c.clusterCounts();
@@ -174,18 +186,23 @@ export function coordinatorHandlers(c: Coordinator): Record<string, Handler> {
           last_rebalance: c.lastRebalance ?? undefined,
           graph_hash: req.with_graph_hash ? await c.graphHash() : '',
         };
-      }),
+      });
+    },
 
-    health: () => ({
-      serving: !c.recovering,
-      role: 'coordinator',
-      tick: c.machine.current,
-      epoch: c.registry.epoch,
-      detail: c.recovering ? `recovering: telling ${c.registry.size} shard(s) the outcome of the last tick and the membership` : `${c.registry.size} shard(s)`,
-    }),
+    health: (raw) => {
+      parse(Empty, raw, 'health');
+      return {
+        serving: !c.recovering,
+        role: 'coordinator',
+        tick: c.machine.current,
+        epoch: c.registry.epoch,
+        detail: c.recovering ? `recovering: telling ${c.registry.size} shard(s) the outcome of the last tick and the membership` : `${c.registry.size} shard(s)`,
+      };
+    },
 
-    report_df: (req: DfReport) => {
-      const id = shardIdArg(req.shard_id);
+    report_df: (raw) => {
+      const req = parse(DfReport, raw, 'report_df');
+      const id = req.shard_id;
       const rec = c.registry.get(id);
       if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
       // an older epoch is fine (a shard flushes its reports before its documents move, while the
@@ -195,8 +212,9 @@ export function coordinatorHandlers(c: Coordinator): Record<string, Handler> {
       return {};
     },
 
-    heartbeat: (req: CountsMsg) => {
-      const id = shardIdArg(req.shard_id);
+    heartbeat: (raw) => {
+      const req = parse(Heartbeat, raw, 'heartbeat');
+      const id = req.shard_id;
       if (!c.registry.has(id)) throw rpcError.notFound(`unknown shard ${id}; register first`);
       c.registry.heartbeat(id, countsOf(req), clock.nowMs());
       return {};

@@ -9,6 +9,7 @@ import { countsOf, type CountsMsg } from '../rpc/wire.js';
 import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { describeError, type RpcClient } from '../rpc/client.js';
+import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { expandQuery, isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
@@ -122,7 +123,7 @@ export interface ExploreAnswer {
  * Neighbours of a concept (from its owner), or a path, central concepts or bridges over the gathered
  * graph. A label is checked when it is used (after the graph is gathered for a path).
  */
-export async function explore(c: Coordinator, kind: string, from: string, to: string, k: number): Promise<ExploreAnswer> {
+export async function explore(c: Coordinator, kind: ExploreKind, from: string, to: string, k: number): Promise<ExploreAnswer> {
   const label = (s: string, what: string) => {
     if (typeof s !== 'string' || s.trim() === '') throw rpcError.invalid(`${what} needs a concept label`);
     return s.trim().toLowerCase();
@@ -135,7 +136,6 @@ export async function explore(c: Coordinator, kind: string, from: string, to: st
     const labels = await resolveLabels(c, r.neighbors.map((n) => n.id));
     return { found: true, items: r.neighbors.map((n) => ({ id: n.id, label: labels.get(n.id) ?? n.id, value: n.weight, count: n.co_activations })) };
   }
-  if (!['path', 'central', 'bridges'].includes(kind)) throw rpcError.invalid(`unknown explore kind ${JSON.stringify(kind)} (use neighbours, path, central or bridges)`);
   const g = (await gatherGraph(c)).view(c.machine.current);
   if (kind === 'path') {
     const a = nodeIdOf(label(from, 'path'));

@@ -32,8 +32,8 @@ const PHAGO_CODES: Record<PhagoError['code'], grpc.status> = {
 
 const MALFORMED = Symbol('malformed');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Handler = (req: any, md: grpc.Metadata) => Promise<unknown> | unknown;
+/** A method's handler: the request as the proto loader decoded it, to be parsed (src/rpc/schemas.ts). */
+export type Handler = (req: unknown, md: grpc.Metadata) => unknown;
 
 /**
  * Serve a service with phago's rules around every handler:

@@ -1,22 +1,39 @@
-import type * as grpc from '@grpc/grpc-js';
-import { makeConfig, type ColonyConfig } from '../core/config.js';
 import { PhagoError } from '../core/errors.js';
-import { validateBatch, type DocumentInput } from '../core/input.js';
+import { validateBatch } from '../core/input.js';
 import { Placement } from '../cluster/placement.js';
-import { attemptArg, phaseArg, tickArg, uuidArg } from '../rpc/wire.js';
 import { CodecError } from '../protocol/codec.js';
 import { describeError } from '../rpc/client.js';
-import { rpcError } from '../rpc/server.js';
+import {
+  AbortRequest,
+  CommitRequest,
+  DeltasRequest,
+  Empty,
+  EpochNumber,
+  LocalQueryRequest,
+  Membership,
+  MigrateInRequest,
+  MigrateRequest,
+  NeighborsRequest,
+  NodeIdRequest,
+  NodeIds,
+  ShardIngestRequest,
+  SignalsRequest,
+  Terms,
+  TickPhaseRequest,
+  parse,
+  type ShardIngestRequestMsg,
+  type ShardMethod,
+} from '../rpc/schemas.js';
+import { rpcError, type Handler } from '../rpc/server.js';
 import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
-import { flip, migrateOut, type EdgeWire, type NodeWire, type StoredDocWire } from './migration.js';
+import { flip, migrateOut, type EdgeWire } from './migration.js';
 import type { Outgoing } from './participant.js';
 import type { ShardNode } from './shard.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Handlers = Record<string, (req: any, md: grpc.Metadata) => unknown>;
-
+/** Every ShardService method's handler: each parses its request first (src/rpc/schemas.ts). */
+type Handlers = Record<ShardMethod, Handler>;
 
 /** Turn a codec or protocol refusal into a typed status. */
 function guard<T>(f: () => T): T {
@@ -44,12 +61,13 @@ export function shardHandlers(s: ShardNode): Handlers {
     );
 
   return {
-    ingest_document: (req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) => s.ingestLock.run(() => ingest(s, req)),
+    ingest_document: (raw) => {
+      const req = parse(ShardIngestRequest, raw, 'ingest_document');
+      return s.ingestLock.run(() => ingest(s, req));
+    },
 
-    tick_phase: async (req: { tick: number; phase: string; epoch: number; digest: string[]; attempt: number; empty: boolean }) => {
-      const tick = tickArg(req.tick);
-      const phase = phaseArg(req.phase);
-      const attempt = attemptArg(req.attempt ?? 0);
+    tick_phase: async (raw) => {
+      const { tick, phase, attempt, ...req } = parse(TickPhaseRequest, raw, 'tick_phase');
       s.checkEpoch(req.epoch);
       await s.opts.beforePhase?.(phase, tick);
       const p = s.participant;
@@ -58,7 +76,7 @@ export function shardHandlers(s: ShardNode): Handlers {
         return { candidates: s.part.candidates(tick, s.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })) };
       }
       if (phase === 'ACT') {
-        const ids = (req.digest ?? []).map((raw) => uuidArg(raw, 'document id'));
+        const ids = req.digest;
         for (const id of ids) if (s.part.docs.numberOf(id) === undefined) throw rpcError.notFound(`document ${id} is not on shard ${s.id}`);
         const outs = guard(() => p.act(tick, attempt, ids, s.owners()));
         const local = outs.filter((o) => o.to === s.id);
@@ -79,43 +97,43 @@ export function shardHandlers(s: ShardNode): Handlers {
       return { counts: s.counts() };
     },
 
-    abort_tick: (req: { tick: number; reason: string; attempt: number }) => {
-      const tick = tickArg(req.tick);
-      const attempt = attemptArg(req.attempt ?? 0);
+    abort_tick: (raw) => {
+      const { tick, attempt, reason } = parse(AbortRequest, raw, 'abort_tick');
       if (tick > s.aborted.tick || (tick === s.aborted.tick && attempt > s.aborted.attempt)) s.aborted = { tick, attempt };
       // nothing open (aborting is idempotent), or a late abort of an older attempt: ignored
       if (s.participant.openTick !== tick || attempt < s.participant.openAttempt!) return {};
-      s.abortOpen(req.reason);
+      s.abortOpen(reason);
       return {};
     },
 
-    commit_tick: (req: { tick: number; attempt: number }) => {
-      const tick = tickArg(req.tick);
+    commit_tick: (raw) => {
+      const { tick, attempt } = parse(CommitRequest, raw, 'commit_tick');
       if (tick <= s.committedTick) return {}; // already committed: idempotent
       const p = s.participant;
-      if (p.openTick !== tick || (req.attempt !== undefined && p.openAttempt !== attemptArg(req.attempt))) throw rpcError.precondition(`tick ${tick} attempt ${req.attempt} is not open on shard ${s.id}`);
+      if (p.openTick !== tick || p.openAttempt !== attempt) throw rpcError.precondition(`tick ${tick} attempt ${attempt} is not open on shard ${s.id}`);
       if (!p.isPrepared) throw rpcError.precondition(`tick ${tick} is not prepared on shard ${s.id}`);
       s.commitOpen(tick);
       return {};
     },
 
-    deliver_deltas: (req: { tick: number; attempt: number; epoch: number; from: number; batch: number; presentations: Buffer }) => {
+    deliver_deltas: (raw) => {
+      const req = parse(DeltasRequest, raw, 'deliver_deltas');
       s.checkEpoch(req.epoch);
-      const tick = tickArg(req.tick);
       if (!s.placement.has(req.from)) throw rpcError.precondition(`shard ${req.from} is not a member of epoch ${s.epoch}`);
-      guard(() => s.participant.deliver(tick, attemptArg(req.attempt ?? 0), req.from, req.batch ?? 0, Buffer.from(req.presentations ?? [])));
+      guard(() => s.participant.deliver(req.tick, req.attempt, req.from, req.batch, req.presentations));
       return {};
     },
 
-    receive_signals: (req: { tick: number; attempt: number; epoch: number; from: number; pairs: Buffer }) => {
+    receive_signals: (raw) => {
+      const req = parse(SignalsRequest, raw, 'receive_signals');
       s.checkEpoch(req.epoch);
-      const tick = tickArg(req.tick);
       if (!s.placement.has(req.from)) throw rpcError.precondition(`shard ${req.from} is not a member of epoch ${s.epoch}`);
-      guard(() => s.participant.receiveDrops(tick, attemptArg(req.attempt ?? 0), req.from, Buffer.from(req.pairs ?? [])));
+      guard(() => s.participant.receiveDrops(req.tick, req.attempt, req.from, req.pairs));
       return {};
     },
 
-    local_query: async (req: { terms: string[]; k: number; concepts: boolean; stats?: { documents: number; total_length: number; df: Record<string, number> }; weighted: { term: string; weight: number; original: boolean }[]; coordination: boolean }) => {
+    local_query: async (raw) => {
+      const req = parse(LocalQueryRequest, raw, 'local_query');
       await s.opts.beforeQuery?.();
       const k = req.k || 10;
       if (k > s.limits.maxResults) throw rpcError.invalid(`k is ${k}, over the limit of ${s.limits.maxResults}`);
@@ -128,21 +146,18 @@ export function shardHandlers(s: ShardNode): Handlers {
         };
       }
       const st = req.stats;
-      if (!st) throw rpcError.invalid('a document query needs the cluster statistics');
-      for (const w of req.weighted) if (!Number.isFinite(w.weight) || w.weight < 0) throw rpcError.invalid(`query term weights must be finite and >= 0, got ${w.weight}`);
-      if (!(st.documents >= 0) || !(st.total_length >= 0)) throw rpcError.invalid('corpus statistics must be non-negative');
-      const df = st.df ?? {};
+      const df = st.df;
       const hits = bm25Search(s.part.docs, { documents: st.documents, totalLength: st.total_length, df: (t) => df[t] ?? 0 }, req.weighted, k, { coordination: req.coordination });
       return { documents: hits };
     },
 
-    get_term_frequencies: (req: { terms: string[] }) => {
-      if (req.terms.length > 100_000) throw rpcError.invalid('at most 100000 terms per call');
+    get_term_frequencies: (raw) => {
+      const req = parse(Terms, raw, 'get_term_frequencies');
       return { df: Object.fromEntries(req.terms.map((t) => [t, s.part.docs.index.df(t)])) };
     },
 
-    get_node: (req: { uuid: string }) => {
-      const id = uuidArg(req.uuid, 'node id');
+    get_node: (raw) => {
+      const id = parse(NodeIdRequest, raw, 'get_node').uuid;
       const g = s.part.graph;
       const n = g.numberOfId(id);
       const node = n === undefined ? undefined : g.node(n);
@@ -150,12 +165,11 @@ export function shardHandlers(s: ShardNode): Handlers {
       return { id, label: node.label, access_count: node.accessCount, created_tick: node.createdTick, found: true };
     },
 
-    resolve_ghost_nodes: (req: { ids: string[] }) => {
-      if (req.ids.length > 100_000) throw rpcError.invalid('at most 100000 ids per call');
+    resolve_ghost_nodes: (raw) => {
+      const req = parse(NodeIds, raw, 'resolve_ghost_nodes');
       const g = s.part.graph;
       return {
-        nodes: req.ids.map((raw) => {
-          const id = uuidArg(raw, 'node id');
+        nodes: req.ids.map((id) => {
           const n = g.numberOfId(id);
           const node = n === undefined ? undefined : g.node(n);
           return node ? { id, label: node.label, access_count: node.accessCount, created_tick: node.createdTick, found: true } : { id, found: false };
@@ -163,8 +177,9 @@ export function shardHandlers(s: ShardNode): Handlers {
       };
     },
 
-    get_neighbors: (req: { id: string; k: number }) => {
-      const id = uuidArg(req.id, 'node id');
+    get_neighbors: (raw) => {
+      const req = parse(NeighborsRequest, raw, 'get_neighbors');
+      const id = req.id;
       if (!s.owns(id)) throw rpcError.precondition(`concept ${id} is owned by shard ${s.placement.owner(id)}, not ${s.id}`);
       const view = s.part.graph.view(s.committedTick);
       if (!view.hasNode(id)) throw rpcError.notFound(`no concept ${id}`);
@@ -172,7 +187,8 @@ export function shardHandlers(s: ShardNode): Handlers {
       return { neighbors: req.k > 0 ? all.slice(0, req.k) : all, found: true };
     },
 
-    export_graph: () => {
+    export_graph: (raw) => {
+      parse(Empty, raw, 'export_graph');
       const g = s.part.graph;
       const nodes = [...g.nodeNumbers()].map((n) => {
         const r = g.node(n)!;
@@ -189,7 +205,8 @@ export function shardHandlers(s: ShardNode): Handlers {
       return { nodes, edges };
     },
 
-    update_membership: (req: { epoch: number; members: { id: number; address: string }[]; you: number; config_json: string; tick: number }) => {
+    update_membership: (raw) => {
+      const req = parse(Membership, raw, 'update_membership');
       if (req.epoch < s.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${s.epoch}`);
       const open = s.participant.openTick;
       if (open !== null) {
@@ -198,19 +215,8 @@ export function shardHandlers(s: ShardNode): Handlers {
         if (open === req.tick && s.participant.isPrepared) s.commitOpen(open);
         else s.abortOpen('superseded by a membership change');
       }
-      if (req.config_json) {
-        let parsed: Partial<ColonyConfig>;
-        try {
-          parsed = JSON.parse(req.config_json) as Partial<ColonyConfig>;
-        } catch {
-          throw rpcError.invalid('config_json is not JSON');
-        }
-        let cfg: ColonyConfig;
-        try {
-          cfg = makeConfig(parsed);
-        } catch (e) {
-          throw rpcError.invalid(`config_json: ${(e as Error).message}`);
-        }
+      const cfg = req.config;
+      if (cfg) {
         if (JSON.stringify(cfg) !== JSON.stringify(s.config)) {
           if (s.part.docs.size > 0 || s.part.graph.nodeCount > 0) throw rpcError.precondition('the colony config cannot change on a shard that holds data');
           s.resetPartition(cfg);
@@ -233,40 +239,42 @@ export function shardHandlers(s: ShardNode): Handlers {
       return {};
     },
 
-    migrate_out: (req: { epoch: number; members: { id: number; address: string }[] }) => {
+    migrate_out: (raw) => {
+      const req = parse(MigrateRequest, raw, 'migrate_out');
       if (req.epoch <= s.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${s.id} is already at epoch ${s.epoch}`);
       return migrateOut(s, req.epoch, req.members);
     },
 
-    migrate_in: (req: { epoch: number; from: number; docs: StoredDocWire[]; nodes: NodeWire[]; edges: EdgeWire[] }) => {
+    migrate_in: (raw) => {
+      const req = parse(MigrateInRequest, raw, 'migrate_in');
       if (req.epoch <= s.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${s.id} is already at epoch ${s.epoch}`);
-      const label = (v: unknown, what: string) => {
-        if (typeof v !== 'string' || v.length === 0 || v.length > 1024) throw rpcError.invalid(`${what} must be a non-empty label`);
-        return v;
-      };
       const rows = [
-        ...req.docs.map((d) => ({ kind: 'doc' as const, id: uuidArg(d.id, 'document id'), body: d })),
-        ...req.nodes.map((n) => ({ kind: 'node' as const, id: label(n.label, 'node label'), body: n })),
-        ...req.edges.map((e) => ({ kind: 'edge' as const, id: `${label(e.label_a, 'edge label_a')}\u0000${label(e.label_b, 'edge label_b')}`, body: e })),
+        ...req.docs.map((d) => ({ kind: 'doc' as const, id: d.id, body: d })),
+        ...req.nodes.map((n) => ({ kind: 'node' as const, id: n.label, body: n })),
+        ...req.edges.map((e) => ({ kind: 'edge' as const, id: `${e.label_a}\u0000${e.label_b}`, body: e })),
       ];
       // durable before acknowledged: a shard that restarts before the flip still has what it received
       s.storage.putIncoming(req.epoch, rows);
       return {};
     },
 
-    abort_migration: (req: { epoch: number }) => {
+    abort_migration: (raw) => {
+      const req = parse(EpochNumber, raw, 'abort_migration');
       s.storage.clearIncoming(req.epoch);
       return {};
     },
 
-    health_check: () => ({
-      serving: s.ready,
-      role: 'shard',
-      tick: s.committedTick,
-      epoch: s.epoch,
-      detail: s.ready ? `shard ${s.id}: ${s.part.docs.size} documents, ${s.part.graph.nodeCount} concepts, ${s.part.graph.edgeCount} edges` : `shard ${s.id}: recovering`,
-      counts: s.counts(),
-    }),
+    health_check: (raw) => {
+      parse(Empty, raw, 'health_check');
+      return {
+        serving: s.ready,
+        role: 'shard',
+        tick: s.committedTick,
+        epoch: s.epoch,
+        detail: s.ready ? `shard ${s.id}: ${s.part.docs.size} documents, ${s.part.graph.nodeCount} concepts, ${s.part.graph.edgeCount} edges` : `shard ${s.id}: recovering`,
+        counts: s.counts(),
+      };
+    },
   };
 }
 
@@ -288,13 +296,13 @@ function openTick(s: ShardNode, tick: number, attempt: number): void {
 }
 
 /** Store documents durably, have the coordinator count them (df), then acknowledge. */
-async function ingest(s: ShardNode, req: { epoch: number; tick: number; docs: DocumentInput[]; check_only?: boolean }) {
+async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
   s.checkEpoch(req.epoch);
   await s.flushDfReports();
   // the coordinator's tick, not this shard's view (it may still hold a tick that was aborted)
   const ingestTick = req.tick;
-  if (!Number.isSafeInteger(ingestTick) || ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
+  if (ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
   // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
   const vs = validateBatch(
