@@ -222,8 +222,8 @@ export class ConceptGraph {
     if (!tx) throw new Error('this tick was opened without an undo journal');
     this.tx = null;
     this.open = false;
-    const N = tx.nodes;
-    for (let i = N.length - 4; i >= 0; i -= 4) {
+    const N = tx.nodes.data;
+    for (let i = tx.nodes.length - 4; i >= 0; i -= 4) {
       const n = N[i];
       const had = this.has.data[n] === 1;
       const has = N[i + 1] === 1;
@@ -233,8 +233,8 @@ export class ConceptGraph {
       this.access.data[n] = N[i + 2];
       this.created.data[n] = N[i + 3];
     }
-    const E = tx.edges;
-    for (let i = E.length - 7; i >= 0; i -= 7) {
+    const E = tx.edges.data;
+    for (let i = tx.edges.length - 7; i >= 0; i -= 7) {
       const e = E[i];
       const wasAlive = E[i + 1] === 1;
       const isAlive = this.alive.data[e] === 1;
@@ -257,14 +257,27 @@ export class ConceptGraph {
   private saveNode(n: number): void {
     if (this.tx && this.nodeMark.data[n] !== this.txId) {
       this.nodeMark.data[n] = this.txId;
-      this.tx.nodes.push(n, this.has.data[n], this.access.data[n], this.created.data[n]);
+      const l = this.tx.nodes;
+      const at = l.reserve();
+      l.data[at] = n;
+      l.data[at + 1] = this.has.data[n];
+      l.data[at + 2] = this.access.data[n];
+      l.data[at + 3] = this.created.data[n];
     }
   }
 
   private saveEdge(e: number): void {
     if (this.tx && this.edgeMark.data[e] !== this.txId) {
       this.edgeMark.data[e] = this.txId;
-      this.tx.edges.push(e, this.alive.data[e], this.ew.data[e], this.eco.data[e], this.ec.data[e], this.el.data[e], this.schedAt.data[e]);
+      const l = this.tx.edges;
+      const at = l.reserve();
+      l.data[at] = e;
+      l.data[at + 1] = this.alive.data[e];
+      l.data[at + 2] = this.ew.data[e];
+      l.data[at + 3] = this.eco.data[e];
+      l.data[at + 4] = this.ec.data[e];
+      l.data[at + 5] = this.el.data[e];
+      l.data[at + 6] = this.schedAt.data[e];
     }
   }
 
@@ -779,9 +792,27 @@ const EMPTY_ADJ: number[] = [];
 Object.freeze(EMPTY_ADJ);
 
 /** Prior state of what an open tick touched, flat: nodes as (n, has, access, created), edges as (e, alive, w, co, created, last, sched). */
+/** Fixed-width records of numbers in one growable Float64Array (no per-record allocation). */
+class FlatLog {
+  data = new Float64Array(1024);
+  length = 0;
+  constructor(private readonly width: number) {}
+  /** Room for one more record; returns its offset. */
+  reserve(): number {
+    const at = this.length;
+    this.length += this.width;
+    if (this.length > this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    return at;
+  }
+}
+
 class Journal {
-  nodes: number[] = [];
-  edges: number[] = [];
+  readonly nodes = new FlatLog(4);
+  readonly edges = new FlatLog(7);
   /** Slots of edges removed in this tick: reusable only after commit. */
   freed: number[] = [];
 }

@@ -79,14 +79,8 @@ export class TickParticipant {
   act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
     const per = new Map<ShardId, Presentation[]>();
-    const memo = new Map<string, ShardId>();
-    const ownerOf = (l: string) => {
-      let o = memo.get(l);
-      if (o === undefined) memo.set(l, (o = owners.ownerOfLabel(l)));
-      return o;
-    };
     for (const p of this.part.digest(tick, ids)) {
-      for (const [s, part] of splitPresentation(p, ownerOf)) {
+      for (const [s, part] of splitPresentation(p, owners.ownerOfLabel)) {
         let list = per.get(s);
         if (!list) per.set(s, (list = []));
         list.push(part);

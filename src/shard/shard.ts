@@ -204,9 +204,19 @@ export class ShardNode {
 
   owns = (id: string): boolean => this.placement.size > 0 && this.placement.owner(id) === this.id;
 
+  /** Owner of each label under the current placement (kept until the placement changes). */
+  private labelOwners = { placement: this.placement, map: new Map<string, ShardId>() };
+
   owners(): Owners {
     const placement = this.placement;
-    return { self: this.id, members: placement.shards, ownerOfLabel: (l) => placement.owner(nodeIdOf(l)) };
+    if (this.labelOwners.placement !== placement) this.labelOwners = { placement, map: new Map() };
+    const map = this.labelOwners.map;
+    const ownerOfLabel = (l: string): ShardId => {
+      let o = map.get(l);
+      if (o === undefined) map.set(l, (o = placement.owner(nodeIdOf(l))));
+      return o;
+    };
+    return { self: this.id, members: placement.shards, ownerOfLabel };
   }
 
   counts(): CountsMsg {
