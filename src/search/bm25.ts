@@ -33,10 +33,10 @@ export function compareHits(x: { score: number; id: string }, y: { score: number
 }
 
 /**
- * How many documents of the query's own ranking graph expansion re-scores. Expansion can reorder
+ * How many documents of the query's own ranking graph expansion re-scores (at least k). Expansion can reorder
  * them, never bring in another: it costs a lookup per expansion term for these documents only.
  */
-export const RESCORE_DEPTH = 100;
+export const RESCORE_DEPTH = 30;
 
 /** A document hit; with expansion, `base` is its score for the query's own terms (what selects it). */
 export interface RankedHit extends DocHit {
