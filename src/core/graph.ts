@@ -4,54 +4,12 @@ import { decayedWeight, pruneTick } from './decay.js';
 import { Float64Column, Int32Column, Uint8Column } from './growable.js';
 import { NewEdges } from './new-edges.js';
 import { PairTable } from './pair-table.js';
+import { ConceptGraphView } from './graph-view.js';
+import type { EdgeRow, GraphView, NodeRow, NumPresentation, Presentation, Verdicts } from './graph-types.js';
+import { Journal } from './journal.js';
+import { selectTop } from './select-top.js';
 
-/** A concept as seen from outside (ids and labels, not internal numbers). */
-export interface NodeRow {
-  id: NodeId;
-  label: string;
-  /** Digested documents that presented this concept. */
-  accessCount: number;
-  createdTick: number;
-}
-
-/**
- * An edge's stored state, endpoints in NodeId order (a < b). `weight` is the weight right after its
- * last co-activation (`lastActivatedTick`); its weight at a later tick is `decayedWeight(...)`.
- */
-export interface EdgeRow {
-  a: NodeId;
-  b: NodeId;
-  weight: number;
-  coActivations: number;
-  createdTick: number;
-  lastActivatedTick: number;
-}
-
-/** What a digested document presents: its distinct terms, most salient first; the first `wired` are wired pairwise. */
-export interface Presentation {
-  labels: readonly string[];
-  wired: number;
-}
-
-/** A presentation with its labels interned to this graph's node numbers. */
-export interface NumPresentation {
-  nums: ArrayLike<number> & Iterable<number>;
-  wired: number;
-}
-
-/** The read-only graph interface the search and structure algorithms use (weights at one tick). */
-export interface GraphView {
-  readonly tick: number;
-  readonly nodeCount: number;
-  hasNode(id: NodeId): boolean;
-  label(id: NodeId): string | undefined;
-  accessCount(id: NodeId): number;
-  degree(id: NodeId): number;
-  /** Neighbours with the edge's weight at the view's tick. */
-  neighbours(id: NodeId): Map<NodeId, { weight: number; coActivations: number }>;
-  /** Nodes with at least one edge, in NodeId order. */
-  connected(): NodeId[];
-}
+export type { EdgeRow, GraphView, NodeRow, NumPresentation, Presentation, Verdicts } from './graph-types.js';
 
 const NEVER = -1;
 
@@ -737,125 +695,5 @@ export class ConceptGraph {
   }
 }
 
-/** Degree-cap verdicts: existing edges and this tick's new pairs to drop. */
-export interface Verdicts {
-  edges: number[];
-  fresh: number[];
-}
-
-/**
- * Mark the best `k` of entries 0..m-1 (in a shared scratch array, valid until the next call) (cmp(x, y) > 0 when x is better), with a heap of size k whose
- * top is the worst kept: O(m log k), and one comparison for most entries that lose.
- */
-let keptScratch = new Uint8Array(64);
-let heapScratch = new Int32Array(64);
-function selectTop(m: number, k: number, cmp: (x: number, y: number) => number): Uint8Array {
-  if (keptScratch.length < m) keptScratch = new Uint8Array(m * 2);
-  if (heapScratch.length < k) heapScratch = new Int32Array(k * 2);
-  const kept = keptScratch;
-  kept.fill(0, 0, m);
-  const heap = heapScratch;
-  let size = 0;
-  const worse = (i: number, j: number) => cmp(heap[i], heap[j]) < 0;
-  for (let x = 0; x < m; x++) {
-    if (size < k) {
-      heap[size] = x;
-      for (let i = size++; i > 0; ) {
-        const p = (i - 1) >> 1;
-        if (!worse(i, p)) break;
-        const t = heap[i];
-        heap[i] = heap[p];
-        heap[p] = t;
-        i = p;
-      }
-    } else if (cmp(x, heap[0]) > 0) {
-      heap[0] = x;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let w = i;
-        if (l < size && worse(l, w)) w = l;
-        if (r < size && worse(r, w)) w = r;
-        if (w === i) break;
-        const t = heap[i];
-        heap[i] = heap[w];
-        heap[w] = t;
-        i = w;
-      }
-    }
-  }
-  for (let i = 0; i < size; i++) kept[heap[i]] = 1;
-  return kept;
-}
-
 const EMPTY_ADJ: number[] = [];
 Object.freeze(EMPTY_ADJ);
-
-/** Prior state of what an open tick touched, flat: nodes as (n, has, access, created), edges as (e, alive, w, co, created, last, sched). */
-/** Fixed-width records of numbers in one growable Float64Array (no per-record allocation). */
-class FlatLog {
-  data = new Float64Array(1024);
-  length = 0;
-  constructor(private readonly width: number) {}
-  /** Room for one more record; returns its offset. */
-  reserve(): number {
-    const at = this.length;
-    this.length += this.width;
-    if (this.length > this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    return at;
-  }
-}
-
-class Journal {
-  readonly nodes = new FlatLog(4);
-  readonly edges = new FlatLog(7);
-  /** Slots of edges removed in this tick: reusable only after commit. */
-  freed: number[] = [];
-}
-
-class ConceptGraphView implements GraphView {
-  constructor(
-    private readonly g: ConceptGraph,
-    readonly tick: number,
-  ) {}
-  get nodeCount(): number {
-    return this.g.nodeCount;
-  }
-  private num(id: NodeId): number | undefined {
-    return this.g.numberOfId(id);
-  }
-  hasNode(id: NodeId): boolean {
-    const n = this.num(id);
-    return n !== undefined && this.g.hasNode(n);
-  }
-  label(id: NodeId): string | undefined {
-    const n = this.num(id);
-    return n === undefined ? undefined : this.g.labelOf(n);
-  }
-  accessCount(id: NodeId): number {
-    const n = this.num(id);
-    return n === undefined ? 0 : (this.g.node(n)?.accessCount ?? 0);
-  }
-  degree(id: NodeId): number {
-    const n = this.num(id);
-    return n === undefined ? 0 : this.g.edgesOf(n).length;
-  }
-  neighbours(id: NodeId): Map<NodeId, { weight: number; coActivations: number }> {
-    const out = new Map<NodeId, { weight: number; coActivations: number }>();
-    const n = this.num(id);
-    if (n === undefined) return out;
-    for (const e of this.g.edgesOf(n)) out.set(this.g.idOf(this.g.other(e, n)), { weight: this.g.weightAt(e, this.tick), coActivations: this.g.coActivations(e) });
-    return out;
-  }
-  connected(): NodeId[] {
-    const out: NodeId[] = [];
-    for (const e of this.g.edgeNumbers()) {
-      for (const n of this.g.endpoints(e)) out.push(this.g.idOf(n));
-    }
-    return [...new Set(out)].sort();
-  }
-}

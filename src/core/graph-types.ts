@@ -1,0 +1,55 @@
+import type { NodeId } from '../ids/ids.js';
+
+/** A concept as seen from outside (ids and labels, not internal numbers). */
+export interface NodeRow {
+  id: NodeId;
+  label: string;
+  /** Digested documents that presented this concept. */
+  accessCount: number;
+  createdTick: number;
+}
+
+/**
+ * An edge's stored state, endpoints in NodeId order (a < b). `weight` is the weight right after its
+ * last co-activation (`lastActivatedTick`); its weight at a later tick is `decayedWeight(...)`.
+ */
+export interface EdgeRow {
+  a: NodeId;
+  b: NodeId;
+  weight: number;
+  coActivations: number;
+  createdTick: number;
+  lastActivatedTick: number;
+}
+
+/** What a digested document presents: its distinct terms, most salient first; the first `wired` are wired pairwise. */
+export interface Presentation {
+  labels: readonly string[];
+  wired: number;
+}
+
+/** A presentation with its labels interned to this graph's node numbers. */
+export interface NumPresentation {
+  nums: ArrayLike<number> & Iterable<number>;
+  wired: number;
+}
+
+/** The read-only graph interface the search and structure algorithms use (weights at one tick). */
+export interface GraphView {
+  readonly tick: number;
+  readonly nodeCount: number;
+  hasNode(id: NodeId): boolean;
+  label(id: NodeId): string | undefined;
+  accessCount(id: NodeId): number;
+  degree(id: NodeId): number;
+  /** Neighbours with the edge's weight at the view's tick. */
+  neighbours(id: NodeId): Map<NodeId, { weight: number; coActivations: number }>;
+  /** Nodes with at least one edge, in NodeId order. */
+  connected(): NodeId[];
+}
+
+/** Degree-cap verdicts: existing edges and this tick's new pairs to drop. */
+export interface Verdicts {
+  edges: number[];
+  fresh: number[];
+}
