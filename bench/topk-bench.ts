@@ -1,14 +1,14 @@
 /**
  * Micro-benchmark of InvertedIndex.topK (MaxScore) against the brute-force reference (every posting
  * of every query term scored, over the same compact index) and the existing bm25Search over a
- * DocumentStore, plus the index's memory. Not a test.
+ * Map-based index phago used before (test/simple-index.ts), plus the index's memory. Not a test.
  *
  *   npx tsc -p . && node --expose-gc dist/bench/topk-bench.js [--docs 100000] [--queries 1000] [--slow 1000] [--check 200] [--seed 42]
  *
  * topK is timed on all queries for k=10 and 100, with and without coordination; the two slow
  * baselines on the first --slow queries for k=10 with coordination (the engine's default); the
  * results of topK are checked against bm25Search on the first --check queries of each setting.
- * The brute force runs before the DocumentStore exists (its 1.5 GB heap slows every GC).
+ * The brute force runs before the Map-based index exists (its large heap slows every GC).
  *
  * Corpus: synthetic documents of 40–80 (mean 60) Zipf(1.0) draws over a 50,000-word vocabulary.
  * Queries: 2–5 original terms (Zipf draws, weight 1) plus 3 expansion terms (weight 0.05–0.3).
@@ -130,7 +130,7 @@ console.log(`\nbaselines, k=10 coordination=true:`);
 const main = time('InvertedIndex.topK (same queries)', slowQs, (q) => index.topK(q, stats, 10, { coordination: true }, idOf));
 const brute = time('brute-force reference over the same index', slowQs, (q) => referenceTopK(index, q, stats, 10, { coordination: true }, idOf));
 
-// ---- the DocumentStore with the same documents ------------------------------------------------
+// ---- the Map-based index with the same documents ----------------------------------------------
 const before2 = mem();
 let t1 = performance.now();
 const store = new SimpleIndex();
