@@ -66,10 +66,11 @@ export function unregister(c: Coordinator, id: ShardId): Promise<object> {
       persistMembership(c);
       const members = membersOf(c);
       // the leaving shard drops everything (it owns nothing in the new membership)
-      await c
-        .clientAt(leaving)
+      const last = c.clientAt(leaving);
+      await last
         .call('update_membership', { epoch: c.registry.epoch, members, you: id, config_json: JSON.stringify(c.config), tick: c.machine.current }, 10_000)
-        .catch((e) => c.log(`shard ${id} did not take the final membership: ${describeError(e)}`));
+        .catch((e) => c.log(`shard ${id} did not take the final membership: ${describeError(e)}`))
+        .finally(() => last.close());
       c.dropClient(id);
       if (c.registry.size > 0) await pushMembership(c);
       c.store.setMeta({ migration: '' });

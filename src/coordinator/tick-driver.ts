@@ -140,9 +140,16 @@ export async function runTicks(c: Coordinator, ticks: number, untilDigested: boo
   const before = c.digested;
   let n = 0;
   if (untilDigested) {
+    // a document ingested during tick t is eligible from t+1, so two ticks in a row that digest nothing
+    // while documents are counted pending mean no shard holds them (one in memory lost them on a restart)
+    let idle = 0;
     while (c.pending() > 0) {
+      const d = c.digested;
       await runTickRetrying(c);
       n++;
+      idle = c.digested === d ? idle + 1 : 0;
+      if (idle >= 2)
+        throw rpcError.precondition(`${c.pending()} documents are counted as pending but no shard offers them for digestion (a shard without a data directory restarted and lost them?); ${n} ticks ran`);
     }
   } else {
     for (; n < ticks; n++) await runTickRetrying(c);
