@@ -55,32 +55,44 @@ export interface RankedHit extends DocHit {
  * `mergeRanked` picks the global set by base score before re-ranking, so N holders answer like one.
  */
 export function bm25Search(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): RankedHit[] {
+  return scoreDocuments(table, stats, terms, k, opts).map((r) => hitOf(table, r));
+}
+
+/** A scored document by number (hits are made only for what is returned). */
+interface Scored {
+  doc: number;
+  score: number;
+  base: number;
+}
+
+function hitOf(table: DocumentTable, r: Scored): RankedHit {
+  const d = table.record(r.doc);
+  return { id: d.id, key: d.key, title: d.title, score: r.score, base: r.base };
+}
+
+/** bm25Search's ranking by document number: the holder's list, not yet made into hits. */
+function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options): Scored[] {
   if (stats.documents === 0 || terms.length === 0 || k <= 0) return [];
   const ix = table.index;
-  const originals = terms.filter((t) => t.original);
   const expanding = isExpanding(terms);
+  const originals = expanding ? terms.filter((t) => t.original) : terms;
   const depth = expanding ? Math.max(k, RESCORE_DEPTH) : k;
-  const top = ix.topK(expanding ? originals : terms, stats, depth, opts, table.idOf);
-  const hit = (doc: number, score: number, base: number): RankedHit => {
-    const d = table.record(doc);
-    return { id: d.id, key: d.key, title: d.title, score, base };
-  };
-  if (!expanding) return top.map(({ doc, score }) => hit(doc, score, score));
+  const top = ix.topK(originals, stats, depth, opts, table.idOf);
+  if (!expanding) return top.map(({ doc, score }) => ({ doc, score, base: score }));
   const avgdl = stats.totalLength / stats.documents || 1;
   const w = terms.map((t) => t.weight * idf(stats.documents, stats.df(t.term)));
-  const out = top.map(({ doc, score: base }) => {
+  return top.map(({ doc, score: base }) => {
     const dl = table.lengthOf(doc);
     let raw = 0;
     let matched = 0;
-    terms.forEach((t, i) => {
-      const tf = ix.tf(t.term, doc);
-      if (tf === 0) return;
+    for (let i = 0; i < terms.length; i++) {
+      const tf = ix.tf(terms[i].term, doc);
+      if (tf === 0) continue;
       raw += (w[i] * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * dl) / avgdl));
-      if (t.original) matched++;
-    });
-    return hit(doc, opts.coordination ? (raw * matched) / originals.length : raw, base);
+      if (terms[i].original) matched++;
+    }
+    return { doc, score: opts.coordination ? (raw * matched) / originals.length : raw, base };
   });
-  return out;
 }
 
 /** A query with terms of its own and expansion terms is answered by re-scoring (see bm25Search). */
@@ -91,7 +103,16 @@ export function isExpanding(terms: readonly WeightedTerm[]): boolean {
 
 /** The best k documents of one holder of everything (bm25Search, then mergeRanked of its one list). */
 export function rankDocuments(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): DocHit[] {
-  return mergeRanked([bm25Search(table, stats, terms, k, opts)], k, isExpanding(terms)).map(({ base: _b, ...hit }) => hit);
+  // one holder: its list is already the global set; rank by score (ties by id) and make k hits
+  const idOf = table.idOf;
+  return scoreDocuments(table, stats, terms, k, opts)
+    .map((r) => ({ ...r, id: idOf(r.doc) }))
+    .sort(compareHits)
+    .slice(0, k)
+    .map((r) => {
+      const { base: _b, ...hit } = hitOf(table, r);
+      return hit;
+    });
 }
 
 /**
