@@ -11,19 +11,8 @@ import { Coordinator } from '../src/coordinator/coordinator.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { encodePairs, encodePresentations } from '../src/protocol/codec.js';
 import { fakeCoordinator } from './fakes.js';
-import { SHORT, within } from './helpers.js';
+import { rejects, SHORT, within } from './helpers.js';
 
-async function rejects(p: Promise<unknown>, code: grpc.status, re: RegExp, what: string) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as grpc.ServiceError;
-    assert.equal(err.code, code, `${what}: expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
-    assert.match(err.details, re, what);
-    return;
-  }
-  assert.fail(`${what}: expected ${grpc.status[code]}, the call succeeded`);
-}
 
 /**
  * The test is the coordinator: it drives a real shard through its ShardService, step by step, and a

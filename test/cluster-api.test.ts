@@ -7,23 +7,11 @@ import { documentIdOf, nodeIdOf } from '../src/ids/ids.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
-import { CORPUS, LONG, within } from './helpers.js';
+import { CORPUS, LONG, rejects, within } from './helpers.js';
 import { join } from 'node:path';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 
-/** Expect a call to fail with a gRPC status (and optionally a message pattern). */
-async function rejects(p: Promise<unknown>, code: grpc.status, re?: RegExp) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as grpc.ServiceError;
-    assert.equal(err.code, code, `expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
-    if (re) assert.match(err.details, re);
-    return;
-  }
-  assert.fail(`expected ${grpc.status[code]}, the call succeeded`);
-}
 
 async function until(pred: () => Promise<boolean>, ms = 10_000) {
   const end = Date.now() + ms;

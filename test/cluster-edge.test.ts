@@ -8,20 +8,8 @@ import { documentIdOf } from '../src/ids/ids.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
-import { LONG, within } from './helpers.js';
+import { LONG, rejects, within } from './helpers.js';
 
-/** Expect a call to fail with a gRPC status (and optionally a message pattern). */
-export async function rejects(p: Promise<unknown>, code: grpc.status, re?: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as grpc.ServiceError;
-    assert.equal(err.code, code, `expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
-    if (re) assert.match(err.details, re);
-    return;
-  }
-  assert.fail(`expected ${grpc.status[code]}, the call succeeded`);
-}
 
 /** The API edge behaves the same in one process and on a cluster. */
 describe('one process and a cluster agree at the API edge', LONG, () => {

@@ -9,24 +9,8 @@ import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.j
 import { ShardNode } from '../src/shard/shard.js';
 import { freePort } from '../src/util/net.js';
 import { fakeCoordinator, fakeShard } from './fakes.js';
-import { SHORT, within } from './helpers.js';
+import { SHORT, until, within } from './helpers.js';
 
-/** Poll `f` until `ok` (calls that fail count as not yet); fails with `what` after `ms`. */
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (ok(v)) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} within ${ms} ms (last: ${JSON.stringify(last)})`);
-}
 
 test('a shard answers health_check serving=false ("recovering") until it has recovered and registered', SHORT, async () => {
   const token = 'health-shard';

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,3 +100,34 @@ export function exitOf(c: ChildProcess, ms: number, what: string): Promise<numbe
 /** Per-test bounds (node:test fails a test that runs longer, with "test timed out after … ms"). */
 export const SHORT = { timeout: 60_000 };
 export const LONG = { timeout: 240_000 };
+
+/** Expect a call to fail with a gRPC status (and optionally a message pattern); `what` names the case. */
+export async function rejects(p: Promise<unknown>, code: grpc.status, re?: RegExp, what = ''): Promise<void> {
+  const pre = what ? `${what}: ` : '';
+  try {
+    await p;
+  } catch (e) {
+    const err = e as grpc.ServiceError;
+    assert.equal(err.code, code, `${pre}expected ${grpc.status[code]}, got ${grpc.status[err.code]}: ${err.details}`);
+    if (re) assert.match(err.details, re, what || undefined);
+    return;
+  }
+  assert.fail(`${pre}expected ${grpc.status[code]}, the call succeeded`);
+}
+
+/** Poll `f` until `ok` (calls that fail count as not yet); fails with `what` after `ms`. */
+export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await f();
+      if (ok(v)) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what} within ${ms} ms (last: ${JSON.stringify(last)})`);
+}

@@ -8,26 +8,10 @@ import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import type { RwLock } from '../src/util/mutex.js';
-import { CORPUS, LONG, runCli, SHORT, within } from './helpers.js';
+import { CORPUS, LONG, runCli, SHORT, until, within } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 
-/** Poll `f` until `ok` (calls that fail count as not yet); fails with `what` after `ms`. */
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (ok(v)) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} within ${ms} ms (last: ${JSON.stringify(last)})`);
-}
 
 /** The coordinator's state lock (a test holds it to make the race of two start_tick calls certain). */
 const stateLock = (c: EmbeddedCluster) => (c.coordinator as unknown as { stateLock: RwLock }).stateLock;
