@@ -1014,8 +1014,7 @@ export class InvertedIndex {
         const j = order[e];
         const c = cur[j];
         if (c < end[j] && pDoc[c] === d) {
-          let tf = pTf[c];
-          if (tf === TF_BIG) tf = this.bigTf.get(tid[j])!.get(d)!;
+          const tf = this.tfAt(tid[j], c, d);
           const s = (w[j] * (tf * K1P1)) / (tf + kd);
           contrib[j] = s;
           mark[j] = cand;
@@ -1034,8 +1033,7 @@ export class InvertedIndex {
         const j = order[e];
         const at = seek(j, d);
         if (at < end[j] && pDoc[at] === d) {
-          let tf = pTf[at];
-          if (tf === TF_BIG) tf = this.bigTf.get(tid[j])!.get(d)!;
+          const tf = this.tfAt(tid[j], at, d);
           const s = (w[j] * (tf * K1P1)) / (tf + kd);
           contrib[j] = s;
           mark[j] = cand;
