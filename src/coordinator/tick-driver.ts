@@ -2,10 +2,9 @@
 // it), pushes SENSE → ACT → DECAY → ADVANCE to every shard behind the tick machine's barriers, plans
 // the digestion, records the decision and commits, or aborts the tick everywhere; runs ticks again
 // after an abort once the cluster is whole.
-import type { Candidate } from '../core/documents.js';
-import { planDigestion } from '../core/partition.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Refusal, type Phase } from '../cluster/tick-machine.js';
+import { TickRound } from '../cluster/tick-round.js';
 import { countsOf, type CountsMsg } from '../rpc/wire.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
@@ -57,39 +56,18 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
     try {
       // the membership as it is now that the tick runs (a membership change may have run meanwhile)
       members = c.registry.ids();
-      c.machine.setMembers(members);
       const push = (p: Phase, body: (s: ShardId) => object) => phase(c, p, tick, attempt, members, epoch, body);
-      if (c.pending() === 0 && !c.senseNextTick) {
-        // nothing counted pending: an empty tick in one round (a shard holding a document the coordinator
-        // does not count yet refuses it, and the tick runs again in full)
-        fast = true;
-        c.machine.skipToAdvance(true);
-        const adv = await push('ADVANCE', () => ({ empty: true }));
-        await decide(c, tick, attempt, members, adv, 0);
-        return tick;
+      // the decisions (which phase next, the digestion plan) are the pure TickRound's
+      const round = new TickRound(c.machine, members, c.config.digestPerTick, c.pending(), c.senseNextTick);
+      let step = round.first();
+      fast = round.fast;
+      let adv: PhaseReply[] = [];
+      while (step.kind === 'phase') {
+        adv = await push(step.phase, step.body);
+        step = round.next(step.phase, adv);
       }
-      const sense = await push('SENSE', () => ({}));
-      const candidates: (Candidate & { shard: ShardId })[] = [];
-      sense.forEach((r, i) => {
-        for (const cand of (r.candidates ?? []) as { ingest_tick: number; id: string }[]) candidates.push({ ingestTick: cand.ingest_tick, id: cand.id, shard: members[i] });
-      });
-      const chosen = planDigestion(candidates, c.config.digestPerTick);
-      const owner = new Map(candidates.map((cand) => [cand.id, cand.shard]));
-      let adv: PhaseReply[];
-      if (chosen.length === 0) {
-        // nothing to digest anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
-        c.machine.skipToAdvance();
-        adv = await push('ADVANCE', () => ({ empty: true }));
-      } else {
-        c.machine.nextPhase();
-        await push('ACT', (s) => ({ digest: chosen.filter((d) => owner.get(d.id) === s).map((d) => d.id) }));
-        c.machine.nextPhase();
-        await push('DECAY', () => ({}));
-        c.machine.nextPhase();
-        adv = await push('ADVANCE', () => ({}));
-      }
-      c.senseNextTick = false;
-      await decide(c, tick, attempt, members, adv, chosen.length);
+      if (!fast) c.senseNextTick = false;
+      await decide(c, tick, attempt, members, adv, step.digested);
       return tick;
     } catch (e) {
       if (fast) c.senseNextTick = true;

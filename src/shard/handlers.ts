@@ -33,6 +33,7 @@ import type { StoredDoc } from '../storage/shard-storage.js';
 import { flip, migrateOut, type EdgeWire } from './migration.js';
 import type { Outgoing } from './participant.js';
 import type { ShardNode } from './shard.js';
+import { abortTick, commitTick, openTick } from './tick-gate.js';
 
 /** Every ShardService method's handler: each parses its request first (src/rpc/schemas.ts). */
 type Handlers = Record<ShardMethod, Handler>;
@@ -101,20 +102,13 @@ export function shardHandlers(s: ShardNode): Handlers {
 
     abort_tick: (raw) => {
       const { tick, attempt, reason } = parse(AbortRequest, raw, 'abort_tick');
-      if (tick > s.aborted.tick || (tick === s.aborted.tick && attempt > s.aborted.attempt)) s.aborted = { tick, attempt };
-      // nothing open (aborting is idempotent), or a late abort of an older attempt: ignored
-      if (s.participant.openTick !== tick || attempt < s.participant.openAttempt!) return {};
-      s.abortOpen(reason);
+      abortTick(s, tick, attempt, reason);
       return {};
     },
 
     commit_tick: (raw) => {
       const { tick, attempt } = parse(CommitRequest, raw, 'commit_tick');
-      if (tick <= s.committedTick) return {}; // already committed: idempotent
-      const p = s.participant;
-      if (p.openTick !== tick || p.openAttempt !== attempt) throw rpcError.precondition(`tick ${tick} attempt ${attempt} is not open on shard ${s.id}`);
-      if (!p.isPrepared) throw rpcError.precondition(`tick ${tick} is not prepared on shard ${s.id}`);
-      s.commitOpen(tick);
+      commitTick(s, tick, attempt);
       return {};
     },
 
@@ -278,23 +272,6 @@ export function shardHandlers(s: ShardNode): Handlers {
       };
     },
   };
-}
-
-/**
- * Open attempt `attempt` of tick `tick` (SENSE, or an empty tick's ADVANCE): a lost commit of the
- * previous tick is implied by it, an open older attempt of the same tick was aborted; a late message
- * of an attempt older than the open one, or than one already aborted, is refused.
- */
-function openTick(s: ShardNode, tick: number, attempt: number): void {
-  const p = s.participant;
-  if ((p.openTick === tick && attempt < p.openAttempt!) || (s.aborted.tick === tick && attempt <= s.aborted.attempt))
-    throw rpcError.precondition(`attempt ${attempt} of tick ${tick} is stale on shard ${s.id} (attempt ${Math.max(p.openAttempt ?? 0, s.aborted.attempt)} came after it); ignored`);
-  const open = p.openTick;
-  if (open === tick - 1 && p.isPrepared) s.commitOpen(tick - 1);
-  else if (open === tick && p.openAttempt !== attempt) s.abortOpen('superseded by a new attempt');
-  if (p.openTick !== null && !(p.openTick === tick && p.openAttempt === attempt)) throw rpcError.precondition(`tick ${p.openTick} is still open on shard ${s.id}; abort or commit it first`);
-  if (tick !== s.committedTick + 1) throw rpcError.precondition(`shard ${s.id} expected tick ${s.committedTick + 1}, got ${tick}`);
-  if (p.openTick === null) p.openAttemptOf(tick, attempt);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ValidDocument } from '../core/input.js';
 import type { NodeRow } from '../core/graph.js';
 import type { Partition } from '../core/partition.js';
 import { Placement } from '../cluster/placement.js';
-import type { StoredEdge } from '../storage/shard-storage.js';
+import type { LoadedShard, LoggedTick, StoredEdge } from '../storage/shard-storage.js';
 import { replayLogged } from './participant.js';
 import type { ShardNode } from './shard.js';
 
@@ -18,6 +18,30 @@ export function checkpointRows(part: Partition): { nodes: NodeRow[]; edges: Stor
     edges.push({ ...g.edgeRow(e), la, lb });
   }
   return { nodes, edges };
+}
+
+/**
+ * Rebuild a shard's partition from what it loaded: documents, the graph checkpoint, then replay of every
+ * committed tick after it. Returns where it stands and the tick left prepared, if any. Pure (no I/O).
+ */
+export function restorePartition(part: Partition, st: LoadedShard): { committedTick: number; checkpointTick: number; replayed: number; prepared: { tick: number; body: LoggedTick } | null } {
+  for (const d of st.docs) {
+    const v: ValidDocument = { id: d.id, key: d.key, title: d.title, text: d.text };
+    part.docs.add(v, d.ingestTick, d.digestedTick);
+  }
+  for (const n of st.nodes) part.graph.installNode(n);
+  for (const e of st.edges) part.graph.installEdge(e.la, e.lb, e, st.checkpointTick);
+  const committedTick = Number(st.meta.get('committed_tick') ?? 0);
+  let replayed = 0;
+  const logged = new Map(st.log.map((l) => [l.tick, l]));
+  for (let t = st.checkpointTick + 1; t <= committedTick; t++) {
+    const entry = logged.get(t);
+    replayLogged(part, t, entry?.body ?? { presentations: [], drops: '', digested: [] });
+    replayed++;
+  }
+  const next = logged.get(committedTick + 1);
+  const prepared = next?.status === 'prepared' ? { tick: next.tick, body: next.body } : null;
+  return { committedTick, checkpointTick: st.checkpointTick, replayed, prepared };
 }
 
 /**
@@ -36,24 +60,11 @@ export function recoverShard(s: ShardNode): void {
   s.resetPartition(cfg ? makeConfig(JSON.parse(cfg) as Partial<ColonyConfig>) : s.config);
   s.dfBatch = Number(st.meta.get('df_batch') ?? 0);
   s.dfDirty = st.docs.some((d) => d.unreportedBatch !== null);
-  for (const d of st.docs) {
-    const v: ValidDocument = { id: d.id, key: d.key, title: d.title, text: d.text };
-    s.part.docs.add(v, d.ingestTick, d.digestedTick);
-  }
-  for (const n of st.nodes) s.part.graph.installNode(n);
-  s.checkpointTick = st.checkpointTick;
-  for (const e of st.edges) s.part.graph.installEdge(e.la, e.lb, e, st.checkpointTick);
-  s.committedTick = Number(st.meta.get('committed_tick') ?? 0);
-  let replayed = 0;
-  const logged = new Map(st.log.map((l) => [l.tick, l]));
-  for (let t = s.checkpointTick + 1; t <= s.committedTick; t++) {
-    const entry = logged.get(t);
-    replayLogged(s.part, t, entry?.body ?? { presentations: [], drops: '', digested: [] });
-    replayed++;
-  }
-  const next = logged.get(s.committedTick + 1);
-  const open = next?.status === 'prepared' ? next : undefined;
-  if (open) s.pendingPrepared = { tick: open.tick, body: open.body };
+  const r = restorePartition(s.part, st);
+  s.checkpointTick = r.checkpointTick;
+  s.committedTick = r.committedTick;
+  const replayed = r.replayed;
+  if (r.prepared) s.pendingPrepared = r.prepared;
   if (replayed > (s.opts.checkpointEvery ?? 50)) s.checkpoint();
   s.recoveryMs = performance.now() - t0;
   s.log(`recovered ${s.part.docs.size} documents, ${s.part.graph.nodeCount} concepts, ${s.part.graph.edgeCount} edges at tick ${s.committedTick} (${replayed} ticks replayed) in ${s.recoveryMs.toFixed(0)} ms`);

@@ -1,0 +1,203 @@
+import type { DocumentInput } from '../core/input.js';
+import type { Placement, ShardId } from '../cluster/placement.js';
+import { TickMachine } from '../cluster/tick-machine.js';
+import { TickRound, type RoundReply, type RoundStep } from '../cluster/tick-round.js';
+import { documentIdOf as docIdOf } from '../ids/ids.js';
+import type { NodeId, Reply, Server, SimNetwork } from './network.js';
+import { COORDINATOR } from './shard.js';
+
+/** What the coordinator keeps durable (its SQLite store in production), kept across its crashes. */
+export interface CoordinatorDurable {
+  current: number;
+  /** The last attempt number given out (never given twice, a restart included). */
+  attempts: number;
+  tickInProgress: number;
+  committedAttempt: number;
+  digested: number;
+  /** Documents counted by the coordinator (in production: applied df reports), by id. */
+  known: Set<string>;
+}
+
+/** The client's side: the batches it ingests (each retried until acknowledged) and the ticks it runs. */
+export interface Workload {
+  batches: { at: number; docs: DocumentInput[] }[];
+  /** Index of the next batch not acknowledged yet. */
+  next: number;
+  /** Documents acknowledged to the client. */
+  acked: Set<string>;
+  ticks: number;
+  /** When the client asks for each tick (sorted): tick k+1 runs once tick k committed and its time came. */
+  tickAt: number[];
+}
+
+export interface SimCoordinatorOptions {
+  digestPerTick: number;
+  /** Deadline of a phase (and of every other call), in time units. */
+  deadline: number;
+  /** Wait before running an aborted tick again (or retrying an ingest), in time units. */
+  backoff: number;
+  violation: (msg: string) => void;
+  /** Every abort's reason, for replaying a seed (--verbose). */
+  trace?: (msg: string) => void;
+}
+
+/**
+ * The coordinator in the simulation: the production TickMachine and TickRound (the decisions of
+ * src/coordinator/tick-driver.ts), its durable records and its recovery (converge: abort the tick that
+ * was in progress, confirm the last commit), over the simulated network. Ingests and ticks are
+ * serialized as the coordinator's state lock serializes them; an ingest may run between two attempts.
+ */
+export class SimCoordinator implements Server {
+  readonly machine: TickMachine;
+  private senseNextTick = false;
+  private busy = false;
+  /** Aborted attempts (for statistics). */
+  aborts = 0;
+  /** Crashed: its timers do nothing (its calls are dropped by the network). */
+  dead = false;
+
+  constructor(
+    private readonly net: SimNetwork,
+    private readonly placement: Placement,
+    readonly durable: CoordinatorDurable,
+    private readonly work: Workload,
+    private readonly opts: SimCoordinatorOptions,
+  ) {
+    this.machine = new TickMachine(durable.current, durable.attempts);
+    // recovery.ts converge: a tick in progress without a decision is aborted everywhere; the last
+    // commit is confirmed to every shard
+    if (durable.tickInProgress > durable.current) {
+      const tick = durable.tickInProgress;
+      durable.tickInProgress = 0;
+      this.toAll('abort_tick', () => ({ tick, attempt: durable.attempts }));
+    }
+    if (durable.current > 0) this.toAll('commit_tick', () => ({ tick: durable.current, attempt: durable.committedAttempt }));
+    net.at(0, () => this.pump());
+  }
+
+  get idle(): boolean {
+    return !this.busy;
+  }
+
+  get members(): ShardId[] {
+    return [...this.placement.shards];
+  }
+
+  handle(method: string, _body: unknown, _from: NodeId, reply: Reply): void {
+    if (method !== 'tick_status') return reply({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `unknown method ${method}` } });
+    reply({ ok: true, value: { in_progress: this.machine.inProgress, tick: this.machine.tick ?? this.machine.current, current_tick: this.machine.current } });
+  }
+
+  /** Send to every shard without waiting for the outcome (as recovery and decide do). */
+  toAll(method: string, body: (s: ShardId) => object): void {
+    for (const s of this.members) this.net.call(COORDINATOR, s, method, body(s), this.opts.deadline, () => {});
+  }
+
+  /** Next thing to do: a due ingest first, then the next tick. */
+  private pump(): void {
+    if (this.busy || this.dead) return;
+    const w = this.work;
+    const batch = w.batches[w.next];
+    if (batch && batch.at <= this.net.now) return this.ingest(batch.docs);
+    const t = this.durable.current;
+    if (t < w.ticks && w.tickAt[t] <= this.net.now) return this.startTick();
+    const next = Math.min(batch ? batch.at : Infinity, t < w.ticks ? w.tickAt[t] : Infinity);
+    if (next < Infinity) this.net.at(next - this.net.now, () => this.pump());
+  }
+
+  private later(): void {
+    this.busy = false;
+    this.net.at(this.opts.backoff, () => this.pump());
+  }
+
+  private ingest(docs: DocumentInput[]): void {
+    this.busy = true;
+    const tick = this.machine.current;
+    const groups = new Map<ShardId, DocumentInput[]>();
+    for (const d of docs) {
+      const s = this.placement.owner(docIdOf(d.id!));
+      let g = groups.get(s);
+      if (!g) groups.set(s, (g = []));
+      g.push(d);
+    }
+    let left = groups.size;
+    let failed = false;
+    for (const [s, list] of [...groups].sort((a, b) => a[0] - b[0])) {
+      this.net.call(COORDINATOR, s, 'ingest_document', { tick, docs: list }, this.opts.deadline, (r) => {
+        if (failed) return;
+        if (!r.ok) {
+          failed = true;
+          return this.later(); // the client sends the batch again
+        }
+        for (const d of list) this.durable.known.add(docIdOf(d.id!));
+        if (--left > 0) return;
+        for (const d of docs) this.work.acked.add(docIdOf(d.id!));
+        this.work.next++;
+        this.busy = false;
+        this.pump();
+      });
+    }
+  }
+
+  private startTick(): void {
+    this.busy = true;
+    const tick = this.machine.start(this.members);
+    const attempt = this.machine.attempt!;
+    this.durable.attempts = this.machine.attempts;
+    this.durable.tickInProgress = tick; // durable before any shard hears of it
+    const pending = Math.max(0, this.durable.known.size - this.durable.digested);
+    const round = new TickRound(this.machine, this.members, this.opts.digestPerTick, pending, this.senseNextTick);
+    this.step(round, tick, attempt, round.first());
+  }
+
+  private step(round: TickRound, tick: number, attempt: number, step: RoundStep): void {
+    if (step.kind === 'decide') return this.decide(round, tick, attempt, step.digested);
+    const members = round.members;
+    const replies: RoundReply[] = new Array(members.length);
+    let left = members.length;
+    let over = false;
+    members.forEach((s, i) => {
+      this.net.call(COORDINATOR, s, 'tick_phase', { tick, attempt, phase: step.phase, ...step.body(s) }, this.opts.deadline, (r) => {
+        if (over) return;
+        if (!r.ok) {
+          over = true;
+          return this.abort(round, tick, attempt, `shard ${s} failed ${step.phase}: ${r.error.code} ${r.error.message}`);
+        }
+        try {
+          this.machine.complete(s, step.phase, tick, true, attempt);
+          replies[i] = r.value as RoundReply;
+          if (--left > 0) return;
+          over = true;
+          this.step(round, tick, attempt, round.next(step.phase, replies));
+        } catch (e) {
+          over = true;
+          this.abort(round, tick, attempt, e instanceof Error ? e.message : String(e));
+        }
+      });
+    });
+  }
+
+  private decide(round: TickRound, tick: number, attempt: number, digested: number): void {
+    const d = this.durable;
+    if (tick !== d.current + 1) this.opts.violation(`the coordinator commits tick ${tick} after tick ${d.current}`);
+    d.current = tick;
+    d.committedAttempt = attempt;
+    d.digested += digested;
+    d.tickInProgress = 0;
+    if (!round.fast) this.senseNextTick = false;
+    this.machine.commit();
+    this.toAll('commit_tick', () => ({ tick, attempt }));
+    this.busy = false;
+    this.pump();
+  }
+
+  private abort(round: TickRound, tick: number, attempt: number, reason: string): void {
+    if (round.fast) this.senseNextTick = true;
+    this.machine.abort(reason);
+    this.opts.trace?.(`t=${this.net.now}: tick ${tick} attempt ${attempt} aborted: ${reason}`);
+    this.durable.tickInProgress = 0;
+    this.aborts++;
+    this.toAll('abort_tick', () => ({ tick, attempt, reason }));
+    this.later();
+  }
+}

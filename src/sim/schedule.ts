@@ -1,0 +1,204 @@
+import { Colony } from '../colony/colony.js';
+import { makeConfig, type ColonyConfig } from '../core/config.js';
+import type { DocumentInput } from '../core/input.js';
+import { canonicalLines, hashCanonical } from '../core/hash.js';
+import { Placement } from '../cluster/placement.js';
+import { documentIdOf } from '../ids/ids.js';
+import { Prng } from '../util/prng.js';
+import { SimCoordinator, type CoordinatorDurable, type Workload } from './coordinator.js';
+import { NO_FAULTS, SimNetwork, type Faults } from './network.js';
+import { COORDINATOR, SimShard } from './shard.js';
+import { SimShardStorage } from './storage.js';
+
+export interface ScheduleOptions {
+  seed: number;
+  /** Shards (2 or 3 by default: chosen by the seed). */
+  shards?: number;
+  /** Ticks the client runs. */
+  ticks?: number;
+  /** Documents, ingested in a few batches at times chosen by the seed. */
+  docs?: number;
+  faults?: Faults;
+  /** Documents per ingest batch: 1 to batchMax (3 by default). */
+  batchMax?: number;
+  /** Faults stop at this time; members restart, then the run must complete. */
+  faultsUntil?: number;
+  /** False: the stale-attempt fix is reverted on the shards (a test hook; see SimShardOptions). */
+  attemptIds?: boolean;
+  /** Receives the coordinator's abort reasons and each crash and restart (replaying a seed). */
+  trace?: (msg: string) => void;
+}
+
+export interface ScheduleResult {
+  seed: number;
+  violations: string[];
+  ticks: number;
+  aborts: number;
+  crashes: number;
+  messages: number;
+  time: number;
+}
+
+/** The colony settings of the simulation: small, with pruning and the degree cap reached in a few ticks. */
+export const SIM_CONFIG: Partial<ColonyConfig> = { digestPerTick: 3, wiringLimit: 6, maxEdgeDegree: 4, edgeDecayRate: 0.3, edgePruneThreshold: 0.08, maturationTicks: 2 };
+
+/** Faults that make most schedules abort some attempts and crash some members. */
+export const DEFAULT_FAULTS: Faults = { drop: 0.03, duplicate: 0.05, duplicatePhases: false, minDelay: 1, maxDelay: 6, slow: 0.03, slowDelay: 60, crash: 0.004, restartAfter: 15, cut: 0.002, cutFor: 20 };
+
+/**
+ * Where a message of an aborted attempt is most likely to arrive in the next attempt: slow links (many
+ * messages overtaken), two shards, one document per ingest (an ingest between two attempts changes
+ * what the retry digests), no crashes. Used to show the simulator finds the stale-attempt defect.
+ */
+export const STALE_HUNT: Omit<ScheduleOptions, 'seed'> = { shards: 2, batchMax: 1, faults: { ...DEFAULT_FAULTS, slow: 0.3, slowDelay: 80, crash: 0, drop: 0.01 } };
+
+const WORDS = 'cell membrane protein enzyme gene virus signal receptor neuron synapse channel ion pump kinase lipid ribosome nucleus cortex axon dendrite hormone insulin glucose plasma antibody antigen'.split(' ');
+
+/** Documents from a small vocabulary, chosen by the PRNG (ids d0, d1, ...). */
+export function makeDocs(rng: Prng, n: number): DocumentInput[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 3 + rng.int(6) }, () => WORDS[rng.int(WORDS.length)]).join(' ') }));
+}
+
+/**
+ * One schedule: a coordinator and 2-3 shards running the production tick protocol over the simulated
+ * network under `faults`, ingesting documents and running ticks; then faults stop, every member is
+ * up, and the invariants are checked (see docs/simulation.md). Deterministic in `seed`.
+ */
+export function runSchedule(o: ScheduleOptions): ScheduleResult {
+  const rng = new Prng(o.seed ^ 0x5eed);
+  const nShards = o.shards ?? 2 + rng.int(2);
+  const docs = makeDocs(rng, o.docs ?? 4 + rng.int(8));
+  const faults = o.faults ?? DEFAULT_FAULTS;
+  const faultsUntil = o.faultsUntil ?? 250;
+  const config = makeConfig(SIM_CONFIG);
+  const violations: string[] = [];
+  const violation = (m: string) => violations.push(`t=${net.now}: ${m}`);
+
+  const net = new SimNetwork(o.seed, faults);
+  const placement = new Placement(Array.from({ length: nShards }, (_, i) => i + 1));
+  // batches of 1-3 documents sent while ticks run (the first at once), and enough ticks to digest them
+  const batches: { at: number; docs: DocumentInput[] }[] = [];
+  for (let i = 0; i < docs.length; ) {
+    const n = 1 + rng.int(o.batchMax ?? 3);
+    batches.push({ at: i === 0 ? 0 : rng.int(faultsUntil), docs: docs.slice(i, i + n) });
+    i += n;
+  }
+  batches.sort((x, y) => x.at - y.at);
+  const ticks = o.ticks ?? Math.ceil(docs.length / config.digestPerTick) + 1 + rng.int(3);
+  const tickAt = Array.from({ length: ticks }, (_, i) => (i === 0 ? 0 : rng.int(faultsUntil))).sort((x, y) => x - y);
+  const work: Workload = { batches, next: 0, acked: new Set(), ticks, tickAt };
+  const durable: CoordinatorDurable = { current: 0, attempts: 0, tickInProgress: 0, committedAttempt: 0, digested: 0, known: new Set() };
+  const storages = new Map(placement.shards.map((s) => [s, new SimShardStorage()]));
+  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 2, deadline: 20, violation, trace: o.trace };
+  const coordOpts = { digestPerTick: config.digestPerTick, deadline: 40, backoff: 5, violation, trace: o.trace };
+
+  const shards = new Map<number, SimShard>();
+  let coordinator: SimCoordinator;
+  const start = (id: number) => {
+    if (id === COORDINATOR) net.attach(id, (coordinator = new SimCoordinator(net, placement, durable, work, coordOpts)));
+    else {
+      const s = new SimShard(id, config, placement, storages.get(id)!, net, shardOpts);
+      shards.set(id, s);
+      net.attach(id, s);
+    }
+  };
+  const members = [COORDINATOR, ...placement.shards];
+  for (const s of placement.shards) start(s);
+  start(COORDINATOR);
+
+  // faults: each time unit, a member may crash (restarting later), a link may be cut
+  let crashes = 0;
+  const chaos = () => {
+    if (net.now >= faultsUntil) return;
+    for (const m of members) {
+      if (net.isUp(m) && net.rng.next() < faults.crash) {
+        crashes++;
+        o.trace?.(`t=${net.now}: ${m === COORDINATOR ? 'the coordinator' : `shard ${m}`} crashes`);
+        net.detach(m);
+        if (m === COORDINATOR) coordinator.dead = true;
+        else shards.get(m)!.dead = true;
+        shards.delete(m);
+        net.at(faults.restartAfter, () => {
+          if (net.now >= faultsUntil) return;
+          o.trace?.(`t=${net.now}: ${m === COORDINATOR ? 'the coordinator' : `shard ${m}`} restarts`);
+          start(m);
+        });
+      }
+    }
+    if (net.rng.next() < faults.cut) {
+      const a = members[net.rng.int(members.length)];
+      const b = members[net.rng.int(members.length)];
+      if (a !== b) net.cut(a, b, faults.cutFor);
+    }
+    net.at(1, chaos);
+  };
+  net.at(1, chaos);
+  net.at(faultsUntil, () => {
+    net.faults = { ...NO_FAULTS, minDelay: faults.minDelay, maxDelay: faults.maxDelay };
+    for (const m of members) if (!net.isUp(m)) start(m);
+  });
+
+  const limit = faultsUntil + 20_000;
+  const done = () => net.now >= faultsUntil && work.next === batches.length && durable.current >= ticks && coordinator.idle;
+  if (!net.run(done, limit)) violation(`no progress: ${durable.current} of ${ticks} ticks committed, ${work.next} of ${batches.length} batches acknowledged`);
+  // the last decision reaches every shard (as the next tick's SENSE would bring it)
+  coordinator!.toAll('commit_tick', () => ({ tick: durable.current, attempt: durable.committedAttempt }));
+  net.run(() => [...shards.values()].every((s) => s.ready && s.committedTick === durable.current && s.participant.openTick === null), net.now + 200);
+
+  checkFinal(violations, config, placement, [...shards.values()], durable, work, storages, net);
+  return { seed: o.seed, violations, ticks: durable.current, aborts: coordinator!.aborts, crashes, messages: net.sent, time: net.now };
+}
+
+/** The invariants of a finished schedule (docs/simulation.md). */
+function checkFinal(v: string[], config: ColonyConfig, placement: Placement, shards: SimShard[], d: CoordinatorDurable, work: Workload, storages: Map<number, SimShardStorage>, net: SimNetwork): void {
+  for (const s of shards) if (s.committedTick !== d.current) v.push(`shard ${s.id} is at tick ${s.committedTick}, the coordinator at ${d.current}`);
+  // every acknowledged document is held exactly once, by its owner; nothing else is held
+  const held = new Map<string, { shard: number; ingestTick: number; digestedTick: number | null; text: string; key: string }[]>();
+  for (const s of shards) {
+    for (let n = 0; n < s.part.docs.size; n++) {
+      const r = s.part.docs.record(n);
+      const list = held.get(r.id) ?? [];
+      list.push({ shard: s.id, ingestTick: r.ingestTick, digestedTick: r.digestedTick, text: r.text, key: r.key });
+      held.set(r.id, list);
+    }
+  }
+  for (const id of work.acked) {
+    const h = held.get(id) ?? [];
+    if (h.length === 0) v.push(`acknowledged document ${id} is lost`);
+    else if (h.length > 1) v.push(`document ${id} is held ${h.length} times`);
+    else if (h[0].shard !== placement.owner(id)) v.push(`document ${id} is on shard ${h[0].shard}, not its owner`);
+  }
+  // the committed graph equals one process's on the same documents (at their ingestion ticks) after the same ticks
+  const colony = new Colony(config);
+  const all = [...held.values()].map((h) => h[0]).sort((a, b) => a.ingestTick - b.ingestTick || (a.key < b.key ? -1 : 1));
+  let i = 0;
+  for (let t = 0; t <= d.current; t++) {
+    const now: DocumentInput[] = [];
+    for (; i < all.length && all[i].ingestTick <= t; i++) now.push({ id: all[i].key, text: all[i].text });
+    if (now.length > 0) colony.ingestBatch(now);
+    if (t < d.current) colony.tick();
+  }
+  const want = colony.graphHash();
+  const got = clusterHash(shards, d.current);
+  if (got !== want) v.push(`graph hash ${got.slice(0, 12)} differs from one process's ${want.slice(0, 12)} at tick ${d.current}`);
+  for (const [id, h] of held) {
+    const n = colony.part.docs.numberOf(documentIdOf(h[0].key));
+    const ref = n === undefined ? undefined : colony.part.docs.record(n).digestedTick;
+    if (ref !== h[0].digestedTick) v.push(`document ${id} digested at tick ${h[0].digestedTick}, one process digests it at ${ref}`);
+  }
+  // durability: every shard restarted from its durable state holds the same graph
+  const restarted = shards.map((s) => new SimShard(s.id, config, placement, storages.get(s.id)!, net, { attemptIds: true, checkpointEvery: 1 << 30, deadline: 20, violation: (m) => v.push(m) }));
+  const again = clusterHash(restarted, d.current);
+  if (again !== got) v.push(`shards restarted from their durable state hash ${again.slice(0, 12)}, live ones ${got.slice(0, 12)}`);
+}
+
+function clusterHash(shards: SimShard[], tick: number): string {
+  const nodes: string[] = [];
+  const edges: string[] = [];
+  for (const s of shards) {
+    const l = canonicalLines(s.part.graph, tick, (e) => s.part.ownsKey(e.a));
+    nodes.push(...l.nodes);
+    edges.push(...l.edges);
+  }
+  return hashCanonical(nodes, edges);
+}

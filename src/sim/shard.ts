@@ -1,0 +1,209 @@
+import type { ColonyConfig } from '../core/config.js';
+import { PhagoError } from '../core/errors.js';
+import { validateDocument, type DocumentInput } from '../core/input.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
+import { Partition } from '../core/partition.js';
+import { nodeIdOf } from '../ids/ids.js';
+import { newTextIndex } from '../search/text-index.js';
+import type { Placement } from '../cluster/placement.js';
+import type { Phase } from '../cluster/tick-machine.js';
+import { replayLogged, TickParticipant, type Outgoing, type Owners } from '../shard/participant.js';
+import { checkpointRows, restorePartition } from '../shard/recovery.js';
+import { abortTick, commitTick, openTick, type TickHost } from '../shard/tick-gate.js';
+import type { LoggedTick, ShardStorage, StoredDoc } from '../storage/shard-storage.js';
+import { errorOf, type NodeId, type Reply, type Server, type SimNetwork } from './network.js';
+
+
+export const COORDINATOR: NodeId = 0;
+
+export interface SimShardOptions {
+  /**
+   * False reverts the stale-attempt fix on this shard, as a test hook: delta batches and verdicts are
+   * matched on the tick alone (deduplicated by sender and batch), as before attempt ids existed.
+   */
+  attemptIds: boolean;
+  /** Committed ticks between two checkpoints of the graph (the log is replayed in between). */
+  checkpointEvery: number;
+  /** Deadline of a call to a peer, in time units. */
+  deadline: number;
+  /** Called on a broken invariant observed while running. */
+  violation: (msg: string) => void;
+  /** Receives what a replay of a seed wants to see (a stale message counted, the fix reverted). */
+  trace?: (msg: string) => void;
+}
+
+/**
+ * A shard in the simulation: the production TickParticipant over a Partition, the production tick
+ * gate (tick-gate.ts) and recovery (restorePartition, replayLogged), wired to the simulated network
+ * the way src/shard/handlers.ts wires them to gRPC. A crash drops this object; a restart builds a new
+ * one over the same SimShardStorage (its durable state).
+ */
+export class SimShard implements TickHost, Server {
+  part: Partition;
+  participant: TickParticipant;
+  committedTick = 0;
+  checkpointTick = 0;
+  aborted = { tick: 0, attempt: 0 };
+  /** False while a tick prepared before a crash waits for the coordinator's outcome. */
+  ready = true;
+  /** Crashed: its timers do nothing (its calls are dropped by the network). */
+  dead = false;
+  private ownerCache = new Map<string, number>();
+
+  constructor(
+    readonly id: NodeId,
+    readonly config: ColonyConfig,
+    readonly placement: Placement,
+    readonly storage: ShardStorage,
+    private readonly net: SimNetwork,
+    private readonly opts: SimShardOptions,
+  ) {
+    this.part = new Partition(config, newTextIndex(), (k) => placement.owner(k) === id);
+    this.participant = new TickParticipant(this.part);
+    const r = restorePartition(this.part, storage.load());
+    this.committedTick = r.committedTick;
+    this.checkpointTick = r.checkpointTick;
+    if (r.prepared) {
+      this.ready = false;
+      const prepared = r.prepared;
+      net.at(0, () => this.resolvePrepared(prepared)); // once attached to the network
+    }
+  }
+
+  owners(): Owners {
+    const ownerOfLabel = (l: string) => {
+      let o = this.ownerCache.get(l);
+      if (o === undefined) this.ownerCache.set(l, (o = this.placement.owner(nodeIdOf(l))));
+      return o;
+    };
+    return { self: this.id, members: this.placement.shards, ownerOfLabel };
+  }
+
+  commitOpen(tick: number): void {
+    if (tick !== this.committedTick + 1) this.opts.violation(`shard ${this.id} commits tick ${tick} after tick ${this.committedTick}`);
+    this.participant.commit(tick);
+    this.storage.commitTick(tick);
+    this.committedTick = tick;
+    if (this.committedTick - this.checkpointTick >= this.opts.checkpointEvery) {
+      const { nodes, edges } = checkpointRows(this.part);
+      this.storage.checkpoint(this.committedTick, nodes, edges);
+      this.checkpointTick = this.committedTick;
+    }
+  }
+
+  abortOpen(): void {
+    const tick = this.participant.openTick;
+    if (tick === null) return;
+    this.participant.abort();
+    this.storage.discardTick(tick);
+  }
+
+  /** As ShardNode.resolvePrepared: ask the coordinator whether the prepared tick committed. */
+  private resolvePrepared(p: { tick: number; body: LoggedTick }): void {
+    if (this.dead) return;
+    this.net.call(this.id, COORDINATOR, 'tick_status', {}, this.opts.deadline, (r) => {
+      const s = r.ok ? (r.value as { in_progress: boolean; tick: number; current_tick: number }) : null;
+      if (s && s.current_tick >= p.tick) {
+        if (p.tick !== this.committedTick + 1) this.opts.violation(`shard ${this.id} replays prepared tick ${p.tick} after tick ${this.committedTick}`);
+        replayLogged(this.part, p.tick, p.body);
+        this.storage.commitTick(p.tick);
+        this.committedTick = p.tick;
+        this.ready = true;
+      } else if (s && !(s.in_progress && s.tick === p.tick)) {
+        this.storage.discardTick(p.tick);
+        this.ready = true;
+      } else this.net.at(this.opts.deadline, () => this.resolvePrepared(p));
+    });
+  }
+
+  handle(method: string, body: unknown, _from: NodeId, reply: Reply): void {
+    if (!this.ready) return reply({ ok: false, error: { code: 'UNAVAILABLE', message: `shard ${this.id} is recovering` } });
+    try {
+      const b = body as { tick: number; attempt: number };
+      switch (method) {
+        case 'tick_phase':
+          return this.phase(body as { tick: number; attempt: number; phase: Phase; digest?: string[]; empty?: boolean }, reply);
+        case 'deliver_deltas': {
+          const m = body as { tick: number; attempt: number; from: number; batch: number; payload: Buffer };
+          this.participant.deliver(m.tick, this.attemptOf(m), m.from, m.batch, m.payload);
+          return reply({ ok: true, value: {} });
+        }
+        case 'receive_signals': {
+          const m = body as { tick: number; attempt: number; from: number; payload: Buffer };
+          this.participant.receiveDrops(m.tick, this.attemptOf(m), m.from, m.payload);
+          return reply({ ok: true, value: {} });
+        }
+        case 'abort_tick':
+          abortTick(this, b.tick, b.attempt, 'aborted by the coordinator');
+          return reply({ ok: true, value: {} });
+        case 'commit_tick':
+          commitTick(this, b.tick, b.attempt);
+          return reply({ ok: true, value: {} });
+        case 'ingest_document':
+          return reply({ ok: true, value: this.ingest(body as { tick: number; docs: DocumentInput[] }) });
+        default:
+          return reply({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `unknown method ${method}` } });
+      }
+    } catch (e) {
+      reply({ ok: false, error: errorOf(e) });
+    }
+  }
+
+  /** The attempt a message is taken for: its own, or (the fix reverted) whatever attempt of its tick is open. */
+  private attemptOf(m: { tick: number; attempt: number }): number {
+    const open = this.participant.openAttempt;
+    if (this.opts.attemptIds || this.participant.openTick !== m.tick || open === m.attempt) return m.attempt;
+    this.opts.trace?.(`t=${this.net.now}: shard ${this.id} takes a message of attempt ${m.attempt} of tick ${m.tick} for attempt ${open} (fix reverted)`);
+    return open!;
+  }
+
+  private phase(req: { tick: number; attempt: number; phase: Phase; digest?: string[]; empty?: boolean }, reply: Reply): void {
+    const { tick, attempt } = req;
+    const p = this.participant;
+    if (req.phase === 'SENSE') {
+      openTick(this, tick, attempt);
+      return reply({ ok: true, value: { candidates: this.part.candidates(tick, this.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })) } });
+    }
+    if (req.phase === 'ACT') {
+      const ids = req.digest ?? [];
+      for (const id of ids) if (this.part.docs.numberOf(id) === undefined) throw new PhagoError('NOT_FOUND', `document ${id} is not on shard ${this.id}`);
+      const outs = p.act(tick, attempt, ids, this.owners());
+      return this.send('deliver_deltas', tick, attempt, outs, (o) => ({ batch: 0, payload: o.payload }), reply);
+    }
+    if (req.phase === 'DECAY') return this.send('receive_signals', tick, attempt, p.decay(tick, attempt, this.owners()), (o) => ({ payload: o.payload }), reply);
+    if (req.empty && p.openTick !== tick) openTick(this, tick, attempt);
+    const logged = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt, true);
+    if (logged) this.storage.prepareTick(tick, logged);
+    reply({ ok: true, value: { counts: { digested: this.part.docs.digestedCount } } });
+  }
+
+  /** Send one message per peer and reply when every peer acknowledged (as the gRPC handler awaits them). */
+  private send(method: string, tick: number, attempt: number, outs: Outgoing[], body: (o: Outgoing) => object, reply: Reply): void {
+    let left = outs.length;
+    let failed = false;
+    if (left === 0) return reply({ ok: true, value: {} });
+    for (const o of outs) {
+      this.net.call(this.id, o.to, method, { tick, attempt, from: this.id, ...body(o) }, this.opts.deadline, (r) => {
+        if (failed) return;
+        if (!r.ok) {
+          failed = true;
+          return reply({ ok: false, error: { code: 'UNAVAILABLE', message: `${method} to shard ${o.to} failed: ${r.error.message}` } });
+        }
+        if (--left === 0) reply({ ok: true, value: {} });
+      });
+    }
+  }
+
+  /** As the ingest handler: the coordinator's tick, all or none, owned documents only, durable before the reply. */
+  private ingest(req: { tick: number; docs: DocumentInput[] }): { created: boolean[] } {
+    if (req.tick < this.committedTick || req.tick > this.committedTick + 1) throw new PhagoError('FAILED_PRECONDITION', `ingestion tick ${req.tick} does not fit shard ${this.id} at tick ${this.committedTick}`);
+    const vs = req.docs.map((d) => validateDocument(d, DEFAULT_LIMITS));
+    for (const v of vs) if (this.placement.owner(v.id) !== this.id) throw new PhagoError('FAILED_PRECONDITION', `document ${v.key} is not owned by shard ${this.id}`);
+    const had = new Set(vs.filter((v) => this.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
+    const created = this.part.ingest(vs, req.tick);
+    const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
+    const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick: req.tick, digestedTick: null, unreportedBatch: null }));
+    if (stored.length > 0) this.storage.addDocs(stored, 0);
+    return { created: created.map((c) => c.created) };
+  }
+}

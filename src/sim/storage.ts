@@ -1,0 +1,71 @@
+import type { NodeRow } from '../core/graph.js';
+import type { IncomingRow, LoadedShard, LoggedTick, ShardStorage, StoredDoc, StoredEdge } from '../storage/shard-storage.js';
+
+/**
+ * A shard's durable state in the simulation: what SqliteShardStorage keeps on disk (documents, the
+ * graph checkpoint, the log of prepared and committed ticks, meta), kept in memory across the
+ * member's crashes. The same semantics as the SQLite store, call for call; no disk.
+ */
+export class SimShardStorage implements ShardStorage {
+  readonly durable = true;
+  private metaMap = new Map<string, string>();
+  private docs = new Map<string, StoredDoc>();
+  private ticks = new Map<number, { status: 'prepared' | 'committed'; body: LoggedTick }>();
+  private cp: { tick: number; nodes: NodeRow[]; edges: StoredEdge[] } = { tick: 0, nodes: [], edges: [] };
+
+  load(): LoadedShard {
+    return {
+      meta: new Map(this.metaMap),
+      docs: [...this.docs.values()].map((d) => ({ ...d })),
+      checkpointTick: this.cp.tick,
+      nodes: this.cp.nodes.map((n) => ({ ...n })),
+      edges: this.cp.edges.map((e) => ({ ...e })),
+      log: [...this.ticks.entries()].sort((a, b) => a[0] - b[0]).map(([tick, l]) => ({ tick, status: l.status, body: l.body })),
+    };
+  }
+  meta(k: string): string | undefined {
+    return this.metaMap.get(k);
+  }
+  setMeta(entries: Record<string, string | number>): void {
+    for (const [k, v] of Object.entries(entries)) this.metaMap.set(k, String(v));
+  }
+  addDocs(docs: StoredDoc[]): void {
+    for (const d of docs) this.docs.set(d.id, { ...d, unreportedBatch: null });
+  }
+  markReported(): void {}
+  unreported(): { batch: number; ids: string[] }[] {
+    return [];
+  }
+  prepareTick(tick: number, body: LoggedTick): void {
+    this.ticks.set(tick, { status: 'prepared', body });
+  }
+  commitTick(tick: number): void {
+    const row = this.ticks.get(tick);
+    if (row) {
+      row.status = 'committed';
+      for (const id of row.body.digested) {
+        const d = this.docs.get(id);
+        if (d) d.digestedTick = tick;
+      }
+    }
+    this.metaMap.set('committed_tick', String(tick));
+  }
+  discardTick(tick: number): void {
+    if (this.ticks.get(tick)?.status === 'prepared') this.ticks.delete(tick);
+  }
+  checkpoint(tick: number, nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>): void {
+    this.cp = { tick, nodes: [...nodes].map((n) => ({ ...n })), edges: [...edges].map((e) => ({ ...e })) };
+    for (const t of [...this.ticks.keys()]) if (t <= tick) this.ticks.delete(t);
+    this.metaMap.set('checkpoint_tick', String(tick));
+  }
+  // membership changes are not simulated yet
+  putIncoming(_epoch: number, _rows: IncomingRow[]): void {}
+  incoming(): IncomingRow[] {
+    return [];
+  }
+  clearIncoming(): void {}
+  replaceAfterFlip(): void {
+    throw new Error('membership changes are not simulated');
+  }
+  close(): void {}
+}
