@@ -51,6 +51,7 @@ export class SimCoordinator implements Server {
   readonly machine: TickMachine;
   private senseNextTick = false;
   private busy = false;
+  private wakeAt = -1;
   /** Aborted attempts (for statistics). */
   aborts = 0;
   /** Crashed: its timers do nothing (its calls are dropped by the network). */
@@ -102,7 +103,10 @@ export class SimCoordinator implements Server {
     const t = this.durable.current;
     if (t < w.ticks && w.tickAt[t] <= this.net.now) return this.startTick();
     const next = Math.min(batch ? batch.at : Infinity, t < w.ticks ? w.tickAt[t] : Infinity);
-    if (next < Infinity) this.net.at(next - this.net.now, () => this.pump());
+    if (next < Infinity && next !== this.wakeAt) {
+      this.wakeAt = next; // one timer per wake-up time
+      this.net.at(next - this.net.now, () => this.pump());
+    }
   }
 
   private later(): void {
