@@ -4,7 +4,7 @@ import { RpcClient } from '../rpc/client.js';
 import { CoordinatorServiceClient } from '../rpc/proto.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import type { BridgeHit, CentralHit, NeighbourHit, PathResult } from '../search/structure.js';
-import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSummary, TickSummary } from './engine.js';
+import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, ForgetSummary, IngestSummary, TickSummary } from './engine.js';
 
 /** Documents per ingest call. */
 const INGEST_BATCH = 256;
@@ -34,6 +34,11 @@ export class ClusterEngine implements Engine {
       onProgress?.(Math.min(docs.length, i + INGEST_BATCH));
     }
     return { created, unchanged: docs.length - created };
+  }
+
+  async forget(ids: string[]): Promise<ForgetSummary> {
+    const r = await this.coordinator.call<{ ids: string[]; digested: number }>('forget', { ids: ids.map((id) => (typeof id === 'string' ? wellFormed(id) : id)) });
+    return { forgotten: r.ids ?? [], digested: Number(r.digested ?? 0) };
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {
