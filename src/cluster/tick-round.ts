@@ -12,6 +12,8 @@ export interface PhaseBody {
 /** A shard's reply to a phase, as far as the round reads it (SENSE's candidates). */
 export interface RoundReply {
   candidates?: unknown;
+  /** Forgotten documents' withdrawals the shard has to send (they travel at ACT, docs/forget.md). */
+  withdrawals?: unknown;
 }
 
 export type RoundStep = { kind: 'phase'; phase: Phase; body: (s: ShardId) => PhaseBody } | { kind: 'decide'; digested: number };
@@ -59,8 +61,9 @@ export class TickRound {
       });
       const chosen = planDigestion(candidates, this.digestPerTick);
       this.chosen = chosen.length;
-      if (chosen.length === 0) {
-        // nothing to digest anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
+      const withdrawals = replies.reduce((n, r) => n + Number(r.withdrawals ?? 0), 0);
+      if (chosen.length === 0 && withdrawals === 0) {
+        // nothing to digest or withdraw anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
         this.machine.skipToAdvance();
         return { kind: 'phase', phase: 'ADVANCE', body: () => ({ empty: true }) };
       }

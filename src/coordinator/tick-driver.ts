@@ -9,7 +9,9 @@ import { countsOf, type CountsMsg } from '../rpc/wire.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
+import { failpoint } from '../util/failpoint.js';
 import type { Coordinator } from './coordinator.js';
+import { completePendingForget } from './forget.js';
 
 /** A tick machine refusal as a typed status (other errors unchanged). */
 export function refusal(e: unknown): unknown {
@@ -56,6 +58,7 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
     try {
       // the membership as it is now that the tick runs (a membership change may have run meanwhile)
       members = c.registry.ids();
+      await completePendingForget(c);
       const push = (p: Phase, body: (s: ShardId) => object) => phase(c, p, tick, attempt, members, epoch, body);
       // the decisions (which phase next, the digestion plan) are the pure TickRound's
       const round = new TickRound(c.machine, members, c.config.digestPerTick, c.pending(), c.senseNextTick);
@@ -146,7 +149,7 @@ async function waitWhole(c: Coordinator, end: number): Promise<void> {
 }
 
 /** A shard's reply to tick_phase (candidates after SENSE, counts after ADVANCE). */
-type PhaseReply = { candidates?: unknown; counts?: unknown };
+type PhaseReply = { candidates?: unknown; counts?: unknown; withdrawals?: unknown };
 
 /**
  * One phase on every shard: push it and wait for every reply. The reply is the shard's one
@@ -177,10 +180,3 @@ async function phase(c: Coordinator, phase: Phase, tick: number, attempt: number
   return replies;
 }
 
-/**
- * Fault injection for tests (like etcd's failpoints): with PHAGO_FAILPOINT=<name> in the environment the
- * process kills itself (SIGKILL) when it reaches that point. Off unless the variable is set.
- */
-function failpoint(name: string): void {
-  if (process.env.PHAGO_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
-}

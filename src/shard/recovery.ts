@@ -39,6 +39,9 @@ export function restorePartition(part: Partition, st: LoadedShard): { committedT
     replayLogged(part, t, entry?.body ?? { presentations: [], drops: '', digested: [] });
     replayed++;
   }
+  // forgotten documents' withdrawals no committed tick sent (after the replay: a committed tick's
+  // rows are gone already; a prepared tick's leave the outbox if it turns out committed)
+  part.restoreWithdrawals(st.withdrawals);
   const next = logged.get(committedTick + 1);
   const prepared = next?.status === 'prepared' ? { tick: next.tick, body: next.body } : null;
   return { committedTick, checkpointTick: st.checkpointTick, replayed, prepared };
@@ -59,7 +62,7 @@ export function recoverShard(s: ShardNode): void {
   s.placement = new Placement(members.map((m) => m.id));
   s.resetPartition(cfg ? makeConfig(JSON.parse(cfg) as Partial<ColonyConfig>) : s.config);
   s.dfBatch = Number(st.meta.get('df_batch') ?? 0);
-  s.dfDirty = st.docs.some((d) => d.unreportedBatch !== null);
+  s.dfDirty = st.docs.some((d) => d.unreportedBatch !== null) || s.storage.unreportedForgets().length > 0;
   const r = restorePartition(s.part, st);
   s.checkpointTick = r.checkpointTick;
   s.committedTick = r.committedTick;

@@ -1,5 +1,6 @@
 import type { NodeRow } from '../core/graph.js';
-import type { IncomingRow, LoadedShard, LoggedTick, ShardStorage, StoredDoc, StoredEdge } from '../storage/shard-storage.js';
+import type { Withdrawal } from '../core/partition.js';
+import type { ForgetReport, IncomingRow, LoadedShard, LoggedTick, ShardStorage, StoredDoc, StoredEdge } from '../storage/shard-storage.js';
 
 /**
  * A shard's durable state in the simulation: what SqliteShardStorage keeps on disk (documents, the
@@ -12,6 +13,8 @@ export class SimShardStorage implements ShardStorage {
   private docs = new Map<string, StoredDoc>();
   private ticks = new Map<number, { status: 'prepared' | 'committed'; body: LoggedTick }>();
   private cp: { tick: number; nodes: NodeRow[]; edges: StoredEdge[] } = { tick: 0, nodes: [], edges: [] };
+  /** Forgotten documents' withdrawals not committed by a tick yet, in forget order. */
+  private withdrawals: Withdrawal[] = [];
 
   load(): LoadedShard {
     return {
@@ -21,6 +24,7 @@ export class SimShardStorage implements ShardStorage {
       nodes: this.cp.nodes.map((n) => ({ ...n })),
       edges: this.cp.edges.map((e) => ({ ...e })),
       log: [...this.ticks.entries()].sort((a, b) => a[0] - b[0]).map(([tick, l]) => ({ tick, status: l.status, body: l.body })),
+      withdrawals: this.withdrawals.slice(),
     };
   }
   meta(k: string): string | undefined {
@@ -33,6 +37,14 @@ export class SimShardStorage implements ShardStorage {
     for (const d of docs) this.docs.set(d.id, { ...d, unreportedBatch: null });
   }
   markReported(): void {}
+  // df reports are not simulated (as for ingests): a forget's decrements need no outbox here
+  forgetDocs(ids: readonly string[], withdrawals: readonly Withdrawal[], _batch: number, _report: ForgetReport): void {
+    for (const id of ids) this.docs.delete(id);
+    this.withdrawals.push(...withdrawals);
+  }
+  unreportedForgets(): { batch: number; report: ForgetReport }[] {
+    return [];
+  }
   unreported(): { batch: number; ids: string[] }[] {
     return [];
   }
@@ -47,6 +59,8 @@ export class SimShardStorage implements ShardStorage {
         const d = this.docs.get(id);
         if (d) d.digestedTick = tick;
       }
+      const sent = new Set(row.body.withdrawn ?? []);
+      this.withdrawals = this.withdrawals.filter((w) => !sent.has(w.id));
     }
     this.metaMap.set('committed_tick', String(tick));
   }
