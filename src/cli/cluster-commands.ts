@@ -166,7 +166,7 @@ function shardIdentity(o: { identity?: string; dataDir?: string }): string {
 export function shardCommand(): Command {
   const cmd = new Command('shard')
     .description('run a shard and join a coordinator')
-    .requiredOption('--join <host:port>', 'coordinator address')
+    .option('--join <host:port>', 'coordinator address (required; not a required option so that `phago shard remove` parses)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 0)
     .option('--advertise <host:port>', 'address the coordinator and other shards use to reach this shard (default host:port)')
@@ -177,6 +177,7 @@ export function shardCommand(): Command {
   addSecurityOptions(cmd, 'shard');
   addServerOptions(cmd);
   return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; checkpointEvery: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+    if (!o.join) throw new InputError("required option '--join <host:port>' not specified");
     log = makeLogger(o.logLevel, { role: 'shard' }).log;
     const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), dataDir: o.dataDir, checkpointEvery: o.checkpointEvery, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, security: security(o, 'member'), log });
     const id = await s.start().catch((e) => {
