@@ -11,6 +11,8 @@ import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
 import { as } from '../src/rpc/roles.js';
 import { MAX_DETAILS } from '../src/rpc/server.js';
+import { documentIdOf } from '../src/ids/ids.js';
+import { failNextDfReport } from './fakes.js';
 import { LONG, rejects, within } from './helpers.js';
 
 // ---- a minimal protobuf writer, to send exactly the bytes a test means --------------------------
@@ -114,6 +116,22 @@ describe('strictness at the edge', LONG, () => {
     }
     // a term of 16 KB is just a term no document has
     assert.deepEqual((await client.call('get_global_df', { terms: [big] })).df, { [big]: 0 });
+  });
+
+  test('an ingest that lands on some owners only says which documents landed', async () => {
+    const docs = Array.from({ length: 12 }, (_, i) => ({ id: `partial-${i}`, title: `t${i}`, text: `cells divide number ${i}` }));
+    const owners = await Promise.all(docs.map(async (d) => (await client.call('route_document', { uuid: documentIdOf(d.id) })).id as number));
+    assert.ok(new Set(owners).size === 2, 'the request spans both shards');
+    const before = (await client.call('stats', {})).documents;
+    // shard 1 stores its part but cannot report it: it answers UNAVAILABLE after shard 2 stored
+    failNextDfReport(cluster.shards[0], 'not-delivered');
+    const landed = owners.flatMap((o, i) => (o === 2 ? [i] : []));
+    await rejects(client.call('ingest', { docs }), grpc.status.UNAVAILABLE, new RegExp(`^${landed.length} of 12 documents landed \\(request indices ${landed.join(', ')}\\).*same request again is safe`));
+    // sent again: everything is there, once
+    const again = await client.call('ingest', { docs });
+    assert.equal(again.results.length, 12);
+    assert.deepEqual(again.results.map((r: { created: boolean }) => r.created), Array(12).fill(false), 'every document was stored by the first request');
+    assert.equal((await client.call('stats', {})).documents, before + 12, 'each counted once');
   });
 
   test('update_membership with a config_json that is not JSON is INVALID_ARGUMENT', async () => {

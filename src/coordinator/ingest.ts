@@ -4,7 +4,6 @@
 import { validateBatch, type DocumentInput } from '../core/input.js';
 import type { ShardId } from '../cluster/placement.js';
 import { describeError } from '../rpc/client.js';
-import { retrying } from '../rpc/retry.js';
 import { rpcError } from '../rpc/server.js';
 import type { Coordinator } from './coordinator.js';
 
@@ -31,11 +30,11 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promis
   // several shards: each first checks its part against what it stores (check_only), so a conflict
   // with a stored document refuses the whole request before any shard stores anything
   if (groups.size > 1) await Promise.all([...groups.entries()].map(([s, list]) => c.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: list.map((x) => x.doc) })));
-  // storing is idempotent (a document stored twice answers created: false): a shard that fails
-  // transiently is asked again, with backoff; one that still fails makes the answer say which landed
+  // an owner that fails after others stored makes the answer say which documents landed (storing is
+  // idempotent: the client may send the same request again)
   const stored = await Promise.allSettled(
     [...groups.entries()].map(async ([s, list]) => {
-      const reply = await retrying(`ingest on shard ${s}`, () => c.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) }), c.log, 6);
+      const reply = await c.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });
       reply.results.forEach((r, i) => (results[list[i].index] = r));
       c.metrics.documentsIngested.inc(reply.results.filter((r) => (r as { created: boolean }).created).length);
     }),
@@ -55,6 +54,6 @@ function partialIngest(total: number, results: unknown[], reason: unknown): unkn
   if (landed.length === 0) return reason;
   const shown = landed.slice(0, 20).join(', ') + (landed.length > 20 ? ', …' : '');
   return rpcError.unavailable(
-    `${landed.length} of ${total} documents landed (request indices ${shown}); the others did not: ${describeError(reason).slice(0, 200)}. Sending the same request again is safe: stored documents answer created: false`,
+    `${landed.length} of ${total} documents landed (request indices ${shown}); the owner of the others answered ${describeError(reason).slice(0, 200)}. Sending the same request again is safe: stored documents answer created: false`,
   );
 }
