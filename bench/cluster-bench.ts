@@ -54,7 +54,7 @@ class BenchCluster {
 
   private spawnShard(i: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'shard', '--join', this.address, '--port', '0', '--identity', `bench-${i}`, '--token', this.security.token], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'shard', '--join', this.address, '--port', '0', '--identity', `bench-${i}`, '--cluster-token', this.security.token], { stdio: ['ignore', 'pipe', 'pipe'] });
       this.children.push(child);
       let out = '';
       child.stdout!.on('data', (d) => {

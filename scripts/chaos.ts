@@ -152,8 +152,8 @@ async function main(): Promise<number> {
   const token = randomBytes(16).toString('hex');
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  const common = ['--token', token, '--log-level', KEEP ? 'info' : 'warn'];
-  const coordinator = new Member('coordinator', ['coordinator', '--port', String(port), '--data-dir', join(dir, 'coordinator'), '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', ...common], /listening/, join(dir, 'coordinator.log'));
+  const common = ['--cluster-token', token, '--log-level', KEEP ? 'info' : 'warn'];
+  const coordinator = new Member('coordinator', ['coordinator', '--port', String(port), '--data-dir', join(dir, 'coordinator'), '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--token', `${token}-client`, ...common], /listening/, join(dir, 'coordinator.log'));
   const shards = Array.from({ length: SHARDS }, (_, i) => new Member(`shard ${i + 1}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${i + 1}.log`)));
   const joiner = new Member(`shard ${SHARDS + 1} (joining)`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${SHARDS + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${SHARDS + 1}.log`));
   const members = [coordinator, ...shards];

@@ -9,10 +9,10 @@ after(killStarted);
 
 test('a coordinator and 3 shards as separate processes answer like the embedded cluster', LONG, async () => {
   const token = 'cli-test-token';
-  const coord = await startProcess(['coordinator', '--port', '0', '--token', token, '--metrics-port', '0'], /listening (\S+) metrics (\S+)\n/);
+  const coord = await startProcess(['coordinator', '--port', '0', '--token', token, '--cluster-token', `${token}-cluster`, '--metrics-port', '0'], /listening (\S+) metrics (\S+)\n/);
   const addr = coord.match[1];
   const metricsAddr = coord.match[2];
-  for (let i = 1; i <= 3; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-shard-${i}`, '--token', token], /shard (\d+) (\S+)/);
+  for (let i = 1; i <= 3; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-shard-${i}`, '--cluster-token', `${token}-cluster`], /shard (\d+) (\S+)/);
   const common = ['--coordinator', addr, '--token', token];
   const ing = await runCli(['ingest', join(CORPUS, 'docs.jsonl'), '--quiet', ...common]);
   assert.equal(ing.code, 0, ing.stderr);

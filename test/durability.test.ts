@@ -44,9 +44,9 @@ test('a killed shard goes suspect then offline within the lease, comes back onli
   const dir = mkdtempSync(join(tmpdir(), 'phago-lease-'));
   const token = 'lease-test';
   const lease = 600;
-  const c = await start(['coordinator', '--port', '0', '--token', token, '--lease', String(lease), '--data-dir', join(dir, 'c'), '--retry-window', '0'], /listening (\S+)/);
+  const c = await start(['coordinator', '--port', '0', '--token', `${token}-client`, '--cluster-token', token, '--lease', String(lease), '--data-dir', join(dir, 'c'), '--retry-window', '0'], /listening (\S+)/);
   const addr = c.match[1];
-  const shardArgs = (i: number) => ['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, `s${i}`)];
+  const shardArgs = (i: number) => ['shard', '--join', addr, '--port', '0', '--cluster-token', token, '--data-dir', join(dir, `s${i}`)];
   const shards = [];
   for (let i = 1; i <= 3; i++) shards.push(await start(shardArgs(i), /shard (\d+) /));
   const client = new RpcClient(CoordinatorServiceClient, addr, { token });
@@ -88,7 +88,7 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
   const security = { token };
   const port = await freePort();
   // 5 documents a tick, so that tick 4 still has work (an empty tick skips DECAY)
-  const coordArgs = ['coordinator', '--port', String(port), '--token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0', '--digest-per-tick', '5'];
+  const coordArgs = ['coordinator', '--port', String(port), '--token', `${token}-client`, '--cluster-token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0', '--digest-per-tick', '5'];
   let coord = await start(coordArgs, /listening/);
   let hold: Promise<void> | null = null;
   const shards = [0, 1].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`), beforePhase: async (phase) => (i === 1 && phase === 'DECAY' && hold ? hold : undefined) }));
@@ -127,7 +127,7 @@ test('a coordinator killed right after recording a commit decision completes the
   const token = 'decision-test';
   const security = { token };
   const port = await freePort();
-  const coordArgs = ['coordinator', '--port', String(port), '--token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0'];
+  const coordArgs = ['coordinator', '--port', String(port), '--token', `${token}-client`, '--cluster-token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0'];
   let coord = await start(coordArgs, /listening/);
   const shards = [0, 1, 2].map((i) => new ShardNode({ join: `127.0.0.1:${port}`, identity: `s${i}`, security, dataDir: join(dir, `s${i}`) }));
   const client = new RpcClient(CoordinatorServiceClient, `127.0.0.1:${port}`, security, 10_000);
@@ -176,15 +176,15 @@ test('a short chaos run: kills of shards and the coordinator change nothing', { 
 test('phago shard --leave: SIGTERM drains the shard (its data moves) before it stops', LONG, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'phago-leave-'));
   const token = 'leave-test';
-  const c = await start(['coordinator', '--port', '0', '--token', token, '--data-dir', join(dir, 'c')], /listening (\S+)/);
+  const c = await start(['coordinator', '--port', '0', '--token', `${token}-client`, '--cluster-token', token, '--data-dir', join(dir, 'c')], /listening (\S+)/);
   const addr = c.match[1];
-  for (let i = 1; i <= 2; i++) await start(['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, `s${i}`)], /shard \d+ /);
+  for (let i = 1; i <= 2; i++) await start(['shard', '--join', addr, '--port', '0', '--cluster-token', token, '--data-dir', join(dir, `s${i}`)], /shard \d+ /);
   const client = new RpcClient(CoordinatorServiceClient, addr, { token });
   const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 40);
   await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
   await client.call('run_ticks', { ticks: 8 });
   const hash = (await client.call('stats', { with_graph_hash: true })).graph_hash;
-  const third = await start(['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, 's3'), '--leave'], /shard (\d+) /);
+  const third = await start(['shard', '--join', addr, '--port', '0', '--cluster-token', token, '--data-dir', join(dir, 's3'), '--leave'], /shard (\d+) /);
   const st = await client.call('stats', {});
   assert.ok(st.last_rebalance.documents > 0, 'the joining shard received documents');
   assert.equal(st.held_documents, 40);

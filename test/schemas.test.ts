@@ -72,6 +72,7 @@ const cases: Case[] = [
     ],
   },
   { service: 'coordinator', method: 'unregister', valid: [{ id: 3 }], invalid: [{ field: 'id', patch: { id: 0 }, says: /shard id/ }] },
+  { service: 'coordinator', method: 'remove_shard', valid: [{ id: 3 }, { id: 3, confirm_loss: true }], invalid: [{ field: 'id', patch: { id: 0 }, says: /shard id/ }] },
   { service: 'coordinator', method: 'phase_complete', valid: [phaseReport], invalid: phaseInvalid, check: (r) => assert.deepEqual(r, phaseReport) },
   { service: 'coordinator', method: 'barrier_ready', valid: [phaseReport], invalid: phaseInvalid },
   {

@@ -19,31 +19,67 @@ export const DEFAULT_COORDINATOR = '127.0.0.1:7070';
 
 interface SecOpts {
   token?: string;
+  clusterToken?: string;
+  adminToken?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
 }
 
-function addSecurityOptions(cmd: Command, server: boolean): Command {
-  cmd.option('--token <token>', 'cluster token (default: $PHAGO_TOKEN)').option('--tls-ca <file>', 'CA certificate to trust (enables TLS to the cluster)');
-  if (server) cmd.option('--tls-cert <file>', 'serve TLS with this certificate').option('--tls-key <file>', 'private key of --tls-cert');
+/** Who runs the command: its credential options (docs/security.md). */
+type Who = 'client' | 'admin' | 'coordinator' | 'shard';
+
+function addSecurityOptions(cmd: Command, who: Who): Command {
+  // a shard is told the client and admin tokens (optional) only to tell them from wrong ones: it refuses
+  // them with PERMISSION_DENIED rather than UNAUTHENTICATED
+  const known = who === 'shard' ? ' (optional: a shard refuses it with PERMISSION_DENIED instead of UNAUTHENTICATED)' : '';
+  if (who !== 'admin') cmd.option('--token <token>', `client token${known} (default: $PHAGO_TOKEN)`);
+  if (who === 'shard' || who === 'coordinator') cmd.option('--cluster-token <token>', "the members' token, shards and coordinators (default: $PHAGO_CLUSTER_TOKEN)");
+  if (who !== 'client') cmd.option('--admin-token <token>', `admin token, for membership operations${known} (default: $PHAGO_ADMIN_TOKEN)`);
+  cmd.option('--tls-ca <file>', 'CA certificate to trust (enables TLS to the cluster)');
+  if (who === 'shard' || who === 'coordinator') cmd.option('--tls-cert <file>', 'serve TLS with this certificate').option('--tls-key <file>', 'private key of --tls-cert');
   return cmd;
 }
 
-function security(o: SecOpts, generate = false): SecurityConfig {
-  let token = o.token ?? process.env.PHAGO_TOKEN;
-  if (!token) {
-    if (!generate) throw new InputError('no cluster token: pass --token or set PHAGO_TOKEN (the coordinator prints one when it starts without)');
-    token = randomBytes(24).toString('hex');
-  }
+const TOKEN_ENV = { client: 'PHAGO_TOKEN', member: 'PHAGO_CLUSTER_TOKEN', admin: 'PHAGO_ADMIN_TOKEN' } as const;
+const TOKEN_FLAG = { client: '--token', member: '--cluster-token', admin: '--admin-token' } as const;
+
+function tokenOf(o: SecOpts, role: 'client' | 'member' | 'admin'): string | undefined {
+  return (role === 'client' ? o.token : role === 'member' ? o.clusterToken : o.adminToken) ?? process.env[TOKEN_ENV[role]];
+}
+
+function tls(o: SecOpts) {
   if ((o.tlsCert && !o.tlsKey) || (o.tlsKey && !o.tlsCert)) throw new InputError('--tls-cert and --tls-key go together');
   for (const f of [o.tlsCert, o.tlsKey, o.tlsCa]) if (f && !existsSync(f)) throw new InputError(`TLS file not found: ${f}`);
-  return { token, tls: { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa } };
+  return { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa };
+}
+
+/** A process that sends one role's token (a client, an operator, a shard). */
+function security(o: SecOpts, role: 'client' | 'member' | 'admin' = 'client'): SecurityConfig {
+  const token = tokenOf(o, role);
+  if (!token) throw new InputError(`no ${role === 'member' ? 'cluster' : role} token: pass ${TOKEN_FLAG[role]} or set ${TOKEN_ENV[role]} (the coordinator prints the tokens it generated when it starts without)`);
+  // a shard's server accepts the cluster token only (it knows the others, when given, to refuse them)
+  return { token, ...(role === 'member' ? { roles: { member: token, client: tokenOf(o, 'client'), admin: tokenOf(o, 'admin') } } : {}), tls: tls(o) };
+}
+
+/** The coordinator: every role's token, each generated (and returned in `generated`) when not given. */
+function coordinatorSecurity(o: SecOpts): { sec: SecurityConfig; generated: string[] } {
+  const generated: string[] = [];
+  const get = (role: 'client' | 'member' | 'admin') => {
+    const t = tokenOf(o, role);
+    if (t) return t;
+    const made = randomBytes(24).toString('hex');
+    generated.push(`${TOKEN_FLAG[role]} ${made}`);
+    return made;
+  };
+  const roles = { client: get('client'), member: get('member'), admin: get('admin') };
+  if (new Set(Object.values(roles)).size < 3) throw new InputError('--token, --cluster-token and --admin-token must be three different tokens (each is a role)');
+  return { sec: { token: roles.member, roles, tls: tls(o) }, generated };
 }
 
 function addClientOptions(cmd: Command): Command {
   cmd.option('--coordinator <host:port>', 'coordinator address (default: $PHAGO_COORDINATOR or 127.0.0.1:7070)');
-  return addSecurityOptions(cmd, false);
+  return addSecurityOptions(cmd, 'client');
 }
 
 function connect(o: SecOpts & { coordinator?: string }): ClusterEngine {
@@ -96,17 +132,17 @@ export function coordinatorCommand(): Command {
     .option('--retry-window <ms>', 'run_ticks re-runs an aborted tick once every shard answers, for up to this long', intArg('--retry-window', 0), 60_000)
     .option('--max-query-deadline <ms>', 'the largest per-shard deadline a query may ask for (deadline_ms; INVALID_ARGUMENT above it)', intArg('--max-query-deadline', 1), 30_000);
   addColonyOptions(cmd);
-  addSecurityOptions(cmd, true);
+  addSecurityOptions(cmd, 'coordinator');
   addServerOptions(cmd);
   return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
-    const generated = !o.token && !process.env.PHAGO_TOKEN;
-    const sec = security(o, true);
+    const { sec, generated } = coordinatorSecurity(o);
     const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digestPerTick') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
     const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log });
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);
-    if (generated) log(`no token given; this cluster's token is ${sec.token} (pass it to shards and clients with --token or PHAGO_TOKEN)`);
+    // generated tokens: the client one for clients, the cluster one for shards, the admin one for operators
+    if (generated.length > 0) log(`generated credentials (pass them on; docs/security.md): ${generated.join(', ')}`);
     const metrics = o.metricsPort !== undefined ? await serveMetrics(c.metrics.registry, o.host, o.metricsPort) : undefined;
     if (metrics) log(`metrics on http://${o.host}:${(metrics.address() as { port: number }).port}/metrics`);
     process.stdout.write(`listening ${o.host}:${port}${metrics ? ` metrics ${o.host}:${(metrics.address() as { port: number }).port}` : ''}\n`);
@@ -130,7 +166,7 @@ function shardIdentity(o: { identity?: string; dataDir?: string }): string {
 export function shardCommand(): Command {
   const cmd = new Command('shard')
     .description('run a shard and join a coordinator')
-    .requiredOption('--join <host:port>', 'coordinator address')
+    .option('--join <host:port>', 'coordinator address (required; not a required option so that `phago shard remove` parses)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 0)
     .option('--advertise <host:port>', 'address the coordinator and other shards use to reach this shard (default host:port)')
@@ -138,11 +174,12 @@ export function shardCommand(): Command {
     .option('--identity <id>', 'persistent identity (instead of one kept in --data-dir)')
     .option('--checkpoint-every <ticks>', 'committed ticks between graph checkpoints', intArg('--checkpoint-every', 1), 50)
     .option('--leave', 'on SIGINT/SIGTERM, unregister from the cluster before stopping');
-  addSecurityOptions(cmd, true);
+  addSecurityOptions(cmd, 'shard');
   addServerOptions(cmd);
   return cmd.action(async (o: SecOpts & { join: string; host: string; port: number; advertise?: string; dataDir?: string; identity?: string; leave?: boolean; checkpointEvery: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+    if (!o.join) throw new InputError("required option '--join <host:port>' not specified");
     log = makeLogger(o.logLevel, { role: 'shard' }).log;
-    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), dataDir: o.dataDir, checkpointEvery: o.checkpointEvery, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, security: security(o), log });
+    const s = new ShardNode({ join: o.join, host: o.host, port: o.port, advertise: o.advertise, identity: shardIdentity(o), dataDir: o.dataDir, checkpointEvery: o.checkpointEvery, limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, security: security(o, 'member'), log });
     const id = await s.start().catch((e) => {
       throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
     });
@@ -277,4 +314,4 @@ export function exploreCommand(): Command {
   });
 }
 
-export { addClientOptions, connect };
+export { addClientOptions, addSecurityOptions, connect, security };

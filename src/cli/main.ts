@@ -4,17 +4,19 @@ import { PhagoError } from '../core/errors.js';
 import { InputError } from '../io/files.js';
 import { describeError, isGrpcError } from '../rpc/client.js';
 import { coordinatorCommand, exploreCommand, ingestCommand, shardCommand, statusCommand, tickCommand } from './cluster-commands.js';
+import { shardRemoveCommand } from './admin-commands.js';
 import { demoCommand, evalCommand, queryCommand } from './local-commands.js';
 import { forgetCommand } from './forget-command.js';
 
 const program = new Command('phago')
   .description('phago: a self-organizing knowledge-graph memory (colony of digesters, Hebbian concept graph, BM25 search)')
   .showHelpAfterError()
+  .enablePositionalOptions() // options after a subcommand are its own (phago shard remove --admin-token)
   .addCommand(demoCommand())
   .addCommand(evalCommand())
   .addCommand(queryCommand())
   .addCommand(coordinatorCommand())
-  .addCommand(shardCommand())
+  .addCommand(shardCommand().enablePositionalOptions().addCommand(shardRemoveCommand()))
   .addCommand(ingestCommand())
   .addCommand(tickCommand())
   .addCommand(forgetCommand())

@@ -14,6 +14,7 @@ import { describeError, RpcClient } from '../rpc/client.js';
 import { coordinatorService, ShardServiceClient } from '../rpc/proto.js';
 import { addService, listen, newServer, rpcError, shutdown } from '../rpc/server.js';
 import type { SecurityConfig } from '../rpc/security.js';
+import { COORDINATOR_ACCESS } from '../rpc/roles.js';
 import { EXPANSION_TERMS } from '../search/bm25.js';
 import { Mutex, RwLock } from '../util/mutex.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
@@ -154,7 +155,7 @@ export class Coordinator {
   }
 
   async start(): Promise<number> {
-    addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
+    addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`), COORDINATOR_ACCESS);
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
     if (this.store.durable) {
       this.recovering = true;

@@ -14,6 +14,7 @@ import {
   NodeIdRequest,
   PhaseReport,
   QueryRequest,
+  RemoveShardRequest,
   RunTicksRequest,
   ShardIdRequest,
   ShardInfo,
@@ -29,6 +30,7 @@ import type { Coordinator } from './coordinator.js';
 import { routeIngest } from './ingest.js';
 import { routeForget } from './forget.js';
 import { register, unregister } from './membership.js';
+import { removeShard } from './removal.js';
 import { explore, refreshCounts, routeQuery } from './query-router.js';
 import { beginTick, driveTick, refusal, runTicks } from './tick-driver.js';
 
@@ -65,6 +67,11 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
     },
 
     unregister: (raw) => unregister(c, parse(ShardIdRequest, raw, 'unregister').id),
+
+    remove_shard: (raw) => {
+      const req = parse(RemoveShardRequest, raw, 'remove_shard');
+      return removeShard(c, req.id, req.confirm_loss);
+    },
 
     phase_complete: (raw) => {
       const req = parse(PhaseReport, raw, 'phase_complete');

@@ -4,6 +4,7 @@
 import { validateBatch, type DocumentInput } from '../core/input.js';
 import { contentDigest } from '../ids/ids.js';
 import type { ShardId } from '../cluster/placement.js';
+import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { completePendingForget } from './forget.js';
 import type { Coordinator } from './coordinator.js';
@@ -38,12 +39,30 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promis
       .filter(([, list]) => list.length > 0);
     await Promise.all(checks.map(([s, list]) => c.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: [], checks: list })));
   }
-  await Promise.all(
+  // an owner that fails after others stored makes the answer say which documents landed (storing is
+  // idempotent: the client may send the same request again)
+  const stored = await Promise.allSettled(
     [...groups.entries()].map(async ([s, list]) => {
       const reply = await c.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });
       reply.results.forEach((r, i) => (results[list[i].index] = r));
       c.metrics.documentsIngested.inc(reply.results.filter((r) => (r as { created: boolean }).created).length);
     }),
   );
+  const failed = stored.findIndex((r) => r.status === 'rejected');
+  if (failed >= 0) throw partialIngest(docs.length, results, (stored[failed] as PromiseRejectedResult).reason);
   return { results };
+}
+
+/**
+ * Some owners stored their part, one did not: the error says which documents (request indices) landed
+ * and that sending the whole request again is safe. A failure before anything was stored keeps its status.
+ */
+function partialIngest(total: number, results: unknown[], reason: unknown): unknown {
+  const landed: number[] = [];
+  for (let i = 0; i < total; i++) if (results[i] !== undefined) landed.push(i);
+  if (landed.length === 0) return reason;
+  const shown = landed.slice(0, 20).join(', ') + (landed.length > 20 ? ', …' : '');
+  return rpcError.unavailable(
+    `${landed.length} of ${total} documents landed (request indices ${shown}); the owner of the others answered ${describeError(reason).slice(0, 200)}. Sending the same request again is safe: stored documents answer created: false`,
+  );
 }

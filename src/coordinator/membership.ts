@@ -14,6 +14,8 @@ import type { Coordinator } from './coordinator.js';
 export function register(c: Coordinator, address: string, identity: string): Promise<{ id: ShardId; df_batch: number }> {
   return c.membershipLock.run(async () => {
     if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress; register again when it ends`);
+    // reachable before anything changes: register never answers an error once the shard is in
+    await probe(c, address);
     return c.writeState(async () => {
       const prev = c.registry.ids();
       const r = c.registry.register(address, identity, clock.nowMs());
@@ -32,13 +34,26 @@ export function register(c: Coordinator, address: string, identity: string): Pro
       }
       persistMembership(c);
       c.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${address} (epoch ${c.registry.epoch})`);
-      await pushMembership(c);
+      // decided: a shard the push misses is told again (the next tick's retry, or its next register)
+      await pushMembership(c).catch((e) => c.log(`after shard ${r.id} joined: ${describeError(e)}`));
       c.store.setMeta({ migration: '' });
       // the shard numbers its next df batches after the last one applied for its identity (a shard
       // restarted without a data directory must not reuse numbers and have its reports ignored)
       return { id: r.id, df_batch: c.lastDfBatch(identity) };
     });
   });
+}
+
+/** A joining shard must answer at its address (health_check; serving or not) before it is added. */
+async function probe(c: Coordinator, address: string): Promise<void> {
+  const client = c.clientAt(address);
+  try {
+    await client.call('health_check', {}, 3000);
+  } catch (e) {
+    throw rpcError.unavailable(`shard address ${address.slice(0, 200)} does not answer (${describeError(e).slice(0, 200)}); nothing changed`);
+  } finally {
+    client.close();
+  }
 }
 
 /** A shard leaves: its data moves to the others first; then it drops everything. */
@@ -113,7 +128,7 @@ async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: 
 }
 
 /** Persist the membership; with a membership change under way this is its decision (phase flip). */
-function persistMembership(c: Coordinator): void {
+export function persistMembership(c: Coordinator): void {
   const migration = c.store.meta('migration');
   const flip: Record<string, string> = migration ? { migration: JSON.stringify({ ...(JSON.parse(migration) as object), phase: 'flip' }) } : {};
   c.store.saveMembership(

@@ -10,6 +10,8 @@ import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
 import { failpoint } from '../util/failpoint.js';
+import { retryWithin } from '../rpc/retry.js';
+import { pushMembership } from './membership.js';
 import type { Coordinator } from './coordinator.js';
 import { completePendingForget } from './forget.js';
 
@@ -103,17 +105,22 @@ async function decide(c: Coordinator, tick: number, attempt: number, members: Sh
 export async function runTickRetrying(c: Coordinator): Promise<number> {
   const window = c.retryWindowMs;
   const end = clock.nowMs() + window;
-  for (;;) {
+  const once = async () => {
     // a tick another client started runs first (run_ticks waits for it rather than failing)
     while (c.machine.inProgress) await c.machine.waitIdle();
-    try {
-      return await runTick(c);
-    } catch (e) {
-      if (window <= 0 || clock.nowMs() >= end) throw e;
+    return runTick(c);
+  };
+  if (window <= 0) return once();
+  // attempts back off (exponential, jittered): a member that answers health_check but fails its
+  // phases costs a few attempts over the window, not a tight loop
+  return retryWithin(window, once, {
+    onRetry: async (e) => {
       c.log(`${describeError(e)}; waiting for every shard before running the tick again`);
+      // a shard that missed a membership push (stale epoch) is told again
+      if (/epoch/.test(describeError(e))) await c.writeState(() => pushMembership(c)).catch(() => undefined);
       await waitWhole(c, end);
-    }
-  }
+    },
+  });
 }
 
 /** run_ticks: `ticks` ticks, or (untilDigested) ticks until nothing is pending; each retried as above. */
@@ -140,12 +147,12 @@ export async function runTicks(c: Coordinator, ticks: number, untilDigested: boo
 
 /** Wait until every shard answers health_check serving (or `end`). */
 async function waitWhole(c: Coordinator, end: number): Promise<void> {
-  while (clock.nowMs() < end) {
+  const whole = async () => {
     const ids = c.registry.ids();
     const ok = await Promise.allSettled(ids.map((s) => c.client(s).call<{ serving: boolean }>('health_check', {}, 1000)));
-    if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    if (!(ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving))) throw new Error('not every shard serves');
+  };
+  await retryWithin(Math.max(0, end - clock.nowMs()), whole, { startMs: 50, maxMs: 1000 }).catch(() => undefined);
 }
 
 /** A shard's reply to tick_phase (candidates after SENSE, counts after ADVANCE). */

@@ -3,11 +3,13 @@ import type { ColonyConfig } from '../core/config.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from './cluster.js';
 import type { SecurityConfig } from '../rpc/security.js';
+import { as } from '../rpc/roles.js';
 import { ShardNode, type ShardOptions } from '../shard/shard.js';
 
 export interface EmbeddedOptions {
   shards: number;
   config?: Partial<ColonyConfig>;
+  /** The client token (default: generated; the cluster and admin tokens are always generated). */
   token?: string;
   expansion?: number;
   coordination?: boolean;
@@ -28,7 +30,10 @@ export class EmbeddedCluster {
   address = '';
 
   constructor(private readonly opts: EmbeddedOptions) {
-    this.security = { token: opts.token ?? randomBytes(24).toString('hex') };
+    // separate credentials per role (src/rpc/roles.ts): `security` sends the cluster token (what the
+    // coordinator and shards use); engine() is a client; as(security, 'admin') an operator
+    const member = randomBytes(24).toString('hex');
+    this.security = { token: member, roles: { client: opts.token ?? randomBytes(24).toString('hex'), member, admin: randomBytes(24).toString('hex') } };
   }
 
   static async start(opts: EmbeddedOptions): Promise<EmbeddedCluster> {
@@ -43,14 +48,21 @@ export class EmbeddedCluster {
     const port = await this.coordinator.start();
     this.address = `127.0.0.1:${port}`;
     for (let i = 0; i < this.opts.shards; i++) {
-      const s = new ShardNode({ join: this.address, identity: `embedded-shard-${i + 1}`, security: this.security, log: this.opts.log, ...this.opts.shardOptions?.(i) });
+      const s = new ShardNode({ join: this.address, identity: `embedded-shard-${i + 1}`, security: this.shardSecurity, log: this.opts.log, ...this.opts.shardOptions?.(i) });
       await s.start();
       this.shards.push(s);
     }
   }
 
+  /** What a shard holds: it sends the cluster token; its server accepts only that one (ShardService is members'
+   * only) and knows the others to refuse them with PERMISSION_DENIED. */
+  get shardSecurity(): SecurityConfig {
+    return this.security;
+  }
+
+  /** A client of the cluster (the client token). */
   engine(): ClusterEngine {
-    return new ClusterEngine(this.address, this.security, () => this.stop());
+    return new ClusterEngine(this.address, as(this.security, 'client'), () => this.stop());
   }
 
   async stop(): Promise<void> {

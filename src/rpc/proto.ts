@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { packageRoot } from '../util/paths.js';
+import type { MessageDescriptor } from './strict-decode.js';
 
 /**
  * Loads proto/phago.proto. Fields keep their proto names (snake_case); 64-bit integers arrive as JS
@@ -22,6 +23,12 @@ export const CoordinatorServiceClient: grpc.ServiceClientConstructor = pkg.Coord
 export const ShardServiceClient: grpc.ServiceClientConstructor = pkg.ShardService;
 export const coordinatorService: grpc.ServiceDefinition = pkg.CoordinatorService.service;
 export const shardService: grpc.ServiceDefinition = pkg.ShardService.service;
+
+/** A message of the package by its (unqualified) name, as the loader describes it (src/rpc/strict-decode.ts). */
+export function messageDescriptor(name: string): MessageDescriptor | undefined {
+  const d = definition[`phago.v1.${name}`] as { type?: MessageDescriptor } | undefined;
+  return d?.type;
+}
 
 export type Phase = 'SENSE' | 'ACT' | 'DECAY' | 'ADVANCE';
 export const PHASES: readonly Phase[] = ['SENSE', 'ACT', 'DECAY', 'ADVANCE'];

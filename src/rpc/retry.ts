@@ -1,5 +1,6 @@
 import { backOff } from 'exponential-backoff';
 import { describeError } from './client.js';
+import { clock } from '../util/clock.js';
 
 const UNAVAILABLE = 14;
 const FAILED_PRECONDITION = 9;
@@ -28,6 +29,28 @@ export function retrying<T>(what: string, f: () => Promise<T>, log: (m: string) 
       if (!isTransient(e)) return false;
       if (n === 1 || n % 20 === 0) log(`${what}: ${describeError(e)}; retrying`);
       return true;
+    },
+  });
+}
+
+/**
+ * Run `f` until it succeeds or `windowMs` has passed, sleeping between attempts with exponential
+ * backoff and full jitter (from `startMs` doubling to `maxMs`): the number of attempts over a window
+ * is bounded by about log2(maxMs / startMs) + window / (maxMs / 2). `onRetry` runs before each sleep
+ * (e.g. a wait for the cluster to be whole); the last error is thrown when the window is over.
+ */
+export function retryWithin<T>(windowMs: number, f: () => Promise<T>, opts: { startMs?: number; maxMs?: number; onRetry?: (e: unknown, attempt: number) => Promise<void> | void } = {}): Promise<T> {
+  const end = clock.nowMs() + windowMs;
+  return backOff(f, {
+    numOfAttempts: Number.MAX_SAFE_INTEGER, // bounded by the window
+    startingDelay: opts.startMs ?? 100,
+    maxDelay: opts.maxMs ?? 2000,
+    timeMultiple: 2,
+    jitter: 'full',
+    retry: async (e, attempt) => {
+      if (clock.nowMs() >= end) return false;
+      await opts.onRetry?.(e, attempt);
+      return clock.nowMs() < end;
     },
   });
 }

@@ -105,6 +105,8 @@ export const ShardInfo = z.object({
 /** unregister. */
 export const ShardIdRequest = z.object({ id: shardId, df_batch: anyNumber });
 
+export const RemoveShardRequest = z.object({ id: shardId, confirm_loss: bool });
+
 /** phase_complete, barrier_ready. */
 export const PhaseReport = z.object({ shard_id: shardId, phase, tick, attempt });
 
@@ -182,6 +184,17 @@ export const CorpusStats = z.object({ documents: uint, total_length: uint, df: c
 
 export const WeightedTerm = z.object({ term: str, weight, original: bool });
 
+/** Statistics BM25 can score with: no term in more documents than there are, no length without documents. */
+function consistentStats(st: { documents: number; total_length: number; df: Record<string, number> }, ctx: z.RefinementCtx): void {
+  if (st.documents === 0 && st.total_length > 0) ctx.addIssue({ code: 'custom', path: ['total_length'], message: `must be 0 when documents is 0 (inconsistent statistics)`, input: st.total_length });
+  for (const [t, n] of Object.entries(st.df)) {
+    if (n > st.documents) {
+      ctx.addIssue({ code: 'custom', path: ['df', t], message: `must be at most documents (${st.documents}): a term cannot be in more documents than there are`, input: n });
+      return;
+    }
+  }
+}
+
 /**
  * local_query: a document query (concepts false) needs the cluster's statistics and scores with the
  * weighted terms; a concept query reads neither (they are not checked). k and the number of terms are
@@ -195,7 +208,7 @@ export const LocalQueryRequest = z.discriminatedUnion(
     z.object({
       ...localQueryFields,
       concepts: z.literal(false),
-      stats: z.object(CorpusStats.shape, { error: 'must be given: a document query needs the cluster statistics' }),
+      stats: z.object(CorpusStats.shape, { error: 'must be given: a document query needs the cluster statistics' }).superRefine(consistentStats),
       weighted: z.array(WeightedTerm, { error: 'must be a list' }),
     }),
   ],
@@ -289,6 +302,7 @@ export const coordinatorRequests = {
   report_df: DfReport,
   heartbeat: Heartbeat,
   forget: ForgetRequest,
+  remove_shard: RemoveShardRequest,
 } as const;
 
 export const shardRequests = {

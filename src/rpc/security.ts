@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { timingSafeEqual } from 'node:crypto';
 
 /**
  * Cluster security: every RPC carries `authorization: Bearer <token>`; TLS is optional for both
- * services (server certificate and key; clients trust a CA file).
+ * services (server certificate and key; clients trust a CA file). Roles (src/rpc/roles.ts): a server
+ * accepts the tokens of `roles`, each for its role's methods; `token` is what this process sends.
  */
 export interface TlsFiles {
   cert?: string;
@@ -12,8 +12,18 @@ export interface TlsFiles {
   ca?: string;
 }
 
+/** The token each role holds (a server accepts only the roles it lists: a shard lists `member`). */
+export interface RoleTokens {
+  client?: string;
+  member?: string;
+  admin?: string;
+}
+
 export interface SecurityConfig {
+  /** The credential this process sends on its calls. */
   token: string;
+  /** Servers: the tokens accepted, per role. Absent: `token` holds every role (tests, one-user setups). */
+  roles?: RoleTokens;
   tls?: TlsFiles;
 }
 
@@ -34,12 +44,4 @@ export function authMetadata(token: string): grpc.Metadata {
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);
   return md;
-}
-
-export function checkToken(md: grpc.Metadata, token: string): boolean {
-  const got = md.get('authorization')[0];
-  if (typeof got !== 'string' || !got.startsWith('Bearer ')) return false;
-  const a = Buffer.from(got.slice(7));
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { PhagoError } from '../core/errors.js';
 import { isGrpcError } from './client.js';
-import { channelOptions } from './proto.js';
-import { checkToken, serverCredentials, type SecurityConfig } from './security.js';
+import { channelOptions, messageDescriptor } from './proto.js';
+import { authorize, memberOnly, type Access } from './roles.js';
+import { serverCredentials, type SecurityConfig } from './security.js';
+import { shapeOf, wireProblem, type MessageDescriptor, type MessageShape } from './strict-decode.js';
 
 /** A gRPC error with a status code and a message a person can act on. */
 export class RpcError extends Error {
@@ -36,21 +38,43 @@ const MALFORMED = Symbol('malformed');
 export type Handler = (req: unknown, md: grpc.Metadata) => unknown;
 
 /**
+ * The longest status message sent: gRPC carries it in a trailer, and a stock client refuses trailers
+ * past its metadata limit (8 KB) with RESOURCE_EXHAUSTED instead of the status. Messages quote at most
+ * MAX_QUOTE characters of input (parse-request.ts); this is the net under every other message.
+ */
+export const MAX_DETAILS = 1024;
+
+function capDetails(details: string): string {
+  return details.length <= MAX_DETAILS ? details : `${details.slice(0, MAX_DETAILS - 40)}… (message cut, ${details.length} characters)`;
+}
+
+/** The strict wire check of a method's request type (none when the definition does not describe it). */
+function requestShape(method: grpc.MethodDefinition<unknown, unknown>): MessageShape | undefined {
+  const type = (method as { requestType?: { type?: MessageDescriptor } }).requestType?.type;
+  return type ? shapeOf(type, messageDescriptor) : undefined;
+}
+
+/**
  * Serve a service with phago's rules around every handler:
- *   - the bearer token is checked first (UNAUTHENTICATED without it);
- *   - a request whose bytes do not decode is answered INVALID_ARGUMENT (not INTERNAL);
+ *   - the credential is checked first: UNAUTHENTICATED without a known one, PERMISSION_DENIED when
+ *     its role may not call the method (`access`, src/rpc/roles.ts; default: members only);
+ *   - a request whose bytes a conformant protobuf parser refuses (strict-decode.ts), or that does not
+ *     decode, is answered INVALID_ARGUMENT (not INTERNAL) and never runs;
  *   - handler errors become typed statuses; an unexpected exception becomes INTERNAL with its
  *     message and is logged, and never takes the process down.
  */
-export function addService(server: grpc.Server, def: grpc.ServiceDefinition, handlers: Record<string, Handler>, sec: SecurityConfig, onError?: (method: string, e: unknown) => void): void {
+export function addService(server: grpc.Server, def: grpc.ServiceDefinition, handlers: Record<string, Handler>, sec: SecurityConfig, onError?: (method: string, e: unknown) => void, access: Access = memberOnly(Object.keys(def))): void {
   const wrappedDef: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(def)) {
     const handler = handlers[name];
     if (!handler) throw new Error(`no handler for ${name}`);
+    const shape = requestShape(method);
     wrappedDef[name] = {
       ...method,
       requestDeserialize: (buf: Buffer) => {
+        const problem = shape ? wireProblem(buf, shape) : null;
+        if (problem) return { [MALFORMED]: `not a valid ${name} request (${problem.slice(0, 200)})` };
         try {
           return method.requestDeserialize(buf);
         } catch (e) {
@@ -58,9 +82,11 @@ export function addService(server: grpc.Server, def: grpc.ServiceDefinition, han
         }
       },
     };
-    impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      if (!checkToken(call.metadata, sec.token)) {
-        callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong cluster token (send "authorization: Bearer <token>")' });
+    impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, reply: grpc.sendUnaryData<unknown>) => {
+      const callback: grpc.sendUnaryData<unknown> = (err, res) => (err ? reply({ ...err, details: capDetails(err.details ?? '') }) : reply(null, res));
+      const denied = authorize(name, access, call.metadata, sec);
+      if (denied) {
+        callback({ code: grpc.status[denied.code], details: denied.details });
         return;
       }
       const req = call.request as Record<symbol, unknown>;

@@ -150,22 +150,26 @@ export class ShardNode {
    */
   private async resolvePrepared(): Promise<void> {
     const p = this.pendingPrepared!;
-    for (;;) {
-      const s = await retrying('tick_status', () => this.coordinator.call<{ in_progress: boolean; tick: number; current_tick: number }>('tick_status', {}), this.log);
+    // while the tick is still in progress on the coordinator, ask again (backing off, as for a
+    // coordinator that does not answer)
+    const stillOpen = { code: 9, details: `tick ${p.tick} is still in progress on the coordinator` };
+    const status = () =>
+      this.coordinator.call<{ in_progress: boolean; tick: number; current_tick: number }>('tick_status', {}).then((s) => {
+        if (s.current_tick < p.tick && s.in_progress && s.tick === p.tick) throw stillOpen;
+        return s;
+      });
+    {
+      const s = await retrying('tick_status', status, this.log, 1000);
       if (s.current_tick >= p.tick) {
         const { replayLogged } = await import('./participant.js');
         replayLogged(this.part, p.tick, p.body);
         this.storage.commitTick(p.tick);
         this.committedTick = p.tick;
         this.log(`tick ${p.tick} was prepared before a restart: committed`);
-        break;
-      }
-      if (!(s.in_progress && s.tick === p.tick)) {
+      } else {
         this.storage.discardTick(p.tick);
         this.log(`tick ${p.tick} was prepared before a restart: aborted`);
-        break;
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
     this.pendingPrepared = null;
   }
