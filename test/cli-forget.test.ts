@@ -11,9 +11,9 @@ after(killStarted);
 
 test('phago forget ID... --coordinator: the documents leave, queries no longer return them; unknown ids forget nothing', LONG, async () => {
   const token = 'cli-forget-token';
-  const coord = await startProcess(['coordinator', '--port', '0', '--token', token], /listening (\S+)/);
+  const coord = await startProcess(['coordinator', '--port', '0', '--token', token, '--cluster-token', `${token}-cluster`], /listening (\S+)/);
   const addr = coord.match[1];
-  for (let i = 1; i <= 2; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-forget-${i}`, '--token', token], /shard (\d+) (\S+)/);
+  for (let i = 1; i <= 2; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-forget-${i}`, '--cluster-token', `${token}-cluster`], /shard (\d+) (\S+)/);
   const common = ['--coordinator', addr, '--token', token];
   const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
   try {

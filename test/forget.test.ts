@@ -249,11 +249,11 @@ test('kill -9 at each point of a forget and of its withdrawing tick: nothing ack
   const token = 'forget-crash';
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  const coordArgs = ['coordinator', '--port', String(port), '--token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0', '--digest-per-tick', '5'];
-  const shardArgs = (i: number) => ['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, `s${i}`), '--identity', `fs${i}`];
+  const coordArgs = ['coordinator', '--port', String(port), '--token', `${token}-client`, '--cluster-token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0', '--digest-per-tick', '5'];
+  const shardArgs = (i: number) => ['shard', '--join', addr, '--port', '0', '--cluster-token', token, '--data-dir', join(dir, `s${i}`), '--identity', `fs${i}`];
   const shard = (i: number, failpoint?: string) => startProcess(shardArgs(i), /shard (\d+) /, 40_000, failpoint ? { PHAGO_FAILPOINT: failpoint } : {});
   const coordinator = (failpoint?: string) => startProcess(coordArgs, /listening/, 20_000, failpoint ? { PHAGO_FAILPOINT: failpoint } : {});
-  const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
+  const client = new RpcClient(CoordinatorServiceClient, addr, { token: `${token}-client` }, 20_000);
   /** Call until the process dies at its failpoint. */
   const untilDead = async (p: { child: import('node:child_process').ChildProcess }, call: () => Promise<unknown>, what: string) => {
     const dead = exitOf(p.child, 60_000, `${what}: the failpoint was not reached`);
