@@ -22,6 +22,7 @@ import { MemoryCoordinatorStorage, type CoordinatorStorage } from '../storage/co
 import { clock } from '../util/clock.js';
 import { coordinatorHandlers } from './handlers.js';
 import { gatherGraph, graphHash } from './query-router.js';
+import { FlushingClient } from './flushing-client.js';
 import { converge } from './recovery.js';
 import { runTick, runTickRetrying } from './tick-driver.js';
 
@@ -40,6 +41,8 @@ export interface CoordinatorOptions {
   leaseMs?: number;
   /** Data directory: durable state in SQLite. Without it the coordinator keeps everything in memory. */
   dataDir?: string;
+  /** A durable store loaded by the caller (etcd, leadership.ts); takes precedence over dataDir. */
+  store?: CoordinatorStorage;
   /** How long run_ticks keeps retrying an aborted tick while waiting for the cluster to be whole. */
   retryWindowMs?: number;
   /** Document-query options (graph expansion terms, coordination). */
@@ -113,7 +116,7 @@ export class Coordinator {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
     this.machine = new TickMachine();
-    this.store = opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage();
+    this.store = opts.store ?? (opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage());
     if (this.store.durable) {
       const store = this.store;
       const saved = store.meta('config');
@@ -244,7 +247,9 @@ export class Coordinator {
 
   /** A new client of an address, outside the pool (a shard that has just left the registry). */
   clientAt(address: string): RpcClient {
-    return new RpcClient(ShardServiceClient, address, this.opts.security, this.phaseTimeoutMs);
+    // a store written behind the coordinator's back (etcd) is flushed before any shard hears anything
+    const flush = this.store.flush?.bind(this.store);
+    return flush ? new FlushingClient(ShardServiceClient, address, this.opts.security, this.phaseTimeoutMs, flush) : new RpcClient(ShardServiceClient, address, this.opts.security, this.phaseTimeoutMs);
   }
 
   /** Close and forget the pooled client of a shard that left. */
@@ -274,11 +279,13 @@ export class Coordinator {
    * Apply a shard's df report: exactly once per (shard identity, batch) when numbered (a report re-sent
    * after a crash is ignored), always when `batch` is 0.
    */
-  applyDfReport(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): void {
+  applyDfReport(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): Promise<void> | void {
     if (batch > 0) {
-      if (!this.store.applyDf(identity, batch, df, documents, totalLength)) return;
+      if (!this.store.applyDf(identity, batch, df, documents, totalLength)) return this.store.flush?.();
     } else this.store.addDf(df, documents, totalLength);
     this.stats.apply(df, documents, totalLength);
+    // durable before it is acknowledged (etcd): the shard then marks it reported
+    return this.store.flush?.();
   }
 }
 

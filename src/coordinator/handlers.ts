@@ -208,8 +208,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       // an older epoch is fine (a shard flushes its reports before its documents move, while the
       // coordinator already counts the joining shard); a report is about documents, not placement
       if (req.epoch > c.registry.epoch) throw rpcError.precondition(`epoch ${req.epoch} is ahead of the cluster's epoch ${c.registry.epoch}`);
-      c.applyDfReport(rec.identity, req.batch, req.df, req.documents, req.total_length);
-      return {};
+      return Promise.resolve(c.applyDfReport(rec.identity, req.batch, req.df, req.documents, req.total_length)).then(() => ({}));
     },
 
     heartbeat: (raw) => {

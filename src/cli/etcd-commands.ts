@@ -1,0 +1,63 @@
+// `phago coordinator --etcd URL[,URL...]`: one coordinator of a group on etcd (a standby until it is
+// elected leader; docs/etcd.md).
+import type { Command } from 'commander';
+import type { CoordinatorOptions } from '../coordinator/coordinator.js';
+import { CoordinatorCandidate } from '../coordinator/leadership.js';
+import { InputError } from '../io/files.js';
+import { serveMetrics } from '../metrics/metrics.js';
+import { intArg } from './common.js';
+
+export interface EtcdCliOptions {
+  etcd?: string;
+  leaseTtl: number;
+  etcdPrefix: string;
+  advertise?: string;
+  metricsPort?: number;
+}
+
+export function addEtcdOptions(cmd: Command): Command {
+  return cmd
+    .option('--etcd <urls>', 'keep the state in etcd (comma-separated client URLs, e.g. http://127.0.0.1:2379); several coordinators elect a leader')
+    .option('--lease-ttl <s>', 'with --etcd: seconds of the leader lease (a standby takes over at most this long after the leader stops)', intArg('--lease-ttl', 1), 3)
+    .option('--etcd-prefix <prefix>', 'with --etcd: key prefix of this cluster', '/phago/')
+    .option('--advertise <host:port>', 'with --etcd: the address shards and clients use to reach this coordinator (default host:port)');
+}
+
+/**
+ * Run a coordinator candidate: prints `listening HOST:PORT` once it serves as a standby and
+ * `leader HOST:PORT` once elected. A leader that loses its lease exits (status 3): a supervisor
+ * restarts it as a standby.
+ */
+export async function runOnEtcd(copts: CoordinatorOptions, o: EtcdCliOptions, generated: boolean, untilSignal: (stop: () => Promise<void>) => void): Promise<void> {
+  const endpoints = o.etcd!.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
+  for (const u of endpoints) if (!/^https?:\/\/[^/\s]+$/.test(u)) throw new InputError(`--etcd takes client URLs like http://127.0.0.1:2379; got "${u.slice(0, 200)}"`);
+  if (copts.dataDir) throw new InputError('--etcd and --data-dir exclude each other: with --etcd the state lives in etcd');
+  if (generated) throw new InputError('--etcd needs --token or PHAGO_TOKEN: every coordinator of the group, shard and client shares it');
+  const log = copts.log ?? (() => {});
+  let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  const cand = new CoordinatorCandidate(copts, {
+    endpoints,
+    leaseTtlS: o.leaseTtl,
+    prefix: o.etcdPrefix,
+    advertise: o.advertise,
+    onDeposed: (reason) => {
+      log(`stepping down: ${reason}`);
+      process.exit(3);
+    },
+    onElected: (c) => {
+      process.stdout.write(`leader ${cand.address}\n`);
+      if (o.metricsPort !== undefined && !metrics)
+        void serveMetrics(c.metrics.registry, copts.host ?? '127.0.0.1', o.metricsPort).then((m) => {
+          metrics = m;
+          log(`metrics on http://${copts.host}:${(m.address() as { port: number }).port}/metrics`);
+        });
+    },
+  });
+  const port = await cand.start();
+  log(`coordinator listening on ${copts.host}:${port} as a standby; campaigning on etcd ${endpoints.join(',')} (lease ${o.leaseTtl} s)`);
+  process.stdout.write(`listening ${copts.host}:${port}\n`);
+  untilSignal(async () => {
+    metrics?.close();
+    await cand.stop();
+  });
+}
