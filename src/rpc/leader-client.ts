@@ -6,6 +6,9 @@ import type { SecurityConfig } from './security.js';
 
 const UNAVAILABLE = 14;
 
+/** A coordinator that restarts or takes over comes back on the same port soon: reconnect quickly. */
+const RECONNECT: grpc.ChannelOptions = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 };
+
 /** The message of a standby coordinator: it names the leader (or says none is elected yet). */
 export const NOT_LEADER = 'not the leader';
 const LEADER_AT = /the leader is at (\S+?)(?:[;,]|\s|$)/;
@@ -86,7 +89,7 @@ export class LeaderClient {
 
   private at(address: string): RpcClient {
     let c = this.clients.get(address);
-    if (!c) this.clients.set(address, (c = new RpcClient(this.Ctor, address, this.sec, this.defaultDeadlineMs)));
+    if (!c) this.clients.set(address, (c = new RpcClient(this.Ctor, address, this.sec, this.defaultDeadlineMs, RECONNECT)));
     return c;
   }
 }
