@@ -14,6 +14,7 @@ import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { LeaderClient } from '../src/rpc/leader-client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
+import { EtcdCoordinatorStorage, FencedError } from '../src/storage/etcd-coordinator-storage.js';
 import { freePort } from '../src/util/net.js';
 import { etcdMissing, startEtcd } from '../scripts/etcd-members.js';
 import { CORPUS, killProcess, killStarted, startProcess, until, within } from './helpers.js';
@@ -187,6 +188,35 @@ test('three coordinators on a 3-member etcd: the leader killed twice, a standby 
     await Promise.all(shards.map((s) => s.stop()));
     for (const c of coordinators) await killProcess(c.child);
     watcher.close();
+    await etcd.stop();
+  }
+});
+
+test('fencing: a coordinator whose election key is gone writes nothing more', { timeout: 30_000, skip }, async () => {
+  const etcd = await startEtcd(1);
+  const client = new Etcd3({ hosts: etcd.endpoints, dialTimeout: 2000 });
+  try {
+    const lease = client.lease(TTL_S);
+    await lease.put('/fence/election/key').value('127.0.0.1:1').exec();
+    const kv = (await client.get('/fence/election/key').exec()).kvs[0];
+    let fenced = '';
+    const store = await EtcdCoordinatorStorage.load(client, '/fence/', { key: '/fence/election/key', createRevision: String(kv.create_revision) }, 1000);
+    store.onFenced = (e) => (fenced = e.message);
+    const core = async () => JSON.parse((await client.get('/fence/state/core').string()) ?? '{}') as { meta?: { current_tick?: string } };
+    store.setMeta({ current_tick: 1 });
+    await store.flush();
+    assert.equal((await core()).meta?.current_tick, '1');
+    await lease.revoke(); // the lease is gone: another coordinator may be elected now
+    store.setMeta({ current_tick: 2 });
+    await assert.rejects(store.flush(), FencedError);
+    await assert.rejects(store.flush(), FencedError, 'it stays fenced');
+    assert.match(fenced, /no longer the leader/);
+    assert.equal((await core()).meta?.current_tick, '1', 'the deposed coordinator wrote nothing');
+    // a new leader loads what the old one had written
+    const next = await EtcdCoordinatorStorage.load(client, '/fence/', { key: '/fence/election/other', createRevision: '0' }, 1000);
+    assert.equal(next.meta('current_tick'), '1');
+  } finally {
+    client.close();
     await etcd.stop();
   }
 });
