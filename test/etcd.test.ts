@@ -60,7 +60,7 @@ async function oneProcessHash(ticks: number): Promise<string> {
   return h;
 }
 
-test('a coordinator on etcd keeps the cluster state across its restart', { timeout: 60_000, skip }, async () => {
+test('a coordinator on etcd keeps the cluster state across its restart and steps down when deposed', { timeout: 60_000, skip }, async () => {
   const etcd = await startEtcd(1);
   const security = { token: 'etcd-one' };
   const port = await freePort();
@@ -97,6 +97,21 @@ test('a coordinator on etcd keeps the cluster state across its restart', { timeo
     await within(engine.tick(2), 20_000, 'ticks did not finish');
     const { tick } = await client.call<{ tick: number }>('current_tick', {});
     assert.equal(await engine.graphHash(), await oneProcessHash(tick), 'the graph of one process');
+
+    // the leader's election key disappears (as when its lease expires unseen): its next write is refused,
+    // the tick is not committed, it stands down, campaigns again and (the only candidate) serves again
+    const watcher = new Etcd3({ hosts: etcd.endpoints, dialTimeout: 2000 });
+    try {
+      const firstElected = cand.electedAtMs;
+      await watcher.delete().prefix('/restart/election/').exec();
+      await assert.rejects(client.call('run_ticks', { ticks: 1 }, 10_000), 'a deposed leader commits no tick');
+      await until(async () => cand.isLeader && cand.electedAtMs > firstElected, (v) => v, 'the deposed coordinator was not elected again', 15_000);
+      await until(() => client.call('current_tick', {}, 1000), () => true, 'the re-elected coordinator did not answer', 10_000);
+      const r = await client.call<{ tick: number }>('run_ticks', { ticks: 1 }, 10_000);
+      assert.equal(r.tick, tick + 1, 'the tick counter goes on from the last committed tick');
+    } finally {
+      watcher.close();
+    }
   } finally {
     client.close();
     await engine.close();

@@ -25,8 +25,9 @@ export function addEtcdOptions(cmd: Command): Command {
 
 /**
  * Run a coordinator candidate: prints `listening HOST:PORT` once it serves as a standby and
- * `leader HOST:PORT` once elected. A leader that loses its lease exits (status 3): a supervisor
- * restarts it as a standby.
+ * `leader HOST:PORT` once elected. A leader that loses its lease becomes a standby again; a candidate
+ * that cannot take over (its --seed or other colony options differ from the stored colony's) exits with
+ * status 3.
  */
 export async function runOnEtcd(copts: CoordinatorOptions, o: EtcdCliOptions, generated: boolean, untilSignal: (stop: () => Promise<void>) => void): Promise<void> {
   const endpoints = o.etcd!.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
@@ -40,8 +41,9 @@ export async function runOnEtcd(copts: CoordinatorOptions, o: EtcdCliOptions, ge
     leaseTtlS: o.leaseTtl,
     prefix: o.etcdPrefix,
     advertise: o.advertise,
-    onDeposed: (reason) => {
-      log(`stepping down: ${reason}`);
+    onDeposed: (reason) => log(`a standby again, campaigning: ${reason}`),
+    onTakeoverFailed: (reason) => {
+      log(`exiting: ${reason}`);
       process.exit(3);
     },
     onElected: (c) => {

@@ -12,7 +12,7 @@ import { Registry, type ShardCounts } from '../cluster/registry.js';
 import { TickMachine, type Phase } from '../cluster/tick-machine.js';
 import { describeError, RpcClient } from '../rpc/client.js';
 import { coordinatorService, ShardServiceClient } from '../rpc/proto.js';
-import { addService, listen, newServer, rpcError, shutdown } from '../rpc/server.js';
+import { addService, listen, newServer, rpcError, shutdown, type Handler } from '../rpc/server.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import { EXPANSION_TERMS } from '../search/bm25.js';
 import { Mutex, RwLock } from '../util/mutex.js';
@@ -43,6 +43,8 @@ export interface CoordinatorOptions {
   dataDir?: string;
   /** A durable store loaded by the caller (etcd, leadership.ts); takes precedence over dataDir. */
   store?: CoordinatorStorage;
+  /** Serve the handlers on a server the caller owns (leadership.ts: its standby's) and resolve with its port. */
+  serve?: (handlers: Record<string, Handler>) => Promise<number>;
   /** How long run_ticks keeps retrying an aborted tick while waiting for the cluster to be whole. */
   retryWindowMs?: number;
   /** Document-query options (graph expansion terms, coordination). */
@@ -157,8 +159,11 @@ export class Coordinator {
   }
 
   async start(): Promise<number> {
-    addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
-    this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    if (this.opts.serve) this.port = await this.opts.serve(coordinatorHandlers(this));
+    else {
+      addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
+      this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    }
     if (this.store.durable) {
       this.recovering = true;
       void this.writeState(() => converge(this))
@@ -169,7 +174,7 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
-    await shutdown(this.server);
+    if (!this.opts.serve) await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
     await this.stateLock.write(() => undefined);
     this.store.close();

@@ -1,9 +1,9 @@
 // Several coordinators on etcd: each serves at once as a standby (every call is refused UNAVAILABLE
 // naming the leader, so clients and shards go there) and campaigns in an etcd election whose key lives
-// on a lease of --lease-ttl seconds. The one elected loads the state from etcd, replaces its standby
-// server by a Coordinator on the same port, converges the shards (recovery.ts) and serves. Its writes
-// compare its election key (fencing): when the lease is lost, a write fails and it steps down. See
-// docs/etcd.md.
+// on a lease of --lease-ttl seconds. The one elected loads the state from etcd, hands its server's
+// calls to a Coordinator built on that state, converges the shards (recovery.ts) and serves. Its writes
+// compare its election key (fencing): when the lease is lost, a write fails, it steps down to a standby
+// and campaigns again. See docs/etcd.md.
 import { Etcd3, type Campaign, type Election } from 'etcd3';
 import { describeError } from '../rpc/client.js';
 import { NOT_LEADER } from '../rpc/leader-client.js';
@@ -22,8 +22,10 @@ export interface EtcdOptions {
   prefix?: string;
   /** The address clients and shards use to reach this coordinator (default host:port). */
   advertise?: string;
-  /** Called when this coordinator, leader, lost the leadership (default: it stops serving). */
+  /** Called when this coordinator, leader, lost the leadership (it is a standby again and campaigns). */
   onDeposed?: (reason: string) => void;
+  /** Called when this coordinator was elected but could not take over (default: it campaigns again). */
+  onTakeoverFailed?: (reason: string) => void;
   /** Called when this coordinator became the leader and serves. */
   onElected?: (c: Coordinator) => void;
 }
@@ -36,15 +38,17 @@ export class CoordinatorCandidate {
   coordinator: Coordinator | null = null;
   port = 0;
   address = '';
-  /** Wall-clock ms when this candidate was elected (0: not yet). */
+  /** Wall-clock ms when this candidate was last elected (0: never). */
   electedAtMs = 0;
   private readonly etcd: Etcd3;
   private readonly election: Election;
   private campaign: Campaign | null = null;
-  private standby = newServer();
-  private standbyUp = false;
+  private readonly server = newServer();
+  private listening = false;
+  /** The leader's handlers; null while a standby (every call is refused with the leader's address). */
+  private active: Record<string, Handler> | null = null;
+  private store: EtcdCoordinatorStorage | null = null;
   private stopped = false;
-  private takingOver = false;
   private leaderCache = { value: undefined as string | undefined, atMs: 0 };
   private readonly log: (m: string) => void;
   private readonly ttl: number;
@@ -63,13 +67,13 @@ export class CoordinatorCandidate {
     this.log = opts.log ?? (() => {});
   }
 
-  /** Serve as a standby and campaign; resolves with the port (the leader, once elected, serves on it). */
+  /** Serve as a standby and campaign; resolves with the port (the leader serves on the same server). */
   async start(): Promise<number> {
     const handlers: Record<string, Handler> = {};
-    for (const name of Object.keys(coordinatorService)) handlers[name] = () => this.refuse();
-    addService(this.standby, coordinatorService, handlers, this.opts.security);
-    this.port = await listen(this.standby, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
-    this.standbyUp = true;
+    for (const name of Object.keys(coordinatorService)) handlers[name] = (req, md) => (this.active ? this.active[name](req, md) : this.refuse());
+    addService(this.server, coordinatorService, handlers, this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
+    this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    this.listening = true;
     this.address = this.etcdOpts.advertise ?? `${this.opts.host ?? '127.0.0.1'}:${this.port}`;
     this.runCampaign();
     return this.port;
@@ -82,11 +86,10 @@ export class CoordinatorCandidate {
   /** Stop serving; a leader resigns (a standby takes over at once rather than after the lease). */
   async stop(): Promise<void> {
     this.stopped = true;
-    const c = this.coordinator;
-    this.coordinator = null;
-    if (c) await c.stop();
+    await this.standDown();
     await this.campaign?.resign().catch(() => undefined);
-    if (this.standbyUp) await shutdown(this.standby, 500);
+    if (this.listening) await shutdown(this.server, 1000);
+    this.listening = false;
     this.etcd.close();
   }
 
@@ -108,54 +111,65 @@ export class CoordinatorCandidate {
     if (this.stopped) return;
     const campaign = this.election.campaign(this.address);
     this.campaign = campaign;
+    let elected = false;
     campaign.on('elected', () => {
-      this.takeOver(campaign).catch((e) => this.deposed(`taking over failed: ${describeError(e)}`));
+      elected = true;
+      this.takeOver(campaign).catch((e) => this.lost(campaign, `taking over failed: ${describeError(e)}`, true));
     });
     campaign.on('error', (e: Error) => {
-      if (this.coordinator || this.takingOver) this.deposed(`the election lease was lost: ${e.message}`);
-      else if (!this.stopped) {
-        // a standby whose lease was lost (etcd unreachable): campaign again after a pause
+      // the lease was lost (etcd unreachable for longer than the TTL): a leader steps down; either way
+      // this candidate campaigns again
+      if (elected) this.lost(campaign, `the election lease was lost: ${e.message}`, false);
+      else if (campaign === this.campaign && !this.stopped) {
         this.log(`campaign failed (${e.message}); campaigning again`);
+        this.campaign = null;
         setTimeout(() => this.runCampaign(), 1000).unref();
       }
     });
   }
 
-  /** Elected: load the state from etcd, replace the standby server by the Coordinator, converge. */
+  /** Elected: load the state from etcd and hand the server's calls to a Coordinator built on it. */
   private async takeOver(campaign: Campaign): Promise<void> {
-    if (this.stopped) return;
-    this.takingOver = true;
+    if (this.stopped || campaign !== this.campaign) return;
     const t0 = clock.nowMs();
     const key = await campaign.getCampaignKey();
     const kv = (await this.etcd.get(key).exec()).kvs[0];
     if (!kv) throw new Error(`the election key ${key} vanished right after the election`);
     const store = await EtcdCoordinatorStorage.load(this.etcd, this.prefix, { key, createRevision: String(kv.create_revision) }, this.ttl * 1000);
-    store.onFenced = (e) => this.deposed(e.message);
-    await shutdown(this.standby, 0);
-    this.standbyUp = false;
-    const c = new Coordinator({ ...this.opts, port: this.port, store });
-    // the standby's port was just released: bind again (briefly retried)
-    for (let i = 0; ; i++) {
-      try {
-        await c.start();
-        break;
-      } catch (e) {
-        if (i >= 20) throw e;
-        await new Promise((r) => setTimeout(r, 50 * (i + 1)));
-      }
-    }
-    if (this.stopped) return void (await c.stop());
+    store.onFenced = (e) => this.lost(campaign, e.message, false);
+    // (the config check against the stored colony may refuse here: a misconfigured candidate never serves)
+    const c = new Coordinator({ ...this.opts, port: this.port, store, serve: async (h) => ((this.active = h), this.port) });
+    this.store = store;
     this.coordinator = c;
-    this.takingOver = false;
+    await c.start();
+    if (this.stopped || campaign !== this.campaign) return;
     this.electedAtMs = clock.nowMs();
-    this.log(`elected leader at ${this.address}: state loaded from etcd in ${clock.nowMs() - t0} ms (tick ${c.currentTick}, epoch ${c.registry.epoch}, ${c.registry.size} shard(s), ${c.stats.documents} documents)`);
+    this.log(`elected leader at ${this.address}: state loaded from etcd in ${this.electedAtMs - t0} ms (tick ${c.currentTick}, epoch ${c.registry.epoch}, ${c.registry.size} shard(s), ${c.stats.documents} documents)`);
     this.etcdOpts.onElected?.(c);
   }
 
-  private deposed(reason: string): void {
-    if (this.stopped) return;
-    this.log(`lost the leadership: ${reason}`);
-    if (this.etcdOpts.onDeposed) return this.etcdOpts.onDeposed(reason);
-    void this.stop().catch(() => undefined);
+  /** Back to a standby: calls are refused again, the Coordinator stops, pending writes are flushed. */
+  private async standDown(): Promise<void> {
+    this.active = null;
+    const c = this.coordinator;
+    const store = this.store;
+    this.coordinator = null;
+    this.store = null;
+    if (c) await c.stop().catch((e) => this.log(`stopping the coordinator: ${describeError(e)}`));
+    await store?.flush().catch(() => undefined);
+  }
+
+  /** Leadership lost (or never taken): stand down, resign, campaign again (or report the failure). */
+  private lost(campaign: Campaign, reason: string, takeover: boolean): void {
+    if (this.stopped || campaign !== this.campaign) return;
+    this.campaign = null;
+    this.log(`${takeover ? 'could not take over' : 'lost the leadership'}: ${reason}`);
+    void (async () => {
+      await this.standDown();
+      await campaign.resign().catch(() => undefined);
+      const notify = takeover ? this.etcdOpts.onTakeoverFailed : this.etcdOpts.onDeposed;
+      notify?.(reason);
+      if (!this.stopped) setTimeout(() => this.runCampaign(), 1000).unref();
+    })();
   }
 }

@@ -133,9 +133,8 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     return p;
   }
 
-  close(): void {
-    this.pending.clear();
-  }
+  /** Nothing to release (the etcd client is the caller's); changes still pending are flushed by `flush`. */
+  close(): void {}
 
   private count(df: Record<string, number>, documents: number, totalLength: number): void {
     for (const [t, n] of Object.entries(df)) {
