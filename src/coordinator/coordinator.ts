@@ -103,6 +103,8 @@ export class Coordinator {
   readonly phaseMs: Record<Phase, number[]> = { SENSE: [], ACT: [], DECAY: [], ADVANCE: [] };
   /** What the last membership change moved (reported by stats). */
   lastRebalance: RebalanceReport | null = null;
+  /** Set by stop (a deposed leader on etcd stops while a run_ticks may still be retrying): retry no more. */
+  stopped = false;
 
   private readonly clients = new Map<ShardId, RpcClient>();
   private readonly server = newServer();
@@ -174,6 +176,7 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (!this.opts.serve) await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
     await this.stateLock.write(() => undefined);

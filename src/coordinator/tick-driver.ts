@@ -128,7 +128,7 @@ export async function runTickRetrying(c: Coordinator): Promise<number> {
     try {
       return await runTick(c);
     } catch (e) {
-      if (window <= 0 || clock.nowMs() >= end) throw e;
+      if (window <= 0 || clock.nowMs() >= end || c.stopped) throw e;
       c.log(`${describeError(e)}; waiting for every shard before running the tick again`);
       await waitWhole(c, end);
     }
@@ -159,7 +159,7 @@ export async function runTicks(c: Coordinator, ticks: number, untilDigested: boo
 
 /** Wait until every shard answers health_check serving (or `end`). */
 async function waitWhole(c: Coordinator, end: number): Promise<void> {
-  while (clock.nowMs() < end) {
+  while (clock.nowMs() < end && !c.stopped) {
     const ids = c.registry.ids();
     const ok = await Promise.allSettled(ids.map((s) => c.client(s).call<{ serving: boolean }>('health_check', {}, 1000)));
     if (ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving)) return;
