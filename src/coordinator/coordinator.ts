@@ -126,7 +126,7 @@ export class Coordinator {
       const saved = store.meta('config');
       if (saved === undefined) store.setMeta({ config: JSON.stringify(this.config) });
       else if (opts.config && Object.keys(opts.config).length > 0 && saved !== JSON.stringify(this.config))
-        throw new RangeError(`the data directory ${opts.dataDir} holds a colony with config ${saved}; start with the same config or another directory`);
+        throw new RangeError(`the ${opts.dataDir ? `data directory ${opts.dataDir}` : 'store (etcd)'} holds a colony with config ${saved}; start with the same config or another directory`);
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
       // attempt numbers go on from the last one given out: a restarted coordinator never reuses one

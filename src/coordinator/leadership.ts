@@ -24,7 +24,7 @@ export interface EtcdOptions {
   advertise?: string;
   /** Called when this coordinator, leader, lost the leadership (it is a standby again and campaigns). */
   onDeposed?: (reason: string) => void;
-  /** Called when this coordinator was elected but could not take over (default: it campaigns again). */
+  /** Called when this coordinator was elected but can never take over (its colony options differ from the stored ones; default: it campaigns again). */
   onTakeoverFailed?: (reason: string) => void;
   /** Called when this coordinator became the leader and serves. */
   onElected?: (c: Coordinator) => void;
@@ -114,7 +114,9 @@ export class CoordinatorCandidate {
     let elected = false;
     campaign.on('elected', () => {
       elected = true;
-      this.takeOver(campaign).catch((e) => this.lost(campaign, `taking over failed: ${describeError(e)}`, true));
+      // a RangeError is a candidate that can never take over (its colony options differ from the stored
+      // ones); anything else (etcd unreachable meanwhile) is tried again
+      this.takeOver(campaign).catch((e) => this.lost(campaign, `taking over failed: ${describeError(e)}`, e instanceof RangeError));
     });
     campaign.on('error', (e: Error) => {
       // the lease was lost (etcd unreachable for longer than the TTL): a leader steps down; either way
@@ -159,17 +161,17 @@ export class CoordinatorCandidate {
     await store?.flush().catch(() => undefined);
   }
 
-  /** Leadership lost (or never taken): stand down, resign, campaign again (or report the failure). */
-  private lost(campaign: Campaign, reason: string, takeover: boolean): void {
+  /** Leadership lost (or never taken): stand down, resign, campaign again (or report a fatal failure). */
+  private lost(campaign: Campaign, reason: string, fatal: boolean): void {
     if (this.stopped || campaign !== this.campaign) return;
     this.campaign = null;
-    this.log(`${takeover ? 'could not take over' : 'lost the leadership'}: ${reason}`);
+    this.log(`lost the leadership: ${reason}`);
     void (async () => {
       await this.standDown();
       await campaign.resign().catch(() => undefined);
-      const notify = takeover ? this.etcdOpts.onTakeoverFailed : this.etcdOpts.onDeposed;
+      const notify = fatal ? this.etcdOpts.onTakeoverFailed : this.etcdOpts.onDeposed;
       notify?.(reason);
-      if (!this.stopped) setTimeout(() => this.runCampaign(), 1000).unref();
+      if (!this.stopped && !fatal) setTimeout(() => this.runCampaign(), 1000).unref();
     })();
   }
 }

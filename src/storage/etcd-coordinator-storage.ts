@@ -168,9 +168,10 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
       const chunk: [string, string][] = [];
       let bytes = 0;
       for (const kv of this.pending) {
-        if (chunk.length > 0 && (chunk.length >= MAX_OPS || bytes + kv[1].length > MAX_BYTES)) break;
+        const size = Buffer.byteLength(kv[1]) + kv[0].length;
+        if (chunk.length > 0 && (chunk.length >= MAX_OPS || bytes + size > MAX_BYTES)) break;
         chunk.push(kv);
-        bytes += kv[1].length;
+        bytes += size;
       }
       await this.write(chunk);
       // a key changed again while it was written stays pending with its newer value
