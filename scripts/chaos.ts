@@ -5,14 +5,18 @@
  * At the end the committed graph hash and the answers to the sample queries are compared with a
  * failure-free run of the same workload; documents are counted for losses and duplicates.
  *
- *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--docs FILE.jsonl] [--forgets N] [--keep]
+ *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--coordinators C] [--docs FILE.jsonl] [--forgets N] [--keep]
  *
  * With --forgets N the workload also forgets N documents it ingested earlier (docs/forget.md), spread
  * over the ingest batches; faults land in forgets like in any other step.
+ * With --coordinators C (C ≥ 1), C coordinators keep the state in a real 3-member etcd cluster that the
+ * run starts (scripts/etcd-members.ts) and elect a leader; coordinators are among the victims, and the
+ * time from killing the leader until a coordinator serves again is reported (failover).
  *
  * Documents are counted by distinct DocumentId (a corpus may repeat a document).
  *
- * Prints one line per fault and, last, one JSON object {"faults","differences","lost","duplicated","seed"}.
+ * Prints one line per fault and, last, one JSON object {"faults","differences","lost","duplicated","seed"}
+ * (with --coordinators also "coordinators", "failovers" and "maxFailoverMs").
  * Exit code 0 when nothing differed, 1 otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +29,10 @@ import { validateDocument, type DocumentInput } from '../src/core/input.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
-import { describeError, RpcClient } from '../src/rpc/client.js';
+import { Etcd3 } from 'etcd3';
+import { describeError } from '../src/rpc/client.js';
+import { LeaderClient } from '../src/rpc/leader-client.js';
+import { startEtcd, type EtcdMembers } from './etcd-members.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { freePort } from '../src/util/net.js';
 import { Prng } from '../src/util/prng.js';
@@ -49,6 +56,8 @@ const FAULTS = arg('faults', 50);
 const SEED = arg('seed', 1);
 const SHARDS = arg('shards', 3);
 const FORGETS = arg('forgets', 0);
+const COORDINATORS = arg('coordinators', 0);
+const LEASE_TTL_S = 2;
 const KEEP = process.argv.includes('--keep');
 const DOCS = process.argv.includes('--docs') ? process.argv[process.argv.indexOf('--docs') + 1] : join(CORPUS, 'docs.jsonl');
 const rng = new Prng(SEED);
@@ -172,19 +181,44 @@ async function main(): Promise<number> {
 
   const dir = mkdtempSync(join(tmpdir(), 'phago-chaos-'));
   const token = randomBytes(16).toString('hex');
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
   const common = ['--cluster-token', token, '--log-level', KEEP ? 'info' : 'warn'];
-  const coordinator = new Member('coordinator', ['coordinator', '--port', String(port), '--data-dir', join(dir, 'coordinator'), '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--token', `${token}-client`, ...common], /listening/, join(dir, 'coordinator.log'));
+  const coordArgs = ['coordinator', '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--token', `${token}-client`, '--admin-token', `${token}-admin`, ...common];
+  // one coordinator with a data directory, or several on a 3-member etcd cluster (each on its own port,
+  // below the ephemeral range, so that it restarts on it)
+  let etcd: EtcdMembers | null = null;
+  const coordinators: Member[] = [];
+  const addresses: string[] = [];
+  try {
+    if (COORDINATORS > 0) {
+      etcd = await startEtcd(3);
+      log(`etcd: 3 members at ${etcd.endpoints.join(',')}`);
+    }
+    for (let i = 0; i < Math.max(1, COORDINATORS); i++) {
+      const port = await freePort();
+      const name = COORDINATORS > 0 ? `coordinator ${i + 1}` : 'coordinator';
+      const where = etcd ? ['--etcd', etcd.endpoints.join(','), '--lease-ttl', String(LEASE_TTL_S)] : ['--data-dir', join(dir, 'coordinator')];
+      const m = new Member(name, [...coordArgs, '--port', String(port), ...where], /listening/, join(dir, `${name.replace(' ', '-')}.log`));
+      coordinators.push(m);
+      await m.start(); // (bound before the next free port is looked for)
+      addresses.push(`127.0.0.1:${port}`);
+    }
+  } catch (e) {
+    await Promise.all(coordinators.map((m) => m.kill()));
+    await etcd?.stop();
+    throw e;
+  }
+  const addr = addresses.join(',');
+  const etcdClient = etcd ? new Etcd3({ hosts: etcd.endpoints, dialTimeout: 2000 }) : null;
+  const leaderOf = async () => (etcdClient ? await etcdClient.namespace('/phago/').election('coordinator').leader() : addresses[0]);
+  const failovers: number[] = [];
   const shards = Array.from({ length: SHARDS }, (_, i) => new Member(`shard ${i + 1}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${i + 1}.log`)));
   const joiner = new Member(`shard ${SHARDS + 1} (joining)`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${SHARDS + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${SHARDS + 1}.log`));
-  const members = [coordinator, ...shards];
-  const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
+  const members = [...coordinators, ...shards];
+  const client = new LeaderClient(CoordinatorServiceClient, addr, { token }, 20_000);
 
   let faults = 0;
   const where = new Map<string, number>();
   try {
-    await coordinator.start();
     for (const s of shards) await s.start();
 
     /** Kill a random member at a random moment while `op` runs, note where it landed, restart it. */
@@ -205,8 +239,12 @@ async function main(): Promise<number> {
       } catch {
         at = `${label} (coordinator unreachable)`;
       }
+      const wasLeader = COORDINATORS > 0 && coordinators.includes(victim) && (await leaderOf().catch(() => undefined)) === addresses[coordinators.indexOf(victim)];
+      const killedAt = Date.now();
       await victim.kill();
       faults++;
+      // a killed leader: how long until a coordinator serves again (another is elected, or it comes back)
+      const failover = wasLeader ? serving(killedAt) : null;
       const key = at.replace(/tick \d+ /, '');
       where.set(key, (where.get(key) ?? 0) + 1);
       log(`fault ${faults}: SIGKILL ${victim.name} during ${at}`);
@@ -220,7 +258,31 @@ async function main(): Promise<number> {
           await sleep(500);
         }
       }
+      if (failover) {
+        const ms = await failover;
+        failovers.push(ms);
+        log(`failover: a coordinator serves again ${ms} ms after the leader was killed (lease ${LEASE_TTL_S} s)`);
+      }
       await running;
+    };
+
+    /** Ms from `since` until a coordinator answers current_tick (only the leader does). */
+    const serving = async (since: number): Promise<number> => {
+      const probe = new LeaderClient(CoordinatorServiceClient, addr, { token }, 1000);
+      try {
+        for (;;) {
+          if (await probe.call('current_tick', {}, 1000).then(() => true, () => false)) return Date.now() - since;
+          if (Date.now() - since > 60_000) throw new Error('no coordinator served within 60 s of the leader being killed');
+          await sleep(20);
+        }
+      } finally {
+        probe.close();
+      }
+    };
+
+    /** A coordinator that stepped down (it lost its lease) exits: start it again as a standby. */
+    const revive = async () => {
+      for (const m of coordinators) if (m.child && (m.child.exitCode !== null || m.child.signalCode !== null)) await m.start().catch((e: Error) => log(`restart of ${m.name} failed: ${e.message.split('\n')[0]}`));
     };
 
     const planned = new Set<number>();
@@ -274,6 +336,7 @@ async function main(): Promise<number> {
       let fault = planned.has(i) ? 1 + (extra > 0 && rng.next() < 0.5 ? (extra--, 1) : 0) : 0;
       const giveUp = Date.now() + 180_000; // a slow machine gets time; a stuck cluster does not hang the run
       for (;;) {
+        await revive();
         if (Date.now() > giveUp) throw new Error(`step ${i} (${s.kind}) did not complete in 180 s`);
         try {
           if (await done()) break;
@@ -329,11 +392,15 @@ async function main(): Promise<number> {
     if (st.documents !== expected) log(`coordinator counts ${st.documents} documents, expected ${expected}`);
     log(`faults by moment: ${[...where.entries()].sort().map(([k, v]) => `${k}: ${v}`).join('; ')}`);
     log(`final: tick ${st.tick}, ${st.documents} documents (${held} held by shards), ${st.nodes} concepts, ${st.edges} edges, ${differences} difference(s)`);
-    log(JSON.stringify({ faults, differences, lost, duplicated, seed: SEED }));
+    const failover = COORDINATORS > 0 ? { coordinators: COORDINATORS, failovers: failovers.length, maxFailoverMs: Math.max(0, ...failovers) } : {};
+    if (failovers.length > 0) log(`failovers: ${failovers.length}, ${failovers.join(', ')} ms (lease ${LEASE_TTL_S} s)`);
+    log(JSON.stringify({ faults, differences, lost, duplicated, seed: SEED, ...failover }));
     return differences === 0 && lost === 0 && duplicated === 0 ? 0 : 1;
   } finally {
     client.close();
-    await Promise.all(members.map((m) => m.kill()));
+    await Promise.all([...coordinators, ...members].map((m) => m.kill()));
+    etcdClient?.close();
+    await etcd?.stop();
     if (!KEEP) rmSync(dir, { recursive: true, force: true });
     else log(`data kept in ${dir}`);
   }

@@ -5,7 +5,8 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { serveMetrics } from '../metrics/metrics.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
-import { Coordinator } from '../coordinator/coordinator.js';
+import { Coordinator, type CoordinatorOptions } from '../coordinator/coordinator.js';
+import { addEtcdOptions, runOnEtcd, type EtcdCliOptions } from './etcd-commands.js';
 import { ClusterEngine } from '../engine/cluster.js';
 import { InputError, readDocsFromPath } from '../io/files.js';
 import { describeError } from '../rpc/client.js';
@@ -78,7 +79,7 @@ function coordinatorSecurity(o: SecOpts): { sec: SecurityConfig; generated: stri
 }
 
 function addClientOptions(cmd: Command): Command {
-  cmd.option('--coordinator <host:port>', 'coordinator address (default: $PHAGO_COORDINATOR or 127.0.0.1:7070)');
+  cmd.option('--coordinator <host:port>', 'coordinator address, or several comma-separated (on etcd: calls follow the leader) (default: $PHAGO_COORDINATOR or 127.0.0.1:7070)');
   return addSecurityOptions(cmd, 'client');
 }
 
@@ -134,11 +135,14 @@ export function coordinatorCommand(): Command {
   addColonyOptions(cmd);
   addSecurityOptions(cmd, 'coordinator');
   addServerOptions(cmd);
-  return cmd.action(async (o: SecOpts & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+  addEtcdOptions(cmd);
+  return cmd.action(async (o: SecOpts & EtcdCliOptions & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const { sec, generated } = coordinatorSecurity(o);
     const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digestPerTick') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
-    const c = new Coordinator({ host: o.host, port: o.port, security: sec, config: explicit || !o.dataDir ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log });
+    const copts: CoordinatorOptions = { host: o.host, port: o.port, security: sec, config: explicit || (!o.dataDir && !o.etcd) ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log };
+    if (o.etcd) return runOnEtcd(copts, o, generated, untilSignal);
+    const c = new Coordinator(copts);
     const port = await c.start();
     log(`coordinator listening on ${o.host}:${port}`);
     // generated tokens: the client one for clients, the cluster one for shards, the admin one for operators
@@ -166,7 +170,7 @@ function shardIdentity(o: { identity?: string; dataDir?: string }): string {
 export function shardCommand(): Command {
   const cmd = new Command('shard')
     .description('run a shard and join a coordinator')
-    .option('--join <host:port>', 'coordinator address (required; not a required option so that `phago shard remove` parses)')
+    .option('--join <host:port>', 'coordinator address, or several comma-separated (coordinators on etcd: the shard follows the leader); required (not a required option so that `phago shard remove` parses)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port', 0), 0)
     .option('--advertise <host:port>', 'address the coordinator and other shards use to reach this shard (default host:port)')

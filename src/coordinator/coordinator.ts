@@ -12,7 +12,7 @@ import { Registry, type ShardCounts } from '../cluster/registry.js';
 import { TickMachine, type Phase } from '../cluster/tick-machine.js';
 import { describeError, RpcClient } from '../rpc/client.js';
 import { coordinatorService, ShardServiceClient } from '../rpc/proto.js';
-import { addService, listen, newServer, rpcError, shutdown } from '../rpc/server.js';
+import { addService, listen, newServer, rpcError, shutdown, type Handler } from '../rpc/server.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import { COORDINATOR_ACCESS } from '../rpc/roles.js';
 import { EXPANSION_TERMS } from '../search/bm25.js';
@@ -23,6 +23,7 @@ import { MemoryCoordinatorStorage, type CoordinatorStorage } from '../storage/co
 import { clock } from '../util/clock.js';
 import { coordinatorHandlers } from './handlers.js';
 import { gatherGraph, graphHash } from './query-router.js';
+import { FlushingClient } from './flushing-client.js';
 import { converge } from './recovery.js';
 import { runTick, runTickRetrying } from './tick-driver.js';
 
@@ -41,6 +42,10 @@ export interface CoordinatorOptions {
   leaseMs?: number;
   /** Data directory: durable state in SQLite. Without it the coordinator keeps everything in memory. */
   dataDir?: string;
+  /** A durable store loaded by the caller (etcd, leadership.ts); takes precedence over dataDir. */
+  store?: CoordinatorStorage;
+  /** Serve the handlers on a server the caller owns (leadership.ts: its standby's) and resolve with its port. */
+  serve?: (handlers: Record<string, Handler>) => Promise<number>;
   /** How long run_ticks keeps retrying an aborted tick while waiting for the cluster to be whole. */
   retryWindowMs?: number;
   /** Document-query options (graph expansion terms, coordination). */
@@ -99,6 +104,8 @@ export class Coordinator {
   readonly phaseMs: Record<Phase, number[]> = { SENSE: [], ACT: [], DECAY: [], ADVANCE: [] };
   /** What the last membership change moved (reported by stats). */
   lastRebalance: RebalanceReport | null = null;
+  /** Set by stop (a deposed leader on etcd stops while a run_ticks may still be retrying): retry no more. */
+  stopped = false;
 
   private readonly clients = new Map<ShardId, RpcClient>();
   private readonly server = newServer();
@@ -114,13 +121,13 @@ export class Coordinator {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
     this.machine = new TickMachine();
-    this.store = opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage();
+    this.store = opts.store ?? (opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage());
     if (this.store.durable) {
       const store = this.store;
       const saved = store.meta('config');
       if (saved === undefined) store.setMeta({ config: JSON.stringify(this.config) });
       else if (opts.config && Object.keys(opts.config).length > 0 && saved !== JSON.stringify(this.config))
-        throw new RangeError(`the data directory ${opts.dataDir} holds a colony with config ${saved}; start with the same config or another directory`);
+        throw new RangeError(`the ${opts.dataDir ? `data directory ${opts.dataDir}` : 'store (etcd)'} holds a colony with config ${saved}; start with the same config or another directory`);
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
       // attempt numbers go on from the last one given out: a restarted coordinator never reuses one
@@ -155,8 +162,11 @@ export class Coordinator {
   }
 
   async start(): Promise<number> {
-    addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`), COORDINATOR_ACCESS);
-    this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    if (this.opts.serve) this.port = await this.opts.serve(coordinatorHandlers(this));
+    else {
+      addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`), COORDINATOR_ACCESS);
+      this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
+    }
     if (this.store.durable) {
       this.recovering = true;
       void this.writeState(() => converge(this))
@@ -167,7 +177,8 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
-    await shutdown(this.server);
+    this.stopped = true;
+    if (!this.opts.serve) await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
     await this.stateLock.write(() => undefined);
     this.store.close();
@@ -245,7 +256,9 @@ export class Coordinator {
 
   /** A new client of an address, outside the pool (a shard that has just left the registry). */
   clientAt(address: string): RpcClient {
-    return new RpcClient(ShardServiceClient, address, this.opts.security, this.phaseTimeoutMs);
+    // a store written behind the coordinator's back (etcd) is flushed before any shard hears anything
+    const flush = this.store.flush?.bind(this.store);
+    return flush ? new FlushingClient(ShardServiceClient, address, this.opts.security, this.phaseTimeoutMs, flush) : new RpcClient(ShardServiceClient, address, this.opts.security, this.phaseTimeoutMs);
   }
 
   /** Close and forget the pooled client of a shard that left. */
@@ -275,12 +288,14 @@ export class Coordinator {
    * Apply a shard's df report: exactly once per (shard identity, batch) when numbered (a report re-sent
    * after a crash is ignored), always when `batch` is 0.
    */
-  applyDfReport(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
+  applyDfReport(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): Promise<void> | void {
     if (batch > 0) {
-      if (!this.store.applyDf(identity, batch, df, documents, totalLength, digestedRemoved)) return;
+      if (!this.store.applyDf(identity, batch, df, documents, totalLength, digestedRemoved)) return this.store.flush?.();
     } else this.store.addDf(df, documents, totalLength, digestedRemoved);
     this.stats.apply(df, documents, totalLength);
     this.digested -= digestedRemoved;
+    // durable before it is acknowledged (etcd): the shard then marks it reported
+    return this.store.flush?.();
   }
 }
 

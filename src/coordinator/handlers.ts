@@ -226,8 +226,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       // forgotten documents' decrements (docs/forget.md) travel as non-negative amounts
       const df = { ...req.df };
       for (const [t, n] of Object.entries(req.df_removed)) df[t] = (df[t] ?? 0) - n;
-      c.applyDfReport(rec.identity, req.batch, df, req.documents - req.documents_removed, req.total_length - req.length_removed, req.digested_removed);
-      return {};
+      return Promise.resolve(c.applyDfReport(rec.identity, req.batch, df, req.documents - req.documents_removed, req.total_length - req.length_removed, req.digested_removed)).then(() => ({}));
     },
 
     heartbeat: (raw) => {

@@ -112,8 +112,10 @@ export async function runTickRetrying(c: Coordinator): Promise<number> {
   };
   if (window <= 0) return once();
   // attempts back off (exponential, jittered): a member that answers health_check but fails its
-  // phases costs a few attempts over the window, not a tight loop
+  // phases costs a few attempts over the window, not a tight loop; a coordinator that stood down
+  // (etcd: deposed) retries nothing
   return retryWithin(window, once, {
+    stop: () => c.stopped,
     onRetry: async (e) => {
       c.log(`${describeError(e)}; waiting for every shard before running the tick again`);
       // a shard that missed a membership push (stale epoch) is told again
@@ -152,7 +154,7 @@ async function waitWhole(c: Coordinator, end: number): Promise<void> {
     const ok = await Promise.allSettled(ids.map((s) => c.client(s).call<{ serving: boolean }>('health_check', {}, 1000)));
     if (!(ids.length > 0 && ok.every((r) => r.status === 'fulfilled' && r.value.serving))) throw new Error('not every shard serves');
   };
-  await retryWithin(Math.max(0, end - clock.nowMs()), whole, { startMs: 50, maxMs: 1000 }).catch(() => undefined);
+  await retryWithin(Math.max(0, end - clock.nowMs()), whole, { startMs: 50, maxMs: 1000, stop: () => c.stopped }).catch(() => undefined);
 }
 
 /** A shard's reply to tick_phase (candidates after SENSE, counts after ADVANCE). */

@@ -1,6 +1,6 @@
 import { notFound } from '../core/errors.js';
 import { wellFormed, type DocumentInput } from '../core/input.js';
-import { RpcClient } from '../rpc/client.js';
+import { LeaderClient } from '../rpc/leader-client.js';
 import { CoordinatorServiceClient } from '../rpc/proto.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import type { BridgeHit, CentralHit, NeighbourHit, PathResult } from '../search/structure.js';
@@ -17,14 +17,14 @@ const DIGEST_DEADLINE_MS = 6 * 3600_000;
 
 /** The Engine of a cluster: a client of the coordinator (embedded in this process or remote). */
 export class ClusterEngine implements Engine {
-  readonly coordinator: RpcClient;
+  readonly coordinator: LeaderClient;
 
   constructor(
     address: string,
     security: SecurityConfig,
     private readonly onClose?: () => Promise<void>,
   ) {
-    this.coordinator = new RpcClient(CoordinatorServiceClient, address, security, 600_000);
+    this.coordinator = new LeaderClient(CoordinatorServiceClient, address, security, 600_000);
   }
 
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {

@@ -16,8 +16,9 @@ export class RpcClient {
     readonly address: string,
     sec: SecurityConfig,
     private readonly defaultDeadlineMs = 30_000,
+    extraOptions: grpc.ChannelOptions = {},
   ) {
-    this.client = new Ctor(address, channelCredentials(sec), channelOptions);
+    this.client = new Ctor(address, channelCredentials(sec), { ...channelOptions, ...extraOptions });
     this.md = authMetadata(sec.token);
   }
 

@@ -37,9 +37,10 @@ export function retrying<T>(what: string, f: () => Promise<T>, log: (m: string) 
  * Run `f` until it succeeds or `windowMs` has passed, sleeping between attempts with exponential
  * backoff and full jitter (from `startMs` doubling to `maxMs`): the number of attempts over a window
  * is bounded by about log2(maxMs / startMs) + window / (maxMs / 2). `onRetry` runs before each sleep
- * (e.g. a wait for the cluster to be whole); the last error is thrown when the window is over.
+ * (e.g. a wait for the cluster to be whole); the last error is thrown when the window is over or
+ * `stop` says so (e.g. a coordinator that stood down).
  */
-export function retryWithin<T>(windowMs: number, f: () => Promise<T>, opts: { startMs?: number; maxMs?: number; onRetry?: (e: unknown, attempt: number) => Promise<void> | void } = {}): Promise<T> {
+export function retryWithin<T>(windowMs: number, f: () => Promise<T>, opts: { startMs?: number; maxMs?: number; onRetry?: (e: unknown, attempt: number) => Promise<void> | void; stop?: () => boolean } = {}): Promise<T> {
   const end = clock.nowMs() + windowMs;
   return backOff(f, {
     numOfAttempts: Number.MAX_SAFE_INTEGER, // bounded by the window
@@ -48,9 +49,9 @@ export function retryWithin<T>(windowMs: number, f: () => Promise<T>, opts: { st
     timeMultiple: 2,
     jitter: 'full',
     retry: async (e, attempt) => {
-      if (clock.nowMs() >= end) return false;
+      if (clock.nowMs() >= end || opts.stop?.()) return false;
       await opts.onRetry?.(e, attempt);
-      return clock.nowMs() < end;
+      return clock.nowMs() < end && !opts.stop?.();
     },
   });
 }

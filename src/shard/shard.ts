@@ -17,9 +17,10 @@ import { TickParticipant, type Owners } from './participant.js';
 import { recoverShard, checkpointRows } from './recovery.js';
 import { shardHandlers } from './handlers.js';
 import { retrying } from '../rpc/retry.js';
+import { LeaderClient } from '../rpc/leader-client.js';
 
 export interface ShardOptions {
-  /** Coordinator address host:port. */
+  /** Coordinator address host:port, or several comma-separated (a leader and standbys: calls follow the leader). */
   join: string;
   host?: string;
   port?: number;
@@ -58,7 +59,7 @@ export class ShardNode {
   placement = new Placement([]);
   addresses = new Map<ShardId, string>();
   private peers = new Map<ShardId, RpcClient>();
-  readonly coordinator: RpcClient;
+  readonly coordinator: LeaderClient;
   private server = newServer();
   private heartbeat?: NodeJS.Timeout;
   address = '';
@@ -82,7 +83,7 @@ export class ShardNode {
 
   constructor(readonly opts: ShardOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.coordinator = new RpcClient(CoordinatorServiceClient, opts.join, opts.security, opts.rpcDeadlineMs ?? 30_000);
+    this.coordinator = new LeaderClient(CoordinatorServiceClient, opts.join, opts.security, opts.rpcDeadlineMs ?? 30_000);
     this.log = opts.log ?? (() => {});
   }
 

@@ -28,6 +28,11 @@ export interface CoordinatorStorage {
   /** Apply a report without deduplication (batch 0). */
   addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved?: number): void;
   df(): Map<string, number>;
+  /**
+   * Only for a store written behind the coordinator's back (etcd): resolves when every change made so
+   * far is durable, rejects once this coordinator may no longer write (it lost the leadership).
+   */
+  flush?(): Promise<void>;
   close(): void;
 }
 
