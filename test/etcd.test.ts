@@ -124,7 +124,8 @@ test('a coordinator on etcd keeps the cluster state across its restart and steps
 test('three coordinators on a 3-member etcd: the leader killed twice, a standby takes over', { timeout: 90_000, skip }, async () => {
   const etcd = await startEtcd(3);
   const token = 'etcd-three';
-  const security = { token };
+  const security = { token }; // shards: the cluster token
+  const clientSec = { token: `${token}-client` }; // clients: the client token
   const coordinators: Awaited<ReturnType<typeof startProcess>>[] = [];
   const shards: ShardNode[] = [];
   const watcher = new Etcd3({ hosts: etcd.endpoints, dialTimeout: 2000 });
@@ -138,8 +139,8 @@ test('three coordinators on a 3-member etcd: the leader killed twice, a standby 
     const all = addresses.join(',');
     const leader = async () => election.leader();
     const first = await until(leader, (v) => v !== undefined, 'no coordinator was elected', 15_000);
-    const client = new LeaderClient(CoordinatorServiceClient, all, security, 10_000);
-    const engine = new ClusterEngine(all, security);
+    const client = new LeaderClient(CoordinatorServiceClient, all, clientSec, 10_000);
+    const engine = new ClusterEngine(all, clientSec);
     for (const identity of ['f1', 'f2']) {
       const s = new ShardNode({ join: all, identity, security, heartbeatMs: 300 });
       await within(s.start(), 15_000, `shard ${identity} did not join`);
@@ -151,7 +152,7 @@ test('three coordinators on a 3-member etcd: the leader killed twice, a standby 
 
     // current_tick as every client sees it, all along: it never goes back
     const seen: number[] = [];
-    const watch = new LeaderClient(CoordinatorServiceClient, all, security, 1000);
+    const watch = new LeaderClient(CoordinatorServiceClient, all, clientSec, 1000);
     poller = (async () => {
       while (polling) {
         await watch.call<{ tick: number }>('current_tick', {}).then((r) => seen.push(r.tick), () => undefined);

@@ -9,6 +9,7 @@ import { describeError } from '../rpc/client.js';
 import { NOT_LEADER } from '../rpc/leader-client.js';
 import { coordinatorService } from '../rpc/proto.js';
 import { addService, listen, newServer, rpcError, shutdown, type Handler } from '../rpc/server.js';
+import { COORDINATOR_ACCESS } from '../rpc/roles.js';
 import { EtcdCoordinatorStorage } from '../storage/etcd-coordinator-storage.js';
 import { clock } from '../util/clock.js';
 import { Coordinator, type CoordinatorOptions } from './coordinator.js';
@@ -71,7 +72,7 @@ export class CoordinatorCandidate {
   async start(): Promise<number> {
     const handlers: Record<string, Handler> = {};
     for (const name of Object.keys(coordinatorService)) handlers[name] = (req, md) => (this.active ? this.active[name](req, md) : this.refuse());
-    addService(this.server, coordinatorService, handlers, this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`));
+    addService(this.server, coordinatorService, handlers, this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`), COORDINATOR_ACCESS);
     this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
     this.listening = true;
     this.address = this.etcdOpts.advertise ?? `${this.opts.host ?? '127.0.0.1'}:${this.port}`;
