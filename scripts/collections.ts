@@ -267,7 +267,8 @@ for (const c of CONSONANTS) for (const v of VOWELS) SYLLABLES.push(c + v);
 
 /**
  * The i-th pseudo-word (a bijection from integers >= 0): two or more consonant-vowel syllables and a
- * final consonant, e.g. "bakon", "tizumel". Never a stopword, never shorter than 5 letters.
+ * final consonant, e.g. "bakon", "tizumel". Never in upstream's stopword list (a handful, such as "never" or "seven", are in
+ * the stdlib list of the default tokenizer), never shorter than 5 letters.
  */
 export function pseudoWord(i: number): string {
   const S = SYLLABLES.length;

@@ -103,7 +103,7 @@ describe('evaluation collections', () => {
 describe('stemming', () => {
   it('the index holds stems and the concepts stay words', () => {
     assert.equal(stem('membranes'), stem('membrane'));
-    const t = documentTerms('Cell membranes and the membrane', { stem: true, stopwords: 'extended' });
+    const t = documentTerms('Cell', 'membranes and the membrane', { stem: true, stopwords: 'extended', titleWeight: 1 });
     assert.deepEqual(
       t.concepts.map((x) => [x.term, x.tf]),
       [['cell', 1], ['membranes', 1], ['membrane', 1]],
@@ -113,6 +113,17 @@ describe('stemming', () => {
       [['cell', 1], [stem('membrane'), 2]],
     );
     assert.equal(t.length, 3);
+    // BM25F by repetition: a title token counts titleWeight times in the index, not in the concepts
+    const f = documentTerms('Cell', 'membranes and the cell', { stem: false, stopwords: 'extended', titleWeight: 3 });
+    assert.deepEqual(
+      f.index.map((x) => [x.term, x.tf]),
+      [['cell', 4], ['membranes', 1]],
+    );
+    assert.deepEqual(
+      f.concepts.map((x) => [x.term, x.tf]),
+      [['cell', 2], ['membranes', 1]],
+    );
+    assert.equal(f.length, 5);
   });
 
   it('a query word finds the other forms of it with stemming on, not with it off', async () => {

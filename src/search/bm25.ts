@@ -143,7 +143,7 @@ export function expandQuery(terms: readonly string[], conceptHits: readonly { la
   const out: WeightedTerm[] = [];
   const seen = new Set<string>();
   const add = (word: string, weight: number, original: boolean) => {
-    const term = indexTerm(word, { stem, stopwords: 'base' });
+    const term = indexTerm(word, stem);
     if (seen.has(term)) return;
     seen.add(term);
     out.push({ term, weight, original });

