@@ -2,9 +2,10 @@
  * Retrieval benchmark (`npm run bench -- --only retrieval`): every engine on every evaluation set and
  * split, in one run, with the same harness (same documents, same queries, top 100, same metrics):
  *
- *   phago            the defaults (stemming, extended stopwords, graph expansion, coordination)
- *   phago variants   each change switched off alone (the ablation)
- *   bm25-plain       phago's BM25 core with the original tokenizer and no graph: Okapi BM25 k1 1.2, b 0.75
+ *   phago            the defaults (stdlib stopwords, title weight 3, no stemming, graph expansion, coordination)
+ *   phago variants   each switch flipped alone (the ablation)
+ *   phago-core       phago's defaults without the graph (expansion 0) and without coordination
+ *   bm25-plain       phago's BM25 core with the original tokenizer, one field and no graph: Okapi BM25 k1 1.2, b 0.75
  *   minisearch       new MiniSearch({ fields: ['title','text'] }), search(q) (its defaults: OR, no fuzzy)
  *   wink-bm25        wink-bm25-text-search, fields title and text (weight 1), the Porter2 pipeline of its
  *                    README (wink-nlp-utils: lowerCase, tokenize0, removeWords, stem, propagateNegations)
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import MiniSearch from 'minisearch';
 import type { ColonyConfig } from '../src/core/config.js';
 import { LocalEngine, type SearchOptions } from '../src/engine/local.js';
+import { EXPANSION_TERMS } from '../src/search/bm25.js';
 import { sampleOrder, SPLITS, type Split } from '../src/eval/collections.js';
 import { meanMetrics, scoreQuery, type Metrics } from '../src/eval/metrics.js';
 import { readDocsJsonl, readQrels, readQueriesJsonl, type Qrels, type Query } from '../src/io/files.js';
@@ -94,32 +96,29 @@ function phagoRanker(name: string, engine: LocalEngine, search: SearchOptions): 
 
 /** The engines of one set: phago's variants share colonies that differ only in search options. */
 async function rankersFor(docs: readonly Doc[], log: (l: string) => void): Promise<Ranker[]> {
-  const t = (label: string, t0: number) => log(`  built ${label} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  let t0 = performance.now();
-  const full = await phagoEngine(docs, {}, true);
-  t('phago (stemming, extended stopwords, digested)', t0);
-  t0 = performance.now();
-  const noStem = await phagoEngine(docs, { stemming: 0 }, true);
-  t('phago stemming 0 (digested)', t0);
-  t0 = performance.now();
-  const baseStop = await phagoEngine(docs, { stopwords: 0 }, true);
-  t('phago stopwords 0 (digested)', t0);
-  t0 = performance.now();
-  const plain = await phagoEngine(docs, { stemming: 0, stopwords: 0 }, false);
-  t('bm25-plain (not digested)', t0);
-  t0 = performance.now();
-  const mini = miniRanker(docs);
-  t('minisearch', t0);
-  t0 = performance.now();
-  const wink = winkRanker(docs);
-  t('wink-bm25', t0);
+  const built = async <T>(label: string, make: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    const x = await make();
+    log(`  built ${label} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return x;
+  };
+  const full = await built('phago (defaults, digested)', () => phagoEngine(docs, {}, true));
+  const stemmed = await built('phago stemming 1 (digested)', () => phagoEngine(docs, { stemming: 1 }, true));
+  const oneField = await built('phago titleWeight 1 (digested)', () => phagoEngine(docs, { titleWeight: 1 }, true));
+  const baseStop = await built('phago stopwords 0 (digested)', () => phagoEngine(docs, { stopwords: 0 }, true));
+  const plain = await built('bm25-plain (not digested)', () => phagoEngine(docs, { stemming: 0, stopwords: 0, titleWeight: 1 }, false));
+  const mini = await built('minisearch', () => miniRanker(docs));
+  const wink = await built('wink-bm25', () => winkRanker(docs));
+  const on = { expansion: EXPANSION_TERMS, coordination: true };
   return [
-    phagoRanker('phago', full, { expansion: 2, coordination: true }),
-    phagoRanker('  -expansion', full, { expansion: 0, coordination: true }),
-    phagoRanker('  -coordination', full, { expansion: 2, coordination: false }),
-    phagoRanker('  -stemming', noStem, { expansion: 2, coordination: true }),
-    phagoRanker('  -stopwords+', baseStop, { expansion: 2, coordination: true }),
-    phagoRanker('phago-bm25 (stem, no graph)', full, { expansion: 0, coordination: false }),
+    phagoRanker('phago', full, on),
+    phagoRanker('  expansion 0', full, { expansion: 0, coordination: true }),
+    phagoRanker('  no coordination', full, { expansion: EXPANSION_TERMS, coordination: false }),
+    phagoRanker('  stemming 1', stemmed, on),
+    phagoRanker('  titleWeight 1', oneField, on),
+    phagoRanker('  stopwords 0', baseStop, on),
+    phagoRanker('phago-core (no graph, no coord.)', full, { expansion: 0, coordination: false }),
+    phagoRanker('  stemming 1', stemmed, { expansion: 0, coordination: false }),
     phagoRanker('bm25-plain', plain, { expansion: 0, coordination: false }),
     mini,
     wink,

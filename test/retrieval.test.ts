@@ -132,7 +132,7 @@ describe('stemming', () => {
       { id: 'b', title: 'wall', text: 'a rigid layer' },
     ];
     for (const stemming of [1, 0]) {
-      const e = new LocalEngine({ stemming });
+      const e = new LocalEngine({ stemming, titleWeight: 1 });
       await e.ingest(docs);
       await e.tick('digest');
       const hits = (await e.searchDocuments('membranes', 10)).hits.map((h) => h.key);

@@ -41,9 +41,9 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   stalenessFactor: 1.5,
   maturationTicks: 50,
   maxEdgeDegree: 30,
-  stemming: 1,
+  stemming: 0,
   stopwords: 1,
-  titleWeight: 1,
+  titleWeight: 3,
 });
 
 const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight'];

@@ -26,7 +26,7 @@ export interface TextOptions {
   titleWeight: number;
 }
 
-export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended', titleWeight: 1 });
+export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: false, stopwords: 'extended', titleWeight: 3 });
 
 function utf8Length(s: string): number {
   return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
@@ -104,10 +104,21 @@ export function documentTerms(title: string, text: string, opts: Readonly<TextOp
   const head = tokenize(title, opts.stopwords);
   const tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
   const concepts = statsOf(tokens);
-  const w = opts.titleWeight;
-  if (!opts.stem && (w === 1 || head.length === 0)) return { concepts, index: concepts, length: tokens.length };
-  const words = w === 1 || head.length === 0 ? tokens : [...Array.from({ length: w - 1 }, () => head).flat(), ...tokens];
-  return { concepts, index: statsOf(opts.stem ? words.map(stem) : words), length: words.length };
+  const w = head.length === 0 ? 1 : opts.titleWeight;
+  const length = tokens.length + (w - 1) * head.length;
+  if (opts.stem) {
+    const words = w === 1 ? tokens : [...Array.from({ length: w - 1 }, () => head).flat(), ...tokens];
+    return { concepts, index: statsOf(words.map(stem)), length };
+  }
+  if (w === 1) return { concepts, index: concepts, length };
+  // title tokens come first, so the index terms are the concepts with the title's counts added w − 1 times
+  const titleTf = new Map<string, number>();
+  for (const t of head) titleTf.set(t, (titleTf.get(t) ?? 0) + 1);
+  const index = concepts.map((c) => {
+    const e = titleTf.get(c.term);
+    return e === undefined ? c : { term: c.term, tf: c.tf + (w - 1) * e, first: c.first };
+  });
+  return { concepts, index, length };
 }
 
 /** Distinct query terms in query order. */
