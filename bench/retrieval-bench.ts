@@ -118,7 +118,7 @@ async function rankersFor(docs: readonly Doc[], log: (l: string) => void): Promi
     phagoRanker('  titleWeight 1', oneField, on),
     phagoRanker('  stopwords 0', baseStop, on),
     phagoRanker('phago-core (no graph, no coord.)', full, { expansion: 0, coordination: false }),
-    phagoRanker('  stemming 1', stemmed, { expansion: 0, coordination: false }),
+    phagoRanker('  core, stemming 1', stemmed, { expansion: 0, coordination: false }),
     phagoRanker('bm25-plain', plain, { expansion: 0, coordination: false }),
     mini,
     wink,
