@@ -15,6 +15,7 @@
 import { runClusterBench } from './cluster-bench.js';
 import { runColonyBench } from './colony-bench.js';
 import { runDurabilityBench } from './durability-bench.js';
+import { runRetrievalBench } from './retrieval-bench.js';
 import { runScaleBench } from './scale-bench.js';
 
 export interface BenchSectionOptions {
@@ -45,6 +46,13 @@ export const SECTIONS: BenchSection[] = [
     name: 'durability',
     description: 'durable vs in-memory ingest through the cluster; shard recovery time on the sample corpus and SpamAssassin',
     run: (opts) => runDurabilityBench(opts),
+  },
+  {
+    name: 'retrieval',
+    description:
+      'opt-in (--only retrieval): phago (and its ablations), plain BM25, minisearch, wink-bm25 on the sample corpus, man pages and WordNet examples, dev and test splits',
+    optIn: true,
+    run: (opts) => runRetrievalBench(opts),
   },
   {
     name: 'scale',

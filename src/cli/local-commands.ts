@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ClusterEngine } from '../engine/cluster.js';
@@ -6,7 +6,8 @@ import type { Engine } from '../engine/engine.js';
 import { DEFAULT_ALPHA, LocalEngine } from '../engine/local.js';
 import { evaluate, type EvalTarget } from '../eval/evaluate.js';
 import { METRIC_NAMES } from '../eval/metrics.js';
-import { readDocsFromPath, readDocsJsonl, readQrels, readQueriesJsonl } from '../io/files.js';
+import { InputError, readDocsFromPath, readDocsJsonl, readQrels, readQueriesJsonl } from '../io/files.js';
+import { EVAL_COLLECTIONS, evalPaths, SPLITS, type EvalCollectionName, type Split } from '../eval/collections.js';
 import { sampleCorpus } from '../util/paths.js';
 import { progress } from '../util/progress.js';
 import { renderGraphHtml } from '../viz/html.js';
@@ -39,9 +40,11 @@ const fmt = (x: number) => x.toFixed(4);
 export function evalCommand(): Command {
   const cmd = new Command('eval')
     .description('ingest documents, run the colony, run every query and score it against TREC qrels')
-    .requiredOption('--docs <file>', 'documents, JSONL {"id","title","text"}')
-    .requiredOption('--queries <file>', 'queries, JSONL {"qid","text"}')
-    .requiredOption('--qrels <file>', 'TREC qrels: qid 0 docid relevance')
+    .option('--docs <file>', 'documents, JSONL {"id","title","text"}')
+    .option('--queries <file>', 'queries, JSONL {"qid","text"}')
+    .option('--qrels <file>', 'TREC qrels: qid 0 docid relevance')
+    .addOption(new Option('--collection <name>', 'instead of --docs/--queries/--qrels: an evaluation collection built by scripts/collections.js').choices([...EVAL_COLLECTIONS]))
+    .addOption(new Option('--split <split>', 'with --collection: the queries to run (tune on dev, report test)').choices([...SPLITS]).default('dev'))
     .addOption(new Option('--target <what>', 'what the qrels judge').choices(['documents', 'concepts']).default('documents'))
     .option('--ticks <n>', 'ticks to run after ingesting, or "digest" (as many as digesting every document takes)', ticksArg, 'digest')
     .option('--alpha <x>', 'concept ranking: weight of lexical against graph score', floatArg('--alpha', 0, 1), DEFAULT_ALPHA)
@@ -50,10 +53,11 @@ export function evalCommand(): Command {
     .option('--per-query', 'also print each query\'s metrics');
   addColonyOptions(cmd);
   addSearchOptions(cmd);
-  return cmd.action(async (o: ColonyOpts & { docs: string; queries: string; qrels: string; target: EvalTarget; ticks: number | 'digest'; alpha: number; shards: number; json?: boolean; perQuery?: boolean }) => {
-    const docs = readDocsJsonl(o.docs);
-    const queries = readQueriesJsonl(o.queries);
-    const qrels = readQrels(o.qrels);
+  return cmd.action(async (o: ColonyOpts & { docs?: string; queries?: string; qrels?: string; collection?: EvalCollectionName; split: Split; target: EvalTarget; ticks: number | 'digest'; alpha: number; shards: number; json?: boolean; perQuery?: boolean }) => {
+    const files = evalFiles(o);
+    const docs = readDocsJsonl(files.docs);
+    const queries = readQueriesJsonl(files.queries);
+    const qrels = readQrels(files.qrels);
     const engine = await makeEngine(o.shards, o);
     try {
       const run = await loadAndRun(engine, docs, o.ticks, !!o.json);
@@ -85,6 +89,18 @@ export function evalCommand(): Command {
       await engine.close();
     }
   });
+}
+
+/** The files of an eval run: --docs/--queries/--qrels, or those of --collection and --split. */
+function evalFiles(o: { docs?: string; queries?: string; qrels?: string; collection?: EvalCollectionName; split: Split }): { docs: string; queries: string; qrels: string } {
+  if (o.collection !== undefined) {
+    if (o.docs !== undefined || o.queries !== undefined || o.qrels !== undefined) throw new InputError('give either --collection or --docs/--queries/--qrels, not both');
+    const p = evalPaths(o.collection);
+    if (!existsSync(p.docs)) throw new InputError(`collection "${o.collection}" is not built in ${p.dir}: run node dist/scripts/collections.js ${o.collection}`);
+    return { docs: p.docs, queries: p.queries[o.split], qrels: p.qrels };
+  }
+  if (o.docs === undefined || o.queries === undefined || o.qrels === undefined) throw new InputError('give --docs, --queries and --qrels (or --collection)');
+  return { docs: o.docs, queries: o.queries, qrels: o.qrels };
 }
 
 export function queryCommand(): Command {

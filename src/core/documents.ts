@@ -1,6 +1,6 @@
 import type { ValidDocument } from './input.js';
 import type { DocumentId } from '../ids/ids.js';
-import { termStats, type TermStat } from '../text/tokenizer.js';
+import { DEFAULT_TEXT, documentTerms, stem, type TermStat, type TextOptions } from '../text/tokenizer.js';
 import { Int32Column } from './growable.js';
 import type { Presentation } from './graph.js';
 
@@ -90,7 +90,11 @@ export class DocumentTable {
   private pending = 0;
   private digested = 0;
 
-  constructor(readonly index: TextIndex) {}
+  /** `text`: how documents become terms (concepts and index terms; the colony's config). */
+  constructor(
+    readonly index: TextIndex,
+    readonly text: Readonly<TextOptions> = DEFAULT_TEXT,
+  ) {}
 
   get size(): number {
     return this.byId.size;
@@ -144,7 +148,7 @@ export class DocumentTable {
   /** Add a validated document the caller has checked is new. Returns its number. */
   add(v: ValidDocument, ingestTick: number, digestedTick: number | null = null): number {
     const n = this.ids.length;
-    const { terms, length } = termStats(`${v.title}\n${v.text}`);
+    const { concepts: terms, index: indexTerms, length } = documentTerms(v.title, v.text, this.text);
     this.ids.push(v.id);
     this.keys.push(v.key === v.id ? undefined : v.key);
     this.titles.push(v.title);
@@ -155,7 +159,7 @@ export class DocumentTable {
     this.lengths.data[n] = length;
     this.ingestTicks.data[n] = ingestTick;
     this.byId.set(v.id, n);
-    this.index.add(n, terms, length);
+    this.index.add(n, indexTerms, length);
     if (digestedTick === null) {
       this.digestedTicks.data[n] = PENDING;
       this.salient.push(salienceOrder(terms));
@@ -241,7 +245,7 @@ export class DocumentTable {
   /** Mark a pending document digested at `tick` and return what it presents. */
   digest(n: number, tick: number, wiringLimit: number): Presentation {
     if (!this.isPending(n)) throw new Error(`document ${this.ids[n] ?? n} is not pending`);
-    const salient = this.salient[n] ?? salienceOrder(termStats(`${this.titles[n]}\n${this.texts[n]}`).terms);
+    const salient = this.salient[n] ?? salienceOrder(documentTerms(this.titles[n], this.texts[n], this.text).concepts);
     this.salient[n] = undefined;
     this.digestedTicks.data[n] = tick;
     this.pending--;
@@ -260,7 +264,16 @@ export class DocumentTable {
 
   /** Terms in salience order (recomputed from the text when no longer kept). */
   salientTerms(n: number): string[] {
-    return this.salient[n] ?? salienceOrder(termStats(`${this.titles[n]}\n${this.texts[n]}`).terms);
+    return this.salient[n] ?? salienceOrder(documentTerms(this.titles[n], this.texts[n], this.text).concepts);
+  }
+
+  /**
+   * The distinct index terms of a document (what its df counts): its concept terms, stemmed when
+   * stemming (the title weight changes counts, not which terms there are).
+   */
+  indexTerms(n: number): string[] {
+    const words = this.salientTerms(n);
+    return this.text.stem ? [...new Set(words.map(stem))] : words;
   }
 
   lengthOf(n: number): number {

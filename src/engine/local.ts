@@ -59,7 +59,7 @@ export class LocalEngine implements Engine {
     checkK(k, this.colony.limits);
     const { expansion, coordination } = this.search;
     const concepts = expansion > 0 ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + expansion }) : [];
-    const hits = rankDocuments(this.colony.docs, this.localStats(), expandQuery(terms, concepts, expansion), k, { coordination });
+    const hits = rankDocuments(this.colony.docs, this.localStats(), expandQuery(terms, concepts, expansion, this.colony.config.stemming === 1), k, { coordination });
     return { hits, missingShards: [] };
   }
 

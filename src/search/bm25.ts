@@ -1,5 +1,6 @@
 import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
 import type { DocumentId } from '../ids/ids.js';
+import { indexTerm } from '../text/tokenizer.js';
 
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
@@ -134,10 +135,20 @@ export const EXPANSION_WEIGHT = 0.25;
 /**
  * The query's own terms (weight 1) plus graph expansion: the best-ranked concepts that are not query
  * terms, each weighted EXPANSION_WEIGHT × its graph score (its mean Hebbian weight to the query's
- * concepts). `conceptHits` is the concept ranking of the same query.
+ * concepts). `conceptHits` is the concept ranking of the same query. Terms and concept labels are
+ * words; with `stem` they become index terms (stems), a stem counted once (the first occurrence
+ * wins, so an expansion concept with the stem of a query term adds nothing).
  */
-export function expandQuery(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion = EXPANSION_TERMS): WeightedTerm[] {
-  const out: WeightedTerm[] = terms.map((term) => ({ term, weight: 1, original: true }));
-  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0).slice(0, expansion)) out.push({ term: h.label, weight: EXPANSION_WEIGHT * h.graph, original: false });
+export function expandQuery(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion = EXPANSION_TERMS, stem = false): WeightedTerm[] {
+  const out: WeightedTerm[] = [];
+  const seen = new Set<string>();
+  const add = (word: string, weight: number, original: boolean) => {
+    const term = indexTerm(word, stem);
+    if (seen.has(term)) return;
+    seen.add(term);
+    out.push({ term, weight, original });
+  };
+  for (const t of terms) add(t, 1, true);
+  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0).slice(0, expansion)) add(h.label, EXPANSION_WEIGHT * h.graph, false);
   return out;
 }

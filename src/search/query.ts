@@ -2,11 +2,15 @@ import { invalid } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { queryTerms } from '../text/tokenizer.js';
 
-/** Tokenize and bound a query; throws INVALID_ARGUMENT with the reason. */
+/**
+ * Tokenize and bound a query; throws INVALID_ARGUMENT with the reason. Only upstream's short stopword
+ * list is removed here, whatever the colony's list: a word the colony's list drops has no concept and
+ * no posting, so it changes no ranking (coordination divides every document by the same count).
+ */
 export function parseQuery(text: unknown, limits: Limits): string[] {
   if (typeof text !== 'string') throw invalid('query must be a string');
   if (Buffer.byteLength(text, 'utf8') > limits.maxQueryBytes) throw invalid(`query is over the limit of ${limits.maxQueryBytes} bytes`);
-  const terms = queryTerms(text);
+  const terms = queryTerms(text, 'base');
   if (terms.length > limits.maxQueryTerms) throw invalid(`query has ${terms.length} terms, over the limit of ${limits.maxQueryTerms}`);
   return terms;
 }

