@@ -25,15 +25,17 @@ export class ClusterEngine implements Engine {
 
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
     let created = 0;
+    const ids: string[] = [];
     for (let i = 0; i < docs.length; i += INGEST_BATCH) {
       // well formed before the wire: UTF-8 cannot carry a lone surrogate (it would arrive as U+FFFD × 3)
       // (an absent id stays absent: the empty id is refused, as in one process)
       const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text }));
-      const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
+      const r = await this.coordinator.call<{ results: { id: string; created: boolean }[] }>('ingest', { docs: batch });
       created += r.results.filter((x) => x.created).length;
+      for (const x of r.results) ids.push(x.id);
       onProgress?.(Math.min(docs.length, i + INGEST_BATCH));
     }
-    return { created, unchanged: docs.length - created };
+    return { created, unchanged: docs.length - created, ids };
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {
