@@ -7,6 +7,8 @@ import { coordinatorCommand, exploreCommand, ingestCommand, shardCommand, status
 import { shardRemoveCommand } from './admin-commands.js';
 import { demoCommand, evalCommand, queryCommand } from './local-commands.js';
 import { forgetCommand } from './forget-command.js';
+import { mcpCommand } from './mcp-command.js';
+import { dashboardCommand } from './dashboard-command.js';
 
 const program = new Command('phago')
   .description('phago: a self-organizing knowledge-graph memory (colony of digesters, Hebbian concept graph, BM25 search)')
@@ -21,7 +23,9 @@ const program = new Command('phago')
   .addCommand(tickCommand())
   .addCommand(forgetCommand())
   .addCommand(statusCommand())
-  .addCommand(exploreCommand());
+  .addCommand(exploreCommand())
+  .addCommand(mcpCommand())
+  .addCommand(dashboardCommand());
 
 try {
   await program.parseAsync(process.argv);

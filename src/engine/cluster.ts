@@ -33,15 +33,17 @@ export class ClusterEngine implements Engine {
     // with other content must refuse the whole call before anything lands): then one at a time
     const inFlight = repeatsAnId(docs) ? 1 : INGEST_IN_FLIGHT;
     let created = 0;
+    const ids: string[] = new Array(docs.length);
     let done = 0;
     let next = 0;
     let failure: unknown = null;
     const run = async (): Promise<void> => {
       while (next < batches.length && failure === null) {
-        const batch = batches[next++];
+        const { offset, docs: batch } = batches[next++];
         try {
-          const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
+          const r = await this.coordinator.call<{ results: { id: string; created: boolean }[] }>('ingest', { docs: batch });
           created += r.results.filter((x) => x.created).length;
+          r.results.forEach((x, i) => (ids[offset + i] = x.id));
           done += batch.length;
           onProgress?.(done);
         } catch (e) {
@@ -51,7 +53,7 @@ export class ClusterEngine implements Engine {
     };
     await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, run));
     if (failure !== null) throw failure;
-    return { created, unchanged: docs.length - created };
+    return { created, unchanged: docs.length - created, ids };
   }
 
   async forget(ids: string[]): Promise<ForgetSummary> {
@@ -144,22 +146,22 @@ export class ClusterEngine implements Engine {
  * The documents as wire batches. Well formed before the wire: UTF-8 cannot carry a lone surrogate (it
  * would arrive as U+FFFD × 3); an absent id stays absent (the empty id is refused, as in one process).
  */
-function ingestBatches(docs: readonly DocumentInput[]): DocumentInput[][] {
-  const out: DocumentInput[][] = [];
+function ingestBatches(docs: readonly DocumentInput[]): { offset: number; docs: DocumentInput[] }[] {
+  const out: { offset: number; docs: DocumentInput[] }[] = [];
   let cur: DocumentInput[] = [];
   let bytes = 0;
-  for (const d of docs) {
+  docs.forEach((d, i) => {
     const w = { ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text };
     const size = (typeof w.text === 'string' ? w.text.length : 0) + w.title.length;
     if (cur.length > 0 && (cur.length >= INGEST_BATCH || bytes + size > INGEST_BATCH_BYTES)) {
-      out.push(cur);
+      out.push({ offset: i - cur.length, docs: cur });
       cur = [];
       bytes = 0;
     }
     cur.push(w);
     bytes += size;
-  }
-  if (cur.length > 0) out.push(cur);
+  });
+  if (cur.length > 0) out.push({ offset: docs.length - cur.length, docs: cur });
   return out;
 }
 
