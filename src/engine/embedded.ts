@@ -3,7 +3,7 @@ import type { ColonyConfig } from '../core/config.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from './cluster.js';
 import type { SecurityConfig } from '../rpc/security.js';
-import { as } from '../rpc/roles.js';
+import { withRole } from '../rpc/roles.js';
 import { ShardNode, type ShardOptions } from '../shard/shard.js';
 
 export interface EmbeddedOptions {
@@ -31,7 +31,7 @@ export class EmbeddedCluster {
 
   constructor(private readonly opts: EmbeddedOptions) {
     // separate credentials per role (src/rpc/roles.ts): `security` sends the cluster token (what the
-    // coordinator and shards use); engine() is a client; as(security, 'admin') an operator
+    // coordinator and shards use); engine() is a client; withRole(security, 'admin') an operator
     const member = randomBytes(24).toString('hex');
     this.security = { token: member, roles: { client: opts.token ?? randomBytes(24).toString('hex'), member, admin: randomBytes(24).toString('hex') } };
   }
@@ -62,7 +62,7 @@ export class EmbeddedCluster {
 
   /** A client of the cluster (the client token). */
   engine(): ClusterEngine {
-    return new ClusterEngine(this.address, as(this.security, 'client'), () => this.stop());
+    return new ClusterEngine(this.address, withRole(this.security, 'client'), () => this.stop());
   }
 
   async stop(): Promise<void> {
