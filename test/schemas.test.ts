@@ -172,11 +172,12 @@ const cases: Case[] = [
   {
     service: 'shard',
     method: 'ingest_document',
-    valid: [{ epoch: 1, tick: 0, docs: [doc], check_only: true }],
+    valid: [{ epoch: 1, tick: 0, docs: [doc] }, { epoch: 1, tick: 0, check_only: true, checks: [{ id: 'a', digest: 'ab'.repeat(32) }] }],
     invalid: [
       { field: 'tick', patch: { tick: HUGE } },
       { field: 'epoch', patch: { epoch: HUGE } },
       { field: 'docs[0].title', patch: { docs: [{ title: null, text: 'x' }] }, direct: true },
+      { field: 'checks[0].digest', patch: { check_only: true, checks: [{ id: 'a', digest: 'not hex' }] } },
     ],
   },
   {

@@ -2,6 +2,7 @@
 // anything is stored), documents are grouped by owner, and when the request spans several shards
 // each first checks its part against what it stores (check_only) before any shard stores.
 import { validateBatch, type DocumentInput } from '../core/input.js';
+import { contentDigest } from '../ids/ids.js';
 import type { ShardId } from '../cluster/placement.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
@@ -27,9 +28,15 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promis
   // the ingestion tick is the coordinator's (no tick runs during an ingest): a shard may still hold a
   // tick that was aborted
   const tick = c.machine.current;
-  // several shards: each first checks its part against what it stores (check_only), so a conflict
-  // with a stored document refuses the whole request before any shard stores anything
-  if (groups.size > 1) await Promise.all([...groups.entries()].map(([s, list]) => c.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: list.map((x) => x.doc) })));
+  // several shards: each first checks the documents it gets that carry a client id against what it
+  // stores (by content digest: the texts travel once), so a conflict with a stored document refuses the
+  // whole request before any shard stores anything; a document named by its content never conflicts
+  if (groups.size > 1) {
+    const checks = [...groups.entries()]
+      .map(([s, list]) => [s, list.filter((x) => x.doc.id !== undefined).map((x) => ({ id: x.doc.id!, digest: contentDigest(x.doc.title ?? '', x.doc.text) }))] as const)
+      .filter(([, list]) => list.length > 0);
+    await Promise.all(checks.map(([s, list]) => c.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: [], checks: list })));
+  }
   // an owner that fails after others stored makes the answer say which documents landed (storing is
   // idempotent: the client may send the same request again)
   const stored = await Promise.allSettled(

@@ -6,8 +6,12 @@ import type { SecurityConfig } from '../rpc/security.js';
 import type { BridgeHit, CentralHit, NeighbourHit, PathResult } from '../search/structure.js';
 import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSummary, TickSummary } from './engine.js';
 
-/** Documents per ingest call. */
-const INGEST_BATCH = 256;
+/** An ingest call carries at most this many documents and about this many bytes of text. */
+const INGEST_BATCH = 2048;
+const INGEST_BATCH_BYTES = 4 << 20;
+/** Ingest calls in flight at once: the coordinator and the shards work on one while the next travels. */
+const INGEST_IN_FLIGHT = 3;
+
 /** One run_ticks call runs digestion to its end: it may take long on a large corpus. */
 const DIGEST_DEADLINE_MS = 6 * 3600_000;
 
@@ -24,15 +28,29 @@ export class ClusterEngine implements Engine {
   }
 
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
+    const batches = ingestBatches(docs);
+    // calls in flight may land in any order; that is only safe when no id repeats across them (a repeat
+    // with other content must refuse the whole call before anything lands): then one at a time
+    const inFlight = repeatsAnId(docs) ? 1 : INGEST_IN_FLIGHT;
     let created = 0;
-    for (let i = 0; i < docs.length; i += INGEST_BATCH) {
-      // well formed before the wire: UTF-8 cannot carry a lone surrogate (it would arrive as U+FFFD × 3)
-      // (an absent id stays absent: the empty id is refused, as in one process)
-      const batch = docs.slice(i, i + INGEST_BATCH).map((d) => ({ ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text }));
-      const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
-      created += r.results.filter((x) => x.created).length;
-      onProgress?.(Math.min(docs.length, i + INGEST_BATCH));
-    }
+    let done = 0;
+    let next = 0;
+    let failure: unknown = null;
+    const run = async (): Promise<void> => {
+      while (next < batches.length && failure === null) {
+        const batch = batches[next++];
+        try {
+          const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
+          created += r.results.filter((x) => x.created).length;
+          done += batch.length;
+          onProgress?.(done);
+        } catch (e) {
+          failure ??= e; // no new call starts; the ones in flight finish before the error is returned
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, run));
+    if (failure !== null) throw failure;
     return { created, unchanged: docs.length - created };
   }
 
@@ -115,4 +133,38 @@ export class ClusterEngine implements Engine {
     this.coordinator.close();
     await this.onClose?.();
   }
+}
+
+/**
+ * The documents as wire batches. Well formed before the wire: UTF-8 cannot carry a lone surrogate (it
+ * would arrive as U+FFFD × 3); an absent id stays absent (the empty id is refused, as in one process).
+ */
+function ingestBatches(docs: readonly DocumentInput[]): DocumentInput[][] {
+  const out: DocumentInput[][] = [];
+  let cur: DocumentInput[] = [];
+  let bytes = 0;
+  for (const d of docs) {
+    const w = { ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text };
+    const size = (typeof w.text === 'string' ? w.text.length : 0) + w.title.length;
+    if (cur.length > 0 && (cur.length >= INGEST_BATCH || bytes + size > INGEST_BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(w);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** Whether a client-given id occurs twice (documents without an id are named by their content). */
+function repeatsAnId(docs: readonly DocumentInput[]): boolean {
+  const seen = new Set<unknown>();
+  for (const d of docs) {
+    if (d.id === undefined || d.id === null) continue;
+    if (seen.has(d.id)) return true;
+    seen.add(d.id);
+  }
+  return false;
 }

@@ -48,6 +48,11 @@ export function nodeIdOf(label: string): NodeId {
   return id;
 }
 
+/** What a stored document's content is compared by when only a digest travels (hex SHA-256). */
+export function contentDigest(title: string, text: string): string {
+  return sha256('phago/content/v1\0', title, '\0', text).toString('hex');
+}
+
 export function documentIdOf(key: string): DocumentId {
   return isUuid(key) ? key.toLowerCase() : bytesToUuid(sha256('phago/doc/v1\0', key));
 }

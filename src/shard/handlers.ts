@@ -1,8 +1,10 @@
 import { PhagoError } from '../core/errors.js';
 import { validateBatch } from '../core/input.js';
+import { contentDigest, documentIdOf } from '../ids/ids.js';
 import { Placement } from '../cluster/placement.js';
 import { CodecError } from '../protocol/codec.js';
 import { describeError } from '../rpc/client.js';
+import { describeValue } from '../rpc/parse-request.js';
 import {
   AbortRequest,
   CommitRequest,
@@ -295,6 +297,22 @@ function openTick(s: ShardNode, tick: number, attempt: number): void {
   if (p.openTick === null) p.openAttemptOf(tick, attempt);
 }
 
+/**
+ * The coordinator's check before a request that spans shards stores anything: every document named
+ * here is owned by this shard, and a stored one with its id has the same content (by digest).
+ */
+function checkContent(s: ShardNode, checks: readonly { id: string; digest: string }[]) {
+  const results = checks.map(({ id: key, digest }) => {
+    const id = documentIdOf(key);
+    const owner = s.placement.owner(id);
+    if (owner !== s.id) throw rpcError.precondition(`document ${describeValue(key)} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
+    const have = s.part.docs.get(id);
+    if (have && contentDigest(have.title, have.text) !== digest) throw new PhagoError('ALREADY_EXISTS', `document ${describeValue(have.key)} already exists with different content; ids are never re-used, nothing of this request was stored`);
+    return { id, key, created: have === undefined, shard: s.id };
+  });
+  return { results };
+}
+
 /** Store documents durably, have the coordinator count them (df), then acknowledge. */
 async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
@@ -304,6 +322,7 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
   const ingestTick = req.tick;
   if (ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
+  if (req.check_only) return checkContent(s, req.checks);
   // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
   const vs = validateBatch(
     req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })),
@@ -314,7 +333,6 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
     const owner = s.placement.owner(v.id);
     if (owner !== s.id) throw rpcError.precondition(`document ${v.key} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
   }
-  if (req.check_only) return { results: vs.map((v) => ({ id: v.id, key: v.key, created: s.part.docs.numberOf(v.id) === undefined, shard: s.id })) };
   const had = new Set(vs.filter((v) => s.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
   const created = s.part.ingest(vs, ingestTick); // all or none: ALREADY_EXISTS before anything is added
   const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
