@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
-import { as } from '../src/rpc/roles.js';
+import { withRole } from '../src/rpc/roles.js';
 import { MAX_DETAILS } from '../src/rpc/server.js';
 import { documentIdOf } from '../src/ids/ids.js';
 import { failNextDfReport } from './fakes.js';
@@ -51,7 +51,7 @@ describe('strictness at the edge', LONG, () => {
 
   before(async () => {
     cluster = await within(EmbeddedCluster.start({ shards: 2 }), 30_000, 'the embedded cluster did not start');
-    client = new RpcClient(CoordinatorServiceClient, cluster.address, as(cluster.security, 'client'), 20_000);
+    client = new RpcClient(CoordinatorServiceClient, cluster.address, withRole(cluster.security, 'client'), 20_000);
     member = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 20_000);
     shard = new RpcClient(ShardServiceClient, cluster.shards[0].address, cluster.security, 20_000);
     tokens = { client: cluster.security.roles!.client!, member: cluster.security.roles!.member! };

@@ -9,7 +9,7 @@ import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
-import { as } from '../src/rpc/roles.js';
+import { withRole } from '../src/rpc/roles.js';
 import { CORPUS, LONG, rejects, runCli, within } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
@@ -21,8 +21,8 @@ let client: RpcClient;
 before(async () => {
   cluster = await within(EmbeddedCluster.start({ shards: 3 }), 30_000, 'the embedded cluster did not start');
   coord = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 20_000);
-  admin = new RpcClient(CoordinatorServiceClient, cluster.address, as(cluster.security, 'admin'), 20_000);
-  client = new RpcClient(CoordinatorServiceClient, cluster.address, as(cluster.security, 'client'), 20_000);
+  admin = new RpcClient(CoordinatorServiceClient, cluster.address, withRole(cluster.security, 'admin'), 20_000);
+  client = new RpcClient(CoordinatorServiceClient, cluster.address, withRole(cluster.security, 'client'), 20_000);
 });
 
 after(async () => {

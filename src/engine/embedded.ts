@@ -5,7 +5,7 @@ import type { ColonyConfig } from '../core/config.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { ClusterEngine } from './cluster.js';
 import type { SecurityConfig } from '../rpc/security.js';
-import { as } from '../rpc/roles.js';
+import { withRole } from '../rpc/roles.js';
 import { ShardNode, type ShardOptions } from '../shard/shard.js';
 
 export interface EmbeddedOptions {
@@ -46,8 +46,8 @@ export class EmbeddedCluster {
 
   constructor(private readonly opts: EmbeddedOptions) {
     // separate credentials per role (src/rpc/roles.ts): `security` sends the cluster token (what the
-    // coordinator and shards use); engine() is a client; as(security, 'admin') an operator. With a data
-    // directory the client token is kept there, so that a client of the restarted cluster keeps working.
+    // coordinator and shards use); engine() is a client; withRole(security, 'admin') an operator. With a
+    // data directory the client token is kept there, so that a client of the restarted cluster keeps working.
     const member = randomBytes(24).toString('hex');
     const client = opts.token ?? (opts.dataDir ? persistedToken(opts.dataDir) : randomBytes(24).toString('hex'));
     this.security = { token: member, roles: { client, member, admin: randomBytes(24).toString('hex') } };
@@ -86,7 +86,7 @@ export class EmbeddedCluster {
 
   /** A client of the cluster (the client token). */
   engine(): ClusterEngine {
-    return new ClusterEngine(this.address, as(this.security, 'client'), () => this.stop());
+    return new ClusterEngine(this.address, withRole(this.security, 'client'), () => this.stop());
   }
 
   async stop(): Promise<void> {

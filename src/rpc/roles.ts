@@ -86,7 +86,7 @@ export function authorize(method: string, access: Access, md: grpc.Metadata, sec
 }
 
 /** The same config sending another of its role tokens (e.g. the embedded cluster's client). */
-export function as(sec: SecurityConfig, role: Role): SecurityConfig {
+export function withRole(sec: SecurityConfig, role: Role): SecurityConfig {
   const token = sec.roles?.[role];
   if (!token) throw new RangeError(`no ${role} token in this security config`);
   return { ...sec, token };
