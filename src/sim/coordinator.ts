@@ -136,6 +136,7 @@ export class SimCoordinator implements Server {
         for (const d of list) this.durable.known.add(docIdOf(d.id!));
         if (--left > 0) return;
         for (const d of docs) this.work.acked.add(docIdOf(d.id!));
+        this.opts.trace?.(`t=${this.net.now}: ${docs.map((d) => d.id).join(', ')} ingested at tick ${tick} (acknowledged)`);
         this.work.next++;
         this.busy = false;
         this.pump();
@@ -190,6 +191,7 @@ export class SimCoordinator implements Server {
     d.tickInProgress = 0;
     if (!round.fast) this.senseNextTick = false;
     this.machine.commit();
+    this.opts.trace?.(`t=${this.net.now}: tick ${tick} committed (attempt ${attempt}, ${digested} documents digested)`);
     this.toAll('commit_tick', () => ({ tick, attempt }));
     this.busy = false;
     this.pump();
