@@ -4,8 +4,9 @@
 // message to a shard and before a df report is acknowledged). A new leader loads it all (`load`).
 // Keys (under the cluster prefix; docs/etcd.md):
 //   state/core                         {meta, shards}: membership, epoch, tick counter, decisions, migration
-//   state/df/<identity>/<batch>        one applied df report {df, documents, totalLength}
+//   state/df/<identity>/<batch>        one applied df report {df, documents, totalLength} (JSON, deflated)
 //   state/df0/<fence>-<seq>            a df report applied without deduplication (batch 0)
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { backOff } from 'exponential-backoff';
 import type { Etcd3, IOperation } from 'etcd3';
 import { clock } from '../util/clock.js';
@@ -30,6 +31,9 @@ export class FencedError extends Error {}
 const MAX_OPS = 64;
 const MAX_BYTES = 1 << 20;
 
+/** A df record as stored: deflated JSON (term counts compress several times: more fits in one etcd request). */
+const dfValue = (rec: DfRecord): Buffer => deflateRawSync(JSON.stringify(rec));
+
 const batchKey = (identity: string, batch: number) => `state/df/${encodeURIComponent(identity)}/${String(batch).padStart(12, '0')}`;
 
 export class EtcdCoordinatorStorage implements CoordinatorStorage {
@@ -42,7 +46,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   private totalLength = 0;
   private unnumbered = 0;
   /** Keys changed and not yet written, in the order of their first change. */
-  private readonly pending = new Map<string, string>();
+  private readonly pending = new Map<string, string | Buffer>();
   private tail: Promise<void> = Promise.resolve();
   private scheduled = false;
   private failure: FencedError | null = null;
@@ -60,15 +64,15 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   /** Load the state under `prefix` (a linearizable read, after this process was elected). */
   static async load(client: Etcd3, prefix: string, fence: Fence, retryMs: number): Promise<EtcdCoordinatorStorage> {
     const s = new EtcdCoordinatorStorage(client, prefix, fence, retryMs);
-    const kvs = await client.getAll().prefix(`${prefix}state/`).strings();
+    const kvs = await client.getAll().prefix(`${prefix}state/`).buffers();
     for (const [fullKey, value] of Object.entries(kvs)) {
       const key = fullKey.slice(prefix.length);
       if (key === 'state/core') {
-        const core = JSON.parse(value) as { meta: Record<string, string>; shards: ShardRow[] };
+        const core = JSON.parse(value.toString('utf8')) as { meta: Record<string, string>; shards: ShardRow[] };
         for (const [k, v] of Object.entries(core.meta)) s.metaMap.set(k, v);
         s.rows = core.shards;
       } else if (key.startsWith('state/df/') || key.startsWith('state/df0/')) {
-        const rec = JSON.parse(value) as DfRecord;
+        const rec = JSON.parse(inflateRawSync(value).toString('utf8')) as DfRecord;
         s.count(rec.df, rec.documents, rec.totalLength);
         if (key.startsWith('state/df/')) {
           const [identity, batch] = key.slice('state/df/'.length).split('/');
@@ -105,7 +109,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     if (batch <= (this.batches.get(identity) ?? 0)) return false;
     this.batches.set(identity, batch);
     this.count(df, documents, totalLength);
-    this.changed(batchKey(identity, batch), JSON.stringify({ df, documents, totalLength }));
+    this.changed(batchKey(identity, batch), dfValue({ df, documents, totalLength }));
     return true;
   }
 
@@ -115,7 +119,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
 
   addDf(df: Record<string, number>, documents: number, totalLength: number): void {
     this.count(df, documents, totalLength);
-    this.changed(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, JSON.stringify({ df, documents, totalLength }));
+    this.changed(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df, documents, totalLength }));
   }
 
   df(): Map<string, number> {
@@ -151,7 +155,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   }
 
   /** Record a change and make sure a write follows soon even if nothing awaits it. */
-  private changed(key: string, value: string): void {
+  private changed(key: string, value: string | Buffer): void {
     this.pending.set(key, value);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -165,7 +169,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     if (this.failure) throw this.failure;
     while (this.pending.size > 0) {
       // a chunk of keys; each key is self-contained, so a crash between chunks leaves a consistent state
-      const chunk: [string, string][] = [];
+      const chunk: [string, string | Buffer][] = [];
       let bytes = 0;
       for (const kv of this.pending) {
         const size = Buffer.byteLength(kv[1]) + kv[0].length;
@@ -180,7 +184,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   }
 
   /** One transaction: applied only while this process's election key is the one it was elected with. */
-  private async write(chunk: [string, string][]): Promise<void> {
+  private async write(chunk: [string, string | Buffer][]): Promise<void> {
     const ops: IOperation[] = chunk.map(([k, v]) => this.client.put(this.prefix + k).value(v));
     const end = clock.nowMs() + this.retryMs;
     let result;
