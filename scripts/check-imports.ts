@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
 /** Folders from the bottom layer up; a folder may import only from its own layer or below. */
-export const LAYERS: readonly string[][] = [['util', 'ids', 'text'], ['core'], ['search', 'protocol', 'colony', 'storage', 'io', 'metrics', 'viz'], ['cluster', 'rpc'], ['shard', 'coordinator'], ['engine', 'eval'], ['cli'], ['index.ts']];
+export const LAYERS: readonly string[][] = [['util', 'ids', 'text'], ['core'], ['search', 'protocol', 'colony', 'storage', 'io', 'metrics', 'viz'], ['cluster', 'rpc'], ['shard', 'coordinator'], ['engine', 'eval', 'mcp', 'dashboard'], ['cli'], ['index.ts']];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -5,6 +5,7 @@ import { InputError } from '../io/files.js';
 import { describeError, isGrpcError } from '../rpc/client.js';
 import { coordinatorCommand, exploreCommand, ingestCommand, shardCommand, statusCommand, tickCommand } from './cluster-commands.js';
 import { demoCommand, evalCommand, queryCommand } from './local-commands.js';
+import { mcpCommand } from './mcp-command.js';
 
 const program = new Command('phago')
   .description('phago: a self-organizing knowledge-graph memory (colony of digesters, Hebbian concept graph, BM25 search)')
@@ -17,7 +18,8 @@ const program = new Command('phago')
   .addCommand(ingestCommand())
   .addCommand(tickCommand())
   .addCommand(statusCommand())
-  .addCommand(exploreCommand());
+  .addCommand(exploreCommand())
+  .addCommand(mcpCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -36,12 +36,16 @@ export class ClusterEngine implements Engine {
     let done = 0;
     let next = 0;
     let failure: unknown = null;
+    // the DocumentIds per batch, so that they come back in input order whatever order calls end in
+    const ids: string[][] = [];
     const run = async (): Promise<void> => {
       while (next < batches.length && failure === null) {
-        const batch = batches[next++];
+        const i = next++;
+        const batch = batches[i];
         try {
-          const r = await this.coordinator.call<{ results: { created: boolean }[] }>('ingest', { docs: batch });
+          const r = await this.coordinator.call<{ results: { id: string; created: boolean }[] }>('ingest', { docs: batch });
           created += r.results.filter((x) => x.created).length;
+          ids[i] = r.results.map((x) => x.id);
           done += batch.length;
           onProgress?.(done);
         } catch (e) {
@@ -51,7 +55,7 @@ export class ClusterEngine implements Engine {
     };
     await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, run));
     if (failure !== null) throw failure;
-    return { created, unchanged: docs.length - created };
+    return { created, unchanged: docs.length - created, ids: ids.flat() };
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {

@@ -20,6 +20,8 @@ export interface EngineStats {
 export interface IngestSummary {
   created: number;
   unchanged: number;
+  /** The DocumentId of each input, in input order. */
+  ids: string[];
 }
 
 export interface TickSummary {

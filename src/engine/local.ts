@@ -32,9 +32,10 @@ export class LocalEngine implements Engine {
 
   /** All or none: a conflicting id anywhere refuses the whole call before anything is added. */
   async ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary> {
-    const created = this.colony.ingestBatch(docs).filter((r) => r.created).length;
+    const results = this.colony.ingestBatch(docs);
+    const created = results.filter((r) => r.created).length;
     onProgress?.(docs.length);
-    return { created, unchanged: docs.length - created };
+    return { created, unchanged: docs.length - created, ids: results.map((r) => r.id) };
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {

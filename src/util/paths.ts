@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,4 +22,9 @@ export function sampleCorpus(): { docs: string; queries: string; qrelsDocuments:
     qrelsDocuments: join(d, 'qrels-documents.txt'),
     qrelsConcepts: join(d, 'qrels-concepts.txt'),
   };
+}
+
+/** phago's version (package.json). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
