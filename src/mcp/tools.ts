@@ -2,6 +2,7 @@ import type { ClusterView } from '../engine/cluster-status.js';
 import { clusterView } from '../engine/cluster-status.js';
 import type { Engine } from '../engine/engine.js';
 import { describeError } from '../rpc/client.js';
+import { queryTerms } from '../text/tokenizer.js';
 import type { DocumentLog } from '../storage/document-log.js';
 import { Mutex } from '../util/mutex.js';
 import { snippet } from './snippet.js';
@@ -63,6 +64,7 @@ export class PhagoTools {
   async recall(input: { query: string; k?: number; target?: RecallTarget }): Promise<RecallResult> {
     const k = input.k ?? 5;
     const target = input.target ?? 'both';
+    if (queryTerms(input.query).length === 0) throw new ToolError('the query has no searchable words: use words of 3 letters or more that are not stopwords (the, and, of…)');
     const out: RecallResult = { query: input.query };
     const missing = new Set<number>();
     try {
