@@ -13,6 +13,7 @@ import { renderGraphHtml } from '../viz/html.js';
 import { EmbeddedCluster } from '../engine/embedded.js';
 import type { ConceptGraph } from '../core/graph.js';
 import { addClientOptions, clusterQueryAction } from './cluster-commands.js';
+import { addDashboardOptions, serveDashboard } from './dashboard-command.js';
 import { addColonyOptions, addSearchOptions, colonyConfigFrom, floatArg, intArg, printHits, ticksArg } from './common.js';
 import { EXPANSION_TERMS } from '../search/bm25.js';
 
@@ -166,16 +167,22 @@ async function graphView(engine: Engine): Promise<string | undefined> {
 }
 
 export function demoCommand(): Command {
-  return new Command('demo')
+  const cmd = new Command('demo')
     .description('run the sample corpus through a colony and show what it learned')
     .option('--out <file>', 'where to write the HTML graph view', 'out/phago-graph.html')
     .option('--shards <n>', 'shards of the embedded cluster (0 = a single-process colony)', intArg('--shards', 0), 3)
-    .action(async (o: { out: string; shards: number }) => {
-      const engine = await makeEngine(o.shards);
-      try {
-        await runDemo(engine, o.out, o.shards === 0 ? 'single-process colony' : `embedded cluster: coordinator + ${o.shards} shards over loopback gRPC`);
-      } finally {
-        await engine.close();
-      }
-    });
+    .option('--serve', 'then serve the live dashboard on the colony until Ctrl-C');
+  addDashboardOptions(cmd);
+  return cmd.action(async (o: { out: string; shards: number; serve?: boolean; httpPort: number; host: string }) => {
+    const engine = await makeEngine(o.shards);
+    const label = o.shards === 0 ? 'single-process colony' : `embedded cluster: coordinator + ${o.shards} shards over loopback gRPC`;
+    try {
+      await runDemo(engine, o.out, label);
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+    if (o.serve) return serveDashboard(engine, o.host, o.httpPort, `sample corpus, ${label}`);
+    await engine.close();
+  });
 }

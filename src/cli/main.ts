@@ -6,6 +6,7 @@ import { describeError, isGrpcError } from '../rpc/client.js';
 import { coordinatorCommand, exploreCommand, ingestCommand, shardCommand, statusCommand, tickCommand } from './cluster-commands.js';
 import { demoCommand, evalCommand, queryCommand } from './local-commands.js';
 import { mcpCommand } from './mcp-command.js';
+import { dashboardCommand } from './dashboard-command.js';
 
 const program = new Command('phago')
   .description('phago: a self-organizing knowledge-graph memory (colony of digesters, Hebbian concept graph, BM25 search)')
@@ -19,7 +20,8 @@ const program = new Command('phago')
   .addCommand(tickCommand())
   .addCommand(statusCommand())
   .addCommand(exploreCommand())
-  .addCommand(mcpCommand());
+  .addCommand(mcpCommand())
+  .addCommand(dashboardCommand());
 
 try {
   await program.parseAsync(process.argv);
