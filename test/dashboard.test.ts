@@ -126,7 +126,7 @@ test('the dashboard in headless Chromium: shards, a query\'s hits, the graph exp
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.setDefaultTimeout(20_000);
-    await page.goto(url);
+    await page.goto(`${url}?concept=membrane`); // a neighbourhood, not the central concepts (cheaper) on load
     // the cluster view: both shards, online, with counts
     await page.waitForFunction(() => document.querySelectorAll('#shards tr[data-shard]').length === 2);
     const rows = await page.$$eval('#shards tr[data-shard]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));

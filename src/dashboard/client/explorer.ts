@@ -6,7 +6,7 @@ import { fan, line, ring, separate, type Point } from './layout.js';
 const COLORS = { explored: '#0e7c6b', neighbour: '#94a3b8', path: '#c2410c', edge: '#cbd5e1', pathEdge: '#c2410c' };
 const FIRST_RING = 12;
 const EXPAND = 8;
-const MIN_GAP = 0.16;
+const MIN_GAP = 0.3;
 
 interface NodeAttrs {
   x: number;
@@ -27,7 +27,7 @@ export class Explorer {
 
   constructor(private readonly container: HTMLElement) {
     try {
-      this.renderer = new Sigma(this.graph, container, { labelRenderedSizeThreshold: 0, labelFont: 'system-ui, sans-serif', labelSize: 13, defaultEdgeColor: COLORS.edge, zIndex: true });
+      this.renderer = new Sigma(this.graph, container, { labelRenderedSizeThreshold: 0, labelFont: 'system-ui, sans-serif', labelSize: 13, labelDensity: 4, labelGridCellSize: 60, defaultEdgeColor: COLORS.edge, zIndex: true });
       this.renderer.on('clickNode', ({ node }) => void this.run(() => this.expand(node)));
     } catch (e) {
       container.innerHTML = `<p class="error" style="padding:12px">The graph view needs WebGL (${esc(String((e as Error).message))}).</p>`;
@@ -63,7 +63,7 @@ export class Explorer {
     const at = this.graph.getNodeAttributes(label);
     this.graph.mergeNodeAttributes(label, { explored: true, color: COLORS.explored, size: 12 });
     const fresh = r.neighbours.filter((n) => !this.graph.hasNode(n.label));
-    fan({ x: at.x, y: at.y }, { x: 0, y: 0 }, 0.6, fresh.length).forEach((p, i) => this.node(fresh[i].label, p, false));
+    fan({ x: at.x, y: at.y }, { x: 0, y: 0 }, 0.8, fresh.length).forEach((p, i) => this.node(fresh[i].label, p, false));
     const maxW = Math.max(...r.neighbours.map((n) => n.weight), 1e-9);
     for (const n of r.neighbours) this.edge(label, n.label, n.weight / maxW, false);
     this.spread();

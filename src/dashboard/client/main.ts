@@ -113,8 +113,9 @@ function start(): void {
   events.onerror = () => live(false);
   setInterval(tickAges, 1000);
 
-  // deep links: ?q=… runs a query, ?concept=… explores it; otherwise the central concepts
+  // deep links: ?q=…[&k=5|10|20] runs a query, ?concept=… explores it; otherwise the central concepts
   const params = new URLSearchParams(location.search);
+  if (['5', '10', '20'].includes(params.get('k') ?? '')) $<HTMLSelectElement>('k').value = params.get('k')!;
   if (params.get('q')) {
     $<HTMLInputElement>('q').value = params.get('q')!;
     void runQuery(explorer);
