@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { fan, line, ring, separate } from '../src/dashboard/client/layout.js';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import type { ClusterEngine } from '../src/engine/cluster.js';
 import { readDocsJsonl } from '../src/io/files.js';
@@ -193,4 +194,18 @@ test('phago demo --serve: the sample corpus on an embedded cluster, and the dash
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('explorer layout: rings, fans away from the centre, paths, separation keeps pinned nodes', () => {
+  const r = ring({ x: 0, y: 0 }, 1, 4);
+  assert.deepEqual(r.map((p) => [Math.round(p.x), Math.round(p.y)]), [[0, -1], [1, 0], [0, 1], [-1, 0]]);
+  const f = fan({ x: 1, y: 0 }, { x: 0, y: 0 }, 0.5, 3);
+  assert.ok(f.every((p) => p.x > 1 - 1e-9 - 0.5 * Math.sin(0.6 * Math.PI - Math.PI / 2)), 'fans out to the right, away from the origin');
+  assert.ok(Math.abs(f[1].x - 1.5) < 1e-9 && Math.abs(f[1].y) < 1e-9, 'the middle one points straight away');
+  const l = line({ x: -1, y: 0 }, { x: 1, y: 0 }, 5);
+  assert.deepEqual([l[0].x, l[4].x, l[0].y, l[4].y].map((v) => Math.round(v * 1e9) / 1e9), [-1, 1, 0, 0]);
+  const s = separate([{ x: 0, y: 0 }, { x: 0, y: 0 }, { x: 0.05, y: 0 }], [true, false, false], 0.3);
+  assert.deepEqual(s[0], { x: 0, y: 0 }, 'a pinned node stays');
+  for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) assert.ok(Math.hypot(s[i].x - s[j].x, s[i].y - s[j].y) >= 0.3 - 1e-6, `points ${i} and ${j} are apart`);
+  assert.deepEqual(separate([{ x: 0, y: 0 }, { x: 0, y: 0 }], [false, false], 0.3), separate([{ x: 0, y: 0 }, { x: 0, y: 0 }], [false, false], 0.3), 'deterministic');
 });

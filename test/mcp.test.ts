@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -101,6 +102,20 @@ async function exercise(c: Client): Promise<void> {
   assert.equal((await json(c, 'phago_status', {})).stats.documents, 3, 'still answering, nothing half stored');
 }
 
+/** POST an initialize request with a chosen Host header (fetch does not let a caller set it). */
+function postWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { host, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function stdioClient(args: string[]): { client: Client; transport: StdioClientTransport } {
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', ...args], cwd: ROOT, stderr: 'pipe' });
   return { client: new Client({ name: 'phago-test', version: '1' }), transport };
@@ -125,6 +140,10 @@ test('phago mcp over Streamable HTTP: the same, on 127.0.0.1', { timeout: 90_000
     // plain HTTP mistakes get HTTP errors, and the server stays up
     assert.equal((await within(fetch(match[1].replace('/mcp', '/other')), 5000, 'GET /other')).status, 404);
     assert.equal((await within(fetch(match[1], { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{not json' }), 5000, 'bad JSON')).status, 400);
+    // DNS rebinding: a page on another host name that resolves to 127.0.0.1 is refused
+    const foreign = await within(postWithHost(match[1], 'evil.example'), 5000, 'POST with a foreign Host');
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.body, /Invalid Host header/);
     assert.equal((await json(client, 'phago_status', {})).stats.documents, 3);
   } finally {
     await within(client.close(), 10_000, 'closing the http client');

@@ -51,7 +51,8 @@ export class PhagoTools {
       const before = await this.engine.stats();
       const doc = { ...(input.id === undefined ? {} : { id: input.id }), title: input.title ?? '', text: input.content };
       const ing = await this.engine.ingest([doc]).catch((e) => {
-        throw new ToolError(`${describeError(e)}${/ALREADY_EXISTS/.test(describeError(e)) ? ' (an id names one content: pass another id, or none to use the content id)' : ''}`);
+        const conflict = (e as { code?: unknown }).code === 'ALREADY_EXISTS' || /ALREADY_EXISTS/.test(describeError(e));
+        throw new ToolError(`${describeError(e)}${conflict ? ' (an id names one content: pass another id, or none to use the content id)' : ''}`);
       });
       const id = ing.ids[0];
       this.log.add({ id, key: input.id ?? '', title: input.title ?? '', text: input.content });
