@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { dashboardApp } from '../dashboard/app.js';
 import type { Engine } from '../engine/engine.js';
+import { InputError } from '../io/files.js';
 import { listenHttp } from '../util/http.js';
 import { addClientOptions, connect } from './cluster-commands.js';
 import { intArg } from './common.js';
@@ -13,7 +14,10 @@ export const DEFAULT_DASHBOARD_PORT = 7077;
  */
 export async function serveDashboard(engine: Engine, host: string, port: number, title: string): Promise<void> {
   const { app, feed } = dashboardApp(engine, { title });
-  const http = await listenHttp(app.fetch, host, port);
+  const http = await listenHttp(app.fetch, host, port).catch(async (e: Error) => {
+    await engine.close();
+    throw new InputError(e.message);
+  });
   process.stdout.write(`dashboard http://${host.includes(':') ? `[${host}]` : host}:${http.port}/ (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

@@ -68,7 +68,11 @@ export function mcpCommand(): Command {
     };
     let http: Awaited<ReturnType<typeof serveMcpHttp>> | undefined;
     if (o.httpPort !== undefined) {
-      http = await serveMcpHttp(tools, version, o.host, o.httpPort);
+      http = await serveMcpHttp(tools, version, o.host, o.httpPort).catch(async (e: Error) => {
+        await engine.close().catch(() => undefined);
+        log.close();
+        throw new InputError(e.message);
+      });
       // stdout: the address, for whoever started this process; logs go to stderr
       process.stdout.write(`mcp http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${http.port}/mcp (${where})\n`);
     } else {

@@ -10,7 +10,7 @@ export interface HttpServer {
 export function listenHttp(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname: host, port }, (info: AddressInfo) => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve({
         port: info.port,
         close: () =>
@@ -21,6 +21,8 @@ export function listenHttp(fetch: (req: Request) => Response | Promise<Response>
           }),
       });
     });
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`${host}:${port} is already in use: choose another port with --http-port (0 = any free port)`) : e),
+    );
   });
 }
