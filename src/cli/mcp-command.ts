@@ -9,6 +9,7 @@ import { createMcpServer } from '../mcp/server.js';
 import { serveMcpHttp } from '../mcp/http.js';
 import { PhagoTools } from '../mcp/tools.js';
 import { MemoryDocumentLog, SqliteDocumentLog, type DocumentLog } from '../storage/document-log.js';
+import type { HttpServer } from '../util/http.js';
 import { packageVersion } from '../util/paths.js';
 import { addClientOptions, connect } from './cluster-commands.js';
 import { addColonyOptions, addSearchOptions, colonyConfigFrom, intArg } from './common.js';
@@ -57,16 +58,16 @@ export function mcpCommand(): Command {
     const { engine, log, where } = await open(o, cmd);
     const tools = new PhagoTools(engine, log);
     const version = packageVersion();
+    let http: HttpServer | undefined;
     let stopping = false;
-    const stop = async (code: number) => {
+    const stop = async () => {
       if (stopping) return;
       stopping = true;
       await http?.close();
       await engine.close().catch(() => undefined);
       log.close();
-      process.exit(code);
+      process.exit(0);
     };
-    let http: Awaited<ReturnType<typeof serveMcpHttp>> | undefined;
     if (o.httpPort !== undefined) {
       http = await serveMcpHttp(tools, version, o.host, o.httpPort).catch(async (e: Error) => {
         await engine.close().catch(() => undefined);
@@ -76,13 +77,14 @@ export function mcpCommand(): Command {
       // stdout: the address, for whoever started this process; logs go to stderr
       process.stdout.write(`mcp http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${http.port}/mcp (${where})\n`);
     } else {
+      // stdout carries the protocol only; the server stops when the client closes stdin
       const transport = new StdioServerTransport();
-      transport.onclose = () => void stop(0);
+      transport.onclose = () => void stop();
       await createMcpServer(tools, version).connect(transport);
-      process.stdin.on('end', () => void stop(0));
+      process.stdin.on('end', () => void stop());
       process.stderr.write(`phago mcp: serving on stdio (${where})\n`);
     }
-    process.on('SIGINT', () => void stop(0));
-    process.on('SIGTERM', () => void stop(0));
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
   });
 }

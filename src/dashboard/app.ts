@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { PhagoError } from '../core/errors.js';
+import { clusterView } from '../engine/cluster-status.js';
 import type { Engine } from '../engine/engine.js';
 import { describeError, isGrpcError } from '../rpc/client.js';
+import { clock } from '../util/clock.js';
 import { ClusterFeed, type FeedEvent } from './feed.js';
 import { dashboardPage } from './page.js';
 import { BadRequest, CentralParams, NeighboursParams, parseParams, PathParams, QueryParams } from './params.js';
@@ -51,11 +53,7 @@ export function dashboardApp(engine: Engine, opts: DashboardOptions = {}): { app
     return c.body(readFileSync(BUNDLE), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
   });
 
-  app.get('/api/cluster', (c) => answer(c, async () => {
-    const e = await feed.read();
-    if (e.error !== undefined) throw new Error(e.error);
-    return e;
-  }));
+  app.get('/api/cluster', (c) => answer(c, async () => ({ ...(await clusterView(engine)), now: clock.nowMs() })));
 
   app.get('/api/query', (c) => answer(c, async () => {
     const p = parseParams(QueryParams, c.req.query());
