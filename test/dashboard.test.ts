@@ -181,6 +181,7 @@ test('phago demo --serve: the sample corpus on an embedded cluster, and the dash
     const { child, match } = await startProcess(['demo', '--serve', '--http-port', '0', '--shards', '2', '--out', join(dir, 'g.html')], /dashboard (http:\/\/127\.0\.0\.1:\d+\/)/, 60_000);
     const res = await within(fetch(`${match[1]}api/cluster`), 10_000, 'GET /api/cluster did not answer');
     const body = (await res.json()) as { stats: { documents: number; pending: number }; shards: unknown[] };
+    assert.equal(res.status, 200, JSON.stringify(body));
     assert.equal(body.stats.documents, docs.length);
     assert.equal(body.stats.pending, 0);
     assert.equal(body.shards.length, 2);
