@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { snippet } from '../src/mcp/snippet.js';
 import { CLI, killStarted, ROOT, startProcess, until, within } from './helpers.js';
 
@@ -183,6 +184,26 @@ test('phago mcp --data-dir: killed with SIGKILL and restarted, it still recalls 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('phago mcp --coordinator: the tools on a running cluster', { timeout: 90_000 }, async () => {
+  const cluster = await within(EmbeddedCluster.start({ shards: 2 }), 30_000, 'the embedded cluster did not start');
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--coordinator', cluster.address], cwd: ROOT, stderr: 'pipe', env: { ...(process.env as Record<string, string>), PHAGO_TOKEN: cluster.security.token! } });
+  const client = new Client({ name: 'phago-test', version: '1' });
+  const engine = cluster.engine();
+  try {
+    await within(client.connect(transport), 20_000, 'phago mcp --coordinator did not initialize');
+    for (const d of DOCS) assert.equal((await json(client, 'phago_remember', d)).created, true);
+    const st = await json(client, 'phago_status', {});
+    assert.equal(st.mode, 'cluster');
+    assert.deepEqual(st.shards.map((x: { status: string }) => x.status), ['ONLINE', 'ONLINE']);
+    assert.equal(st.stats.documents, 3);
+    assert.equal((await engine.stats()).documents, 3, 'the documents are in the cluster');
+    assert.equal((await json(client, 'phago_recall', { query: 'gene expression', k: 1 })).documents[0].key, 'genes');
+  } finally {
+    await within(client.close(), 10_000, 'closing the client');
+    await engine.close(); // and the cluster
   }
 });
 

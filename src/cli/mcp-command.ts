@@ -31,8 +31,9 @@ interface McpOpts {
 /** The engine and document log of `phago mcp`: a cluster, a durable embedded colony, or memory. */
 async function open(o: McpOpts, cmd: Command): Promise<{ engine: Engine; log: DocumentLog; where: string }> {
   const search = { expansion: o.expansion, coordination: o.coordination };
-  if (o.coordinator) {
-    if (o.dataDir) throw new InputError('--data-dir and --coordinator exclude each other (the cluster keeps its own state)');
+  if (o.coordinator && o.dataDir) throw new InputError('--data-dir and --coordinator exclude each other (the cluster keeps its own state)');
+  // a cluster when one is named: --coordinator, or $PHAGO_COORDINATOR unless --data-dir is given
+  if (o.coordinator || (!o.dataDir && process.env.PHAGO_COORDINATOR)) {
     const engine = connect(o);
     return { engine, log: new MemoryDocumentLog(), where: `cluster at ${engine.coordinator.address}` };
   }
