@@ -14,7 +14,7 @@ export type { DocumentInput } from './core/input.js';
 export { LocalEngine, DEFAULT_SEARCH, type SearchOptions } from './engine/local.js';
 export { ClusterEngine } from './engine/cluster.js';
 export { EmbeddedCluster, type EmbeddedOptions } from './engine/embedded.js';
-export type { Engine, EngineStats, IngestSummary, TickSummary, DocQueryResult, ConceptQueryResult } from './engine/engine.js';
+export type { Engine, EngineStats, ForgetSummary, IngestSummary, TickSummary, DocQueryResult, ConceptQueryResult } from './engine/engine.js';
 export type { DocHit } from './search/bm25.js';
 export type { ConceptHit } from './search/concepts.js';
 export type { NeighbourHit, PathResult, CentralHit, BridgeHit } from './search/structure.js';

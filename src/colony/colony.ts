@@ -1,9 +1,9 @@
 import { type DocumentId } from '../ids/ids.js';
 import { makeConfig, type ColonyConfig } from '../core/config.js';
-import { Partition } from '../core/partition.js';
+import { Partition, type ForgetResult } from '../core/partition.js';
 import { canonicalHash } from '../core/hash.js';
 import type { TextIndex } from '../core/documents.js';
-import { validateBatch, type DocumentInput } from '../core/input.js';
+import { forgetIds, validateBatch, type DocumentInput } from '../core/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { newTextIndex } from '../search/text-index.js';
 
@@ -69,6 +69,14 @@ export class Colony {
   ingestBatch(inputs: readonly DocumentInput[]): IngestResult[] {
     const vs = validateBatch(inputs, this.limits);
     return this.part.ingest(vs, this.tickNo).map((r, i) => ({ id: vs[i].id, key: vs[i].key, created: r.created }));
+  }
+
+  /**
+   * Forget documents by id or key, all or none (NOT_FOUND when one is unknown): they leave at once;
+   * what digested ones contributed to the graph is withdrawn at the next tick (docs/forget.md).
+   */
+  forget(ids: readonly string[]): ForgetResult[] {
+    return this.part.forget(forgetIds(ids, this.limits));
   }
 
   /** Run one whole tick. */

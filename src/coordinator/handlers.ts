@@ -9,6 +9,7 @@ import {
   Empty,
   ExploreRequest,
   Heartbeat,
+  ForgetRequest,
   IngestRequest,
   NodeIdRequest,
   PhaseReport,
@@ -26,6 +27,7 @@ import { checkK, parseQuery } from '../search/query.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
 import { routeIngest } from './ingest.js';
+import { routeForget } from './forget.js';
 import { register, unregister } from './membership.js';
 import { explore, refreshCounts, routeQuery } from './query-router.js';
 import { beginTick, driveTick, refusal, runTicks } from './tick-driver.js';
@@ -139,6 +141,11 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
     },
 
     // not during a tick or a membership change: documents land under a settled placement and tick
+    forget: (raw) => {
+      const { ids } = parse(ForgetRequest, raw, 'forget');
+      return c.readState(() => routeForget(c, ids));
+    },
+
     ingest: (raw) => {
       const { docs } = parse(IngestRequest, raw, 'ingest');
       return c.readState(() => routeIngest(c, docs));
@@ -208,7 +215,10 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       // an older epoch is fine (a shard flushes its reports before its documents move, while the
       // coordinator already counts the joining shard); a report is about documents, not placement
       if (req.epoch > c.registry.epoch) throw rpcError.precondition(`epoch ${req.epoch} is ahead of the cluster's epoch ${c.registry.epoch}`);
-      c.applyDfReport(rec.identity, req.batch, req.df, req.documents, req.total_length);
+      // forgotten documents' decrements (docs/forget.md) travel as non-negative amounts
+      const df = { ...req.df };
+      for (const [t, n] of Object.entries(req.df_removed)) df[t] = (df[t] ?? 0) - n;
+      c.applyDfReport(rec.identity, req.batch, df, req.documents - req.documents_removed, req.total_length - req.length_removed, req.digested_removed);
       return {};
     },
 

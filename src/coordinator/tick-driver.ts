@@ -75,8 +75,10 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
       });
       const chosen = planDigestion(candidates, c.config.digestPerTick);
       const owner = new Map(candidates.map((cand) => [cand.id, cand.shard]));
+      // forgotten documents' withdrawals travel at ACT like presentations (docs/forget.md)
+      const withdrawals = sense.reduce((n, r) => n + Number(r.withdrawals ?? 0), 0);
       let adv: PhaseReply[];
-      if (chosen.length === 0) {
+      if (chosen.length === 0 && withdrawals === 0) {
         // nothing to digest anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
         c.machine.skipToAdvance();
         adv = await push('ADVANCE', () => ({ empty: true }));
@@ -168,7 +170,7 @@ async function waitWhole(c: Coordinator, end: number): Promise<void> {
 }
 
 /** A shard's reply to tick_phase (candidates after SENSE, counts after ADVANCE). */
-type PhaseReply = { candidates?: unknown; counts?: unknown };
+type PhaseReply = { candidates?: unknown; counts?: unknown; withdrawals?: unknown };
 
 /**
  * One phase on every shard: push it and wait for every reply. The reply is the shard's one

@@ -276,16 +276,16 @@ export class DocumentTable {
  */
 export function splitPresentation<O>(p: Presentation, ownerOf: (label: string) => O): Map<O, Presentation> {
   const w = p.wired;
-  const out = new Map<O, { labels: string[]; wired: number }>();
+  const out = new Map<O, { labels: string[]; wired: number; withdrawn?: boolean }>();
   const wired = p.labels.slice(0, w);
   for (let i = 0; i < w; i++) {
     const o = ownerOf(p.labels[i]);
-    if (!out.has(o)) out.set(o, { labels: wired.slice(), wired: w });
+    if (!out.has(o)) out.set(o, p.withdrawn ? { labels: wired.slice(), wired: w, withdrawn: true } : { labels: wired.slice(), wired: w });
   }
   for (let i = w; i < p.labels.length; i++) {
     const o = ownerOf(p.labels[i]);
     let part = out.get(o);
-    if (!part) out.set(o, (part = { labels: [], wired: 0 }));
+    if (!part) out.set(o, (part = p.withdrawn ? { labels: [], wired: 0, withdrawn: true } : { labels: [], wired: 0 }));
     part.labels.push(p.labels[i]);
   }
   return out;

@@ -26,6 +26,8 @@ export interface EdgeRow {
 export interface Presentation {
   labels: readonly string[];
   wired: number;
+  /** A forgotten document's presentation, withdrawn (docs/forget.md). */
+  withdrawn?: boolean;
 }
 
 /** A presentation with its labels interned to this graph's node numbers. */

@@ -298,6 +298,69 @@ export class ConceptGraph {
     return { nodesCreated };
   }
 
+  /**
+   * Withdraw forgotten documents' presentations (docs/forget.md), before this tick's presentations:
+   * each owned concept counts one presenting document less and goes when none is left (with its
+   * edges); each existing edge of a wired pair with an owned endpoint counts one co-activation less
+   * per document and goes when none is left. A surviving edge keeps its stored weight and is
+   * rescheduled (decay is damped by co-activations, so it may now be due at this tick). Both copies
+   * of a cross-shard edge see the same withdrawals, so they stay identical.
+   */
+  withdraw(tick: number, docs: Iterable<NumPresentation>): { nodesRemoved: number; edgesRemoved: number } {
+    const touchedNodes: number[] = [];
+    const touchedEdges: number[] = [];
+    const pn = this.pendNode;
+    const owned = this.owned.data;
+    const pair = (a: number, b: number) => {
+      const e = this.pairs.get(a, b);
+      if (e >= 0 && this.alive.data[e] === 1 && this.pendEdge.data[e]++ === 0) touchedEdges.push(e);
+    };
+    for (const d of docs) {
+      const nums = d.nums;
+      for (const n of nums) if (owned[n] === 1 && this.has.data[n] === 1 && pn.data[n]++ === 0) touchedNodes.push(n);
+      const w = Math.min(d.wired, nums.length);
+      for (let i = 0; i < w; i++) {
+        const a = nums[i];
+        if (owned[a] !== 1) continue;
+        for (let j = i + 1; j < w; j++) pair(a, nums[j]);
+        for (let j = 0; j < i; j++) if (owned[nums[j]] !== 1) pair(a, nums[j]);
+      }
+    }
+    let edgesRemoved = 0;
+    // edges in number order, nodes in number order: the same result whatever the batching
+    touchedEdges.sort((x, y) => x - y);
+    for (const e of touchedEdges) {
+      const c = this.pendEdge.data[e];
+      this.pendEdge.data[e] = 0;
+      this.saveEdge(e);
+      this.eco.data[e] -= c;
+      if (this.eco.data[e] <= 0) {
+        this.removeEdge(e);
+        edgesRemoved++;
+      } else this.schedule(e, tick);
+    }
+    let nodesRemoved = 0;
+    touchedNodes.sort((x, y) => x - y);
+    for (const n of touchedNodes) {
+      const c = pn.data[n];
+      pn.data[n] = 0;
+      this.saveNode(n);
+      this.access.data[n] -= c;
+      if (this.access.data[n] > 0) continue;
+      // no presenting document left: the concept goes, and any edge still on it
+      for (const e of [...this.adj[n]]) {
+        this.removeEdge(e);
+        edgesRemoved++;
+      }
+      this.has.data[n] = 0;
+      this.access.data[n] = 0;
+      this.created.data[n] = 0;
+      this.nodes--;
+      nodesRemoved++;
+    }
+    return { nodesRemoved, edgesRemoved };
+  }
+
   /** One co-activation of {a, b}: an existing edge's count this tick, or a new pair's. */
   private coActivate(a: number, b: number, touched: number[]): void {
     const e = this.pairs.get(a, b);

@@ -81,3 +81,21 @@ export function validateBatch(docs: readonly DocumentInput[], limits: Limits, st
     return v;
   });
 }
+
+/** Most ids one forget request may name. */
+export const MAX_FORGET_IDS = 10_000;
+
+/**
+ * The ids of a forget request as DocumentIds (a client's key maps to its id the way ingest derived
+ * it; a UUID is itself), checked the same way in one process and on a cluster.
+ */
+export function forgetIds(ids: readonly unknown[], limits: Limits): DocumentId[] {
+  if (!Array.isArray(ids) || ids.length === 0) throw invalid('forget: name at least one document id');
+  if (ids.length > MAX_FORGET_IDS) throw invalid(`forget: ${ids.length} ids, over the limit of ${MAX_FORGET_IDS}`);
+  return ids.map((raw, i) => {
+    if (typeof raw !== 'string' || raw.length === 0) throw invalid(`forget: id ${i} must be a non-empty string`);
+    const id = wellFormed(raw);
+    if (bytes(id) > limits.maxIdBytes) throw invalid(`forget: id ${i} is over the limit of ${limits.maxIdBytes} bytes`);
+    return documentIdOf(id);
+  });
+}

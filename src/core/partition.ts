@@ -2,7 +2,7 @@ import type { ColonyConfig } from './config.js';
 import { PhagoError } from './errors.js';
 import type { ValidDocument } from './input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
-import { DocumentTable, type Candidate, type TextIndex } from './documents.js';
+import { DocumentTable, presentationOf, type Candidate, type TextIndex } from './documents.js';
 import { ConceptGraph, type NumPresentation, type Presentation, type Verdicts } from './graph.js';
 
 const NO_VERDICTS: Verdicts = { edges: [], fresh: [] };
@@ -21,6 +21,23 @@ export interface TickBody {
   drops: LabelPair[];
   /** This holder's documents digested in this tick. */
   digested: DocumentId[];
+  /** This holder's forgotten documents whose withdrawals this tick sent (docs/forget.md). */
+  withdrawn?: DocumentId[];
+}
+
+/** A forgotten digested document's presentation, waiting for the next tick to be withdrawn. */
+export interface Withdrawal {
+  id: DocumentId;
+  presentation: Presentation;
+}
+
+export interface ForgetResult {
+  id: DocumentId;
+  /** It had been digested: its presentation is withdrawn at the next tick. */
+  digested: boolean;
+  /** What its df report subtracts: its distinct terms and length. */
+  terms: string[];
+  length: number;
 }
 
 export interface TickCounts {
@@ -51,6 +68,9 @@ export class Partition {
   readonly graph: ConceptGraph;
   private open: number | null = null;
   private digestedNow: number[] = [];
+  /** Withdrawals of forgotten documents not sent by a tick yet, in forget order. */
+  private outbox: Withdrawal[] = [];
+  private withdrawingNow: Withdrawal[] = [];
   private owns: Ownership;
 
   constructor(
@@ -98,6 +118,55 @@ export class Partition {
     return out;
   }
 
+  /**
+   * Forget documents, all or none (docs/forget.md): an unknown id is NOT_FOUND for the whole request.
+   * Each leaves the table, the index (postings, df, length) and the pending queue now; a digested
+   * one's presentation (recomputed from its text, as it was presented) waits in the outbox for the
+   * next tick, which withdraws it from the graph. Not during an open tick.
+   */
+  forget(ids: readonly DocumentId[], persist?: (results: ForgetResult[], withdrawals: Withdrawal[]) => void): ForgetResult[] {
+    if (this.open !== null) throw new PhagoError('FAILED_PRECONDITION', `tick ${this.open} is open; forget between ticks`);
+    const unique = [...new Set(ids)];
+    const missing = unique.filter((id) => this.docs.numberOf(id) === undefined);
+    if (missing.length > 0) throw new PhagoError('NOT_FOUND', `${missing.length} document(s) not found (${missing.slice(0, 3).join(', ')}); nothing was forgotten`);
+    const withdrawals: Withdrawal[] = [];
+    const results = unique.map((id) => {
+      const n = this.docs.numberOf(id)!;
+      const rec = this.docs.record(n);
+      const terms = this.docs.salientTerms(n);
+      const digested = rec.digestedTick !== null;
+      if (digested) withdrawals.push({ id, presentation: { ...presentationOf(terms, this.config.wiringLimit), withdrawn: true } });
+      return { id, digested, terms, length: rec.length };
+    });
+    // durable (a shard's storage) before anything changes here: all or none
+    persist?.(results, withdrawals);
+    for (const id of unique) this.docs.remove(id);
+    this.outbox.push(...withdrawals);
+    return results;
+  }
+
+  /** Withdrawals waiting for a tick. */
+  get pendingWithdrawals(): readonly Withdrawal[] {
+    return this.outbox;
+  }
+
+  /** Put back withdrawals loaded from storage (recovery). */
+  restoreWithdrawals(list: readonly Withdrawal[]): void {
+    this.outbox.push(...list);
+  }
+
+  /** The open tick takes every waiting withdrawal (given back if it rolls back). */
+  withdraw(): Presentation[] {
+    this.withdrawingNow = this.outbox;
+    this.outbox = [];
+    return this.withdrawingNow.map((w) => w.presentation);
+  }
+
+  /** Forgotten documents whose withdrawals the open tick sends. */
+  withdrawnIds(): DocumentId[] {
+    return this.withdrawingNow.map((w) => w.id);
+  }
+
   candidates(tick: number, limit: number): Candidate[] {
     return this.docs.candidates(tick, limit);
   }
@@ -123,11 +192,18 @@ export class Partition {
     return out;
   }
 
-  /** Apply presentations (labels, or already interned) to the owned keys; returns concepts created. */
+  /**
+   * Apply presentations (labels, or already interned) to the owned keys: withdrawn ones first (in
+   * one batch), then the others; returns concepts created.
+   */
   present(tick: number, presentations: Iterable<Presentation | NumPresentation>): number {
     const g = this.graph;
-    const nums = [...presentations].map((p) => ('nums' in p ? p : g.internPresentation(p)));
-    return g.present(tick, nums).nodesCreated;
+    const all = [...presentations];
+    const out = all.filter((p) => 'labels' in p && p.withdrawn === true) as Presentation[];
+    if (out.length === 0) return g.present(tick, all.map((p) => ('nums' in p ? p : g.internPresentation(p)))).nodesCreated;
+    g.withdraw(tick, out.map((p) => g.internPresentation(p)));
+    const rest = all.filter((p) => !('labels' in p && p.withdrawn === true));
+    return g.present(tick, rest.map((p) => ('nums' in p ? p : g.internPresentation(p)))).nodesCreated;
   }
 
   prune(tick: number): number {
@@ -158,12 +234,15 @@ export class Partition {
     this.graph.commit();
     this.open = null;
     this.digestedNow = [];
+    this.withdrawingNow = [];
   }
 
   rollback(): void {
     this.graph.rollback();
     for (const n of this.digestedNow) this.docs.undigest(n);
     this.digestedNow = [];
+    this.outbox = [...this.withdrawingNow, ...this.outbox];
+    this.withdrawingNow = [];
     this.open = null;
   }
 
@@ -173,6 +252,11 @@ export class Partition {
     for (const id of body.digested) {
       const n = this.docs.numberOf(id);
       if (n !== undefined && this.docs.record(n).digestedTick === null) this.docs.digest(n, tick, this.config.wiringLimit);
+    }
+    // withdrawals this tick sent leave the outbox (they were restored from storage before the commit)
+    for (const id of body.withdrawn ?? []) {
+      const i = this.outbox.findIndex((w) => w.id === id);
+      if (i >= 0) this.outbox.splice(i, 1);
     }
     this.present(tick, body.presentations);
     this.prune(tick);
@@ -186,7 +270,7 @@ export class Partition {
   runTick(tick: number, perTick: number): TickCounts & { digested: number } {
     this.begin(tick, false);
     const chosen = planDigestion(this.candidates(tick, perTick), perTick);
-    const nodesCreated = this.present(tick, this.digest(tick, chosen.map((c) => c.id)));
+    const nodesCreated = this.present(tick, [...this.withdraw(), ...this.digest(tick, chosen.map((c) => c.id))]);
     const pruned = this.prune(tick);
     const capped = this.drop(tick, this.verdicts(tick));
     this.commit();

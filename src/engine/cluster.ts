@@ -4,7 +4,7 @@ import { RpcClient } from '../rpc/client.js';
 import { CoordinatorServiceClient } from '../rpc/proto.js';
 import type { SecurityConfig } from '../rpc/security.js';
 import type { BridgeHit, CentralHit, NeighbourHit, PathResult } from '../search/structure.js';
-import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSummary, TickSummary } from './engine.js';
+import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, ForgetSummary, IngestSummary, TickSummary } from './engine.js';
 
 /** An ingest call carries at most this many documents and about this many bytes of text. */
 const INGEST_BATCH = 2048;
@@ -52,6 +52,11 @@ export class ClusterEngine implements Engine {
     await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, run));
     if (failure !== null) throw failure;
     return { created, unchanged: docs.length - created };
+  }
+
+  async forget(ids: string[]): Promise<ForgetSummary> {
+    const r = await this.coordinator.call<{ ids: string[]; digested: number }>('forget', { ids: ids.map((id) => (typeof id === 'string' ? wellFormed(id) : id)) });
+    return { forgotten: r.ids ?? [], digested: Number(r.digested ?? 0) };
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {

@@ -39,8 +39,20 @@ export interface ConceptQueryResult {
   missingShards: number[];
 }
 
+export interface ForgetSummary {
+  /** The documents forgotten (their DocumentIds, in request order, each once). */
+  forgotten: string[];
+  /** Of those, how many had been digested (their graph contributions go at the next tick). */
+  digested: number;
+}
+
 export interface Engine {
   ingest(docs: DocumentInput[], onProgress?: (done: number) => void): Promise<IngestSummary>;
+  /**
+   * Forget documents by id or key, all or none (NOT_FOUND when one is unknown): text, postings and
+   * df leave before this resolves; graph contributions are withdrawn at the next tick (docs/forget.md).
+   */
+  forget(ids: string[]): Promise<ForgetSummary>;
   /** Run n ticks, or, with 'digest', exactly as many as it takes to digest every pending document. */
   tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary>;
   searchDocuments(query: string, k: number): Promise<DocQueryResult>;

@@ -7,7 +7,7 @@ import { EXPANSION_TERMS, expandQuery, rankDocuments } from '../search/bm25.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, neighbours, resolveLabel, shortestPath } from '../search/structure.js';
-import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, IngestSummary, TickSummary } from './engine.js';
+import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, ForgetSummary, IngestSummary, TickSummary } from './engine.js';
 
 export { DEFAULT_ALPHA };
 
@@ -35,6 +35,11 @@ export class LocalEngine implements Engine {
     const created = this.colony.ingestBatch(docs).filter((r) => r.created).length;
     onProgress?.(docs.length);
     return { created, unchanged: docs.length - created };
+  }
+
+  async forget(ids: string[]): Promise<ForgetSummary> {
+    const r = this.colony.forget(ids);
+    return { forgotten: r.map((x) => x.id), digested: r.filter((x) => x.digested).length };
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {

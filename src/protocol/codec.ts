@@ -8,6 +8,8 @@ import type { LabelPair } from '../core/partition.js';
  * UTF-8 with their byte length.
  *
  *   presentations: 1, nLabels, {len, bytes}×nLabels, nDocs, {nTerms, wired, index×nTerms}×nDocs
+ *   with withdrawals (forgotten documents, docs/forget.md): 3, then as 1, then
+ *                  nWithdrawn, {nTerms, wired, index×nTerms}×nWithdrawn
  *   label pairs:   2, nLabels, {len, bytes}×nLabels, nPairs, {index, index}×nPairs
  *
  * A decoder refuses (throws CodecError) a wrong version, a truncated buffer, an index out of range,
@@ -19,6 +21,7 @@ export class CodecError extends Error {}
 const MAX_LABEL_BYTES = 1024;
 const PRESENTATIONS = 1;
 const PAIRS = 2;
+const WITH_WITHDRAWALS = 3;
 
 class Writer {
   private buf = Buffer.allocUnsafe(4096);
@@ -113,26 +116,39 @@ function indexer(): { map: Map<string, number>; of: (l: string) => number } {
 
 export function encodePresentations(docs: readonly Presentation[]): Buffer {
   const ix = indexer();
-  const rows = docs.map((d) => ({ idx: d.labels.map(ix.of), wired: d.wired }));
+  const withdrawn = docs.some((d) => d.withdrawn === true);
+  const rows = (withdrawn ? docs.filter((d) => d.withdrawn !== true) : docs).map((d) => ({ idx: d.labels.map(ix.of), wired: d.wired }));
+  const out = withdrawn ? docs.filter((d) => d.withdrawn === true).map((d) => ({ idx: d.labels.map(ix.of), wired: d.wired })) : [];
   const w = new Writer();
-  w.varint(PRESENTATIONS);
+  w.varint(withdrawn ? WITH_WITHDRAWALS : PRESENTATIONS);
   writeDictionary(w, ix.map);
-  w.varint(rows.length);
-  for (const r of rows) {
-    w.varint(r.idx.length);
-    w.varint(r.wired);
-    for (const i of r.idx) w.varint(i);
+  for (const list of withdrawn ? [rows, out] : [rows]) {
+    w.varint(list.length);
+    for (const r of list) {
+      w.varint(r.idx.length);
+      w.varint(r.wired);
+      for (const i of r.idx) w.varint(i);
+    }
   }
   return w.done();
 }
 
 export function decodePresentations(buf: Uint8Array): Presentation[] {
   const r = new Reader(buf);
-  if (r.varint() !== PRESENTATIONS) throw new CodecError('not a presentations message');
+  const version = r.varint();
+  if (version !== PRESENTATIONS && version !== WITH_WITHDRAWALS) throw new CodecError('not a presentations message');
   const dict = readDictionary(r);
-  const n = r.varint();
   const out: Presentation[] = [];
   const seen = new Int32Array(dict.length).fill(-1);
+  readDocs(r, dict, seen, out, false);
+  if (version === WITH_WITHDRAWALS) readDocs(r, dict, seen, out, true);
+  r.end();
+  return out;
+}
+
+function readDocs(r: Reader, dict: string[], seen: Int32Array, out: Presentation[], withdrawn: boolean): void {
+  const n = r.varint();
+  const base = out.length;
   for (let d = 0; d < n; d++) {
     const k = r.varint();
     const wired = r.varint();
@@ -141,14 +157,12 @@ export function decodePresentations(buf: Uint8Array): Presentation[] {
     for (let j = 0; j < k; j++) {
       const i = r.varint();
       if (i >= dict.length) throw new CodecError(`document ${d}: label index ${i} out of range`);
-      if (seen[i] === d) throw new CodecError(`document ${d}: term "${dict[i].slice(0, 40)}" repeated`);
-      seen[i] = d;
+      if (seen[i] === base + d) throw new CodecError(`document ${d}: term "${dict[i].slice(0, 40)}" repeated`);
+      seen[i] = base + d;
       labels.push(dict[i]);
     }
-    out.push({ labels, wired });
+    out.push(withdrawn ? { labels, wired, withdrawn } : { labels, wired });
   }
-  r.end();
-  return out;
 }
 
 export function encodePairs(pairs: readonly LabelPair[]): Buffer {

@@ -139,7 +139,22 @@ export const RunTicksRequest = z
 export const StatsRequest = z.object({ with_graph_hash: bool });
 
 /** report_df: a shard's df increments (statistics are never negative). */
-export const DfReport = z.object({ shard_id: shardId, epoch: uint, df: counts, documents: uint, total_length: uint, batch: uint });
+export const DfReport = z.object({
+  shard_id: shardId,
+  epoch: uint,
+  df: counts,
+  documents: uint,
+  total_length: uint,
+  batch: uint,
+  // forgotten documents' decrements (docs/forget.md), given as non-negative amounts
+  df_removed: counts,
+  documents_removed: uint,
+  length_removed: uint,
+  digested_removed: uint,
+});
+
+/** forget: ids or keys of documents (each checked by core/input.ts forgetIds against the limits). */
+export const ForgetRequest = z.object({ ids: z.array(str, { error: 'must be a list of document ids' }) });
 
 export const Heartbeat = z.object({ shard_id: shardId, node_count: uint, edge_count: uint, document_count: uint, digested_count: uint, pending_count: uint });
 
@@ -157,6 +172,9 @@ export const AbortRequest = z.object({ tick, reason: str, attempt });
 export const CommitRequest = z.object({ tick, attempt });
 
 export const DeltasRequest = z.object({ tick, epoch: uint, from: uint, batch: uint, presentations: bytes, attempt });
+
+/** forget_documents: DocumentIds this shard must hold (all or none). */
+export const ShardForgetRequest = z.object({ epoch: uint, ids: z.array(uuid('document id'), { error: 'must be a list' }), tick: uint, check_only: bool });
 
 export const SignalsRequest = z.object({ tick, epoch: uint, from: uint, pairs: bytes, attempt });
 
@@ -270,6 +288,7 @@ export const coordinatorRequests = {
   health: Empty,
   report_df: DfReport,
   heartbeat: Heartbeat,
+  forget: ForgetRequest,
 } as const;
 
 export const shardRequests = {
@@ -290,6 +309,7 @@ export const shardRequests = {
   migrate_in: MigrateInRequest,
   abort_migration: EpochNumber,
   health_check: Empty,
+  forget_documents: ShardForgetRequest,
 } as const;
 
 export type CoordinatorMethod = keyof typeof coordinatorRequests;
@@ -312,6 +332,8 @@ export type StatsRequestMsg = z.infer<typeof StatsRequest>;
 export type DfReportMsg = z.infer<typeof DfReport>;
 export type HeartbeatMsg = z.infer<typeof Heartbeat>;
 export type ShardIngestRequestMsg = z.infer<typeof ShardIngestRequest>;
+export type ShardForgetRequestMsg = z.infer<typeof ShardForgetRequest>;
+export type ForgetRequestMsg = z.infer<typeof ForgetRequest>;
 export type TickPhaseRequestMsg = z.infer<typeof TickPhaseRequest>;
 export type AbortRequestMsg = z.infer<typeof AbortRequest>;
 export type CommitRequestMsg = z.infer<typeof CommitRequest>;

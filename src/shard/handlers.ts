@@ -18,6 +18,7 @@ import {
   NeighborsRequest,
   NodeIdRequest,
   NodeIds,
+  ShardForgetRequest,
   ShardIngestRequest,
   SignalsRequest,
   Terms,
@@ -30,6 +31,7 @@ import { rpcError, type Handler } from '../rpc/server.js';
 import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
+import { forgetOnShard } from './forget.js';
 import { flip, migrateOut, type EdgeWire } from './migration.js';
 import type { Outgoing } from './participant.js';
 import type { ShardNode } from './shard.js';
@@ -63,6 +65,11 @@ export function shardHandlers(s: ShardNode): Handlers {
     );
 
   return {
+    forget_documents: (raw) => {
+      const req = parse(ShardForgetRequest, raw, 'forget_documents');
+      return s.ingestLock.run(() => forgetOnShard(s, req));
+    },
+
     ingest_document: (raw) => {
       const req = parse(ShardIngestRequest, raw, 'ingest_document');
       return s.ingestLock.run(() => ingest(s, req));
@@ -75,7 +82,7 @@ export function shardHandlers(s: ShardNode): Handlers {
       const p = s.participant;
       if (phase === 'SENSE') {
         openTick(s, tick, attempt);
-        return { candidates: s.part.candidates(tick, s.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })) };
+        return { candidates: s.part.candidates(tick, s.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })), withdrawals: s.part.pendingWithdrawals.length };
       }
       if (phase === 'ACT') {
         const ids = req.digest;

@@ -79,7 +79,8 @@ export class TickParticipant {
   act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
     const per = new Map<ShardId, Presentation[]>();
-    for (const p of this.part.digest(tick, ids)) {
+    // forgotten documents' withdrawals travel with the presentations (docs/forget.md)
+    for (const p of [...this.part.withdraw(), ...this.part.digest(tick, ids)]) {
       for (const [s, part] of splitPresentation(p, owners.ownerOfLabel)) {
         let list = per.get(s);
         if (!list) per.set(s, (list = []));
@@ -156,6 +157,7 @@ export class TickParticipant {
             presentations: [...(this.local.length > 0 ? [encodePresentations(this.local)] : []), ...[...this.staged.keys()].sort().map((k) => this.staged.get(k)!)].map((b) => b.toString('base64')),
             drops: encodePairs([...ownPairs, ...this.drops]).toString('base64'),
             digested: this.part.digestedIds(),
+            ...(this.part.withdrawnIds().length > 0 ? { withdrawn: this.part.withdrawnIds() } : {}),
           }
         : EMPTY_LOG;
     }
@@ -170,6 +172,7 @@ export class TickParticipant {
       // the coordinator skips SENSE when it counts nothing pending; a document it does not count yet
       // (its df report still on the way) must not be passed over: refuse, and the tick runs in full
       if (this.part.candidates(tick, 1).length > 0) throw refuse(`tick ${tick} was advanced as empty, but shard has pending documents; run it in full`);
+      if (this.part.pendingWithdrawals.length > 0) throw refuse(`tick ${tick} was advanced as empty, but shard has withdrawals of forgotten documents to send; run it in full`);
       this.part.prune(tick);
       this.verdicts = this.part.verdicts(tick);
       this.part.drop(tick, this.verdicts, []);
@@ -208,5 +211,6 @@ export function replayLogged(part: Partition, tick: number, body: LoggedTick): v
     presentations: body.presentations.flatMap((b) => decodePresentations(Buffer.from(b, 'base64'))),
     drops: body.drops ? decodePairs(Buffer.from(body.drops, 'base64')) : [],
     digested: body.digested,
+    withdrawn: body.withdrawn,
   });
 }

@@ -35,7 +35,7 @@ export function recoverShard(s: ShardNode): void {
   s.placement = new Placement(members.map((m) => m.id));
   s.resetPartition(cfg ? makeConfig(JSON.parse(cfg) as Partial<ColonyConfig>) : s.config);
   s.dfBatch = Number(st.meta.get('df_batch') ?? 0);
-  s.dfDirty = st.docs.some((d) => d.unreportedBatch !== null);
+  s.dfDirty = st.docs.some((d) => d.unreportedBatch !== null) || s.storage.unreportedForgets().length > 0;
   for (const d of st.docs) {
     const v: ValidDocument = { id: d.id, key: d.key, title: d.title, text: d.text };
     s.part.docs.add(v, d.ingestTick, d.digestedTick);
@@ -51,6 +51,9 @@ export function recoverShard(s: ShardNode): void {
     replayLogged(s.part, t, entry?.body ?? { presentations: [], drops: '', digested: [] });
     replayed++;
   }
+  // forgotten documents' withdrawals no committed tick sent (after the replay: a committed tick's
+  // rows are gone already; a prepared tick's leave the outbox if it turns out committed)
+  s.part.restoreWithdrawals(st.withdrawals);
   const next = logged.get(s.committedTick + 1);
   const open = next?.status === 'prepared' ? next : undefined;
   if (open) s.pendingPrepared = { tick: open.tick, body: open.body };

@@ -10,7 +10,7 @@ import { newTextIndex } from '../search/text-index.js';
 import { ShardMetrics } from '../metrics/metrics.js';
 import { Placement, type ShardId } from '../cluster/placement.js';
 import type { CountsMsg } from '../rpc/wire.js';
-import { MemoryShardStorage, type ShardStorage } from '../storage/shard-storage.js';
+import { MemoryShardStorage, type ForgetReport, type ShardStorage } from '../storage/shard-storage.js';
 import { SqliteShardStorage } from '../storage/sqlite-shard-storage.js';
 import { Mutex } from '../util/mutex.js';
 import { TickParticipant, type Owners } from './participant.js';
@@ -173,11 +173,19 @@ export class ShardNode {
   /** Send the df reports of documents stored but not yet acknowledged by the coordinator (idempotent per batch). */
   async flushDfReports(): Promise<void> {
     if (!this.dfDirty) return;
-    for (const { batch, ids } of this.storage.unreported()) {
-      await this.reportDf(ids, batch);
+    // ingest and forget batches in batch order (the coordinator applies them in order, once each)
+    const work = [...this.storage.unreported().map((u) => ({ batch: u.batch, send: () => this.reportDf(u.ids, u.batch) })), ...this.storage.unreportedForgets().map((u) => ({ batch: u.batch, send: () => this.reportForget(u.report, u.batch) }))];
+    work.sort((a, b) => a.batch - b.batch);
+    for (const { batch, send } of work) {
+      await send();
       this.storage.markReported(batch);
     }
     this.dfDirty = false;
+  }
+
+  /** Report forgotten documents' df decrements (docs/forget.md) as batch `batch` of this identity. */
+  async reportForget(r: ForgetReport, batch: number): Promise<void> {
+    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, documents: 0, total_length: 0, batch, df_removed: r.df, documents_removed: r.documents, length_removed: r.length, digested_removed: r.digested });
   }
 
   /** Report the df, count and length of stored documents to the coordinator, as batch `batch` of this identity. */

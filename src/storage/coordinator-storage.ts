@@ -18,11 +18,15 @@ export interface CoordinatorStorage {
   setMeta(entries: Record<string, string | number>): void;
   shards(): ShardRow[];
   saveMembership(rows: ShardRow[], meta: Record<string, string | number>): void;
-  /** Apply a shard's df report exactly once per (identity, batch); false for a re-send. */
-  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): boolean;
+  /**
+   * Apply a shard's df report exactly once per (identity, batch); false for a re-send. Increments may
+   * be negative (forgotten documents); `digestedRemoved` forgotten digested documents leave the
+   * durable `digested` count in the same transaction.
+   */
+  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved?: number): boolean;
   lastDfBatch(identity: string): number;
   /** Apply a report without deduplication (batch 0). */
-  addDf(df: Record<string, number>, documents: number, totalLength: number): void;
+  addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved?: number): void;
   df(): Map<string, number>;
   close(): void;
 }

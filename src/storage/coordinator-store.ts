@@ -49,11 +49,11 @@ export class CoordinatorStore extends SqliteStore implements CoordinatorStorage 
    * Apply a shard's df report exactly once: batches of one shard identity are numbered in order, and a
    * batch at or below the last applied one is a re-send. Returns false for a re-send.
    */
-  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): boolean {
+  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): boolean {
     return this.db.transaction(() => {
       const last = (this.st.getBatch.get(identity) as { batch: number } | undefined)?.batch ?? -1;
       if (batch <= last) return false;
-      for (const [t, n] of Object.entries(df)) this.st.addDf.run(t, n);
+      this.addCounts(df, digestedRemoved);
       this.st.setBatch.run(identity, batch);
       const docs = Number(this.meta('documents') ?? 0) + documents;
       const len = Number(this.meta('total_length') ?? 0) + totalLength;
@@ -69,12 +69,23 @@ export class CoordinatorStore extends SqliteStore implements CoordinatorStorage 
   }
 
   /** Apply a report without deduplication (shards without a data directory). */
-  addDf(df: Record<string, number>, documents: number, totalLength: number): void {
+  addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
     this.db.transaction(() => {
-      for (const [t, n] of Object.entries(df)) this.st.addDf.run(t, n);
+      this.addCounts(df, digestedRemoved);
       this.setMetaSt.run('documents', String(Number(this.meta('documents') ?? 0) + documents));
       this.setMetaSt.run('total_length', String(Number(this.meta('total_length') ?? 0) + totalLength));
     })();
+  }
+
+  /** df increments (a forgotten document's are negative: a term at 0 goes) and digested documents forgotten. */
+  private addCounts(df: Record<string, number>, digestedRemoved: number): void {
+    let negative = false;
+    for (const [t, n] of Object.entries(df)) {
+      this.st.addDf.run(t, n);
+      negative ||= n < 0;
+    }
+    if (negative) this.db.exec('DELETE FROM df WHERE n <= 0');
+    if (digestedRemoved > 0) this.setMetaSt.run('digested', String(Number(this.meta('digested') ?? 0) - digestedRemoved));
   }
 
   df(): Map<string, number> {

@@ -1,4 +1,5 @@
 import type { EdgeRow, NodeRow } from '../core/graph.js';
+import type { Withdrawal } from '../core/partition.js';
 
 /**
  * What a shard keeps durable, behind one interface with a memory and a SQLite implementation, so the
@@ -7,7 +8,7 @@ import type { EdgeRow, NodeRow } from '../core/graph.js';
  * deterministic, so replaying the log over the checkpoint gives back the exact graph. A tick is
  * `prepared` at ADVANCE (durable before the shard answers) and `committed` when the coordinator says.
  */
-export const SHARD_SCHEMA_VERSION = 2;
+export const SHARD_SCHEMA_VERSION = 3; // 3: forgotten documents' withdrawals and df reports
 
 export interface StoredDoc {
   id: string;
@@ -31,6 +32,16 @@ export interface LoggedTick {
   presentations: string[];
   drops: string;
   digested: string[];
+  /** Forgotten documents whose withdrawals this tick sent (their outbox rows go at commit). */
+  withdrawn?: string[];
+}
+
+/** The df decrements of forgotten documents, reported to the coordinator as one df batch. */
+export interface ForgetReport {
+  df: Record<string, number>;
+  documents: number;
+  length: number;
+  digested: number;
 }
 
 export interface IncomingRow {
@@ -46,6 +57,8 @@ export interface LoadedShard {
   nodes: NodeRow[];
   edges: StoredEdge[];
   log: { tick: number; status: 'prepared' | 'committed'; body: LoggedTick }[];
+  /** Withdrawals of forgotten documents not committed by a tick yet, in forget order. */
+  withdrawals: Withdrawal[];
 }
 
 export interface ShardStorage {
@@ -58,6 +71,13 @@ export interface ShardStorage {
   addDocs(docs: StoredDoc[], batch: number): void;
   markReported(batch: number): void;
   unreported(): { batch: number; ids: string[] }[];
+  /**
+   * Forget documents in one transaction (docs/forget.md): their rows go, their withdrawals wait for
+   * a tick, their df decrements wait as df batch `batch` until the coordinator acknowledges it.
+   */
+  forgetDocs(ids: readonly string[], withdrawals: readonly Withdrawal[], batch: number, report: ForgetReport): void;
+  /** Forget df batches not acknowledged yet. */
+  unreportedForgets(): { batch: number; report: ForgetReport }[];
   prepareTick(tick: number, body: LoggedTick): void;
   /** The coordinator decided commit: the log entry is final and the digested flags are written. */
   commitTick(tick: number): void;
@@ -79,9 +99,18 @@ export class MemoryShardStorage implements ShardStorage {
   private readonly metaMap = new Map<string, string>();
   private readonly batches = new Map<number, string[]>();
   private readonly rows = new Map<number, IncomingRow[]>();
+  private readonly forgets = new Map<number, ForgetReport>();
 
   load(): LoadedShard {
-    return { meta: new Map(this.metaMap), docs: [], checkpointTick: 0, nodes: [], edges: [], log: [] };
+    return { meta: new Map(this.metaMap), docs: [], checkpointTick: 0, nodes: [], edges: [], log: [], withdrawals: [] };
+  }
+  forgetDocs(ids: readonly string[], _w: readonly Withdrawal[], batch: number, report: ForgetReport): void {
+    const gone = new Set(ids);
+    for (const [b, list] of this.batches) this.batches.set(b, list.filter((id) => !gone.has(id)));
+    this.forgets.set(batch, report);
+  }
+  unreportedForgets(): { batch: number; report: ForgetReport }[] {
+    return [...this.forgets.entries()].sort((a, b) => a[0] - b[0]).map(([batch, report]) => ({ batch, report }));
   }
   meta(k: string): string | undefined {
     return this.metaMap.get(k);
@@ -94,6 +123,7 @@ export class MemoryShardStorage implements ShardStorage {
   }
   markReported(batch: number): void {
     this.batches.delete(batch);
+    this.forgets.delete(batch);
   }
   unreported(): { batch: number; ids: string[] }[] {
     return [...this.batches.entries()].sort((a, b) => a[0] - b[0]).map(([batch, ids]) => ({ batch, ids }));

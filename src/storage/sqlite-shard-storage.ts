@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { NodeRow } from '../core/graph.js';
+import type { NodeRow, Presentation } from '../core/graph.js';
+import type { Withdrawal } from '../core/partition.js';
 import { SqliteStore } from './sqlite.js';
-import { SHARD_SCHEMA_VERSION, type IncomingRow, type LoadedShard, type LoggedTick, type ShardStorage, type StoredDoc, type StoredEdge } from './shard-storage.js';
+import { SHARD_SCHEMA_VERSION, type ForgetReport, type IncomingRow, type LoadedShard, type LoggedTick, type ShardStorage, type StoredDoc, type StoredEdge } from './shard-storage.js';
 
 /** A shard's durable state in SQLite (WAL), in its data directory. See shard-storage.ts. */
 export class SqliteShardStorage extends SqliteStore implements ShardStorage {
@@ -20,7 +21,9 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
       CREATE TABLE IF NOT EXISTS edges (la TEXT NOT NULL, lb TEXT NOT NULL, weight REAL NOT NULL, co INTEGER NOT NULL,
         created_tick INTEGER NOT NULL, last_tick INTEGER NOT NULL, PRIMARY KEY (la, lb));
       CREATE TABLE IF NOT EXISTS ticks (tick INTEGER PRIMARY KEY, status TEXT NOT NULL, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS incoming (epoch INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (epoch, kind, id));`,
+      CREATE TABLE IF NOT EXISTS incoming (epoch INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (epoch, kind, id));
+      CREATE TABLE IF NOT EXISTS withdrawals (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS forget_reports (batch INTEGER PRIMARY KEY, body TEXT NOT NULL);`,
       synchronous,
       SHARD_SCHEMA_VERSION,
     );
@@ -35,6 +38,10 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
       delTick: this.db.prepare('DELETE FROM ticks WHERE tick = ?'),
       putNode: this.db.prepare('INSERT INTO nodes (label, access_count, created_tick) VALUES (?, ?, ?)'),
       putEdge: this.db.prepare('INSERT INTO edges (la, lb, weight, co, created_tick, last_tick) VALUES (?, ?, ?, ?, ?, ?)'),
+      putWithdrawal: this.db.prepare('INSERT INTO withdrawals (id, body) VALUES (?, ?)'),
+      delWithdrawal: this.db.prepare('DELETE FROM withdrawals WHERE id = ?'),
+      putForget: this.db.prepare('INSERT OR REPLACE INTO forget_reports (batch, body) VALUES (?, ?)'),
+      delForget: this.db.prepare('DELETE FROM forget_reports WHERE batch = ?'),
       putIncoming: this.db.prepare('INSERT OR REPLACE INTO incoming (epoch, kind, id, body) VALUES (?, ?, ?, ?)'),
     };
   }
@@ -47,7 +54,23 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
   }
 
   markReported(batch: number): void {
-    this.st.reported.run(batch);
+    this.db.transaction(() => {
+      this.st.reported.run(batch);
+      this.st.delForget.run(batch);
+    })();
+  }
+
+  forgetDocs(ids: readonly string[], withdrawals: readonly Withdrawal[], batch: number, report: ForgetReport): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.st.delDoc.run(id);
+      for (const w of withdrawals) this.st.putWithdrawal.run(w.id, JSON.stringify(w.presentation));
+      this.st.putForget.run(batch, JSON.stringify(report));
+      this.setMetaSt.run('df_batch', String(batch));
+    })();
+  }
+
+  unreportedForgets(): { batch: number; report: ForgetReport }[] {
+    return (this.db.prepare('SELECT batch, body FROM forget_reports ORDER BY batch').all() as { batch: number; body: string }[]).map((r) => ({ batch: r.batch, report: JSON.parse(r.body) as ForgetReport }));
   }
 
   unreported(): { batch: number; ids: string[] }[] {
@@ -70,7 +93,10 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
       const row = this.st.getTick.get(tick) as { status: string; body: string } | undefined;
       if (row) {
         this.st.commitTick.run(tick);
-        for (const id of (JSON.parse(row.body) as LoggedTick).digested) this.st.digested.run(tick, id);
+        const body = JSON.parse(row.body) as LoggedTick;
+        for (const id of body.digested) this.st.digested.run(tick, id);
+        // the withdrawals this tick sent are applied: they leave the outbox with the commit
+        for (const id of body.withdrawn ?? []) this.st.delWithdrawal.run(id);
       }
       this.setMetaSt.run('committed_tick', String(tick));
     })();
@@ -118,7 +144,8 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
       lastActivatedTick: r.last_tick as number,
     }));
     const log = (this.db.prepare('SELECT tick, status, body FROM ticks ORDER BY tick').all() as { tick: number; status: 'prepared' | 'committed'; body: string }[]).map((r) => ({ tick: r.tick, status: r.status, body: JSON.parse(r.body) as LoggedTick }));
-    return { meta, docs, checkpointTick: Number(meta.get('checkpoint_tick') ?? 0), nodes, edges, log };
+    const withdrawals = (this.db.prepare('SELECT id, body FROM withdrawals ORDER BY seq').all() as { id: string; body: string }[]).map((r) => ({ id: r.id, presentation: JSON.parse(r.body) as Presentation }));
+    return { meta, docs, checkpointTick: Number(meta.get('checkpoint_tick') ?? 0), nodes, edges, log, withdrawals };
   }
 
   putIncoming(epoch: number, rows: IncomingRow[]): void {
