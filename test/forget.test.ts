@@ -332,3 +332,46 @@ test('a shard restarted while the withdrawing tick is prepared (the coordinator 
     for (const s of shards) await within(s.stop(), 10_000, 'a shard did not stop');
   }
 });
+
+test('kill -9 in the middle of a forget (a shard after storing it, the coordinator after recording it): it completes whole', LONG, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'phago-forget-half-'));
+  const token = 'forget-half';
+  const port = await freePort();
+  const coordArgs = ['coordinator', '--port', String(port), '--token', token, '--data-dir', join(dir, 'c'), '--retry-window', '0', '--digest-per-tick', '5'];
+  let coord = await startProcess(coordArgs, /listening/);
+  const addr = `127.0.0.1:${port}`;
+  const shardArgs = (i: number) => ['shard', '--join', addr, '--port', '0', '--token', token, '--data-dir', join(dir, `s${i}`), '--identity', `h${i}`];
+  const first = await startProcess(shardArgs(1), /shard (\d+) /, 20_000, { PHAGO_FAILPOINT: 'shard-after-forget-stored' });
+  await startProcess(shardArgs(2), /shard (\d+) /);
+  const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
+  const settled = async (f: () => Promise<unknown>, what: string) => {
+    for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if (await f().then(() => true, () => false)) return;
+    throw new Error(`${what} did not succeed within 30 s`);
+  };
+  try {
+    const docs = corpus.slice(0, 30);
+    await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+    await client.call('run_ticks', { ticks: 4 });
+    const gone = pick(docs, 4, 5, 4, 2);
+    const more = pick(docs, 4, 5, 8, 0).slice(4);
+    const ref = await referenceRun(docs, [...gone, ...more], 4, 2);
+    // shard 1 dies once its part is durable, before the coordinator counted it: not acknowledged
+    await assert.rejects(client.call('forget', { ids: gone }), /UNAVAILABLE|forget recorded/);
+    await exitOf(first.child, 10_000, 'shard 1 did not reach its failpoint');
+    await startProcess(shardArgs(1), /shard (\d+) /);
+    // the coordinator dies once the next forget is recorded (after completing the first), before any shard forgets it
+    await killProcess(coord.child);
+    coord = await startProcess(coordArgs, /listening/, 20_000, { PHAGO_FAILPOINT: 'coordinator-after-forget-recorded' });
+    await assert.rejects(client.call('forget', { ids: more }), /UNAVAILABLE|unavailable|No connection|Connection dropped/);
+    coord = await startProcess(coordArgs, /listening/);
+    await settled(() => client.call('run_ticks', { ticks: 2 }), 'two ticks after the restarts');
+    assert.equal(Number((await client.call('current_tick', {})).tick), 6);
+    const st = await client.call('stats', { with_graph_hash: true });
+    assert.equal(Number(st.documents), 30 - gone.length - more.length);
+    assert.equal(st.graph_hash, ref.hash);
+    await rejects(client.call('forget', { ids: [gone[0]] }), grpc.status.NOT_FOUND);
+    await rejects(client.call('forget', { ids: [more[0]] }), grpc.status.NOT_FOUND);
+  } finally {
+    client.close();
+  }
+});

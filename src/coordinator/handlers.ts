@@ -143,7 +143,8 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
     // not during a tick or a membership change: documents land under a settled placement and tick
     forget: (raw) => {
       const { ids } = parse(ForgetRequest, raw, 'forget');
-      return c.readState(() => routeForget(c, ids));
+      // exclusive: one forget record at a time, and no tick or ingest sees half of one
+      return c.writeState(() => routeForget(c, ids));
     },
 
     ingest: (raw) => {

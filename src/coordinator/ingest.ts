@@ -5,11 +5,13 @@ import { validateBatch, type DocumentInput } from '../core/input.js';
 import { contentDigest } from '../ids/ids.js';
 import type { ShardId } from '../cluster/placement.js';
 import { rpcError } from '../rpc/server.js';
+import { completePendingForget } from './forget.js';
 import type { Coordinator } from './coordinator.js';
 
 /** Route an ingest request to the owners (run under the state lock for reading: a settled placement). */
 export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promise<{ results: unknown[] }> {
   if (c.registry.size === 0) throw rpcError.precondition('no shards are registered');
+  await completePendingForget(c);
   const placement = c.registry.placement();
   const groups = new Map<ShardId, { doc: DocumentInput; index: number }[]>();
   // the whole request first: a conflict inside it refuses it before anything is stored

@@ -10,7 +10,9 @@ import { countsOf, type CountsMsg } from '../rpc/wire.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
+import { failpoint } from '../util/failpoint.js';
 import type { Coordinator } from './coordinator.js';
+import { completePendingForget } from './forget.js';
 
 /** A tick machine refusal as a typed status (other errors unchanged). */
 export function refusal(e: unknown): unknown {
@@ -58,6 +60,7 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
       // the membership as it is now that the tick runs (a membership change may have run meanwhile)
       members = c.registry.ids();
       c.machine.setMembers(members);
+      await completePendingForget(c);
       const push = (p: Phase, body: (s: ShardId) => object) => phase(c, p, tick, attempt, members, epoch, body);
       if (c.pending() === 0 && !c.senseNextTick) {
         // nothing counted pending: an empty tick in one round (a shard holding a document the coordinator
@@ -201,10 +204,3 @@ async function phase(c: Coordinator, phase: Phase, tick: number, attempt: number
   return replies;
 }
 
-/**
- * Fault injection for tests (like etcd's failpoints): with PHAGO_FAILPOINT=<name> in the environment the
- * process kills itself (SIGKILL) when it reaches that point. Off unless the variable is set.
- */
-function failpoint(name: string): void {
-  if (process.env.PHAGO_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
-}

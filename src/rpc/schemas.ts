@@ -174,7 +174,7 @@ export const CommitRequest = z.object({ tick, attempt });
 export const DeltasRequest = z.object({ tick, epoch: uint, from: uint, batch: uint, presentations: bytes, attempt });
 
 /** forget_documents: DocumentIds this shard must hold (all or none). */
-export const ShardForgetRequest = z.object({ epoch: uint, ids: z.array(uuid('document id'), { error: 'must be a list' }), tick: uint, check_only: bool });
+export const ShardForgetRequest = z.object({ epoch: uint, ids: z.array(uuid('document id'), { error: 'must be a list' }), tick: uint, check_only: bool, missing_ok: bool });
 
 export const SignalsRequest = z.object({ tick, epoch: uint, from: uint, pairs: bytes, attempt });
 

@@ -5,6 +5,7 @@ import { describeError } from '../rpc/client.js';
 import type { ShardForgetRequestMsg } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import type { ForgetReport } from '../storage/shard-storage.js';
+import { failpoint } from '../util/failpoint.js';
 import type { ShardNode } from './shard.js';
 
 /** The df decrements of forgotten documents (each distinct term once per document). */
@@ -22,7 +23,14 @@ export function forgetReport(results: readonly ForgetResult[]): ForgetReport {
 export async function forgetOnShard(s: ShardNode, req: ShardForgetRequestMsg): Promise<{ ids: string[]; digested: number }> {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
   s.checkEpoch(req.epoch);
-  const missing = req.ids.filter((id) => s.part.docs.numberOf(id) === undefined);
+  const held = (id: string) => s.part.docs.numberOf(id) !== undefined;
+  const missing = req.ids.filter((id) => !held(id));
+  if (req.missing_ok) {
+    // a recorded forget being completed: what is no longer here was forgotten by its first try
+    const ids = req.ids.filter(held);
+    if (ids.length === 0) return { ids: [], digested: 0 };
+    return forgetOnShard(s, { ...req, ids, missing_ok: false });
+  }
   if (missing.length > 0) throw rpcError.notFound(`${missing.length} document(s) not found on shard ${s.id} (${missing.slice(0, 3).join(', ')}); nothing was forgotten`);
   if (req.check_only) return { ids: [...new Set(req.ids)], digested: 0 };
   // the coordinator forgets between ticks: a tick still open here is one whose outcome did not arrive
@@ -40,6 +48,7 @@ export async function forgetOnShard(s: ShardNode, req: ShardForgetRequestMsg): P
     s.storage.forgetDocs(res.map((r) => r.id), withdrawals, batch, report);
     s.dfBatch = batch;
   });
+  failpoint('shard-after-forget-stored');
   try {
     await s.reportForget(report!, batch);
     s.storage.markReported(batch);
