@@ -277,4 +277,4 @@ export function exploreCommand(): Command {
   });
 }
 
-export { addClientOptions };
+export { addClientOptions, connect };

@@ -5,6 +5,7 @@ import { InputError } from '../io/files.js';
 import { describeError, isGrpcError } from '../rpc/client.js';
 import { coordinatorCommand, exploreCommand, ingestCommand, shardCommand, statusCommand, tickCommand } from './cluster-commands.js';
 import { demoCommand, evalCommand, queryCommand } from './local-commands.js';
+import { forgetCommand } from './forget-command.js';
 
 const program = new Command('phago')
   .description('phago: a self-organizing knowledge-graph memory (colony of digesters, Hebbian concept graph, BM25 search)')
@@ -16,6 +17,7 @@ const program = new Command('phago')
   .addCommand(shardCommand())
   .addCommand(ingestCommand())
   .addCommand(tickCommand())
+  .addCommand(forgetCommand())
   .addCommand(statusCommand())
   .addCommand(exploreCommand());
 
