@@ -156,7 +156,7 @@ async function script(e: Engine) {
   const ids = corpus.map((d) => d.id!);
   await e.ingest(corpus.slice(0, 36));
   await e.tick(2);
-  await e.forget([ids[1], ids[7], ids[30]]); // digested and pending ones (2 ticks of 10)
+  await e.forget([ids[1], ids[7], ids[30]]);
   await e.ingest(corpus.slice(36, 48));
   await e.ingest([{ id: ids[7], title: 'updated', text: 'cellular membranes transport ions and proteins' }]);
   await e.tick(2);
@@ -164,6 +164,7 @@ async function script(e: Engine) {
   await e.tick('digest');
   await e.forget([ids[20], ids[21]]);
   await e.ingest(corpus.slice(48, 60));
+  await e.forget([ids[50], ids[22]]); // a pending one and a digested one
   await e.tick('digest');
   await e.tick(3);
   const answers: string[] = [];
@@ -173,13 +174,13 @@ async function script(e: Engine) {
     assert.deepEqual(d.missingShards, []);
     answers.push(JSON.stringify({ d: d.hits.map((h) => [h.key, h.score]), c: c.hits.map((h) => [h.label, h.score]) }));
   }
-  for (const id of [ids[1], ids[7], ids[30], ids[3], ids[37], ids[20], ids[21]]) for (const q of queries.slice(0, 5)) assert.ok(!(await e.searchDocuments(q.text, 100)).hits.some((h) => h.key === id));
+  for (const id of [ids[1], ids[7], ids[30], ids[3], ids[37], ids[20], ids[21], ids[50], ids[22]]) for (const q of queries.slice(0, 5)) assert.ok(!(await e.searchDocuments(q.text, 100)).hits.some((h) => h.key === id));
   return { hash: await e.graphHash(), stats: await e.stats(), answers };
 }
 
 test('partition invariance with forgets interleaved with ingests and ticks: one process and 1, 2, 3 shards', LONG, async () => {
   const single = await script(new LocalEngine());
-  assert.equal(single.stats.documents, 53);
+  assert.equal(single.stats.documents, 51);
   for (const n of [1, 2, 3]) {
     const cluster = await within(EmbeddedCluster.start({ shards: n }), 60_000, `a cluster of ${n} shards did not start`);
     const engine = cluster.engine();
@@ -309,5 +310,36 @@ test('kill -9 at each point of a forget and of its withdrawing tick: nothing ack
     }
   } finally {
     client.close();
+  }
+});
+
+test('withdrawals waiting for a tick move with their document id when shards join and leave', SHORT, async () => {
+  const docs = corpus.slice(0, 40);
+  const gone = docs.slice(0, 40).filter((_, i) => i % 5 === 1).map((d) => d.id!);
+  const ref = new LocalEngine();
+  await ref.ingest(docs);
+  await ref.tick(3);
+  assert.equal((await ref.forget(gone)).digested, 8);
+  await ref.tick(2);
+  const cluster = await within(EmbeddedCluster.start({ shards: 2 }), 60_000, 'the cluster did not start');
+  const e = cluster.engine();
+  const client = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 30_000);
+  const { ShardNode } = await import('../src/shard/shard.js');
+  const third = new ShardNode({ join: cluster.address, identity: 'third', security: cluster.security });
+  try {
+    await e.ingest(docs);
+    await e.tick(3);
+    await e.forget(gone);
+    const waiting = () => [...cluster.shards, third].reduce((n, s) => n + s.part.pendingWithdrawals.length, 0);
+    assert.equal(waiting(), 8);
+    await within(third.start(), 60_000, 'the third shard did not join');
+    await client.call('unregister', { id: 1 }); // shard 1 leaves with its share of the withdrawals
+    assert.equal(waiting() - cluster.shards[0].part.pendingWithdrawals.length, 8, 'every withdrawal is on a member');
+    await e.tick(2);
+    assert.equal(await e.graphHash(), await ref.graphHash());
+  } finally {
+    client.close();
+    await within(third.stop(), 10_000, 'the third shard did not stop');
+    await within(e.close(), 20_000, 'the cluster did not stop');
   }
 });

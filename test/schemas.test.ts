@@ -155,6 +155,17 @@ const cases: Case[] = [
       { field: 'documents', patch: { documents: HUGE } },
       { field: 'total_length', patch: { total_length: -5 }, direct: true },
       { field: 'batch', patch: { batch: 1.5 }, direct: true },
+      { field: 'df_removed.cell', patch: { df_removed: { cell: -1 } }, direct: true, says: /non-negative/ },
+      { field: 'documents_removed', patch: { documents_removed: -1 }, direct: true },
+    ],
+  },
+  {
+    service: 'coordinator',
+    method: 'forget',
+    valid: [{ ids: ['d1', DOC] }, { ids: [] }],
+    invalid: [
+      { field: 'ids', patch: { ids: 'd1' }, direct: true, says: /list of document ids/ },
+      { field: 'ids[0]', patch: { ids: [5] }, direct: true },
     ],
   },
   {
@@ -177,6 +188,16 @@ const cases: Case[] = [
       { field: 'epoch', patch: { epoch: HUGE } },
       { field: 'docs[0].title', patch: { docs: [{ title: null, text: 'x' }] }, direct: true },
       { field: 'checks[0].digest', patch: { check_only: true, checks: [{ id: 'a', digest: 'not hex' }] } },
+    ],
+  },
+  {
+    service: 'shard',
+    method: 'forget_documents',
+    valid: [{ epoch: 1, tick: 2, ids: [DOC], check_only: true, missing_ok: false }],
+    invalid: [
+      { field: 'ids[0]', patch: { ids: ['not-a-uuid'] } },
+      { field: 'epoch', patch: { epoch: HUGE } },
+      { field: 'missing_ok', patch: { missing_ok: 'yes' }, direct: true },
     ],
   },
   {

@@ -155,6 +155,13 @@ export class Partition {
     this.outbox.push(...list);
   }
 
+  /** Keep only the waiting withdrawals `keep` accepts (a membership change: the others moved); returns those dropped. */
+  retainWithdrawals(keep: (w: Withdrawal) => boolean): number {
+    const before = this.outbox.length;
+    this.outbox = this.outbox.filter(keep);
+    return before - this.outbox.length;
+  }
+
   /** The open tick takes every waiting withdrawal (given back if it rolls back). */
   withdraw(): Presentation[] {
     this.withdrawingNow = this.outbox;

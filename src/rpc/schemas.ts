@@ -256,12 +256,20 @@ export const Edge = z.object({
   label_b: label,
 });
 
+/** A forgotten document's withdrawal moving to the new owner of its id. */
+export const MovedWithdrawal = z
+  .object({ id: uuid('document id'), labels: z.array(label, { error: 'must be a list' }), wired: uint })
+  .superRefine((w, ctx) => {
+    if (w.wired > w.labels.length) ctx.addIssue({ code: 'custom', path: ['wired'], message: 'must be at most the number of labels', input: w.wired });
+  });
+
 export const MigrateInRequest = z.object({
   epoch: uint,
   from: uint,
   docs: z.array(StoredDocument, { error: 'must be a list' }),
   nodes: z.array(Node, { error: 'must be a list' }),
   edges: z.array(Edge, { error: 'must be a list' }),
+  withdrawals: z.array(MovedWithdrawal, { error: 'must be a list' }),
 });
 
 export const EpochNumber = z.object({ epoch: uint });

@@ -261,6 +261,7 @@ export function shardHandlers(s: ShardNode): Handlers {
         ...req.docs.map((d) => ({ kind: 'doc' as const, id: d.id, body: d })),
         ...req.nodes.map((n) => ({ kind: 'node' as const, id: n.label, body: n })),
         ...req.edges.map((e) => ({ kind: 'edge' as const, id: `${e.label_a}\u0000${e.label_b}`, body: e })),
+        ...req.withdrawals.map((w, i) => ({ kind: 'withdrawal' as const, id: `${req.from}:${w.id}:${i}`, body: w })),
       ];
       // durable before acknowledged: a shard that restarts before the flip still has what it received
       s.storage.putIncoming(req.epoch, rows);

@@ -4,6 +4,7 @@ import { nodeIdOf } from '../ids/ids.js';
 import { RpcClient } from '../rpc/client.js';
 import { ShardServiceClient } from '../rpc/proto.js';
 import { rpcError } from '../rpc/server.js';
+import type { Withdrawal } from '../core/partition.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
 import { checkpointRows } from './recovery.js';
 import type { ShardNode } from './shard.js';
@@ -25,6 +26,12 @@ export interface NodeWire {
   created_tick: number;
 }
 
+export interface WithdrawalWire {
+  id: string;
+  labels: string[];
+  wired: number;
+}
+
 export interface EdgeWire {
   a: string;
   b: string;
@@ -43,12 +50,17 @@ export async function migrateOut(s: ShardNode, epoch: number, members: { id: num
   await s.ingestLock.run(() => s.flushDfReports());
   const next = new Placement(members.map((m) => m.id));
   const addr = new Map(members.map((m) => [m.id, m.address]));
-  const out = new Map<ShardId, { docs: StoredDocWire[]; nodes: NodeWire[]; edges: EdgeWire[] }>();
+  const out = new Map<ShardId, { docs: StoredDocWire[]; nodes: NodeWire[]; edges: EdgeWire[]; withdrawals: WithdrawalWire[] }>();
   const to = (t: ShardId) => {
     let o = out.get(t);
-    if (!o) out.set(t, (o = { docs: [], nodes: [], edges: [] }));
+    if (!o) out.set(t, (o = { docs: [], nodes: [], edges: [], withdrawals: [] }));
     return o;
   };
+  // forgotten documents' withdrawals waiting for a tick move with their document id (docs/forget.md)
+  for (const w of s.part.pendingWithdrawals) {
+    const o = next.owner(w.id);
+    if (o !== s.id) to(o).withdrawals.push({ id: w.id, labels: [...w.presentation.labels], wired: w.presentation.wired });
+  }
   let docs = 0;
   let nodes = 0;
   let edges = 0;
@@ -83,8 +95,9 @@ export async function migrateOut(s: ShardNode, epoch: number, members: { id: num
       const a = addr.get(t);
       if (!a) throw rpcError.invalid(`shard ${t} has no address in the new membership`);
       const client = new RpcClient(ShardServiceClient, a, s.opts.security, s.opts.rpcDeadlineMs ?? 30_000);
-      const send = (part: { docs?: StoredDocWire[]; nodes?: NodeWire[]; edges?: EdgeWire[] }) => client.call('migrate_in', { epoch, from: s.id, docs: [], nodes: [], edges: [], ...part });
+      const send = (part: { docs?: StoredDocWire[]; nodes?: NodeWire[]; edges?: EdgeWire[]; withdrawals?: WithdrawalWire[] }) => client.call('migrate_in', { epoch, from: s.id, docs: [], nodes: [], edges: [], withdrawals: [], ...part });
       try {
+        if (o.withdrawals.length > 0) await send({ withdrawals: o.withdrawals });
         for (let i = 0; i < o.docs.length; i += 200) await send({ docs: o.docs.slice(i, i + 200) });
         for (let i = 0; i < o.nodes.length; i += 5000) await send({ nodes: o.nodes.slice(i, i + 5000) });
         for (let i = 0; i < o.edges.length; i += 20000) await send({ edges: o.edges.slice(i, i + 20000) });
@@ -105,6 +118,7 @@ export function flip(s: ShardNode, epoch: number, meta: Record<string, string | 
   s.part.setOwnership(s.owns);
   const rows = s.storage.incoming(epoch);
   const added: StoredDoc[] = [];
+  const received: Withdrawal[] = [];
   const g = s.part.graph;
   for (const r of rows) {
     if (r.kind === 'doc') {
@@ -115,6 +129,9 @@ export function flip(s: ShardNode, epoch: number, meta: Record<string, string | 
       s.part.docs.add(v, d.ingest_tick, digestedTick);
       // a document that arrives is counted by the coordinator already (its df came with the sender's report)
       added.push({ id: d.id, key: d.key, title: d.title, text: d.text, ingestTick: d.ingest_tick, digestedTick, unreportedBatch: null });
+    } else if (r.kind === 'withdrawal') {
+      const w = r.body as WithdrawalWire;
+      if (s.owns(w.id)) received.push({ id: w.id, presentation: { labels: w.labels, wired: w.wired, withdrawn: true } });
     } else if (r.kind === 'node') {
       const n = r.body as NodeWire;
       if (s.owns(nodeIdOf(n.label)) && g.node(g.intern(n.label)) === undefined) g.installNode({ id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
@@ -132,10 +149,12 @@ export function flip(s: ShardNode, epoch: number, meta: Record<string, string | 
     dropped.push(id);
   }
   const retained = g.retainOwned();
-  const changed = added.length > 0 || dropped.length > 0 || rows.length > 0 || retained.nodes > 0 || retained.edges > 0;
+  const moved = s.part.retainWithdrawals((w) => s.owns(w.id));
+  s.part.restoreWithdrawals(received);
+  const changed = added.length > 0 || dropped.length > 0 || rows.length > 0 || retained.nodes > 0 || retained.edges > 0 || moved > 0;
   if (changed) {
     const { nodes, edges } = checkpointRows(s.part);
-    s.storage.replaceAfterFlip(epoch, s.committedTick, added, dropped, nodes, edges, meta);
+    s.storage.replaceAfterFlip(epoch, s.committedTick, added, dropped, nodes, edges, meta, moved > 0 || received.length > 0 ? s.part.pendingWithdrawals : undefined);
     s.checkpointTick = s.committedTick;
   } else s.storage.setMeta({ ...meta, epoch });
 }

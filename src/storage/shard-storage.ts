@@ -45,7 +45,7 @@ export interface ForgetReport {
 }
 
 export interface IncomingRow {
-  kind: 'doc' | 'node' | 'edge';
+  kind: 'doc' | 'node' | 'edge' | 'withdrawal';
   id: string;
   body: unknown;
 }
@@ -89,7 +89,7 @@ export interface ShardStorage {
   incoming(epoch: number): IncomingRow[];
   clearIncoming(beforeOrAt?: number): void;
   /** After a flip: the documents now held and the graph checkpoint, in one transaction. */
-  replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>): void;
+  replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>, withdrawals?: readonly Withdrawal[]): void;
   close(): void;
 }
 

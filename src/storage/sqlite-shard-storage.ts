@@ -155,7 +155,7 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
   }
 
   incoming(epoch: number): IncomingRow[] {
-    return (this.db.prepare('SELECT kind, id, body FROM incoming WHERE epoch = ? ORDER BY kind, id').all(epoch) as { kind: 'doc' | 'node' | 'edge'; id: string; body: string }[]).map((r) => ({ kind: r.kind, id: r.id, body: JSON.parse(r.body) }));
+    return (this.db.prepare('SELECT kind, id, body FROM incoming WHERE epoch = ? ORDER BY kind, id').all(epoch) as { kind: IncomingRow['kind']; id: string; body: string }[]).map((r) => ({ kind: r.kind, id: r.id, body: JSON.parse(r.body) }));
   }
 
   clearIncoming(beforeOrAt?: number): void {
@@ -163,8 +163,12 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
     else this.db.prepare('DELETE FROM incoming WHERE epoch <= ?').run(beforeOrAt);
   }
 
-  replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>): void {
+  replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>, withdrawals?: readonly Withdrawal[]): void {
     this.db.transaction(() => {
+      if (withdrawals) {
+        this.db.exec('DELETE FROM withdrawals');
+        for (const w of withdrawals) this.st.putWithdrawal.run(w.id, JSON.stringify(w.presentation));
+      }
       for (const d of add) this.st.addDoc.run(d.id, d.key, d.title, d.text, d.ingestTick, d.digestedTick, d.unreportedBatch);
       for (const id of drop) this.st.delDoc.run(id);
       this.writeCheckpoint(tick, nodes, edges);
