@@ -5,7 +5,10 @@
  * At the end the committed graph hash and the answers to the sample queries are compared with a
  * failure-free run of the same workload; documents are counted for losses and duplicates.
  *
- *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--docs FILE.jsonl] [--keep]
+ *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--docs FILE.jsonl] [--forgets N] [--keep]
+ *
+ * With --forgets N the workload also forgets N documents it ingested earlier (docs/forget.md), spread
+ * over the ingest batches; faults land in forgets like in any other step.
  *
  * Documents are counted by distinct DocumentId (a corpus may repeat a document).
  *
@@ -45,6 +48,7 @@ function arg(name: string, def: number): number {
 const FAULTS = arg('faults', 50);
 const SEED = arg('seed', 1);
 const SHARDS = arg('shards', 3);
+const FORGETS = arg('forgets', 0);
 const KEEP = process.argv.includes('--keep');
 const DOCS = process.argv.includes('--docs') ? process.argv[process.argv.indexOf('--docs') + 1] : join(CORPUS, 'docs.jsonl');
 const rng = new Prng(SEED);
@@ -104,15 +108,31 @@ class Member {
 
 /** The workload: ingest batches with ticks in between, then ticks until well past digestion. */
 interface Step {
-  kind: 'ingest' | 'tick' | 'join' | 'leave';
+  kind: 'ingest' | 'tick' | 'join' | 'leave' | 'forget';
   docs?: DocumentInput[];
+  /** forget: DocumentIds of documents ingested by earlier steps. */
+  ids?: string[];
   tick?: number;
 }
 
 function workload(docs: DocumentInput[]): Step[] {
   const steps: Step[] = [];
   let tick = 0;
+  // forgets: after each ingest batch but the first, some documents of the earlier batches (distinct ids)
+  const ids = docs.map((d) => validateDocument(d, DEFAULT_LIMITS).id);
+  const batches = Math.ceil(docs.length / 10);
+  const perBatch = batches > 1 ? Math.ceil(FORGETS / (batches - 1)) : 0;
+  const gone = new Set<string>();
+  let left = FORGETS;
   for (let i = 0; i < docs.length; i += 10) {
+    const pool = [...new Set(ids.slice(0, i))].filter((id) => !gone.has(id));
+    const pickNow: string[] = [];
+    for (let k = 0; k < Math.min(perBatch, left, pool.length); k++) pickNow.push(pool.splice(rng.int(pool.length), 1)[0]);
+    if (pickNow.length > 0) {
+      for (const id of pickNow) gone.add(id);
+      left -= pickNow.length;
+      steps.push({ kind: 'forget', ids: pickNow });
+    }
     steps.push({ kind: 'ingest', docs: docs.slice(i, i + 10) });
     if (i === 20 || i === 60) steps.push({ kind: 'join' });
     if (i === 40 || i === 80) steps.push({ kind: 'leave' });
@@ -134,15 +154,17 @@ async function answers(query: (text: string, concepts: boolean) => Promise<Hit[]
 async function main(): Promise<number> {
   const docs = readDocsJsonl(DOCS);
   // what the cluster must hold: each distinct document once (a repeated line is the same document)
-  const expected = new Set(docs.map((d) => validateDocument(d, DEFAULT_LIMITS).id)).size;
   const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).map((q) => q.text);
   const steps = workload(docs);
+  const forgotten = new Set(steps.flatMap((s) => s.ids ?? []));
+  const expected = new Set(docs.map((d) => validateDocument(d, DEFAULT_LIMITS).id)).size - forgotten.size;
 
   // the failure-free run (one process; the tests prove it equals any partition)
   const ref = new LocalEngine();
   for (const s of steps) {
     if (s.kind === 'ingest') await ref.ingest(s.docs!);
     else if (s.kind === 'tick') await ref.tick(1);
+    else if (s.kind === 'forget') await ref.forget(s.ids!);
   }
   const refHash = await ref.graphHash();
   const refAnswers = await answers(async (t, c) => (c ? (await ref.searchConcepts(t, 10)).hits : (await ref.searchDocuments(t, 10)).hits), queries);
@@ -216,6 +238,19 @@ async function main(): Promise<number> {
       if (s.kind === 'ingest') {
         op = () => client.call('ingest', { docs: s.docs!.map((d) => ({ ...(d.id === undefined ? {} : { id: d.id }), title: d.title ?? '', text: d.text })) });
         done = async () => false;
+      } else if (s.kind === 'forget') {
+        // the ids were ingested by earlier steps: NOT_FOUND means an earlier try forgot them (a try cut
+        // short by a fault is rolled forward by the coordinator before anything else)
+        let forgot = false;
+        op = () =>
+          client.call('forget', { ids: s.ids }).then(
+            () => (forgot = true),
+            (e) => {
+              if (/NOT_FOUND/.test(describeError(e))) forgot = true;
+              else throw e;
+            },
+          );
+        done = async () => forgot;
       } else if (s.kind === 'tick') {
         op = () => client.call('run_ticks', { ticks: 1 });
         done = async () => (await client.call('current_tick', {})).tick >= s.tick!;
@@ -249,7 +284,7 @@ async function main(): Promise<number> {
         if (fault > 0) {
           fault--;
           // (the leaving shard itself is not killed: restarted, it would register as a new shard)
-          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : s.kind === 'tick' ? 'tick' : s.kind === 'join' ? 'rebalancing (join)' : 'rebalancing (leave)', s.kind === 'leave' ? joiner : undefined);
+          await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : s.kind === 'forget' ? 'forget' : s.kind === 'tick' ? 'tick' : s.kind === 'join' ? 'rebalancing (join)' : 'rebalancing (leave)', s.kind === 'leave' ? joiner : undefined);
           continue; // re-check and re-run the step
         }
         try {
