@@ -1,27 +1,21 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { documentIdOf } from '../src/ids/ids.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
-import { RpcClient } from '../src/rpc/client.js';
-import { CoordinatorServiceClient } from '../src/rpc/proto.js';
-import { CORPUS, killStarted, LONG, runCli, startProcess } from './helpers.js';
-
-after(killStarted);
+import { CORPUS, LONG, runCli, within } from './helpers.js';
 
 test('phago forget ID... --coordinator: the documents leave, queries no longer return them; unknown ids forget nothing', LONG, async () => {
-  const token = 'cli-forget-token';
-  const coord = await startProcess(['coordinator', '--port', '0', '--token', token], /listening (\S+)/);
-  const addr = coord.match[1];
-  for (let i = 1; i <= 2; i++) await startProcess(['shard', '--join', addr, '--port', '0', '--identity', `cli-forget-${i}`, '--token', token], /shard (\d+) (\S+)/);
-  const common = ['--coordinator', addr, '--token', token];
-  const client = new RpcClient(CoordinatorServiceClient, addr, { token }, 20_000);
+  // the servers in this process (loopback gRPC), the CLI as a separate process
+  const cluster = await within(EmbeddedCluster.start({ shards: 2 }), 60_000, 'the cluster did not start');
+  const e = cluster.engine();
+  const common = ['--coordinator', cluster.address, '--token', cluster.security.token];
   try {
-    const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20);
-    await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
-    await client.call('run_ticks', { until_digested: true });
+    await within(e.ingest(readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20)), 30_000, 'ingest did not finish');
+    await within(e.tick('digest'), 30_000, 'digestion did not finish');
     const q = readQueriesJsonl(join(CORPUS, 'queries.jsonl'))[0].text;
-    const hits = async () => ((await client.call('query', { text: q, k: 20 })).documents as { key: string }[]).map((h) => h.key);
+    const hits = async () => (await within(e.searchDocuments(q, 20), 30_000, 'a query did not finish')).hits.map((h) => h.key);
     const before = await hits();
     assert.ok(before.length >= 2, 'the query has hits to forget');
     const [top, second] = before;
@@ -39,8 +33,8 @@ test('phago forget ID... --coordinator: the documents leave, queries no longer r
     assert.deepEqual(JSON.parse(j.stdout), { forgotten: [documentIdOf(second)], digested: 1 });
     const after = await hits();
     assert.ok(!after.includes(top) && !after.includes(second), 'forgotten documents are not returned');
-    assert.equal(Number((await client.call('stats', {})).documents), 18);
+    assert.equal((await e.stats()).documents, 18);
   } finally {
-    client.close();
+    await within(e.close(), 20_000, 'the cluster did not stop');
   }
 });
