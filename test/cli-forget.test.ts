@@ -10,7 +10,7 @@ test('phago forget ID... --coordinator: the documents leave, queries no longer r
   // the servers in this process (loopback gRPC), the CLI as a separate process
   const cluster = await within(EmbeddedCluster.start({ shards: 2 }), 60_000, 'the cluster did not start');
   const e = cluster.engine();
-  const common = ['--coordinator', cluster.address, '--token', cluster.security.roles!.client];
+  const common = ['--coordinator', cluster.address, '--token', cluster.security.roles!.client!];
   try {
     await within(e.ingest(readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 20)), 30_000, 'ingest did not finish');
     await within(e.tick('digest'), 30_000, 'digestion did not finish');
@@ -18,7 +18,7 @@ test('phago forget ID... --coordinator: the documents leave, queries no longer r
     const hits = async () => (await within(e.searchDocuments(q, 20), 30_000, 'a query did not finish')).hits.map((h) => h.key);
     const before = await hits();
     assert.ok(before.length >= 2, 'the query has hits to forget');
-    const [top, second] = before;
+    const [top, second] = before as [string, string];
 
     const bad = await runCli(['forget', top, 'no-such-document', ...common]);
     assert.equal(bad.code, 1);

@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { snippet } from '../src/mcp/snippet.js';
 import { CLI, killStarted, ROOT, startProcess, until, within } from './helpers.js';
 
@@ -39,7 +40,7 @@ async function toolError(c: Client, name: string, args: Record<string, unknown>,
 /** What every transport must do: tools, remembering, recall, exploring, status, resources, bad arguments. */
 async function exercise(c: Client): Promise<void> {
   const { tools } = await within(c.listTools(), CALL_MS, 'tools/list did not answer');
-  assert.deepEqual(tools.map((t) => t.name).sort(), ['phago_explore', 'phago_recall', 'phago_remember', 'phago_status']);
+  assert.deepEqual(tools.map((t) => t.name).sort(), ['phago_explore', 'phago_forget', 'phago_recall', 'phago_remember', 'phago_status']);
   for (const t of tools) assert.ok((t.description ?? '').length > 80, `${t.name} has a description an agent can act on`);
   assert.deepEqual((tools.find((t) => t.name === 'phago_remember')!.inputSchema as { required?: string[] }).required, ['content']);
 
@@ -100,6 +101,22 @@ async function exercise(c: Client): Promise<void> {
   await toolError(c, 'phago_remember', { id: 'qubits', content: 'other content under the same id' }, /ALREADY_EXISTS|already/i);
   await toolError(c, 'phago_recall', { query: 'the and of' }, /no searchable words/);
   assert.equal((await json(c, 'phago_status', {})).stats.documents, 3, 'still answering, nothing half stored');
+
+  // forgetting: the document leaves, recall no longer returns it, its graph contributions are withdrawn
+  const f = await json(c, 'phago_forget', { id: 'qubits' });
+  assert.equal(f.forgotten, true);
+  assert.equal(f.id, rec.documents[0].id);
+  assert.ok(f.withdrawnAtTick > 0 && f.nodes.after < f.nodes.before, `its concepts leave the graph: ${JSON.stringify(f)}`);
+  const gone = await json(c, 'phago_recall', { query: 'qubit error correction', k: 3, target: 'documents' });
+  assert.ok(gone.documents.every((d: { key: string }) => d.key !== 'qubits'), `no recall returns it: ${JSON.stringify(gone.documents)}`);
+  assert.ok(!(await json(c, 'phago_recall', { query: 'qubit', target: 'concepts' })).concepts.some((x: { label: string }) => x.label === 'qubit'), 'the concept only it held is gone');
+  await toolError(c, 'phago_forget', { id: 'qubits' }, /not found.*nothing was forgotten/i);
+  await toolError(c, 'phago_forget', {}, /id/);
+  assert.equal((await json(c, 'phago_status', {})).stats.documents, 2);
+  assert.deepEqual((await within(c.listResources(), CALL_MS, 'resources/list did not answer')).resources.map((r) => r.name), ['Gene regulation', 'Cell membranes']);
+  // remembered again (an update is forget then remember): back, first for its query
+  await json(c, 'phago_remember', DOCS[1]);
+  assert.equal((await json(c, 'phago_recall', { query: 'qubit error correction', k: 3 })).documents[0].key, 'qubits');
 }
 
 /** POST an initialize request with a chosen Host header (fetch does not let a caller set it). */
@@ -183,6 +200,26 @@ test('phago mcp --data-dir: killed with SIGKILL and restarted, it still recalls 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('phago mcp --coordinator: the tools on a running cluster', { timeout: 90_000 }, async () => {
+  const cluster = await within(EmbeddedCluster.start({ shards: 2 }), 30_000, 'the embedded cluster did not start');
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--coordinator', cluster.address], cwd: ROOT, stderr: 'pipe', env: { ...(process.env as Record<string, string>), PHAGO_TOKEN: cluster.security.token! } });
+  const client = new Client({ name: 'phago-test', version: '1' });
+  const engine = cluster.engine();
+  try {
+    await within(client.connect(transport), 20_000, 'phago mcp --coordinator did not initialize');
+    for (const d of DOCS) assert.equal((await json(client, 'phago_remember', d)).created, true);
+    const st = await json(client, 'phago_status', {});
+    assert.equal(st.mode, 'cluster');
+    assert.deepEqual(st.shards.map((x: { status: string }) => x.status), ['ONLINE', 'ONLINE']);
+    assert.equal(st.stats.documents, 3);
+    assert.equal((await engine.stats()).documents, 3, 'the documents are in the cluster');
+    assert.equal((await json(client, 'phago_recall', { query: 'gene expression', k: 1 })).documents[0].key, 'genes');
+  } finally {
+    await within(client.close(), 10_000, 'closing the client');
+    await engine.close(); // and the cluster
   }
 });
 

@@ -25,12 +25,12 @@ async function run(fn: () => Promise<unknown>): Promise<CallToolResult> {
 const label = (what: string) => z.string().min(1).max(MAX_LABEL).optional().describe(what);
 
 /**
- * The phago MCP server: tools phago_remember, phago_recall, phago_explore, phago_status and the
+ * The phago MCP server: tools phago_remember, phago_recall, phago_explore, phago_forget, phago_status and the
  * documents remembered here as resources phago://documents/{id}. One McpServer per connection
  * (stdio: one; Streamable HTTP: one per request), all over the same PhagoTools.
  */
 export function createMcpServer(tools: PhagoTools, version: string): McpServer {
-  const server = new McpServer({ name: 'phago', version }, { instructions: 'phago is a knowledge-graph memory. Store texts with phago_remember, find them again with phago_recall (documents ranked by BM25 over the graph-expanded query, and concepts), walk the concept graph with phago_explore, and check the colony with phago_status.' });
+  const server = new McpServer({ name: 'phago', version }, { instructions: 'phago is a knowledge-graph memory. Store texts with phago_remember, find them again with phago_recall (documents ranked by BM25 over the graph-expanded query, and concepts), walk the concept graph with phago_explore, take a document back out with phago_forget, and check the colony with phago_status.' });
 
   server.registerTool(
     'phago_remember',
@@ -77,6 +77,19 @@ export function createMcpServer(tools: PhagoTools, version: string): McpServer {
       annotations: { readOnlyHint: true },
     },
     (a) => run(() => tools.explore(a)),
+  );
+
+  server.registerTool(
+    'phago_forget',
+    {
+      title: 'Forget a document',
+      description: 'Take a document out of the memory: its text and index entries leave at once (no recall returns it afterwards), and what it contributed to the concept graph is withdrawn in a tick run before answering. Pass the id phago_remember answered (or your own id given to it). An unknown id is an error and forgets nothing. To update a document, forget it and remember the new text under the same id.',
+      inputSchema: {
+        id: z.string().min(1).max(1000).describe('the document id (as phago_remember answered it) or your own id'),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+    },
+    (a) => run(() => tools.forget(a)),
   );
 
   server.registerTool(

@@ -29,6 +29,15 @@ export interface RecallResult {
   missingShards?: number[];
 }
 
+export interface ForgetResult {
+  id: string;
+  forgotten: true;
+  /** The tick that withdrew its graph contributions (null: it was not digested yet, nothing to withdraw). */
+  withdrawnAtTick: number | null;
+  nodes: { before: number; after: number };
+  edges: { before: number; after: number };
+}
+
 /** A tool's refusal: the message is shown to the agent as a tool error. */
 export class ToolError extends Error {}
 
@@ -59,6 +68,25 @@ export class PhagoTools {
       const t = await this.engine.tick('digest');
       const after = await this.engine.stats();
       return { id, created: ing.created === 1, tick: t.tick, ticks: t.ticks, digested: t.digested, nodes: { before: before.nodes, after: after.nodes }, edges: { before: before.edges, after: after.edges } };
+    });
+  }
+
+  /**
+   * Forget a document: its text, postings and document frequencies leave before the engine answers; if it
+   * had been digested, one tick runs at once so that its graph contributions are withdrawn too
+   * (docs/forget.md) and the answer says what changed.
+   */
+  forget(input: { id: string }): Promise<ForgetResult> {
+    return this.writes.run(async () => {
+      const before = await this.engine.stats();
+      const r = await this.engine.forget([input.id]).catch((e) => {
+        const unknown = (e as { code?: unknown }).code === 'NOT_FOUND' || (e as { code?: unknown }).code === 5 || /NOT_FOUND/.test(describeError(e));
+        throw new ToolError(`${describeError(e)}${unknown ? ' (pass the id phago_remember answered, or your own id given to it)' : ''}`);
+      });
+      for (const id of r.forgotten) this.log.delete(id);
+      const t = r.digested > 0 ? await this.engine.tick(1) : null;
+      const after = await this.engine.stats();
+      return { id: r.forgotten[0], forgotten: true, withdrawnAtTick: t?.tick ?? null, nodes: { before: before.nodes, after: after.nodes }, edges: { before: before.edges, after: after.edges } };
     });
   }
 

@@ -22,6 +22,8 @@ interface DfRecord {
   df: Record<string, number>;
   documents: number;
   totalLength: number;
+  /** Digested documents forgotten (docs/forget.md): they leave the `digested` count. */
+  digestedRemoved?: number;
 }
 
 /** Thrown by flush once this process is no longer the leader (or etcd stayed unreachable). */
@@ -44,6 +46,11 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   private readonly batches = new Map<string, number>();
   private documents = 0;
   private totalLength = 0;
+  /**
+   * Digested documents forgotten, summed over the df records. `state/core` keeps the digested count
+   * before them, so that a df record and the core value stay consistent in any write order.
+   */
+  private digestedRemoved = 0;
   private unnumbered = 0;
   /** Keys changed and not yet written, in the order of their first change. */
   private readonly pending = new Map<string, string | Buffer>();
@@ -74,6 +81,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
       } else if (key.startsWith('state/df/') || key.startsWith('state/df0/')) {
         const rec = JSON.parse(inflateRawSync(value).toString('utf8')) as DfRecord;
         s.count(rec.df, rec.documents, rec.totalLength);
+        s.digestedRemoved += rec.digestedRemoved ?? 0;
         if (key.startsWith('state/df/')) {
           const [identity, batch] = key.slice('state/df/'.length).split('/');
           const id = decodeURIComponent(identity);
@@ -88,11 +96,18 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     // the totals are sums over the df records (each record is self-contained, so any write order is safe)
     if (k === 'documents') return String(this.documents);
     if (k === 'total_length') return String(this.totalLength);
+    if (k === 'digested') {
+      const gross = this.metaMap.get(k);
+      return gross === undefined && this.digestedRemoved === 0 ? undefined : String(Number(gross ?? 0) - this.digestedRemoved);
+    }
     return this.metaMap.get(k);
   }
 
   setMeta(entries: Record<string, string | number>): void {
-    for (const [k, v] of Object.entries(entries)) if (k !== 'documents' && k !== 'total_length') this.metaMap.set(k, String(v));
+    for (const [k, v] of Object.entries(entries)) {
+      if (k === 'documents' || k === 'total_length') continue;
+      this.metaMap.set(k, k === 'digested' ? String(Number(v) + this.digestedRemoved) : String(v));
+    }
     this.changed('state/core', this.coreValue());
   }
 
@@ -105,11 +120,12 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     this.setMeta(meta);
   }
 
-  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number): boolean {
+  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): boolean {
     if (batch <= (this.batches.get(identity) ?? 0)) return false;
     this.batches.set(identity, batch);
     this.count(df, documents, totalLength);
-    this.changed(batchKey(identity, batch), dfValue({ df, documents, totalLength }));
+    this.digestedRemoved += digestedRemoved;
+    this.changed(batchKey(identity, batch), dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
     return true;
   }
 
@@ -117,9 +133,10 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     return this.batches.get(identity) ?? 0;
   }
 
-  addDf(df: Record<string, number>, documents: number, totalLength: number): void {
+  addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
     this.count(df, documents, totalLength);
-    this.changed(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df, documents, totalLength }));
+    this.digestedRemoved += digestedRemoved;
+    this.changed(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
   }
 
   df(): Map<string, number> {
