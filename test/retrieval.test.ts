@@ -5,15 +5,17 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
 import { makeConfig } from '../src/core/config.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
+import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { evalPaths, sampleOrder, splitOf } from '../src/eval/collections.js';
-import { readDocsJsonl } from '../src/io/files.js';
+import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { expandQuery } from '../src/search/bm25.js';
 import { centralConcepts } from '../src/search/structure.js';
 import { STDLIB_STOPWORDS } from '../src/text/stopwords.js';
 import { documentTerms, stem } from '../src/text/tokenizer.js';
 import { manpagesFrom, parseManPage, splitGloss, wordnetExamplesFrom, writeEvalSet } from '../scripts/eval-collections.js';
-import { CORPUS, ROOT, runCli } from './helpers.js';
+import { CORPUS, LONG, ROOT, runCli, within } from './helpers.js';
 
 const MAN = `.\\" Copyright notice
 .TH PRINTF 3 2023-02-05 "Linux man-pages 6.03"
@@ -154,6 +156,30 @@ describe('stemming', () => {
       expandQuery(['cell'], concepts, 2, false).map((t) => t.term),
       ['cell', 'membrane', 'cells'],
     );
+  });
+});
+
+describe('text options on a cluster', () => {
+  it('stemming and title weight: 3 shards answer as one process (shards report the df of stems)', LONG, async () => {
+    const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+    const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).slice(0, 8);
+    const config = { stemming: 1, titleWeight: 2 };
+    const answers = async (e: Engine) => {
+      await e.ingest(docs);
+      await e.tick('digest');
+      const out: string[] = [];
+      for (const q of queries) out.push(JSON.stringify((await e.searchDocuments(q.text, 10)).hits.map((h) => [h.key, h.score])));
+      return { out, hash: await e.graphHash() };
+    };
+    const single = await answers(new LocalEngine(config));
+    const cluster = await within(EmbeddedCluster.start({ shards: 3, config }), 60_000, 'a cluster of 3 shards did not start');
+    try {
+      const r = await within(answers(cluster.engine()), 120_000, 'the run on 3 shards did not finish');
+      assert.equal(r.hash, single.hash);
+      assert.deepEqual(r.out, single.out);
+    } finally {
+      await cluster.stop();
+    }
   });
 });
 
