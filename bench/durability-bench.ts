@@ -68,7 +68,7 @@ async function ingestBench(o: Opts) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     }
   }
-  o.log(`ingest through the cluster (3 shards in this process, ${docs.length} SpamAssassin emails, batches of 256):`);
+  o.log(`ingest through the cluster (3 shards in this process, ${docs.length} SpamAssassin emails, one engine call):`);
   for (const line of table(['', 'docs/s'], [
     ['in memory', fmt(rates.memory)],
     ['durable (SQLite WAL, acknowledged after commit)', fmt(rates.durable)],
