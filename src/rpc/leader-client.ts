@@ -5,6 +5,7 @@ import { isGrpcError, RpcClient } from './client.js';
 import type { SecurityConfig } from './security.js';
 
 const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
 
 /** A coordinator that restarts or takes over comes back on the same port soon: reconnect quickly. */
 const RECONNECT: grpc.ChannelOptions = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 };
@@ -66,7 +67,13 @@ export class LeaderClient {
 
   /** Whether a failed call may go again (to the leader it names, or to the next address). */
   private redirect(e: unknown): boolean {
-    if (!isGrpcError(e) || e.code !== UNAVAILABLE) return false;
+    if (!isGrpcError(e)) return false;
+    if (e.code !== UNAVAILABLE || /ECONNRESET|read ECONNRESET|Connection dropped/i.test(e.details ?? '')) {
+      // the call may have run, so it is not sent again; but with several coordinators the next calls
+      // start from another one (a standby redirects them), rather than waiting on one that is gone
+      if (this.addresses.length > 1 && (e.code === DEADLINE_EXCEEDED || e.code === UNAVAILABLE)) this.next();
+      return false;
+    }
     const details = e.details ?? '';
     if (details.includes(NOT_LEADER)) {
       const leader = leaderIn(details);
