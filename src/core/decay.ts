@@ -17,8 +17,34 @@ import type { ColonyConfig } from './config.js';
 export function decayedWeight(w: number, lastTick: number, co: number, tick: number, cfg: ColonyConfig): number {
   const s = tick - lastTick;
   if (s <= 0) return w;
+  return w * decayFactor(s, co, cfg);
+}
+
+/** exp(−rate · s · (1 + κ·s/2)) for s ticks since the last activation and co co-activations. */
+function decayFactor(s: number, co: number, cfg: ColonyConfig): number {
   const k = cfg.stalenessFactor / 100 / (1 + 0.5 * co);
-  return w * Math.exp(-cfg.edgeDecayRate * s * (1 + 0.5 * k * s));
+  return Math.exp(-cfg.edgeDecayRate * s * (1 + 0.5 * k * s));
+}
+
+const MEMO_S = 512;
+const MEMO_CO = 32;
+
+/**
+ * `decayedWeight` with its factor memoized for small (s, co): the same bits (the same expression,
+ * computed once), without an exp per read on the degree cap's hot path.
+ */
+export class DecayMemo {
+  private readonly factors = new Float64Array(MEMO_S * MEMO_CO).fill(NaN);
+  constructor(private readonly cfg: ColonyConfig) {}
+  weight(w: number, lastTick: number, co: number, tick: number): number {
+    const s = tick - lastTick;
+    if (s <= 0) return w;
+    if (s >= MEMO_S || co >= MEMO_CO || co < 0) return w * decayFactor(s, co, this.cfg);
+    const i = s * MEMO_CO + co;
+    let f = this.factors[i];
+    if (f !== f) f = this.factors[i] = decayFactor(s, co, this.cfg);
+    return w * f;
+  }
 }
 
 /**

@@ -2,6 +2,8 @@ import type { ValidDocument } from './input.js';
 import type { DocumentId } from '../ids/ids.js';
 import { DEFAULT_TEXT, documentTerms, stem, type TermStat, type TextOptions } from '../text/tokenizer.js';
 import { Int32Column } from './growable.js';
+import { TermLists } from './term-lists.js';
+import { Vocabulary } from './vocabulary.js';
 import type { Presentation } from './graph.js';
 
 /** A document as seen from outside. */
@@ -62,7 +64,12 @@ export function salienceOrder(terms: readonly TermStat[]): string[] {
 
 /** What a document presents when digested: every distinct term, the `wiringLimit` most salient wired (0 = all). */
 export function presentationOf(salient: readonly string[], wiringLimit: number): Presentation {
-  return { labels: salient, wired: wiringLimit > 0 ? Math.min(wiringLimit, salient.length) : salient.length };
+  return { labels: salient, wired: wiredCount(salient.length, wiringLimit) };
+}
+
+/** How many of a presentation's `terms` most salient terms are wired. */
+export function wiredCount(terms: number, wiringLimit: number): number {
+  return wiringLimit > 0 ? Math.min(wiringLimit, terms) : terms;
 }
 
 export const PENDING = -1;
@@ -82,8 +89,10 @@ export class DocumentTable {
   private readonly lengths = new Int32Column(1024);
   private readonly ingestTicks = new Int32Column(1024);
   private readonly digestedTicks = new Int32Column(1024);
-  /** Terms in salience order, kept while pending. */
-  private readonly salient: (string[] | undefined)[] = [];
+  /** Concept terms, interned (one string per distinct term). */
+  readonly vocab = new Vocabulary();
+  /** Terms (vocab numbers) in salience order, kept while pending. */
+  private readonly salient = new TermLists();
   /** Pending queues per ingestion tick, in tick order; each sorted by DocumentId when read. */
   private readonly queues = new Map<number, { nums: number[]; head: number; sorted: boolean }>();
   private queueTicks: number[] = [];
@@ -110,6 +119,7 @@ export class DocumentTable {
   trim(): void {
     const n = this.ids.length;
     for (const c of [this.lengths, this.ingestTicks, this.digestedTicks]) c.trim(n);
+    this.salient.trim();
     this.index.trim?.();
   }
 
@@ -162,11 +172,10 @@ export class DocumentTable {
     this.index.add(n, indexTerms, length);
     if (digestedTick === null) {
       this.digestedTicks.data[n] = PENDING;
-      this.salient.push(salienceOrder(terms));
+      this.salient.set(n, this.intern(salienceOrder(terms)));
       this.enqueue(n);
     } else {
       this.digestedTicks.data[n] = digestedTick;
-      this.salient.push(undefined);
       this.digested++;
     }
     return n;
@@ -185,7 +194,7 @@ export class DocumentTable {
     this.keys[n] = undefined;
     this.titles[n] = '';
     this.texts[n] = '';
-    this.salient[n] = undefined;
+    this.salient.drop(n);
     return rec;
   }
 
@@ -244,13 +253,25 @@ export class DocumentTable {
 
   /** Mark a pending document digested at `tick` and return what it presents. */
   digest(n: number, tick: number, wiringLimit: number): Presentation {
+    return presentationOf(this.digestTerms(n, tick).map((t) => this.vocab.name(t)), wiringLimit);
+  }
+
+  /** `digest`, with the presented terms as vocab numbers in salience order. */
+  digestTerms(n: number, tick: number): number[] {
     if (!this.isPending(n)) throw new Error(`document ${this.ids[n] ?? n} is not pending`);
-    const salient = this.salient[n] ?? salienceOrder(documentTerms(this.titles[n], this.texts[n], this.text).concepts);
-    this.salient[n] = undefined;
+    const salient = this.salient.take(n) ?? this.salientIds(n);
     this.digestedTicks.data[n] = tick;
     this.pending--;
     this.digested++;
-    return presentationOf(salient, wiringLimit);
+    return salient;
+  }
+
+  private intern(terms: readonly string[]): number[] {
+    return terms.map((t) => this.vocab.intern(t));
+  }
+
+  private salientIds(n: number): number[] {
+    return this.salient.get(n) ?? this.intern(salienceOrder(documentTerms(this.titles[n], this.texts[n], this.text).concepts));
   }
 
   /** Undo `digest` (a tick that did not commit); the document is pending again, in its place. */
@@ -264,7 +285,7 @@ export class DocumentTable {
 
   /** Terms in salience order (recomputed from the text when no longer kept). */
   salientTerms(n: number): string[] {
-    return this.salient[n] ?? salienceOrder(documentTerms(this.titles[n], this.texts[n], this.text).concepts);
+    return this.salientIds(n).map((t) => this.vocab.name(t));
   }
 
   /**

@@ -1,9 +1,10 @@
 import type { ColonyConfig } from './config.js';
 import { deriveNodeId, type NodeId } from '../ids/ids.js';
-import { decayedWeight, pruneTick } from './decay.js';
+import { DecayMemo, pruneTick } from './decay.js';
 import { Float64Column, Int32Column, Uint8Column } from './growable.js';
 import { NewEdges } from './new-edges.js';
 import { PairTable } from './pair-table.js';
+import { Adjacency } from './adjacency.js';
 import { ConceptGraphView } from './graph-view.js';
 import type { EdgeRow, GraphView, NodeRow, NumPresentation, Presentation, Verdicts } from './graph-types.js';
 import { Journal } from './journal.js';
@@ -19,7 +20,7 @@ const NEVER = -1;
  * copies evolve identically because every rule is a pure function of the edge and the tick).
  *
  * Layout: labels are interned to dense node numbers; node records and edge columns are typed arrays;
- * an edge is found by its endpoint pair in a PairTable; adjacency is a small array of edge numbers per
+ * an edge is found by its endpoint pair in a PairTable; adjacency is a list of edge numbers per
  * node. Decay is evaluated where a weight is read and pruning is scheduled (see decay.ts), so a tick
  * costs what it changes. A tick in progress keeps an undo journal of what it touched (only that), so
  * an aborted tick rolls back in time proportional to its changes.
@@ -45,7 +46,7 @@ export class ConceptGraph {
   private readonly alive = new Uint8Column(1024);
   private readonly schedAt = new Int32Column(1024);
   private readonly pairs = new PairTable(1024);
-  private adj: number[][] = [];
+  private readonly adj = new Adjacency();
   private edgeSlots = 0;
   private free: number[] = [];
   private edges = 0;
@@ -79,7 +80,10 @@ export class ConceptGraph {
     private owns: ((id: NodeId) => boolean) | 'all' = 'all',
   ) {
     this.ownsAll = owns === 'all';
+    this.decay = new DecayMemo(config);
   }
+
+  private readonly decay: DecayMemo;
 
   private ownsId(id: NodeId): boolean {
     return this.owns === 'all' || this.owns(id);
@@ -108,7 +112,7 @@ export class ConceptGraph {
       const id = deriveNodeId(label);
       this.ids.push(id);
       this.byLabel.set(label, n);
-      this.adj.push(EMPTY_ADJ);
+      this.adj.ensure(n);
       if (n >= this.has.data.length) for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeMark, this.nodeScratch, this.idKey]) c.ensure(n);
       this.owned.data[n] = this.ownsId(id) ? 1 : 0;
       this.idKey.data[n] = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
@@ -288,7 +292,7 @@ export class ConceptGraph {
       const c = this.pendEdge.data[e];
       this.pendEdge.data[e] = 0;
       this.saveEdge(e);
-      let w = decayedWeight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick, this.config);
+      let w = this.decay.weight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick);
       for (let i = 0; i < c; i++) w = Math.min(w + base, cap);
       this.ew.data[e] = w;
       this.eco.data[e] += c;
@@ -348,7 +352,7 @@ export class ConceptGraph {
       this.access.data[n] -= c;
       if (this.access.data[n] > 0) continue;
       // no presenting document left: the concept goes, and any edge still on it
-      for (const e of [...this.adj[n]]) {
+      for (const e of this.adj.list(n)) {
         this.removeEdge(e);
         edgesRemoved++;
       }
@@ -418,18 +422,13 @@ export class ConceptGraph {
   }
 
   private addAdj(n: number, e: number): void {
-    if (this.adj[n] === EMPTY_ADJ) this.adj[n] = [e];
-    else this.adj[n].push(e);
+    this.adj.push(n, e);
   }
 
   private unlinkEdge(e: number): void {
     this.markDead(e);
     for (const n of [this.ea.data[e], this.eb.data[e]]) {
-      const l = this.adj[n];
-      const i = l.indexOf(e);
-      l[i] = l[l.length - 1];
-      l.pop();
-      if (l.length === 0) this.adj[n] = EMPTY_ADJ;
+      this.adj.removeSwap(n, e);
     }
   }
 
@@ -489,7 +488,7 @@ export class ConceptGraph {
 
   /** An edge's weight at `tick`. */
   weightAt(e: number, tick: number): number {
-    return decayedWeight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick, this.config);
+    return this.decay.weight(this.ew.data[e], this.el.data[e], this.eco.data[e], tick);
   }
 
   /**
@@ -507,8 +506,10 @@ export class ConceptGraph {
     const key = this.idKey.data;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
-      const old = this.adj[n];
-      const m = old.length + start[i + 1] - start[i];
+      const deg = this.adj.length(n);
+      const o0 = this.adj.start(n);
+      const A = this.adj.arena;
+      const m = deg + start[i + 1] - start[i];
       if (m <= max) continue;
       if (this.ws.length < m) {
         this.ws = new Float64Array(m * 2);
@@ -516,13 +517,14 @@ export class ConceptGraph {
         this.os = new Int32Array(m * 2);
       }
       const { ws, ks, os } = this;
-      // entries 0..old.length-1 are edges, the rest new pairs; os holds the other endpoint
-      for (let j = 0; j < old.length; j++) {
-        ws[j] = this.weightAt(old[j], tick);
-        os[j] = this.other(old[j], n);
+      // entries 0..deg-1 are edges, the rest new pairs; os holds the other endpoint
+      for (let j = 0; j < deg; j++) {
+        const e = A[o0 + j];
+        ws[j] = this.weightAt(e, tick);
+        os[j] = this.other(e, n);
         ks[j] = key[os[j]];
       }
-      for (let j = start[i], k = old.length; j < start[i + 1]; j++, k++) {
+      for (let j = start[i], k = deg; j < start[i + 1]; j++, k++) {
         const c = list[j];
         ws[k] = this.weightOfNew(f.count.data[c]);
         os[k] = f.a.data[c] === n ? f.b.data[c] : f.a.data[c];
@@ -531,8 +533,8 @@ export class ConceptGraph {
       const kept = selectTop(m, max, (x, y) => ws[x] - ws[y] || ks[y] - ks[x] || (this.ids[os[y]] < this.ids[os[x]] ? -1 : 1));
       for (let j = 0; j < m; j++) {
         if (kept[j] === 1) continue;
-        if (j < old.length) out.edges.push(old[j]);
-        else out.fresh.push(list[start[i] + j - old.length]);
+        if (j < deg) out.edges.push(A[o0 + j]);
+        else out.fresh.push(list[start[i] + j - deg]);
       }
     }
     return out;
@@ -606,12 +608,7 @@ export class ConceptGraph {
     for (const x of touched) {
       if (mark[x] === 1) continue;
       mark[x] = 1;
-      const l = this.adj[x];
-      if (l === EMPTY_ADJ) continue;
-      let k = 0;
-      for (let i = 0; i < l.length; i++) if (this.alive.data[l[i]] === 1) l[k++] = l[i];
-      l.length = k;
-      if (k === 0) this.adj[x] = EMPTY_ADJ;
+      this.adj.filter(x, (e) => this.alive.data[e] === 1);
     }
     for (const x of touched) mark[x] = 0;
     return n;
@@ -655,7 +652,7 @@ export class ConceptGraph {
 
   /** Edge numbers of a node's edges (do not modify). */
   edgesOf(n: number): readonly number[] {
-    return this.adj[n];
+    return this.adj.list(n);
   }
 
   /** The node at the other end of edge e from n. */
@@ -749,14 +746,14 @@ export class ConceptGraph {
     for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.edgeMark, this.ew, this.alive]) c.trim(slots);
     const n = this.labels.length;
     for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeMark, this.nodeScratch, this.idKey]) c.trim(n);
+    this.adj.trim(n);
+    this.pairs.trim();
   }
 
   /** Approximate bytes held in typed arrays (for benchmarks). */
   get arrayBytes(): number {
     const cols = [this.owned, this.has, this.access, this.created, this.ea, this.eb, this.ew, this.eco, this.ec, this.el, this.alive, this.schedAt, this.pendNode, this.pendEdge];
-    return cols.reduce((s, c) => s + c.data.byteLength, 0) + this.pairs.bytes;
+    return cols.reduce((s, c) => s + c.data.byteLength, 0) + this.pairs.bytes + this.adj.bytes;
   }
 }
 
-const EMPTY_ADJ: number[] = [];
-Object.freeze(EMPTY_ADJ);

@@ -1,11 +1,16 @@
 /**
  * An open-addressing hash table from an unordered pair of small non-negative integers (two
- * interned node numbers) to a non-negative integer (an edge number). Linear probing, tombstones on
- * delete, rehash past 60 % load. Each slot is (lo, hi, value, unused) in one Int32Array, so a probe
- * touches one cache line and no string or object is ever made for a key: 16 bytes a slot.
+ * interned node numbers) to a non-negative integer (an edge number). Linear probing with
+ * backward-shift deletion (no tombstones, so deletions never force a rehash), any number of slots
+ * (a slot's home is the hash scaled to the table, not masked), growth ×1.5 past 70 % load. Each slot
+ * is (lo, hi, value) in one Int32Array: 12 bytes a slot, and no string or object is ever made for a
+ * key. Nothing iterates the table, so its layout never shows.
  */
 const EMPTY = -1;
-const TOMB = -2;
+const MAX_LOAD = 0.7;
+/** Load after `trim()` (room for growth without a rehash soon). */
+const TRIM_LOAD = 0.6;
+const TWO_32 = 4294967296;
 
 function mix(a: number, b: number): number {
   let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
@@ -17,28 +22,30 @@ function mix(a: number, b: number): number {
 
 export class PairTable {
   private s: Int32Array;
-  private mask: number;
-  private used = 0; // live + tombstones
+  /** Number of slots. */
+  private n: number;
   size = 0;
 
   constructor(capacity = 1024) {
-    let n = 16;
-    while (n < capacity * 2) n *= 2;
-    this.s = new Int32Array(n * 4).fill(EMPTY);
-    this.mask = n - 1;
+    this.n = Math.max(16, capacity * 2);
+    this.s = new Int32Array(this.n * 3).fill(EMPTY);
   }
 
-  /** Slot index (×4) of {lo, hi}, or ~(first empty slot) when absent. */
+  private home(lo: number, hi: number): number {
+    return Math.floor((mix(lo, hi) * this.n) / TWO_32);
+  }
+
+  /** Slot index (×3) of {lo, hi}, or ~(the empty slot ending its probe) when absent. */
   private find(lo: number, hi: number): number {
     const s = this.s;
-    const mask = this.mask;
-    let i = mix(lo, hi) & mask;
+    const n = this.n;
+    let i = this.home(lo, hi);
     for (;;) {
-      const p = i << 2;
+      const p = i * 3;
       const k = s[p];
       if (k === EMPTY) return ~p;
       if (k === lo && s[p + 1] === hi) return p;
-      i = (i + 1) & mask;
+      if (++i === n) i = 0;
     }
   }
 
@@ -57,51 +64,68 @@ export class PairTable {
       this.s[p + 2] = v;
       return;
     }
-    // reuse the first tombstone on the probe path, if any
-    const s = this.s;
-    let i = mix(lo, hi) & this.mask;
-    while (s[i << 2] !== EMPTY && s[i << 2] !== TOMB) i = (i + 1) & this.mask;
-    const q = i << 2;
-    if (s[q] === EMPTY) this.used++;
-    s[q] = lo;
-    s[q + 1] = hi;
-    s[q + 2] = v;
+    const q = ~p;
+    this.s[q] = lo;
+    this.s[q + 1] = hi;
+    this.s[q + 2] = v;
     this.size++;
-    const slots = this.mask + 1;
-    if (this.used * 5 > slots * 3) this.rehash(this.size * 2 > slots ? slots * 2 : slots);
+    if (this.size > this.n * MAX_LOAD) this.rehash(Math.ceil(this.n * 1.5));
   }
 
   /** Remove {a, b}; returns its value or -1. */
   delete(a: number, b: number): number {
     const p = a < b ? this.find(a, b) : this.find(b, a);
     if (p < 0) return -1;
-    this.s[p] = TOMB;
+    const s = this.s;
+    const n = this.n;
+    const v = s[p + 2];
+    // backward shift: move later entries of the probe run into the hole when their home allows
+    let i = p / 3;
+    let j = i;
+    for (;;) {
+      if (++j === n) j = 0;
+      const q = j * 3;
+      if (s[q] === EMPTY) break;
+      const h = this.home(s[q], s[q + 1]);
+      // the entry at j may fill the hole at i only if its home is not cyclically in (i, j]
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      const r = i * 3;
+      s[r] = s[q];
+      s[r + 1] = s[q + 1];
+      s[r + 2] = s[q + 2];
+      i = j;
+    }
+    s[i * 3] = EMPTY;
     this.size--;
-    return this.s[p + 2];
+    return v;
   }
 
   /** Remove every entry (keeps the capacity). */
   clear(): void {
     this.s.fill(EMPTY);
-    this.used = 0;
     this.size = 0;
+  }
+
+  /** Shrink to TRIM_LOAD (after a bulk load). */
+  trim(): void {
+    const n = Math.max(16, Math.ceil(this.size / TRIM_LOAD));
+    if (n < this.n) this.rehash(n);
   }
 
   private rehash(n: number): void {
     const old = this.s;
-    const s = (this.s = new Int32Array(n * 4).fill(EMPTY));
-    this.mask = n - 1;
-    this.used = 0;
-    for (let p = 0; p < old.length; p += 4) {
-      const k = old[p];
-      if (k < 0) continue;
-      let i = mix(k, old[p + 1]) & this.mask;
-      while (s[i << 2] !== EMPTY) i = (i + 1) & this.mask;
-      const q = i << 2;
-      s[q] = k;
+    this.s = new Int32Array(n * 3).fill(EMPTY);
+    this.n = n;
+    const s = this.s;
+    for (let p = 0; p < old.length; p += 3) {
+      const lo = old[p];
+      if (lo === EMPTY) continue;
+      let i = this.home(lo, old[p + 1]);
+      while (s[i * 3] !== EMPTY) if (++i === n) i = 0;
+      const q = i * 3;
+      s[q] = lo;
       s[q + 1] = old[p + 1];
       s[q + 2] = old[p + 2];
-      this.used++;
     }
   }
 

@@ -2,7 +2,8 @@ import { textOptionsOf, type ColonyConfig } from './config.js';
 import { PhagoError } from './errors.js';
 import type { ValidDocument } from './input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
-import { DocumentTable, presentationOf, type Candidate, type TextIndex } from './documents.js';
+import { DocumentTable, presentationOf, wiredCount, type Candidate, type TextIndex } from './documents.js';
+import { Int32Column } from './growable.js';
 import { ConceptGraph, type NumPresentation, type Presentation, type Verdicts } from './graph.js';
 
 const NO_VERDICTS: Verdicts = { edges: [], fresh: [] };
@@ -199,6 +200,30 @@ export class Partition {
     return out;
   }
 
+  /** `digest` with the presentations already interned in the graph (one process: nothing travels). */
+  private digestNums(tick: number, ids: readonly DocumentId[]): NumPresentation[] {
+    const out: NumPresentation[] = [];
+    for (const id of ids) {
+      const n = this.docs.numberOf(id);
+      if (n === undefined) throw new PhagoError('NOT_FOUND', `document ${id} is not held here`);
+      const terms = this.docs.digestTerms(n, tick);
+      this.digestedNow.push(n);
+      out.push({ nums: terms.map((t) => this.nodeOfTerm(t)), wired: wiredCount(terms.length, this.config.wiringLimit) });
+    }
+    return out;
+  }
+
+  /** Graph node number of a vocab term + 1 (0: not looked up yet); a label's node number never changes. */
+  private readonly termNodes = new Int32Column(1024);
+  private nodeOfTerm(t: number): number {
+    this.termNodes.ensure(t);
+    const v = this.termNodes.data[t];
+    if (v > 0) return v - 1;
+    const n = this.graph.intern(this.docs.vocab.name(t));
+    this.termNodes.data[t] = n + 1;
+    return n;
+  }
+
   /**
    * Apply presentations (labels, or already interned) to the owned keys: withdrawn ones first (in
    * one batch), then the others; returns concepts created.
@@ -277,7 +302,7 @@ export class Partition {
   runTick(tick: number, perTick: number): TickCounts & { digested: number } {
     this.begin(tick, false);
     const chosen = planDigestion(this.candidates(tick, perTick), perTick);
-    const nodesCreated = this.present(tick, [...this.withdraw(), ...this.digest(tick, chosen.map((c) => c.id))]);
+    const nodesCreated = this.present(tick, [...this.withdraw(), ...this.digestNums(tick, chosen.map((c) => c.id))]);
     const pruned = this.prune(tick);
     const capped = this.drop(tick, this.verdicts(tick));
     this.commit();
