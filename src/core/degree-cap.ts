@@ -1,0 +1,147 @@
+import { Int32Column } from './growable.js';
+import type { Verdicts } from './graph-types.js';
+import { JournaledGraph } from './graph-journal.js';
+import { NEVER } from './graph-store.js';
+import { selectTop } from './select-top.js';
+
+/**
+ * The degree cap: each owned concept that gained new pairs in a tick keeps at most maxEdgeDegree
+ * edges and new pairs (the strongest; ties by the other endpoint's NodeId), and an edge survives
+ * only if both endpoints keep it. `capVerdicts` names what goes; `settle` removes it (own verdicts
+ * and those received from other holders) and makes the surviving new pairs edges.
+ */
+export abstract class CappedGraph extends JournaledGraph {
+  private ws = new Float64Array(64);
+  private ks = new Float64Array(64);
+  private os = new Int32Array(64);
+  private readonly verdictEdges = new Int32Column(1024);
+  private readonly verdictFresh = new Int32Column(1024);
+
+  /**
+   * Degree-cap verdicts at `tick`: every owned node that gained new pairs this tick and has more than
+   * maxEdgeDegree edges and new pairs keeps the strongest (ties: the other endpoint's NodeId,
+   * ascending) and gives up the rest. An edge survives only if both endpoints keep it, so the union of
+   * all verdicts is what goes. Returns existing edge numbers and new-pair indices.
+   */
+  capVerdicts(tick: number): Verdicts {
+    const max = this.config.maxEdgeDegree;
+    // collected in reused typed scratch, copied out once (pushing millions into fresh arrays is slow)
+    const vEdges = this.verdictEdges;
+    const vFresh = this.verdictFresh;
+    let ne = 0;
+    let nf = 0;
+    const f = this.fresh;
+    const owned = this.owned.data;
+    const { nodes, start, list } = f.byNode((n) => owned[n] === 1, this.nodeScratch);
+    const key = this.idKey.data;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      const deg = this.adj.length(n);
+      const o0 = this.adj.start(n);
+      const A = this.adj.arena;
+      const m = deg + start[i + 1] - start[i];
+      if (m <= max) continue;
+      if (this.ws.length < m) {
+        this.ws = new Float64Array(m * 2);
+        this.ks = new Float64Array(m * 2);
+        this.os = new Int32Array(m * 2);
+      }
+      const { ws, ks, os } = this;
+      // entries 0..deg-1 are edges, the rest new pairs; os holds the other endpoint
+      for (let j = 0; j < deg; j++) {
+        const e = A[o0 + j];
+        ws[j] = this.weightAt(e, tick);
+        os[j] = this.other(e, n);
+        ks[j] = key[os[j]];
+      }
+      for (let j = start[i], k = deg; j < start[i + 1]; j++, k++) {
+        const c = list[j];
+        ws[k] = this.weightOfNew(f.count.data[c]);
+        os[k] = f.a.data[c] === n ? f.b.data[c] : f.a.data[c];
+        ks[k] = key[os[k]];
+      }
+      const kept = selectTop(m, max, (x, y) => ws[x] - ws[y] || ks[y] - ks[x] || (this.ids[os[y]] < this.ids[os[x]] ? -1 : 1));
+      vEdges.ensure(ne + deg);
+      vFresh.ensure(nf + m - deg);
+      const VE = vEdges.data;
+      const VF = vFresh.data;
+      for (let j = 0; j < deg; j++) if (kept[j] !== 1) VE[ne++] = A[o0 + j];
+      for (let j = deg, c = start[i]; j < m; j++, c++) if (kept[j] !== 1) VF[nf++] = list[c];
+    }
+    return { edges: Array.from(vEdges.data.subarray(0, ne)), fresh: Array.from(vFresh.data.subarray(0, nf)) };
+  }
+
+  /**
+   * End the tick's cap: remove the edges and new pairs named by own verdicts and by label pairs
+   * received from other holders, then make edges of the new pairs that no one dropped. Returns how
+   * many existing edges were removed.
+   */
+  settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = []): number {
+    const f = this.fresh;
+    const gone = [...own.edges];
+    for (const c of own.fresh) f.dropped.data[c] = 1;
+    for (const [x, y] of received) {
+      const a = this.byLabel.get(x);
+      const b = this.byLabel.get(y);
+      if (a === undefined || b === undefined) continue;
+      const e = this.pairs.get(a, b);
+      if (e >= 0) gone.push(e);
+      else {
+        const c = f.find(a, b);
+        if (c >= 0) f.dropped.data[c] = 1;
+      }
+    }
+    const removed = this.dropEdges(gone);
+    for (let c = 0; c < f.size; c++) {
+      if (f.dropped.data[c] === 1) continue;
+      const a = f.a.data[c];
+      const b = f.b.data[c];
+      const e = this.newEdgeSlot(a, b);
+      this.linkEdge(e, a, b);
+      this.ew.data[e] = this.weightOfNew(f.count.data[c]);
+      this.eco.data[e] = f.count.data[c];
+      this.ec.data[e] = tick;
+      this.el.data[e] = tick;
+      // every new edge with c co-activations has the same prune delay (decay depends on ticks elapsed)
+      const d = this.newPruneDelay(f.count.data[c]);
+      this.schedAt.data[e] = d === Infinity ? NEVER : tick + d;
+      if (d !== Infinity) this.bucket(tick + d).push(e);
+    }
+    f.clear();
+    return removed;
+  }
+
+  /** Endpoint node numbers of a new pair. */
+  freshEndpoints(c: number): [number, number] {
+    return [this.fresh.a.data[c], this.fresh.b.data[c]];
+  }
+
+  /** Endpoint labels of a new pair. */
+  freshLabels(c: number): [string, string] {
+    return [this.labels[this.fresh.a.data[c]], this.labels[this.fresh.b.data[c]]];
+  }
+
+  /** Remove edges by number; returns how many were still there. */
+  private dropEdges(edges: Iterable<number>): number {
+    let n = 0;
+    const touched: number[] = [];
+    for (const e of edges) {
+      if (this.alive.data[e] !== 1) continue;
+      this.markDead(e);
+      this.schedAt.data[e] = NEVER;
+      if (this.tx) this.tx.freed.push(e);
+      else this.free.push(e);
+      touched.push(this.ea.data[e], this.eb.data[e]);
+      n++;
+    }
+    // one pass per touched node instead of a search per removed edge (hubs lose hundreds at once)
+    const mark = this.nodeScratch.data;
+    for (const x of touched) {
+      if (mark[x] === 1) continue;
+      mark[x] = 1;
+      this.adj.filter(x, (e) => this.alive.data[e] === 1);
+    }
+    for (const x of touched) mark[x] = 0;
+    return n;
+  }
+}
