@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 /**
@@ -17,7 +18,12 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export type NodeId = string;
 export type DocumentId = string;
 
+/** Node's one-shot hash (Node ≥ 20.12): several times faster than createHash for short inputs. */
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+
 export function sha256(...parts: (string | Uint8Array)[]): Buffer {
+  // well-formed strings: the UTF-8 of their concatenation is the concatenation of their UTF-8
+  if (oneShot !== undefined && parts.every((p) => typeof p === 'string' && p.isWellFormed())) return oneShot('sha256', parts.join(''), 'buffer');
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest();
