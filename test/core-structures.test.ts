@@ -12,6 +12,10 @@ import { PairTable } from '../src/core/pair-table.js';
 import { TermLists } from '../src/core/term-lists.js';
 import { Vocabulary } from '../src/core/vocabulary.js';
 import { Prng } from '../src/util/prng.js';
+import { join } from 'node:path';
+import { Colony } from '../src/colony/colony.js';
+import { readDocsJsonl } from '../src/io/files.js';
+import { CORPUS } from './helpers.js';
 
 const key = (a: number, b: number) => (a < b ? `${a},${b}` : `${b},${a}`);
 
@@ -143,4 +147,26 @@ test('DecayMemo gives exactly decayedWeight (memoized and out-of-table ranges)',
       assert.equal(Object.is(memo.weight(w, last, co, tick), decayedWeight(w, last, co, tick, cfg)), true, `w ${w} last ${last} co ${co} tick ${tick}`);
     }
   }
+});
+
+test('trim between ticks (compacted columns, pair table, adjacency, prune schedule) changes no later tick', () => {
+  // small digestion and maturation so that edges are capped, pruned and rescheduled within the run
+  const config = { digestPerTick: 7, maturationTicks: 3, edgeDecayRate: 0.05 };
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  const plain = new Colony(config);
+  const trimmed = new Colony(config);
+  let pruned = 0;
+  for (let t = 0; t < 40; t++) {
+    if (t < 20) {
+      plain.ingestBatch(docs.slice(t * 5, t * 5 + 5));
+      trimmed.ingestBatch(docs.slice(t * 5, t * 5 + 5));
+    }
+    const a = plain.tick();
+    const b = trimmed.tick();
+    pruned += a.edgesPruned;
+    assert.deepEqual(b, a, `tick ${t + 1}`);
+    if (t % 3 === 0) trimmed.trim();
+    assert.equal(trimmed.graphHash(), plain.graphHash(), `hash after tick ${t + 1}`);
+  }
+  assert.ok(pruned > 0, 'the run prunes edges (the schedule matters)');
 });

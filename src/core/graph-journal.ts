@@ -67,7 +67,9 @@ export abstract class JournaledGraph extends GraphStore {
   }
 
   protected saveNode(n: number): void {
-    if (this.tx && this.nodeMark.data[n] !== this.txId) {
+    if (!this.tx) return;
+    this.nodeMark.ensure(n);
+    if (this.nodeMark.data[n] !== this.txId) {
       this.nodeMark.data[n] = this.txId;
       const l = this.tx.nodes;
       const at = l.reserve();
@@ -79,7 +81,9 @@ export abstract class JournaledGraph extends GraphStore {
   }
 
   protected saveEdge(e: number): void {
-    if (this.tx && this.edgeMark.data[e] !== this.txId) {
+    if (!this.tx) return;
+    this.edgeMark.ensure(e);
+    if (this.edgeMark.data[e] !== this.txId) {
       this.edgeMark.data[e] = this.txId;
       const l = this.tx.edges;
       const at = l.reserve();

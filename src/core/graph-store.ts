@@ -56,7 +56,7 @@ export abstract class GraphStore {
   // per-tick accumulation
   protected readonly pendNode = new Int32Column(1024);
   protected readonly pendEdge = new Int32Column(1024);
-  // the open tick and its undo journal (marks say what the journal already holds)
+  // the open tick and its undo journal (marks say what the journal already holds; grown only when journaling)
   protected open = false;
   protected tx: Journal | null = null;
   protected txId = 0;
@@ -96,7 +96,7 @@ export abstract class GraphStore {
       this.ids.push(id);
       this.byLabel.set(label, n);
       this.adj.ensure(n);
-      if (n >= this.has.data.length) for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeMark, this.nodeScratch, this.idKey]) c.ensure(n);
+      if (n >= this.has.data.length) for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeScratch, this.idKey]) c.ensure(n);
       this.owned.data[n] = this.ownsId(id) ? 1 : 0;
       this.idKey.data[n] = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
     }
@@ -167,7 +167,7 @@ export abstract class GraphStore {
   /** A slot for a new edge {a, b}, registered in the pair table but not yet linked (alive = 0). */
   protected newEdgeSlot(a: number, b: number): number {
     const e = this.free.length > 0 ? this.free.pop()! : this.edgeSlots++;
-    if (e >= this.ea.data.length) for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.edgeMark, this.ew, this.alive]) c.ensure(e);
+    if (e >= this.ea.data.length) for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.ew, this.alive]) c.ensure(e);
     this.saveEdge(e);
     const lo = this.idLess(a, b) ? a : b;
     this.ea.data[e] = lo;

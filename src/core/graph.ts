@@ -226,8 +226,8 @@ export class ConceptGraph extends CappedGraph {
   }
 
   /**
-   * Give back spare capacity after a bulk load: the tick-local scratch and the columns' slack beyond
-   * the slots in use. Only between ticks.
+   * Give back spare capacity after a bulk load: the tick-local scratch, the columns' slack beyond
+   * the slots in use, and the prune schedule's stale entries. Only between ticks.
    */
   trim(): void {
     if (this.open) return;
@@ -238,6 +238,12 @@ export class ConceptGraph extends CappedGraph {
     for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeMark, this.nodeScratch, this.idKey]) c.trim(n);
     this.adj.trim(n);
     this.pairs.trim();
+    // drop the schedule's stale entries (edges removed or rescheduled since): prune skips them anyway
+    for (const [t, due] of this.sched) {
+      const keep = due.filter((e) => this.alive.data[e] === 1 && this.schedAt.data[e] === t);
+      if (keep.length === 0) this.sched.delete(t);
+      else this.sched.set(t, keep);
+    }
   }
 
   /** Approximate bytes held in typed arrays (for benchmarks). */
