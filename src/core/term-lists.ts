@@ -4,7 +4,8 @@ import { Int32Column } from './growable.js';
  * Short lists of term numbers per document (a pending document's terms in salience order), in one
  * arena: 4 bytes a term instead of an array of strings per document. A list is dropped once read
  * (`take`); the arena restarts when no list is left and is compacted when more than half of it is
- * dropped lists, so it holds about what the pending documents need.
+ * dropped lists (and it is not tiny next to the number of documents, which the compaction walks), so
+ * it holds about what the pending documents need.
  */
 export class TermLists {
   private readonly off = new Int32Column(1024);
@@ -62,7 +63,7 @@ export class TermLists {
     if (this.live === 0) {
       this.top = 0;
       this.dead = 0;
-    } else if (this.dead * 2 > this.top && this.top > 4096) this.compact();
+    } else if (this.dead * 2 > this.top && this.top > 4096 && this.top * 8 > this.docs) this.compact(); // the walk over all documents costs O(1) per dropped entry
   }
 
   private compact(): void {
