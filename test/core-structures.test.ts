@@ -170,3 +170,18 @@ test('trim between ticks (compacted columns, pair table, adjacency, prune schedu
   }
   assert.ok(pruned > 0, 'the run prunes edges (the schedule matters)');
 });
+
+test('term numbers from the index (no stemming) and from the table\'s own vocabulary (stemming) present the same graph', () => {
+  // stemming changes the index's terms only; concepts, and so the graph, are the same
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  const hashes = [0, 1].map((stemming) => {
+    const c = new Colony({ stemming, digestPerTick: 13 });
+    c.ingestBatch(docs.slice(0, 60));
+    c.tick();
+    c.forget([docs[0].id!]); // a digested document's withdrawal recomputes its terms by number
+    c.ingestBatch(docs.slice(60));
+    c.runUntilDigested();
+    return c.graphHash();
+  });
+  assert.equal(hashes[1], hashes[0]);
+});

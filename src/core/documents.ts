@@ -45,7 +45,10 @@ export interface WeightedTerm {
 export interface TextIndex {
   readonly documents: number;
   readonly totalLength: number;
-  add(doc: number, terms: readonly { term: string; tf: number }[], length: number): void;
+  /** Returns, when the index numbers its terms (then also `termName`/`termNumber`), the numbers of `terms`. */
+  add(doc: number, terms: readonly { term: string; tf: number }[], length: number): ArrayLike<number> | void;
+  termName?(t: number): string;
+  termNumber?(term: string): number;
   remove(doc: number): void;
   df(term: string): number;
   /** Terms with at least one live posting. */
@@ -89,9 +92,13 @@ export class DocumentTable {
   private readonly lengths = new Int32Column(1024);
   private readonly ingestTicks = new Int32Column(1024);
   private readonly digestedTicks = new Int32Column(1024);
-  /** Concept terms, interned (one string per distinct term). */
-  readonly vocab = new Vocabulary();
-  /** Terms (vocab numbers) in salience order, kept while pending. */
+  /**
+   * Concept terms as numbers: the index's own term numbers when it numbers its terms and indexes the
+   * concept terms themselves (no stemming; one dictionary, one lookup per term), else a vocabulary of
+   * the table's own.
+   */
+  private readonly vocab: Vocabulary | null;
+  /** Terms (term numbers) in salience order, kept while pending. */
   private readonly salient = new TermLists();
   /** Pending queues per ingestion tick, in tick order; each sorted by DocumentId when read. */
   private readonly queues = new Map<number, { nums: number[]; head: number; sorted: boolean }>();
@@ -103,7 +110,18 @@ export class DocumentTable {
   constructor(
     readonly index: TextIndex,
     readonly text: Readonly<TextOptions> = DEFAULT_TEXT,
-  ) {}
+  ) {
+    this.vocab = !text.stem && index.termName && index.termNumber ? null : new Vocabulary();
+  }
+
+  /** The concept term of a term number (`digestTerms`). */
+  termName(t: number): string {
+    return this.vocab ? this.vocab.name(t) : this.index.termName!(t);
+  }
+
+  private termNumber(term: string): number {
+    return this.vocab ? this.vocab.intern(term) : this.index.termNumber!(term);
+  }
 
   get size(): number {
     return this.byId.size;
@@ -169,10 +187,10 @@ export class DocumentTable {
     this.lengths.data[n] = length;
     this.ingestTicks.data[n] = ingestTick;
     this.byId.set(v.id, n);
-    this.index.add(n, indexTerms, length);
+    const numbers = this.index.add(n, indexTerms, length);
     if (digestedTick === null) {
       this.digestedTicks.data[n] = PENDING;
-      this.salient.set(n, this.intern(salienceOrder(terms)));
+      this.salient.set(n, this.salientNumbers(terms, numbers));
       this.enqueue(n);
     } else {
       this.digestedTicks.data[n] = digestedTick;
@@ -253,10 +271,10 @@ export class DocumentTable {
 
   /** Mark a pending document digested at `tick` and return what it presents. */
   digest(n: number, tick: number, wiringLimit: number): Presentation {
-    return presentationOf(this.digestTerms(n, tick).map((t) => this.vocab.name(t)), wiringLimit);
+    return presentationOf(this.digestTerms(n, tick).map((t) => this.termName(t)), wiringLimit);
   }
 
-  /** `digest`, with the presented terms as vocab numbers in salience order. */
+  /** `digest`, with the presented terms as term numbers in salience order (`termName`). */
   digestTerms(n: number, tick: number): number[] {
     if (!this.isPending(n)) throw new Error(`document ${this.ids[n] ?? n} is not pending`);
     const salient = this.salient.take(n) ?? this.salientIds(n);
@@ -267,7 +285,17 @@ export class DocumentTable {
   }
 
   private intern(terms: readonly string[]): number[] {
-    return terms.map((t) => this.vocab.intern(t));
+    return terms.map((t) => this.termNumber(t));
+  }
+
+  /**
+   * Term numbers in salience order; `numbers` are the index's numbers of the document's index terms,
+   * which are its concept terms in the same order when the table uses the index's numbers.
+   */
+  private salientNumbers(terms: readonly TermStat[], numbers: ArrayLike<number> | void): number[] {
+    if (this.vocab || !numbers) return this.intern(salienceOrder(terms));
+    const order = terms.map((_, i) => i).sort((x, y) => terms[y].tf - terms[x].tf || terms[x].first - terms[y].first);
+    return order.map((i) => numbers[i]);
   }
 
   private salientIds(n: number): number[] {
@@ -285,7 +313,7 @@ export class DocumentTable {
 
   /** Terms in salience order (recomputed from the text when no longer kept). */
   salientTerms(n: number): string[] {
-    return this.salientIds(n).map((t) => this.vocab.name(t));
+    return this.salientIds(n).map((t) => this.termName(t));
   }
 
   /**

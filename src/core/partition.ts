@@ -213,13 +213,13 @@ export class Partition {
     return out;
   }
 
-  /** Graph node number of a vocab term + 1 (0: not looked up yet); a label's node number never changes. */
+  /** Graph node number + 1 of a term number (0: not looked up yet); a label's node number never changes. */
   private readonly termNodes = new Int32Column(1024);
   private nodeOfTerm(t: number): number {
     this.termNodes.ensure(t);
     const v = this.termNodes.data[t];
     if (v > 0) return v - 1;
-    const n = this.graph.intern(this.docs.vocab.name(t));
+    const n = this.graph.intern(this.docs.termName(t));
     this.termNodes.data[t] = n + 1;
     return n;
   }

@@ -205,9 +205,9 @@ export class InvertedIndex implements PostingLists {
    * Index a document. `doc` is a non-negative integer greater than every document added before
    * (dense numbers keep the per-document arrays small); `terms` are distinct with integer tf ≥ 1;
    * `length` is a non-negative integer. Throws RangeError (and changes nothing but term interning)
-   * on invalid input.
+   * on invalid input. Returns the term numbers of `terms`, in their order (see `termName`).
    */
-  add(doc: number, terms: readonly IndexedTerm[], length: number): void {
+  add(doc: number, terms: readonly IndexedTerm[], length: number): Int32Array {
     if (!Number.isInteger(doc) || doc < this.nextDoc || doc >= MAX_INT32) throw new RangeError(`document number ${doc} must be an integer ≥ ${this.nextDoc} (numbers increase and are never reused)`);
     if (!Number.isInteger(length) || length < 0 || length > MAX_INT32) throw new RangeError(`document length ${length} must be a non-negative 32-bit integer`);
     const ep = this.nextEpoch();
@@ -228,6 +228,17 @@ export class InvertedIndex implements PostingLists {
     this.nextDoc = doc + 1;
     this.live++;
     this.liveLength += length;
+    return tids;
+  }
+
+  /** The term of a term number (numbers are dense, never reused: a term keeps its number). */
+  termName(t: number): string {
+    return this.names[t];
+  }
+
+  /** The number of an interned term, or −1. */
+  termNumber(term: string): number {
+    return this.ids.get(term) ?? -1;
   }
 
   private nextEpoch(): number {
