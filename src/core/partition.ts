@@ -1,4 +1,4 @@
-import { textOptionsOf, type ColonyConfig } from './config.js';
+import { rankOptionsOf, textOptionsOf, type ColonyConfig } from './config.js';
 import { PhagoError } from './errors.js';
 import type { ValidDocument } from './input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
@@ -79,7 +79,7 @@ export class Partition {
     owns: Ownership = 'all',
   ) {
     this.owns = owns;
-    this.docs = new DocumentTable(index, textOptionsOf(config));
+    this.docs = new DocumentTable(index, textOptionsOf(config), rankOptionsOf(config));
     this.graph = new ConceptGraph(config, owns);
   }
 
