@@ -82,12 +82,12 @@ function miniRanker(docs: readonly Doc[]): Ranker {
 
 /** A phago colony with one text configuration; `ticks` digests it (the graph) when a variant expands. */
 /** The default colony with other ranking options (b, exact forms, proximity: they change no term or graph). */
+// Views that read everything from the default colony but the table's `rank` (the bench only: a colony's
+// config does not change); its own search options, so rankers do not share them.
 function withRank(engine: LocalEngine, rank: Partial<RankOptions>): LocalEngine {
-  return Object.assign(Object.create(engine) as LocalEngine, { colony: Object.assign(Object.create(engine.colony) as Colony, { docs: rankedView(engine.colony.docs, rank) }) });
-}
-
-function rankedView(table: DocumentTable, rank: Partial<RankOptions>): DocumentTable {
-  return Object.assign(Object.create(table) as DocumentTable, { rank: { ...table.rank, ...rank } });
+  const docs = Object.create(engine.colony.docs, { rank: { value: { ...engine.colony.docs.rank, ...rank } } }) as DocumentTable;
+  const colony = Object.create(engine.colony, { docs: { value: docs } }) as Colony;
+  return Object.create(engine, { colony: { value: colony }, search: { value: { ...engine.search } } }) as LocalEngine;
 }
 
 async function phagoEngine(docs: readonly Doc[], config: Partial<ColonyConfig>, digest: boolean): Promise<LocalEngine> {
