@@ -35,7 +35,7 @@ export interface ForgetResult {
   id: DocumentId;
   /** It had been digested: its presentation is withdrawn at the next tick. */
   digested: boolean;
-  /** What its df report subtracts: its distinct terms and length. */
+  /** What its df report subtracts: its distinct index terms (stems when stemming) and length. */
   terms: string[];
   length: number;
 }
@@ -136,7 +136,8 @@ export class Partition {
       const terms = this.docs.salientTerms(n);
       const digested = rec.digestedTick !== null;
       if (digested) withdrawals.push({ id, presentation: { ...presentationOf(terms, this.config.wiringLimit), withdrawn: true } });
-      return { id, digested, terms, length: rec.length };
+      // the df report counts index terms (stems when stemming), what ingest's df counted
+      return { id, digested, terms: this.docs.indexTerms(n), length: rec.length };
     });
     // durable (a shard's storage) before anything changes here: all or none
     persist?.(results, withdrawals);
