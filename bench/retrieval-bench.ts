@@ -2,8 +2,10 @@
  * Retrieval benchmark (`npm run bench -- --only retrieval`): every engine on every evaluation set and
  * split, in one run, with the same harness (same documents, same queries, top 100, same metrics):
  *
- *   phago            the defaults (stdlib stopwords, title weight 3, no stemming, graph expansion, coordination)
- *   phago variants   each switch flipped alone (the ablation)
+ *   phago            the defaults (stdlib stopwords, title weight 3, stemming with the exact-form bonus, BM25 b 1,
+ *                    proximity 1, graph expansion, coordination)
+ *   phago variants   each switch flipped alone (the ablation); the ranking switches (b, exact forms,
+ *                    proximity) share the default colony: only the document table's RankOptions differ
  *   phago-core       phago's defaults without the graph (expansion 0) and without coordination
  *   bm25-plain       phago's BM25 core with the original tokenizer, one field and no graph: Okapi BM25 k1 1.2, b 0.75
  *   minisearch       new MiniSearch({ fields: ['title','text'] }), search(q) (its defaults: OR, no fuzzy)
@@ -19,7 +21,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import MiniSearch from 'minisearch';
+import type { Colony } from '../src/colony/colony.js';
 import type { ColonyConfig } from '../src/core/config.js';
+import type { DocumentTable, RankOptions } from '../src/core/documents.js';
 import { LocalEngine, type SearchOptions } from '../src/engine/local.js';
 import { EXPANSION_TERMS } from '../src/search/bm25.js';
 import { sampleOrder, SPLITS, type Split } from '../src/eval/collections.js';
@@ -77,6 +81,15 @@ function miniRanker(docs: readonly Doc[]): Ranker {
 }
 
 /** A phago colony with one text configuration; `ticks` digests it (the graph) when a variant expands. */
+/** The default colony with other ranking options (b, exact forms, proximity: they change no term or graph). */
+// Views that read everything from the default colony but the table's `rank` (the bench only: a colony's
+// config does not change); its own search options, so rankers do not share them.
+function withRank(engine: LocalEngine, rank: Partial<RankOptions>): LocalEngine {
+  const docs = Object.create(engine.colony.docs, { rank: { value: { ...engine.colony.docs.rank, ...rank } } }) as DocumentTable;
+  const colony = Object.create(engine.colony, { docs: { value: docs } }) as Colony;
+  return Object.create(engine, { colony: { value: colony }, search: { value: { ...engine.search } } }) as LocalEngine;
+}
+
 async function phagoEngine(docs: readonly Doc[], config: Partial<ColonyConfig>, digest: boolean): Promise<LocalEngine> {
   const engine = new LocalEngine(config, { maxDocumentBytes: 16 << 20 });
   await engine.ingest(docs.map((d) => ({ id: d.id, title: d.title, text: d.text })));
@@ -95,7 +108,7 @@ function phagoRanker(name: string, engine: LocalEngine, search: SearchOptions): 
 }
 
 /** The engines of one set: phago's variants share colonies that differ only in search options. */
-async function rankersFor(docs: readonly Doc[], log: (l: string) => void): Promise<Ranker[]> {
+async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoOnly: boolean): Promise<Ranker[]> {
   const built = async <T>(label: string, make: () => Promise<T> | T): Promise<T> => {
     const t0 = performance.now();
     const x = await make();
@@ -103,25 +116,31 @@ async function rankersFor(docs: readonly Doc[], log: (l: string) => void): Promi
     return x;
   };
   const full = await built('phago (defaults, digested)', () => phagoEngine(docs, {}, true));
-  const stemmed = await built('phago stemming 1 (digested)', () => phagoEngine(docs, { stemming: 1 }, true));
+  const unstemmed = await built('phago stemming 0 (digested)', () => phagoEngine(docs, { stemming: 0 }, true));
   const oneField = await built('phago titleWeight 1 (digested)', () => phagoEngine(docs, { titleWeight: 1 }, true));
   const baseStop = await built('phago stopwords 0 (digested)', () => phagoEngine(docs, { stopwords: 0 }, true));
-  const plain = await built('bm25-plain (not digested)', () => phagoEngine(docs, { stemming: 0, stopwords: 0, titleWeight: 1 }, false));
-  const mini = await built('minisearch', () => miniRanker(docs));
-  const wink = await built('wink-bm25', () => winkRanker(docs));
+  const baselines = async (): Promise<Ranker[]> => {
+    const plainOpts = { stemming: 0, stopwords: 0, titleWeight: 1, bm25B: 0.75, exactWeight: 0, proximity: 0 };
+    const plain = await built('bm25-plain (not digested)', () => phagoEngine(docs, plainOpts, false));
+    const mini = await built('minisearch', () => miniRanker(docs));
+    const wink = await built('wink-bm25', () => winkRanker(docs));
+    return [phagoRanker('bm25-plain', plain, { expansion: 0, coordination: false }), mini, wink];
+  };
   const on = { expansion: EXPANSION_TERMS, coordination: true };
   return [
     phagoRanker('phago', full, on),
     phagoRanker('  expansion 0', full, { expansion: 0, coordination: true }),
     phagoRanker('  no coordination', full, { expansion: EXPANSION_TERMS, coordination: false }),
-    phagoRanker('  stemming 1', stemmed, on),
+    phagoRanker('  stemming 0', unstemmed, on),
+    phagoRanker('  exactWeight 0', withRank(full, { exact: 0 }), on),
+    phagoRanker('  proximity 0', withRank(full, { proximity: 0 }), on),
+    phagoRanker('  bm25B 0.75', withRank(full, { b: 0.75 }), on),
     phagoRanker('  titleWeight 1', oneField, on),
     phagoRanker('  stopwords 0', baseStop, on),
     phagoRanker('phago-core (no graph, no coord.)', full, { expansion: 0, coordination: false }),
-    phagoRanker('  core, stemming 1', stemmed, { expansion: 0, coordination: false }),
-    phagoRanker('bm25-plain', plain, { expansion: 0, coordination: false }),
-    mini,
-    wink,
+    phagoRanker('  core, stemming 0', unstemmed, { expansion: 0, coordination: false }),
+    phagoRanker('  core, exact 0, proximity 0, b 0.75', withRank(full, { exact: 0, proximity: 0, b: 0.75 }), { expansion: 0, coordination: false }),
+    ...(phagoOnly ? [] : await baselines()),
   ];
 }
 
@@ -164,13 +183,14 @@ function loadSets(quick: boolean, log: (l: string) => void): EvalSetRun[] {
 
 const f3 = (x: number) => x.toFixed(3);
 
-export async function runRetrievalBench(opts: BenchSectionOptions): Promise<Record<string, unknown>> {
+/** `phagoOnly`: phago's rows only (the baselines do not depend on phago's code; minisearch dominates the run). */
+export async function runRetrievalBench(opts: BenchSectionOptions & { phagoOnly?: boolean }): Promise<Record<string, unknown>> {
   const { log } = opts;
   log('## Retrieval: every engine on every set and split (MRR@10, NDCG@10, R@10, R@100)');
   const out: Record<string, unknown> = {};
   for (const set of loadSets(opts.quick, log)) {
     log(`### ${set.name}: ${set.docs.length} documents, ${set.splits.map((s) => `${s.split} ${s.queries.length} queries`).join(', ')}`);
-    const rankers = await rankersFor(set.docs, log);
+    const rankers = await rankersFor(set.docs, log, opts.phagoOnly ?? false);
     const rows: Record<string, unknown> = {};
     for (const { split, queries } of set.splits) {
       log(`${`${set.name} ${split}`.padEnd(30)} MRR@10  NDCG@10 R@10   R@100  (${queries.length} queries)`);
@@ -185,4 +205,9 @@ export async function runRetrievalBench(opts: BenchSectionOptions): Promise<Reco
     out[set.name] = rows;
   }
   return out;
+}
+
+// `node dist/bench/retrieval-bench.js [--quick] [--phago-only]`: this section alone
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await runRetrievalBench({ quick: process.argv.includes('--quick'), phagoOnly: process.argv.includes('--phago-only'), log: (l) => console.log(l) });
 }

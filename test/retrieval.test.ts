@@ -151,6 +151,7 @@ describe('stemming', () => {
     assert.deepEqual(expandQuery(['cell'], concepts, 2, true), [
       { term: 'cell', weight: 1, original: true },
       { term: stem('membrane'), weight: 0.125, original: false },
+      { term: '=cell', weight: 1, original: false },
     ]);
     assert.deepEqual(
       expandQuery(['cell'], concepts, 2, false).map((t) => t.term),

@@ -1,3 +1,4 @@
+import type { ColonyConfig } from '../src/core/config.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
@@ -11,8 +12,8 @@ const q = (...t: string[]) => t.map((term) => ({ term, weight: 1 }));
 
 const stats = (c: Colony) => ({ documents: c.docs.index.documents, totalLength: c.docs.index.totalLength, df: (t: string) => c.docs.index.df(t) });
 
-function small(): Colony {
-  const c = new Colony();
+function small(config: Partial<ColonyConfig> = { stemming: 0 }): Colony {
+  const c = new Colony(config);
   c.ingest({ id: 'd1', text: 'apple banana' });
   c.ingest({ id: 'd2', text: 'apple apple cherry' });
   c.ingest({ id: 'd3', text: 'cherry durian' });
@@ -20,7 +21,7 @@ function small(): Colony {
 }
 
 test('BM25 by hand (k1 1.2, b 0.75)', () => {
-  const c = small();
+  const c = small({ stemming: 0, bm25B: 0.75 });
   const hits = bm25Search(c.docs, stats(c), q('apple'), 10);
   const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
   const avg = 7 / 3;

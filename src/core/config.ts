@@ -1,3 +1,4 @@
+import type { RankOptions } from './documents.js';
 import type { TextOptions } from '../text/tokenizer.js';
 
 /**
@@ -28,6 +29,14 @@ export interface ColonyConfig {
   stopwords: number;
   /** BM25F: a title token counts this many times in the index (tf and length); 1 = title and text alike. */
   titleWeight: number;
+  /** BM25 length normalization b in [0, 1] (docs/search.md, Ranking). */
+  bm25B: number;
+  /** With stemming: weight of the exact-word-form bonus when re-scoring the best documents (0 = off). */
+  exactWeight: number;
+  /** Weight of the term-proximity bonus when re-scoring the best documents (0 = off). */
+  proximity: number;
+  /** Graph expansion and coordination only for queries of at most this many terms (0 = every query). */
+  shortQueryTerms: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
@@ -41,17 +50,26 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   stalenessFactor: 1.5,
   maturationTicks: 50,
   maxEdgeDegree: 30,
-  stemming: 0,
+  stemming: 1,
   stopwords: 1,
   titleWeight: 3,
+  bm25B: 0.9,
+  exactWeight: 0.4,
+  proximity: 2,
+  shortQueryTerms: 4,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms'];
 const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
 export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {
   return { stem: cfg.stemming === 1, stopwords: cfg.stopwords === 1 ? 'extended' : 'base', titleWeight: cfg.titleWeight };
+}
+
+/** How a holder scores documents (BM25 b, re-scoring bonuses) from the config. */
+export function rankOptionsOf(cfg: Pick<ColonyConfig, 'bm25B' | 'exactWeight' | 'proximity' | 'shortQueryTerms'>): RankOptions {
+  return { b: cfg.bm25B, exact: cfg.exactWeight, proximity: cfg.proximity, shortQuery: cfg.shortQueryTerms };
 }
 
 /** Merge a partial config over the defaults and check every value; throws RangeError with the field named. */
@@ -64,6 +82,10 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
   }
   for (const k of SWITCHES) if (cfg[k] !== 0 && cfg[k] !== 1) throw new RangeError(`config ${k} must be 0 or 1, got ${cfg[k]}`);
   if (cfg.titleWeight < 1 || cfg.titleWeight > 16) throw new RangeError(`config titleWeight must be an integer in [1, 16], got ${cfg.titleWeight}`);
+  if (cfg.bm25B > 1) throw new RangeError(`config bm25B must be in [0, 1], got ${cfg.bm25B}`);
+  if (cfg.exactWeight > 16) throw new RangeError(`config exactWeight must be in [0, 16], got ${cfg.exactWeight}`);
+  if (cfg.shortQueryTerms > 1024) throw new RangeError(`config shortQueryTerms must be in [0, 1024], got ${cfg.shortQueryTerms}`);
+  if (cfg.proximity > 16) throw new RangeError(`config proximity must be in [0, 16], got ${cfg.proximity}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');
   return cfg;

@@ -41,6 +41,26 @@ export interface WeightedTerm {
   original?: boolean;
 }
 
+/**
+ * How a holder scores documents beyond the index (docs/search.md, "Ranking"): part of the colony's
+ * config, so every shard scores as one process does.
+ */
+export interface RankOptions {
+  /** BM25 length normalization b in [0, 1] (k1 stays 1.2). */
+  b: number;
+  /** With stemming: weight of the bonus for the query's exact word forms in a re-scored document (0 = off). */
+  exact: number;
+  /** Weight of the term-proximity bonus in a re-scored document (0 = off). */
+  proximity: number;
+  /**
+   * Graph expansion and coordination apply to queries of at most this many terms of their own (0 = to
+   * every query): they help short keyword queries and hurt longer ones (docs/search.md).
+   */
+  shortQuery: number;
+}
+
+export const DEFAULT_RANK: Readonly<RankOptions> = Object.freeze({ b: 0.9, exact: 0.4, proximity: 2, shortQuery: 4 });
+
 /** The inverted index a document table keeps (src/search/inverted-index.ts). */
 export interface TextIndex {
   readonly documents: number;
@@ -57,7 +77,7 @@ export interface TextIndex {
   trim?(): void;
   /** A term's frequency in a live document (0 when absent). */
   tf(term: string, doc: number): number;
-  topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean }, idOf: (doc: number) => string): { doc: number; score: number }[];
+  topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean; b?: number }, idOf: (doc: number) => string): { doc: number; score: number }[];
 }
 
 /** Salience: term frequency in the document, descending; ties by first occurrence. */
@@ -110,6 +130,7 @@ export class DocumentTable {
   constructor(
     readonly index: TextIndex,
     readonly text: Readonly<TextOptions> = DEFAULT_TEXT,
+    readonly rank: Readonly<RankOptions> = DEFAULT_RANK,
   ) {
     this.vocab = !text.stem && index.termName && index.termNumber ? null : new Vocabulary();
   }

@@ -1,4 +1,4 @@
-import { textOptionsOf, type ColonyConfig } from './config.js';
+import { rankOptionsOf, textOptionsOf, type ColonyConfig } from './config.js';
 import { PhagoError } from './errors.js';
 import type { ValidDocument } from './input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
@@ -36,7 +36,7 @@ export interface ForgetResult {
   id: DocumentId;
   /** It had been digested: its presentation is withdrawn at the next tick. */
   digested: boolean;
-  /** What its df report subtracts: its distinct terms and length. */
+  /** What its df report subtracts: its distinct index terms (stems when stemming) and length. */
   terms: string[];
   length: number;
 }
@@ -80,7 +80,7 @@ export class Partition {
     owns: Ownership = 'all',
   ) {
     this.owns = owns;
-    this.docs = new DocumentTable(index, textOptionsOf(config));
+    this.docs = new DocumentTable(index, textOptionsOf(config), rankOptionsOf(config));
     this.graph = new ConceptGraph(config, owns);
   }
 
@@ -137,7 +137,8 @@ export class Partition {
       const terms = this.docs.salientTerms(n);
       const digested = rec.digestedTick !== null;
       if (digested) withdrawals.push({ id, presentation: { ...presentationOf(terms, this.config.wiringLimit), withdrawn: true } });
-      return { id, digested, terms, length: rec.length };
+      // the df report counts index terms (stems when stemming), what ingest's df counted
+      return { id, digested, terms: this.docs.indexTerms(n), length: rec.length };
     });
     // durable (a shard's storage) before anything changes here: all or none
     persist?.(results, withdrawals);

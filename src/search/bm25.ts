@@ -1,9 +1,11 @@
 import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
 import type { DocumentId } from '../ids/ids.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 import { indexTerm } from '../text/tokenizer.js';
+import { BM25_K1, idf } from './bm25-formula.js';
+import { exactTerm, isExactTerm, needsRescore, rescoreBonus } from './rescore.js';
 
-export const BM25_K1 = 1.2;
-export const BM25_B = 0.75;
+export { BM25_B, BM25_K1, idf } from './bm25-formula.js';
 
 export interface DocHit {
   id: DocumentId;
@@ -21,11 +23,6 @@ export interface Bm25Options {
    * of them (only expansion terms) scores 0 and is not returned.
    */
   coordination?: boolean;
-}
-
-/** BM25 idf, in the non-negative form ln(1 + (N − df + 0.5)/(df + 0.5)). */
-export function idf(documents: number, df: number): number {
-  return Math.log(1 + (documents - df + 0.5) / (df + 0.5));
 }
 
 /** Order of results everywhere: score descending, then DocumentId ascending. */
@@ -75,28 +72,47 @@ function hitOf(table: DocumentTable, r: Scored): RankedHit {
 function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options): Scored[] {
   if (stats.documents === 0 || terms.length === 0 || k <= 0) return [];
   const ix = table.index;
-  const expanding = isExpanding(terms);
-  const originals = expanding ? terms.filter((t) => t.original) : terms;
-  const depth = expanding ? Math.max(k, RESCORE_DEPTH) : k;
-  const top = ix.topK(originals, stats, depth, opts, table.idOf);
-  if (!expanding) return top.map(({ doc, score }) => ({ doc, score, base: score }));
+  const b = table.rank.b;
+  // exact word forms are not index terms: only the second stage reads them (rescore.ts)
+  const exact = terms.filter(isExactTerm);
+  let indexed = exact.length === 0 ? terms : terms.filter((t) => !isExactTerm(t));
+  // a long query: no expansion terms and no coordination (RankOptions.shortQuery)
+  const own = indexed.filter((t) => t.original).length;
+  if (table.rank.shortQuery > 0 && own > table.rank.shortQuery) {
+    if (own < indexed.length) indexed = indexed.filter((t) => t.original);
+    opts = { ...opts, coordination: false };
+  }
+  const expanding = isExpanding(indexed);
+  const originals = expanding ? indexed.filter((t) => t.original) : indexed;
+  const second = needsRescore(table, originals, exact);
+  const depth = expanding || second ? Math.max(k, RESCORE_DEPTH) : k;
+  const top = ix.topK(originals, stats, depth, { ...opts, b }, table.idOf);
+  if (!expanding && !second) return top.map(({ doc, score }) => ({ doc, score, base: score }));
   const avgdl = stats.totalLength / stats.documents || 1;
-  const w = terms.map((t) => t.weight * idf(stats.documents, stats.df(t.term)));
+  const w = indexed.map((t) => t.weight * idf(stats.documents, stats.df(t.term)));
   return top.map(({ doc, score: base }) => {
-    const dl = table.lengthOf(doc);
-    let raw = 0;
-    let matched = 0;
-    for (let i = 0; i < terms.length; i++) {
-      const tf = ix.tf(terms[i].term, doc);
-      if (tf === 0) continue;
-      raw += (w[i] * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * dl) / avgdl));
-      if (terms[i].original) matched++;
+    let score = base;
+    if (expanding) {
+      const dl = table.lengthOf(doc);
+      let raw = 0;
+      let matched = 0;
+      for (let i = 0; i < indexed.length; i++) {
+        const tf = ix.tf(indexed[i].term, doc);
+        if (tf === 0) continue;
+        raw += (w[i] * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - b + (b * dl) / avgdl));
+        if (indexed[i].original) matched++;
+      }
+      score = opts.coordination ? (raw * matched) / originals.length : raw;
     }
-    return { doc, score: opts.coordination ? (raw * matched) / originals.length : raw, base };
+    if (second) score += rescoreBonus(table, stats, doc, originals, exact);
+    return { doc, score, base };
   });
 }
 
-/** A query with terms of its own and expansion terms is answered by re-scoring (see bm25Search). */
+/**
+ * A query with terms of its own and expansion terms (or exact word forms) is answered by re-scoring
+ * (see bm25Search).
+ */
 export function isExpanding(terms: readonly WeightedTerm[]): boolean {
   const originals = terms.filter((t) => t.original).length;
   return originals > 0 && originals < terms.length;
@@ -117,12 +133,13 @@ export function rankDocuments(table: DocumentTable, stats: CorpusStats, terms: r
 }
 
 /**
- * Merge holders' lists into the answer one holder of everything gives: without expansion the best k by
- * score; with it, the best max(k, RESCORE_DEPTH) by base score, then the best k of those by score.
+ * Merge holders' lists into the answer one holder of everything gives: the best max(k, RESCORE_DEPTH)
+ * by base score, then the best k of those by score. Without a second stage base = score and this is the
+ * best k by score. (`expanding` is no longer needed: proximity re-scores a query without expansion
+ * terms, and a holder does not tell; the parameter stays for the callers.)
  */
-export function mergeRanked<T extends { score: number; base: number; id: string }>(lists: T[][], k: number, expanding: boolean): T[] {
+export function mergeRanked<T extends { score: number; base: number; id: string }>(lists: T[][], k: number, _expanding?: boolean): T[] {
   const all = lists.flat();
-  if (!expanding) return all.sort(compareHits).slice(0, k);
   all.sort((x, y) => y.base - x.base || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   return all.slice(0, Math.max(k, RESCORE_DEPTH)).sort(compareHits).slice(0, k);
 }
@@ -140,6 +157,16 @@ export const EXPANSION_WEIGHT = 0.25;
  * wins, so an expansion concept with the stem of a query term adds nothing).
  */
 export function expandQuery(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion = EXPANSION_TERMS, stem = false): WeightedTerm[] {
+  const out = ownAndExpansionTerms(terms, conceptHits, expansion, stem);
+  if (!stem) return out;
+  // with stemming, the query's exact word forms follow for the second stage (rescore.ts; a holder whose
+  // config has exactWeight 0 ignores them); at most as many as keep the list within what a shard accepts
+  // (2 × maxQueryTerms of the default limits)
+  const room = Math.max(0, 2 * DEFAULT_LIMITS.maxQueryTerms - out.length);
+  return out.concat(terms.slice(0, room).map(exactTerm));
+}
+
+function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion: number, stem: boolean): WeightedTerm[] {
   const out: WeightedTerm[] = [];
   const seen = new Set<string>();
   const add = (word: string, weight: number, original: boolean) => {

@@ -34,6 +34,8 @@ export interface TopKTrace {
 export interface TopKOptions {
   /** Multiply the score by matched original terms / original terms (as bm25Search). */
   coordination?: boolean;
+  /** BM25 b (length normalization); BM25_B when absent. */
+  b?: number;
   /** When given, its counters are incremented. */
   trace?: TopKTrace;
 }

@@ -1,5 +1,5 @@
 // Exact top-k BM25 over an InvertedIndex's postings: MaxScore dynamic pruning with block-max bounds.
-import { BM25_B, BM25_K1, idf } from './bm25.js';
+import { BM25_B as DEFAULT_B, BM25_K1, idf } from './bm25.js';
 import { BLOCK_DOCS, BLOCK_SHIFT, BLOCK_TF_CAP, MAX_INT32, TF_BIG, type BlockBounds, type PostingLists, type ScoredDoc, type TopKOptions, type TopKQueryTerm, type TopKStats } from './postings.js';
 
 /** Largest allowed |weight × idf|: keeps w·tf·(k1+1) and sums of such far from overflow. */
@@ -55,6 +55,7 @@ export function topK(ix: PostingLists, query: readonly TopKQueryTerm[], stats: T
   if (!(Number.isFinite(stats.totalLength) && stats.totalLength >= 0)) throw new RangeError(`stats.totalLength ${stats.totalLength} must be a finite number ≥ 0`);
   const avgdl = stats.totalLength / N || 1;
   const coordination = !!opts.coordination;
+  const BM25_B = opts.b ?? DEFAULT_B;
   const trace = opts.trace;
 
   // Query terms present here, in query order.

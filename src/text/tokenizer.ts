@@ -26,7 +26,7 @@ export interface TextOptions {
   titleWeight: number;
 }
 
-export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: false, stopwords: 'extended', titleWeight: 3 });
+export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended', titleWeight: 3 });
 
 function utf8Length(s: string): number {
   return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
