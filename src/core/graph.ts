@@ -637,6 +637,15 @@ export class ConceptGraph {
 
   // ---- reading ---------------------------------------------------------------------------------
 
+  /** The open tick's undo journal (prior state of what it touched), or null (src/core/state-digest.ts reads it). */
+  get journal(): Journal | null {
+    return this.tx;
+  }
+
+  edgeAlive(e: number): boolean {
+    return this.alive.data[e] === 1;
+  }
+
   node(n: number): NodeRow | undefined {
     if (this.has.data[n] !== 1) return undefined;
     return { id: this.ids[n], label: this.labels[n], accessCount: this.access.data[n], createdTick: this.created.data[n] };
