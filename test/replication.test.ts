@@ -83,10 +83,31 @@ test('followers sync, replicate every change with equal digests, and take over f
   assert.deepEqual(await answers(engine), await answers(local), 'and its answers');
   await replicasIdentical(await list());
 
+  // a follower whose state diverged (tampered here: every concept's count) fails the digest check at
+  // the next ADVANCE: that attempt aborts (nothing commits), the follower is resynced, the retry commits
+  const follower = cluster.shards[1];
+  assert.equal(follower.role, 'follower');
+  const fg = follower.part.graph;
+  for (const n of [...fg.nodeNumbers()]) {
+    const row = fg.node(n)!;
+    fg.installNode({ ...row, accessCount: row.accessCount + 1000 });
+  }
+  const aborted = cluster.coordinator.metrics.ticksAborted;
+  const before = (await aborted.get()).values[0]?.value ?? 0;
+  const mid = docs.slice(60, 70);
+  await within(engine.ingest(mid), 30_000, 'ingest of the next batch did not finish');
+  await within(engine.tick('digest'), 60_000, 'the tick after the divergence did not commit');
+  await local.ingest(mid);
+  await local.tick('digest');
+  assert.ok(((await aborted.get()).values[0]?.value ?? 0) > before, 'the attempt with a diverged replica aborted');
+  assert.equal(await cluster.coordinator.graphHash(), await local.graphHash(), 'the committed graph is the primary\'s');
+  await until(list, allInSync, 'the diverged follower is resynced', 20_000);
+  await replicasIdentical(await list());
+
   // the primary of shard 1 dies: its follower is promoted; ticks, ingest and queries go on
   const victim = cluster.shards[0];
   await within(victim.stop(), 10_000, 'shard 1 did not stop');
-  const rest = docs.slice(60, 100);
+  const rest = docs.slice(70, 100);
   await local.ingest(rest);
   await local.tick('digest');
   await within(engine.ingest(rest), 60_000, 'ingest after the primary died did not finish');

@@ -289,9 +289,9 @@ export const EpochNumber = z.object({ epoch: uint });
 
 // ---- replication (docs/replication.md) ---------------------------------------------------------
 
-export const FollowerReport = z.object({ shard_id: shardId, identity: str, reason: z.string() });
+export const FollowerReport = z.object({ shard_id: shardId, identity: z.string().min(1, 'must not be empty'), reason: z.string() });
 export const ReplicateRequest = z.object({ shard_id: shardId, epoch: uint, seq: int(1, 'a positive integer'), op: z.string().min(2, 'must be an operation (JSON)'), stream: z.string().min(1, 'must name the stream') });
-export const FollowerSpec = z.object({ identity: str, address: z.string().regex(/^[^\s:]+:\d{1,5}$/, { error: 'must be host:port' }) });
+export const FollowerSpec = z.object({ identity: z.string().min(1, 'must not be empty'), address: z.string().regex(/^[^\s:]+:\d{1,5}$/, { error: 'must be host:port' }) });
 export const PromoteRequest = z.object({ shard_id: shardId, tick: uint });
 
 // ---- the request of every method ---------------------------------------------------------------

@@ -140,6 +140,12 @@ export class Replicator {
     if (bad.length > 0) {
       const msg = `replica digest mismatch at tick ${tick} on shard ${this.s.id}: primary ${mine}, ${bad.map((b) => `follower ${b.identity} ${b.digest}`).join(', ')}; the tick is not committed`;
       this.s.log(msg);
+      // the primary's state is the group's (it ran the protocol); a diverged follower is out of sync
+      // from now on and catches up from a new snapshot, and this attempt of the tick aborts everywhere
+      for (const b of bad) {
+        const link = this.links.find((l) => l.identity === b.identity);
+        if (link) await this.dropFailed(link, `state digest ${b.digest} differs from the primary's ${mine} at tick ${tick}`);
+      }
       throw rpcError.precondition(msg);
     }
   }
