@@ -188,10 +188,10 @@ export function shardCommand(): Command {
     const id = await s.start().catch((e) => {
       throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
     });
-    log(`shard ${id} serving on ${s.address}, joined ${o.join}`);
+    log(s.role === 'follower' ? `follower of shard ${id} on ${s.address}, joined ${o.join} (docs/replication.md)` : `shard ${id} serving on ${s.address}, joined ${o.join}`);
     const metrics = o.metricsPort !== undefined ? await serveMetrics(s.metrics.registry, o.host, o.metricsPort) : undefined;
     if (metrics) log(`metrics on http://${o.host}:${(metrics.address() as { port: number }).port}/metrics`);
-    process.stdout.write(`shard ${id} ${s.address}\n`);
+    process.stdout.write(`shard ${id} ${s.address}${s.role === 'follower' ? ' follower' : ''}\n`);
     untilSignal(async () => {
       metrics?.close();
       if (o.leave) await s.leave();

@@ -72,7 +72,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
 
     remove_shard: (raw) => {
       const req = parse(RemoveShardRequest, raw, 'remove_shard');
-      return removeShard(c, req.id, req.confirm_loss);
+      return removeShard(c, req.id, req.confirm_loss, req.identity);
     },
 
     phase_complete: (raw) => {

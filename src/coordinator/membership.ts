@@ -89,6 +89,11 @@ export function unregister(c: Coordinator, id: ShardId): Promise<object> {
       }
       c.registry.remove(id);
       persistMembership(c);
+      if (c.replicaSets.get(id)) {
+        // its followers replicate a shard that no longer exists (they keep their state; stop them)
+        c.replicaSets.delete(id);
+        c.store.setMeta({ replica_sets: JSON.stringify(c.replicaSets.toJSON()) });
+      }
       const members = membersOf(c);
       // the leaving shard drops everything (it owns nothing in the new membership)
       const last = c.clientAt(leaving);

@@ -105,7 +105,7 @@ export const ShardInfo = z.object({
 /** unregister. */
 export const ShardIdRequest = z.object({ id: shardId, df_batch: anyNumber });
 
-export const RemoveShardRequest = z.object({ id: shardId, confirm_loss: bool });
+export const RemoveShardRequest = z.object({ id: shardId, confirm_loss: bool, identity: z.string().max(256, 'must be at most 256 characters') });
 
 /** phase_complete, barrier_ready. */
 export const PhaseReport = z.object({ shard_id: shardId, phase, tick, attempt });
