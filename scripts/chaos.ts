@@ -261,6 +261,14 @@ async function main(): Promise<number> {
       } catch {
         at = `${label} (coordinator unreachable)`;
       }
+      // a shard process may stay down only when its shard keeps another copy in sync
+      let mayRetire = false;
+      if (PERMANENT && shards.includes(victim) && (shardVictims + 1) % 3 === 0) {
+        const identity = victim.args[victim.args.indexOf('--identity') + 1];
+        const l = ((await client.call('list_shards', {}, 2000).catch(() => ({ shards: [] }))).shards ?? []) as { id: number; identity: string; in_sync: boolean }[];
+        const me = l.find((x) => x.identity === identity);
+        mayRetire = !!me && l.some((x) => x.id === me.id && x.identity !== identity && x.in_sync);
+      }
       const wasLeader = COORDINATORS > 0 && coordinators.includes(victim) && (await leaderOf().catch(() => undefined)) === addresses[coordinators.indexOf(victim)];
       const killedAt = Date.now();
       await victim.kill();
@@ -272,7 +280,7 @@ async function main(): Promise<number> {
       log(`fault ${faults}: SIGKILL ${victim.name} during ${at}`);
       const isShard = shards.includes(victim);
       if (isShard) shardVictims++;
-      if (PERMANENT && isShard && shardVictims % 3 === 0) {
+      if (mayRetire) {
         await running;
         await retire(victim);
         return;

@@ -255,8 +255,10 @@ export function statusCommand(): Command {
       console.log(`epoch ${list.epoch}  tick ${status.current_tick}${status.in_progress ? `  (tick ${status.tick} in progress: ${status.phase}, pending shards ${status.pending.join(',') || '-'})` : ''}`);
       console.log(`${stats.documents} documents (${stats.pending} pending), ${stats.nodes} concepts, ${stats.edges} edges`);
       if (status.failure) console.log(`last failure: ${status.failure}`);
-      const rows = list.shards.map((s: any) => [String(s.id), s.address, s.status, String(s.document_count), String(s.node_count), String(s.edge_count), s.last_heartbeat_ms ? `${((clock.nowMs() - s.last_heartbeat_ms) / 1000).toFixed(1)}s ago` : '-']);
-      const head = ['id', 'address', 'status', 'documents', 'concepts', 'edges', 'heartbeat'];
+      // a follower (docs/replication.md) is listed after its primary, with its shard's id
+      const role = (s: any) => (s.role === 'follower' ? (s.in_sync ? 'follower, in sync' : 'follower, catching up') : 'primary');
+      const rows = list.shards.map((s: any) => [String(s.id), role(s), s.address, s.status, String(s.document_count), String(s.node_count), String(s.edge_count), s.last_heartbeat_ms ? `${((clock.nowMs() - s.last_heartbeat_ms) / 1000).toFixed(1)}s ago` : '-']);
+      const head = ['id', 'role', 'address', 'status', 'documents', 'concepts', 'edges', 'heartbeat'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r: string[]) => r[i].length)));
       for (const r of [head, ...rows]) console.log(r.map((c: string, i: number) => c.padEnd(widths[i])).join('  '));
     } finally {
