@@ -75,17 +75,28 @@ export class StateDigest {
     else this.sub(h);
   }
 
-  /**
-   * The digest with the open tick applied (the tick must be open and undoable): what its journal says
-   * changed, and the documents it digested. Returns a new digest; this one is unchanged (the tick may
-   * still roll back).
-   */
+  /** This digest plus a delta (a tick's, from `openTickDelta`). */
+  plus(delta: StateDigest): StateDigest {
+    const d = new StateDigest();
+    d.sum = (this.sum + delta.sum) & MASK;
+    return d;
+  }
+
+  /** The digest with the open tick applied; this one is unchanged (the tick may still roll back). */
   withOpenTick(part: Partition, digested: readonly string[], tick: number): StateDigest {
+    return this.plus(StateDigest.openTickDelta(part, digested, tick));
+  }
+
+  /**
+   * What the open tick changes (it must be open and undoable): what its journal says changed, and the
+   * documents it digested, as a delta to add to the digest when the tick commits (documents ingested
+   * meanwhile are added to the digest on their own).
+   */
+  static openTickDelta(part: Partition, digested: readonly string[], tick: number): StateDigest {
     const g: ConceptGraph = part.graph;
     const tx = g.journal;
     if (!tx) throw new Error('the open tick has no journal: a replicated holder opens undoable ticks');
     const d = new StateDigest();
-    d.sum = this.sum;
     const N = tx.nodes.data;
     for (let i = 0; i < tx.nodes.length; i += 4) {
       const n = N[i];

@@ -22,7 +22,7 @@ export interface FollowerState {
   seq: number;
   /** The state digest (from the snapshot on, kept like the primary's). */
   digest: StateDigest | null;
-  prepared: { tick: number; digest: StateDigest } | null;
+  prepared: { tick: number; delta: StateDigest } | null;
   /** A snapshot being received: its rows go to storage in one transaction at its end. */
   snap: { docs: StoredDoc[]; nodes: NodeRow[]; edges: StoredEdge[]; meta: Record<string, string> } | null;
 }
@@ -95,9 +95,10 @@ function apply(s: ShardNode, f: FollowerState, op: ReplicaOp): string {
         true,
       );
       s.storage.prepareTick(op.tick, body);
-      const digest = (f.digest ?? StateDigest.of(part)).withOpenTick(part, body.digested, op.tick);
-      f.prepared = { tick: op.tick, digest };
-      return digest.value;
+      f.digest ??= StateDigest.of(part);
+      const delta = StateDigest.openTickDelta(part, body.digested, op.tick);
+      f.prepared = { tick: op.tick, delta };
+      return f.digest.plus(delta).value;
     }
     case 'commit':
       if (op.tick <= s.committedTick) return ''; // the snapshot held it already
@@ -166,7 +167,7 @@ function commitPrepared(s: ShardNode, f: FollowerState): void {
   s.part.commit();
   s.storage.commitTick(tick);
   s.committedTick = tick;
-  f.digest = f.prepared!.digest;
+  f.digest = f.digest ? f.digest.plus(f.prepared!.delta) : StateDigest.of(s.part);
   f.prepared = null;
   s.maybeCheckpoint();
 }

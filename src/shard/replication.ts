@@ -58,8 +58,8 @@ export class Replicator {
   private links: Link[] = [];
   /** The state digest, kept from the first follower on (replicas compare it at every ADVANCE). */
   digest: StateDigest | null = null;
-  /** The digest with the open tick applied, until it commits or aborts. */
-  private preparedDigest: StateDigest | null = null;
+  /** What the open tick changes, until it commits or aborts. */
+  private preparedDelta: StateDigest | null = null;
 
   constructor(private readonly s: ShardNode) {}
 
@@ -109,17 +109,17 @@ export class Replicator {
   /** The open tick is prepared: its digest, compared with each follower's. */
   prepared(tick: number, digested: readonly string[]): string {
     if (!this.digest) return '';
-    this.preparedDigest = this.digest.withOpenTick(this.s.part, digested, tick);
-    return this.preparedDigest.value;
+    this.preparedDelta = StateDigest.openTickDelta(this.s.part, digested, tick);
+    return this.digest.plus(this.preparedDelta).value;
   }
 
   committed(): void {
-    if (this.preparedDigest) this.digest = this.preparedDigest;
-    this.preparedDigest = null;
+    if (this.digest && this.preparedDelta) this.digest = this.digest.plus(this.preparedDelta);
+    this.preparedDelta = null;
   }
 
   aborted(): void {
-    this.preparedDigest = null;
+    this.preparedDelta = null;
   }
 
   /** Recompute the digest from every row (after a membership flip moved rows in or out). */
