@@ -6,7 +6,7 @@ import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
-import { registerFollower, registerPromotedPrimary, type RegisterReply } from './replicas.js';
+import { primaryReturned, registerFollower, registerPromotedPrimary, type RegisterReply } from './replicas.js';
 import { membersOf, persistMembership, pushMembership } from './membership-push.js';
 
 /**
@@ -43,6 +43,7 @@ export function register(c: Coordinator, address: string, identity: string): Pro
         }
       }
       persistMembership(c);
+      if (r.returning) primaryReturned(c, r.id);
       c.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${address} (epoch ${c.registry.epoch})`);
       // decided: a shard the push misses is told again (the next tick's retry, or its next register)
       await pushMembership(c).catch((e) => c.log(`after shard ${r.id} joined: ${describeError(e)}`));

@@ -42,11 +42,24 @@ export function registerFollower(c: Coordinator, address: string, identity: stri
   return { id: group, df_batch: 0, role: 'follower', primary };
 }
 
+/**
+ * A primary registered again (it restarted): it ships to no follower until each is synced again, so
+ * every follower is out of sync from now on (never promoted with what it may have missed) and resyncs.
+ */
+export function primaryReturned(c: Coordinator, group: ShardId): void {
+  const set = c.replicaSets.get(group);
+  if (!set || set.followers.length === 0) return;
+  for (const f of set.followers) f.inSync = false;
+  persistReplicas(c);
+  for (const f of set.followers) syncFollower(c, group, f.identity);
+}
+
 /** A returning primary whose group the registry knows under another identity (it was promoted). */
 export function registerPromotedPrimary(c: Coordinator, address: string, identity: string): RegisterReply | null {
   const group = c.replicaSets.primaryOf(identity);
   if (group === undefined || !c.registry.has(group) || c.registry.get(group)!.identity === identity) return null;
   if (c.registry.setAddress(group, address, clock.nowMs())) persistMembership(c);
+  primaryReturned(c, group);
   return { id: group, df_batch: c.lastDfBatch(c.registry.get(group)!.identity), role: 'primary', primary: '' };
 }
 
@@ -101,12 +114,14 @@ export async function failover(c: Coordinator, offlineOnly = false): Promise<Sha
   for (const rec of c.registry.list()) {
     if (c.replicaSets.inSyncFollowers(rec.id).length === 0) continue;
     if (offlineOnly && c.registry.status(rec, now) !== 'OFFLINE') continue;
-    const alive = await c
-      .client(rec.id)
-      .call<{ serving: boolean }>('health_check', {}, 1000)
-      .then(() => true)
-      .catch((e) => !down(e));
-    if (alive) continue;
+    // two probes: a slow answer (a loaded machine, a new channel) is not a dead primary
+    const probe = () =>
+      c
+        .client(rec.id)
+        .call<{ serving: boolean }>('health_check', {}, 2000)
+        .then(() => true)
+        .catch((e) => !down(e));
+    if ((await probe()) || (await probe())) continue;
     for (const f of c.replicaSets.inSyncFollowers(rec.id)) {
       const client = c.clientAt(f.address);
       try {

@@ -29,14 +29,21 @@ export interface FollowerState {
 
 /** replicate: apply the next operation of the primary's stream (a gap or another stream is refused). */
 export function applyReplicated(s: ShardNode, req: ReplicateRequestMsg): { digest: string } {
-  if (s.role !== 'follower') throw rpcError.precondition(`shard ${s.id} is a primary, not a follower; replicate is refused`);
-  if (req.shard_id !== s.id) throw rpcError.precondition(`this follower replicates shard ${s.id}, not ${req.shard_id}`);
   let op: ReplicaOp;
   try {
     op = JSON.parse(req.op) as ReplicaOp;
   } catch {
     throw rpcError.invalid('op is not JSON');
   }
+  if (s.role !== 'follower') {
+    // the coordinator promoted a follower while this primary was alive but did not answer it: the
+    // new primary's snapshot (it sends one only to a process the coordinator lists as its follower)
+    // demotes this one, which then replicates it
+    if (op.k !== 'snap-begin') throw rpcError.precondition(`shard ${s.id} is a primary, not a follower; replicate is refused`);
+    s.demote(`the primary of shard ${req.shard_id} is another process now`);
+  }
+  if (req.shard_id !== s.id && op.k !== 'snap-begin') throw rpcError.precondition(`this follower replicates shard ${s.id}, not ${req.shard_id}`);
+  if (op.k === 'snap-begin') s.id = req.shard_id;
   const f = s.follower;
   if (op.k === 'snap-begin') {
     if (req.seq !== 1) throw rpcError.invalid('a snapshot starts a stream at seq 1');

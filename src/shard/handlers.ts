@@ -105,6 +105,8 @@ function handlers(s: ShardNode): Handlers {
 
     tick_phase: async (raw) => {
       const { tick, phase, attempt, ...req } = parse(TickPhaseRequest, raw, 'tick_phase');
+      // a restarted shard takes part in ticks once registered (its followers are then resynced)
+      if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
       s.checkEpoch(req.epoch);
       await s.opts.beforePhase?.(phase, tick);
       const p = s.participant;

@@ -160,6 +160,17 @@ export class ShardNode {
     this.heartbeat.unref();
   }
 
+  /** This primary becomes a follower (another process was promoted): no heartbeats, no followers, no tick. */
+  demote(reason: string): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.abortOpen('demoted to follower');
+    this.replicator.clear();
+    this.replicator.digest = null;
+    this.role = 'follower';
+    this.log(`demoted to follower: ${reason}`);
+  }
+
   /** Resolves when no tick is open here (at once if none is); UNAVAILABLE after `ms`. */
   tickClosed(ms = 30_000): Promise<void> {
     if (this.participant.openTick === null) return Promise.resolve();
