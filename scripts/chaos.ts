@@ -5,7 +5,7 @@
  * At the end the committed graph hash and the answers to the sample queries are compared with a
  * failure-free run of the same workload; documents are counted for losses and duplicates.
  *
- *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--coordinators C] [--docs FILE.jsonl] [--forgets N] [--keep]
+ *   node dist/scripts/chaos.js [--faults N] [--seed S] [--shards N] [--replicas R] [--permanent] [--coordinators C] [--docs FILE.jsonl] [--forgets N] [--keep]
  *
  * With --forgets N the workload also forgets N documents it ingested earlier (docs/forget.md), spread
  * over the ingest batches; faults land in forgets like in any other step.
@@ -13,10 +13,19 @@
  * run starts (scripts/etcd-members.ts) and elect a leader; coordinators are among the victims, and the
  * time from killing the leader until a coordinator serves again is reported (failover).
  *
- * Documents are counted by distinct DocumentId (a corpus may repeat a document).
+ * With --replicas R (docs/replication.md) each of the N shards has R copies: N × R shard processes, a
+ * primary and R − 1 followers each. With --permanent (R ≥ 2) every third shard victim is never restarted:
+ * once its shard has failed over, the operator removes it (`phago shard remove ID --identity X`) and a
+ * new shard process (a fresh identity and data directory) joins and becomes the follower that restores
+ * the copies.
  *
- * Prints one line per fault and, last, one JSON object {"faults","differences","lost","duplicated","seed"}
- * (with --coordinators also "coordinators", "failovers" and "maxFailoverMs").
+ * Documents are counted by distinct DocumentId (a corpus may repeat a document). After every step a
+ * document query is asked: `partial` counts answers with missing shards; `unavailableMs` is the longest
+ * time a step (ingest, tick, forget, membership change) kept failing before it went through.
+ *
+ * Prints one line per fault and, last, one JSON object {"faults","differences","lost","duplicated",
+ * "partial","unavailableMs","seed"} (with --replicas also "replicas", "permanent" and "removed"; with
+ * --coordinators also "coordinators", "failovers" and "maxFailoverMs").
  * Exit code 0 when nothing differed, 1 otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -57,6 +66,12 @@ const SEED = arg('seed', 1);
 const SHARDS = arg('shards', 3);
 const FORGETS = arg('forgets', 0);
 const COORDINATORS = arg('coordinators', 0);
+const REPLICAS = Math.max(1, arg('replicas', 1));
+const PERMANENT = process.argv.includes('--permanent');
+if (PERMANENT && REPLICAS < 2) {
+  process.stderr.write('chaos: --permanent needs --replicas 2 or more (a shard with one copy loses its data)\n');
+  process.exit(2);
+}
 const LEASE_TTL_S = 2;
 const KEEP = process.argv.includes('--keep');
 const DOCS = process.argv.includes('--docs') ? process.argv[process.argv.indexOf('--docs') + 1] : join(CORPUS, 'docs.jsonl');
@@ -70,7 +85,7 @@ class Member {
   output = '';
   constructor(
     readonly name: string,
-    private readonly args: string[],
+    readonly args: string[],
     private readonly ready: RegExp,
     private readonly logFile?: string,
   ) {}
@@ -182,7 +197,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'phago-chaos-'));
   const token = randomBytes(16).toString('hex');
   const common = ['--cluster-token', token, '--log-level', KEEP ? 'info' : 'warn'];
-  const coordArgs = ['coordinator', '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--token', `${token}-client`, '--admin-token', `${token}-admin`, ...common];
+  const coordArgs = ['coordinator', '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--replicas', String(REPLICAS), '--token', `${token}-client`, '--admin-token', `${token}-admin`, ...common];
   // one coordinator with a data directory, or several on a 3-member etcd cluster (each on its own port,
   // below the ephemeral range, so that it restarts on it)
   let etcd: EtcdMembers | null = null;
@@ -211,8 +226,15 @@ async function main(): Promise<number> {
   const etcdClient = etcd ? new Etcd3({ hosts: etcd.endpoints, dialTimeout: 2000 }) : null;
   const leaderOf = async () => (etcdClient ? await etcdClient.namespace('/phago/').election('coordinator').leader() : addresses[0]);
   const failovers: number[] = [];
-  const shards = Array.from({ length: SHARDS }, (_, i) => new Member(`shard ${i + 1}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${i + 1}.log`)));
-  const joiner = new Member(`shard ${SHARDS + 1} (joining)`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${SHARDS + 1}`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${SHARDS + 1}.log`));
+  const shardProcess = (i: number) => new Member(`shard process ${i}`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-${i}`), '--identity', `chaos-shard-${i}`, '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-${i}.log`));
+  const shards = Array.from({ length: SHARDS * REPLICAS }, (_, i) => shardProcess(i + 1));
+  let nextProcess = SHARDS * REPLICAS + 2;
+  let permanent = 0;
+  let removed = 0;
+  let shardVictims = 0;
+  let partial = 0;
+  let unavailableMs = 0;
+  const joiner = new Member(`shard process ${SHARDS * REPLICAS + 1} (joining)`, ['shard', '--join', addr, '--port', '0', '--data-dir', join(dir, `shard-joiner`), '--checkpoint-every', '7', ...common], /shard \d+ /, join(dir, `shard-joiner.log`));
   const members = [...coordinators, ...shards];
   const client = new LeaderClient(CoordinatorServiceClient, addr, { token }, 20_000);
 
@@ -239,6 +261,14 @@ async function main(): Promise<number> {
       } catch {
         at = `${label} (coordinator unreachable)`;
       }
+      // a shard process may stay down only when its shard keeps another copy in sync
+      let mayRetire = false;
+      if (PERMANENT && shards.includes(victim) && (shardVictims + 1) % 3 === 0) {
+        const identity = victim.args[victim.args.indexOf('--identity') + 1];
+        const l = ((await client.call('list_shards', {}, 2000).catch(() => ({ shards: [] }))).shards ?? []) as { id: number; identity: string; in_sync: boolean }[];
+        const me = l.find((x) => x.identity === identity);
+        mayRetire = !!me && l.some((x) => x.id === me.id && x.identity !== identity && x.in_sync);
+      }
       const wasLeader = COORDINATORS > 0 && coordinators.includes(victim) && (await leaderOf().catch(() => undefined)) === addresses[coordinators.indexOf(victim)];
       const killedAt = Date.now();
       await victim.kill();
@@ -248,6 +278,13 @@ async function main(): Promise<number> {
       const key = at.replace(/tick \d+ /, '');
       where.set(key, (where.get(key) ?? 0) + 1);
       log(`fault ${faults}: SIGKILL ${victim.name} during ${at}`);
+      const isShard = shards.includes(victim);
+      if (isShard) shardVictims++;
+      if (mayRetire) {
+        await running;
+        await retire(victim);
+        return;
+      }
       // restart at once: an operation such as a join can only finish once the victim is back
       for (let attempt = 1; attempt <= 3; attempt++) {
         try {
@@ -265,6 +302,51 @@ async function main(): Promise<number> {
       }
       await running;
     };
+
+    /**
+     * A shard process that never comes back: wait until its shard failed over (no member of the cluster
+     * lists it as a primary), remove it with the operator command, and start a new process that becomes
+     * a follower and restores the copies.
+     */
+    const retire = async (victim: Member) => {
+      const identity = victim.args[victim.args.indexOf('--identity') + 1];
+      permanent++;
+      const list = async () => (await client.call('list_shards', {})).shards as { id: number; identity: string; role: string; in_sync: boolean }[];
+      const t0 = Date.now();
+      for (;;) {
+        // the watchdog promotes a follower once the dead primary's lease runs out; a tick retry does too
+        const mine = (await list().catch(() => [])).find((x) => x.identity === identity);
+        if (mine && mine.role === 'follower') {
+          const r = await removeMember(mine.id, identity);
+          if (r) break;
+        }
+        if (Date.now() - t0 > 60_000) throw new Error(`${victim.name} (${identity}) was not failed over within 60 s`);
+        await sleep(200);
+      }
+      removed++;
+      shards.splice(shards.indexOf(victim), 1);
+      members.splice(members.indexOf(victim), 1);
+      const fresh = shardProcess(nextProcess++);
+      shards.push(fresh);
+      members.push(fresh);
+      await fresh.start();
+      log(`${victim.name} (${identity}) stays down: removed with phago shard remove; ${fresh.name} joined in its place`);
+    };
+
+    /** `phago shard remove ID --identity X` as an operator runs it; true when it removed the member. */
+    const removeMember = (id: number, identity: string): Promise<boolean> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'shard', 'remove', String(id), '--identity', identity, '--coordinator', addresses.join(','), '--admin-token', `${token}-admin`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          if (code !== 0) log(`phago shard remove ${id} --identity ${identity}: ${out.trim().split('\n').pop()}`);
+          resolve(code === 0);
+        });
+      });
 
     /** Ms from `since` until a coordinator answers current_tick (only the leader does). */
     const serving = async (since: number): Promise<number> => {
@@ -292,7 +374,7 @@ async function main(): Promise<number> {
     while (planned.size < Math.min(FAULTS, steps.length)) planned.add(rng.int(steps.length));
     let extra = FAULTS - planned.size; // more faults than steps: some steps get two
     let joinerId = 0;
-    const shardIds = async () => ((await client.call('list_shards', {})).shards as { id: number }[]).map((x) => x.id);
+    const shardIds = async () => ((await client.call('list_shards', {})).shards as { id: number; role: string }[]).filter((x) => x.role !== 'follower').map((x) => x.id);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];
       let op: () => Promise<unknown>;
@@ -335,6 +417,7 @@ async function main(): Promise<number> {
       }
       let fault = planned.has(i) ? 1 + (extra > 0 && rng.next() < 0.5 ? (extra--, 1) : 0) : 0;
       const giveUp = Date.now() + 180_000; // a slow machine gets time; a stuck cluster does not hang the run
+      let failingSince = 0;
       for (;;) {
         await revive();
         if (Date.now() > giveUp) throw new Error(`step ${i} (${s.kind}) did not complete in 180 s`);
@@ -346,6 +429,7 @@ async function main(): Promise<number> {
         }
         if (fault > 0) {
           fault--;
+          failingSince ||= Date.now();
           // (the leaving shard itself is not killed: restarted, it would register as a new shard)
           await injectDuring(op, s.kind === 'ingest' ? 'ingestion' : s.kind === 'forget' ? 'forget' : s.kind === 'tick' ? 'tick' : s.kind === 'join' ? 'rebalancing (join)' : 'rebalancing (leave)', s.kind === 'leave' ? joiner : undefined);
           continue; // re-check and re-run the step
@@ -354,8 +438,16 @@ async function main(): Promise<number> {
           await op();
           if (s.kind === 'ingest') break;
         } catch {
+          failingSince ||= Date.now();
           await sleep(100 + rng.int(200));
         }
+      }
+      if (failingSince) unavailableMs = Math.max(unavailableMs, Date.now() - failingSince);
+      // a query after every step: does every shard (or a replica of it) answer?
+      const q = await client.call('query', { text: queries[i % queries.length], k: 10 }).catch(() => null);
+      if (q && (q.missing_shards as number[]).length > 0) {
+        partial++;
+        log(`partial answer after step ${i}: shard(s) ${(q.missing_shards as number[]).join(', ')} missing`);
       }
       if (s.kind === 'leave') {
         members.splice(members.indexOf(joiner), 1);
@@ -394,7 +486,8 @@ async function main(): Promise<number> {
     log(`final: tick ${st.tick}, ${st.documents} documents (${held} held by shards), ${st.nodes} concepts, ${st.edges} edges, ${differences} difference(s)`);
     const failover = COORDINATORS > 0 ? { coordinators: COORDINATORS, failovers: failovers.length, maxFailoverMs: Math.max(0, ...failovers) } : {};
     if (failovers.length > 0) log(`failovers: ${failovers.length}, ${failovers.join(', ')} ms (lease ${LEASE_TTL_S} s)`);
-    log(JSON.stringify({ faults, differences, lost, duplicated, seed: SEED, ...failover }));
+    const replication = REPLICAS > 1 ? { replicas: REPLICAS, permanent, removed } : {};
+    log(JSON.stringify({ faults, differences, lost, duplicated, partial, unavailableMs, seed: SEED, ...replication, ...failover }));
     return differences === 0 && lost === 0 && duplicated === 0 ? 0 : 1;
   } finally {
     client.close();

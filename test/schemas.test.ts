@@ -179,6 +179,15 @@ const cases: Case[] = [
       { field: 'node_count', patch: { node_count: -1 }, direct: true },
     ],
   },
+  {
+    service: 'coordinator',
+    method: 'follower_failed',
+    valid: [{ shard_id: 2, identity: 'shard-b', reason: 'replicate: UNAVAILABLE' }],
+    invalid: [
+      { field: 'shard_id', patch: { shard_id: 0 } },
+      { field: 'identity', patch: { identity: '' } },
+    ],
+  },
   // ---- ShardService
   {
     service: 'shard',
@@ -326,6 +335,27 @@ const cases: Case[] = [
   },
   { service: 'shard', method: 'abort_migration', valid: [{ epoch: 3 }], invalid: [{ field: 'epoch', patch: { epoch: HUGE } }] },
   { service: 'shard', method: 'health_check', valid: [{}], invalid: emptyInvalid },
+  {
+    service: 'shard',
+    method: 'replicate',
+    valid: [{ shard_id: 1, epoch: 2, seq: 1, op: '{"k":"commit","tick":3}', stream: 'id/1' }],
+    invalid: [
+      { field: 'shard_id', patch: { shard_id: 0 } },
+      { field: 'seq', patch: { seq: 0 } },
+      { field: 'op', patch: { op: '' } },
+      { field: 'stream', patch: { stream: '' } },
+    ],
+  },
+  {
+    service: 'shard',
+    method: 'add_follower',
+    valid: [{ identity: 'shard-b', address: '127.0.0.1:7071' }],
+    invalid: [
+      { field: 'identity', patch: { identity: '' } },
+      { field: 'address', patch: { address: 'nowhere' } },
+    ],
+  },
+  { service: 'shard', method: 'promote', valid: [{ shard_id: 2, tick: 7 }], invalid: [{ field: 'shard_id', patch: { shard_id: 0 } }] },
 ];
 
 const definition = (c: Case) => (c.service === 'shard' ? shardService : coordinatorService);

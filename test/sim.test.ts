@@ -55,7 +55,17 @@ test('re-delivered ACT/DECAY requests (a caller retrying a phase with the same a
   // this shows the invariants catch a double-applied phase, and records that retries must not reach it
   const r = runMany(1, 100, { faults: { ...DEFAULT_FAULTS, duplicatePhases: true, duplicate: 0.2 } });
   assert.ok(r.failing.length > 0, 'duplicated phases broke no invariant');
-  assert.match(r.failing[0].violations.join('\n'), /graph hash|digested at tick/);
+  assert.match(r.failing[0].violations.join('\n'), /graph hash|digested at tick|replica digest/);
+});
+
+test('every shard keeps a follower replica whose digest equals its own at every ADVANCE; a replica that replays ticks wrongly is caught', () => {
+  // (the 1000 schedules above run with the replicas on and break no invariant)
+  const broken = runSchedule({ seed: 3, breakReplicas: true });
+  assert.ok(
+    broken.violations.some((v) => /replica digest .* differs from the shard's/.test(v)),
+    `replicas replaying without drops were not caught: ${broken.violations.slice(0, 2).join('; ')}`,
+  );
+  assert.deepEqual(runSchedule({ seed: 3 }).violations, []);
 });
 
 test('with the stale-attempt fix reverted, the simulator finds a schedule that breaks the committed graph', { timeout: 240_000 }, () => {

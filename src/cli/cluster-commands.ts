@@ -131,16 +131,17 @@ export function coordinatorCommand(): Command {
     .option('--lease <ms>', 'heartbeat lease: silent shards become suspect after it, offline after twice it', intArg('--lease', 1), 3000)
     .option('--data-dir <dir>', 'keep the coordinator state in SQLite here (without it: memory only)')
     .option('--retry-window <ms>', 'run_ticks re-runs an aborted tick once every shard answers, for up to this long', intArg('--retry-window', 0), 60_000)
-    .option('--max-query-deadline <ms>', 'the largest per-shard deadline a query may ask for (deadline_ms; INVALID_ARGUMENT above it)', intArg('--max-query-deadline', 1), 30_000);
+    .option('--max-query-deadline <ms>', 'the largest per-shard deadline a query may ask for (deadline_ms; INVALID_ARGUMENT above it)', intArg('--max-query-deadline', 1), 30_000)
+    .option('--replicas <r>', 'copies of every shard: a shard process that registers becomes a follower of a shard with fewer than r copies (docs/replication.md)', intArg('--replicas', 1), 1);
   addColonyOptions(cmd);
   addSecurityOptions(cmd, 'coordinator');
   addServerOptions(cmd);
   addEtcdOptions(cmd);
-  return cmd.action(async (o: SecOpts & EtcdCliOptions & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+  return cmd.action(async (o: SecOpts & EtcdCliOptions & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; replicas: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const { sec, generated } = coordinatorSecurity(o);
     const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digestPerTick') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
-    const copts: CoordinatorOptions = { host: o.host, port: o.port, security: sec, config: explicit || (!o.dataDir && !o.etcd) ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, log };
+    const copts: CoordinatorOptions = { host: o.host, port: o.port, security: sec, config: explicit || (!o.dataDir && !o.etcd) ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, replicas: o.replicas, log };
     if (o.etcd) return runOnEtcd(copts, o, generated, untilSignal);
     const c = new Coordinator(copts);
     const port = await c.start();
@@ -187,10 +188,10 @@ export function shardCommand(): Command {
     const id = await s.start().catch((e) => {
       throw new InputError(`could not join ${o.join}: ${describeError(e)}`);
     });
-    log(`shard ${id} serving on ${s.address}, joined ${o.join}`);
+    log(s.role === 'follower' ? `follower of shard ${id} on ${s.address}, joined ${o.join} (docs/replication.md)` : `shard ${id} serving on ${s.address}, joined ${o.join}`);
     const metrics = o.metricsPort !== undefined ? await serveMetrics(s.metrics.registry, o.host, o.metricsPort) : undefined;
     if (metrics) log(`metrics on http://${o.host}:${(metrics.address() as { port: number }).port}/metrics`);
-    process.stdout.write(`shard ${id} ${s.address}\n`);
+    process.stdout.write(`shard ${id} ${s.address}${s.role === 'follower' ? ' follower' : ''}\n`);
     untilSignal(async () => {
       metrics?.close();
       if (o.leave) await s.leave();
@@ -254,8 +255,10 @@ export function statusCommand(): Command {
       console.log(`epoch ${list.epoch}  tick ${status.current_tick}${status.in_progress ? `  (tick ${status.tick} in progress: ${status.phase}, pending shards ${status.pending.join(',') || '-'})` : ''}`);
       console.log(`${stats.documents} documents (${stats.pending} pending), ${stats.nodes} concepts, ${stats.edges} edges`);
       if (status.failure) console.log(`last failure: ${status.failure}`);
-      const rows = list.shards.map((s: any) => [String(s.id), s.address, s.status, String(s.document_count), String(s.node_count), String(s.edge_count), s.last_heartbeat_ms ? `${((clock.nowMs() - s.last_heartbeat_ms) / 1000).toFixed(1)}s ago` : '-']);
-      const head = ['id', 'address', 'status', 'documents', 'concepts', 'edges', 'heartbeat'];
+      // a follower (docs/replication.md) is listed after its primary, with its shard's id
+      const role = (s: any) => (s.role === 'follower' ? (s.in_sync ? 'follower, in sync' : 'follower, catching up') : 'primary');
+      const rows = list.shards.map((s: any) => [String(s.id), role(s), s.address, s.status, String(s.document_count), String(s.node_count), String(s.edge_count), s.last_heartbeat_ms ? `${((clock.nowMs() - s.last_heartbeat_ms) / 1000).toFixed(1)}s ago` : '-']);
+      const head = ['id', 'role', 'address', 'status', 'documents', 'concepts', 'edges', 'heartbeat'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r: string[]) => r[i].length)));
       for (const r of [head, ...rows]) console.log(r.map((c: string, i: number) => c.padEnd(widths[i])).join('  '));
     } finally {

@@ -52,6 +52,17 @@ export class Registry {
     return { id, returning: false, changed: true };
   }
 
+  /** A shard's process moved (a returning or promoted primary): a new address bumps the epoch. */
+  setAddress(id: ShardId, address: string, nowMs: number): boolean {
+    const s = this.shards.get(id);
+    if (!s) return false;
+    s.lastHeartbeatMs = nowMs;
+    if (s.address === address) return false;
+    s.address = address;
+    this.epoch++;
+    return true;
+  }
+
   remove(id: ShardId): ShardRecord | undefined {
     const s = this.shards.get(id);
     if (!s) return undefined;

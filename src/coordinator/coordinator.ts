@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { GlobalStats } from '../cluster/df.js';
 import type { ShardId } from '../cluster/placement.js';
 import { Registry, type ShardCounts } from '../cluster/registry.js';
+import { ReplicaSets } from '../cluster/replica-sets.js';
 import { TickMachine, type Phase } from '../cluster/tick-machine.js';
 import { describeError, RpcClient } from '../rpc/client.js';
 import { coordinatorService, ShardServiceClient } from '../rpc/proto.js';
@@ -26,6 +27,7 @@ import { gatherGraph, graphHash } from './query-router.js';
 import { FlushingClient } from './flushing-client.js';
 import { converge } from './recovery.js';
 import { runTick, runTickRetrying } from './tick-driver.js';
+import { failover } from './replicas.js';
 
 export interface CoordinatorOptions {
   host?: string;
@@ -48,6 +50,8 @@ export interface CoordinatorOptions {
   serve?: (handlers: Record<string, Handler>) => Promise<number>;
   /** How long run_ticks keeps retrying an aborted tick while waiting for the cluster to be whole. */
   retryWindowMs?: number;
+  /** Copies of every shard's data: a primary and replicas − 1 followers (docs/replication.md); default 1. */
+  replicas?: number;
   /** Document-query options (graph expansion terms, coordination). */
   expansion?: number;
   coordination?: boolean;
@@ -74,6 +78,8 @@ export class Coordinator {
   readonly config: ColonyConfig;
   readonly limits: Limits;
   readonly registry: Registry;
+  /** Each shard's primary and followers (docs/replication.md). */
+  readonly replicaSets: ReplicaSets;
   readonly machine: TickMachine;
   /** The durable state (with a data directory). */
   readonly store: CoordinatorStorage;
@@ -108,6 +114,8 @@ export class Coordinator {
   stopped = false;
 
   private readonly clients = new Map<ShardId, RpcClient>();
+  private readonly followerClients = new Map<string, RpcClient>();
+  private watchdog?: NodeJS.Timeout;
   private readonly server = newServer();
   /**
    * Ticks and membership changes hold it for writing, queries for reading: a query never sees a tick
@@ -120,6 +128,7 @@ export class Coordinator {
     this.config = makeConfig(opts.config);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
+    this.replicaSets = new ReplicaSets(opts.replicas ?? 1);
     this.machine = new TickMachine();
     this.store = opts.store ?? (opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage());
     if (this.store.durable) {
@@ -130,6 +139,7 @@ export class Coordinator {
         throw new RangeError(`the ${opts.dataDir ? `data directory ${opts.dataDir}` : 'store (etcd)'} holds a colony with config ${saved}; start with the same config or another directory`);
       else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
+      this.replicaSets.restore(store.meta('replica_sets'));
       // attempt numbers go on from the last one given out: a restarted coordinator never reuses one
       this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0), Number(store.meta('attempt') ?? 0));
       this.digested = Number(store.meta('digested') ?? 0);
@@ -167,6 +177,14 @@ export class Coordinator {
       addService(this.server, coordinatorService, coordinatorHandlers(this), this.opts.security, (m, e) => this.log(`error in ${m}: ${describeError(e)}`), COORDINATOR_ACCESS);
       this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
     }
+    if (this.replicaSets.replicas > 1) {
+      // a primary silent past its lease is replaced by an in-sync follower, ticks or not
+      this.watchdog = setInterval(() => {
+        if (this.stopped || this.machine.inProgress) return;
+        void this.writeState(() => failover(this, true)).catch((e) => this.log(`failover: ${describeError(e)}`));
+      }, this.registry.leaseMs);
+      this.watchdog.unref();
+    }
     if (this.store.durable) {
       this.recovering = true;
       void this.writeState(() => converge(this))
@@ -178,8 +196,10 @@ export class Coordinator {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     if (!this.opts.serve) await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
+    for (const c of this.followerClients.values()) c.close();
     await this.stateLock.write(() => undefined);
     this.store.close();
   }
@@ -251,6 +271,13 @@ export class Coordinator {
       c = this.clientAt(rec.address);
       this.clients.set(id, c);
     }
+    return c;
+  }
+
+  /** The pooled client of a follower's address (reads that fall back to followers). */
+  followerClient(address: string): RpcClient {
+    let c = this.followerClients.get(address);
+    if (!c) this.followerClients.set(address, (c = this.clientAt(address)));
     return c;
   }
 

@@ -8,6 +8,7 @@ import {
   DocumentIdRequest,
   Empty,
   ExploreRequest,
+  FollowerReport,
   Heartbeat,
   ForgetRequest,
   IngestRequest,
@@ -31,6 +32,7 @@ import { routeIngest } from './ingest.js';
 import { routeForget } from './forget.js';
 import { register, unregister } from './membership.js';
 import { removeShard } from './removal.js';
+import { followerFailed, withFailover } from './replicas.js';
 import { explore, refreshCounts, routeQuery } from './query-router.js';
 import { beginTick, driveTick, refusal, runTicks } from './tick-driver.js';
 
@@ -70,7 +72,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
 
     remove_shard: (raw) => {
       const req = parse(RemoveShardRequest, raw, 'remove_shard');
-      return removeShard(c, req.id, req.confirm_loss);
+      return removeShard(c, req.id, req.confirm_loss, req.identity);
     },
 
     phase_complete: (raw) => {
@@ -109,16 +111,33 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       const now = clock.nowMs();
       return {
         epoch: c.registry.epoch,
-        shards: c.registry.list().map((s) => ({
-          id: s.id,
-          address: s.address,
-          identity: s.identity,
-          node_count: s.counts.nodes,
-          edge_count: s.counts.edges,
-          document_count: s.counts.documents,
-          status: c.registry.status(s, now),
-          last_heartbeat_ms: s.lastHeartbeatMs,
-        })),
+        shards: c.registry.list().flatMap((s) => [
+          {
+            id: s.id,
+            address: s.address,
+            identity: c.replicaSets.get(s.id)?.primary ?? s.identity,
+            node_count: s.counts.nodes,
+            edge_count: s.counts.edges,
+            document_count: s.counts.documents,
+            status: c.registry.status(s, now),
+            last_heartbeat_ms: s.lastHeartbeatMs,
+            role: 'primary',
+            in_sync: true,
+          },
+          // followers (docs/replication.md): their group's id; status ONLINE when in sync, SUSPECT while catching up
+          ...(c.replicaSets.get(s.id)?.followers ?? []).map((f) => ({
+            id: s.id,
+            address: f.address,
+            identity: f.identity,
+            node_count: s.counts.nodes,
+            edge_count: s.counts.edges,
+            document_count: s.counts.documents,
+            status: f.inSync ? 'ONLINE' : 'SUSPECT',
+            last_heartbeat_ms: 0,
+            role: 'follower',
+            in_sync: f.inSync,
+          })),
+        ]),
       };
     },
 
@@ -151,12 +170,12 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
     forget: (raw) => {
       const { ids } = parse(ForgetRequest, raw, 'forget');
       // exclusive: one forget record at a time, and no tick or ingest sees half of one
-      return c.writeState(() => routeForget(c, ids));
+      return withFailover(c, () => c.writeState(() => routeForget(c, ids)));
     },
 
     ingest: (raw) => {
       const { docs } = parse(IngestRequest, raw, 'ingest');
-      return c.readState(() => routeIngest(c, docs));
+      return withFailover(c, () => c.readState(() => routeIngest(c, docs)));
     },
 
     // the state lock only for a snapshot (membership, version), not while the shards answer: a query
@@ -227,6 +246,11 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       const df = { ...req.df };
       for (const [t, n] of Object.entries(req.df_removed)) df[t] = (df[t] ?? 0) - n;
       return Promise.resolve(c.applyDfReport(rec.identity, req.batch, df, req.documents - req.documents_removed, req.total_length - req.length_removed, req.digested_removed)).then(() => ({}));
+    },
+
+    follower_failed: (raw) => {
+      const req = parse(FollowerReport, raw, 'follower_failed');
+      return followerFailed(c, req.shard_id, req.identity, req.reason);
     },
 
     heartbeat: (raw) => {

@@ -6,17 +6,27 @@ import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
+import { primaryReturned, registerFollower, registerPromotedPrimary, type RegisterReply } from './replicas.js';
+import { membersOf, persistMembership, pushMembership } from './membership-push.js';
 
 /**
  * A shard registers (or returns with its identity): a new one joins the membership and the data it
  * now owns moves to it first. Answers its id and the last df batch applied for its identity.
  */
-export function register(c: Coordinator, address: string, identity: string): Promise<{ id: ShardId; df_batch: number }> {
+export function register(c: Coordinator, address: string, identity: string): Promise<RegisterReply> {
   return c.membershipLock.run(async () => {
     if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress; register again when it ends`);
     // reachable before anything changes: register never answers an error once the shard is in
     await probe(c, address);
     return c.writeState(async () => {
+      // replication (docs/replication.md): a promoted primary returning, or a follower
+      const promoted = registerPromotedPrimary(c, address, identity);
+      if (promoted) {
+        await pushMembership(c).catch((e) => c.log(`after shard ${promoted.id} returned: ${describeError(e)}`));
+        return promoted;
+      }
+      const follower = registerFollower(c, address, identity);
+      if (follower) return follower;
       const prev = c.registry.ids();
       const r = c.registry.register(address, identity, clock.nowMs());
       // (also when the coordinator counts no documents: a shard may hold some whose df report it
@@ -33,13 +43,14 @@ export function register(c: Coordinator, address: string, identity: string): Pro
         }
       }
       persistMembership(c);
+      if (r.returning) primaryReturned(c, r.id);
       c.log(`shard ${r.id} ${r.returning ? 'returned' : 'registered'} at ${address} (epoch ${c.registry.epoch})`);
       // decided: a shard the push misses is told again (the next tick's retry, or its next register)
       await pushMembership(c).catch((e) => c.log(`after shard ${r.id} joined: ${describeError(e)}`));
       c.store.setMeta({ migration: '' });
       // the shard numbers its next df batches after the last one applied for its identity (a shard
       // restarted without a data directory must not reuse numbers and have its reports ignored)
-      return { id: r.id, df_batch: c.lastDfBatch(identity) };
+      return { id: r.id, df_batch: c.lastDfBatch(identity), role: 'primary', primary: '' };
     });
   });
 }
@@ -79,6 +90,11 @@ export function unregister(c: Coordinator, id: ShardId): Promise<object> {
       }
       c.registry.remove(id);
       persistMembership(c);
+      if (c.replicaSets.get(id)) {
+        // its followers replicate a shard that no longer exists (they keep their state; stop them)
+        c.replicaSets.delete(id);
+        c.store.setMeta({ replica_sets: JSON.stringify(c.replicaSets.toJSON()) });
+      }
       const members = membersOf(c);
       // the leaving shard drops everything (it owns nothing in the new membership)
       const last = c.clientAt(leaving);
@@ -127,25 +143,4 @@ async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: 
   c.log(`rebalancing for "${what}" (epoch ${epoch}): ${totals.documents} documents, ${totals.nodes} concepts, ${totals.edges} edge copies moved in ${(performance.now() - t0).toFixed(0)} ms`);
 }
 
-/** Persist the membership; with a membership change under way this is its decision (phase flip). */
-export function persistMembership(c: Coordinator): void {
-  const migration = c.store.meta('migration');
-  const flip: Record<string, string> = migration ? { migration: JSON.stringify({ ...(JSON.parse(migration) as object), phase: 'flip' }) } : {};
-  c.store.saveMembership(
-    c.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })),
-    { epoch: c.registry.epoch, next_id: c.registry.nextShardId, ...flip },
-  );
-}
-
-function membersOf(c: Coordinator): { id: ShardId; address: string }[] {
-  return c.registry.list().map((s) => ({ id: s.id, address: s.address }));
-}
-
-/** Tell every shard the current membership and config (between ticks). */
-export async function pushMembership(c: Coordinator): Promise<void> {
-  const members = membersOf(c);
-  const config_json = JSON.stringify(c.config);
-  const results = await Promise.allSettled(members.map((m) => c.client(m.id).call('update_membership', { epoch: c.registry.epoch, members, you: m.id, config_json, tick: c.machine.current })));
-  const failed = results.map((r, i) => [r, members[i].id] as const).filter(([r]) => r.status === 'rejected');
-  if (failed.length > 0) throw rpcError.unavailable(`membership epoch ${c.registry.epoch} could not reach shard(s) ${failed.map(([r, id]) => `${id} (${describeError((r as PromiseRejectedResult).reason)})`).join(', ')}`);
-}
+export { persistMembership, pushMembership } from './membership-push.js';

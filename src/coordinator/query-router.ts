@@ -15,20 +15,21 @@ import { expandQuery, isExpanding, mergeRanked, type RankedHit } from '../search
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import type { Coordinator } from './coordinator.js';
+import { groupReader } from './replicas.js';
 
 /** What a query needs of the coordinator's state, taken under the state lock, which it then releases. */
 interface QuerySnapshot {
   /** `stateVersion` when taken: a different one afterwards means a tick or membership change ran meanwhile. */
   version: number;
   epoch: number;
-  shards: { id: ShardId; client: RpcClient }[];
+  shards: { id: ShardId; client: Pick<RpcClient, 'call'> }[];
 }
 
 /** Under the state lock: the membership (and its clients) a query asks, and the state version. */
 function querySnapshot(c: Coordinator): QuerySnapshot {
   const ids = c.registry.ids();
   if (ids.length === 0) throw rpcError.precondition('no shards are registered');
-  return { version: c.stateVersion, epoch: c.registry.epoch, shards: ids.map((id) => ({ id, client: c.client(id) })) };
+  return { version: c.stateVersion, epoch: c.registry.epoch, shards: ids.map((id) => ({ id, client: groupReader(c, id) })) };
 }
 
 /**
@@ -132,7 +133,7 @@ export async function explore(c: Coordinator, kind: ExploreKind, from: string, t
     const id = nodeIdOf(label(from, 'neighbours'));
     const owner = c.registry.placement().owner(id);
     type N = { neighbors: { id: string; weight: number; co_activations: number }[] };
-    const r = await c.client(owner).call<N>('get_neighbors', { id, k });
+    const r = await groupReader(c, owner).call<N>('get_neighbors', { id, k });
     const labels = await resolveLabels(c, r.neighbors.map((n) => n.id));
     return { found: true, items: r.neighbors.map((n) => ({ id: n.id, label: labels.get(n.id) ?? n.id, value: n.weight, count: n.co_activations })) };
   }
@@ -161,7 +162,7 @@ async function resolveLabels(c: Coordinator, ids: string[]): Promise<Map<string,
   const out = new Map<string, string>();
   await Promise.all(
     [...groups.entries()].map(async ([s, list]) => {
-      const r = await c.client(s).call<{ nodes: { id: string; label: string; found: boolean }[] }>('resolve_ghost_nodes', { ids: list });
+      const r = await groupReader(c, s).call<{ nodes: { id: string; label: string; found: boolean }[] }>('resolve_ghost_nodes', { ids: list });
       for (const n of r.nodes) if (n.found) out.set(n.id, n.label);
     }),
   );

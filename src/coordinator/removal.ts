@@ -9,6 +9,12 @@ import { MAX_TERMS_PER_CALL } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import type { Coordinator } from './coordinator.js';
 import { persistMembership, pushMembership } from './membership.js';
+import { failover, persistReplicas } from './replicas.js';
+
+/** Promote an in-sync follower of shard `id` if its primary does not answer; true when one was. */
+async function failover_(c: Coordinator, id: ShardId): Promise<boolean> {
+  return (await failover(c)).includes(id);
+}
 
 export interface LossReport {
   id: ShardId;
@@ -36,12 +42,18 @@ export function lossReport(rec: ShardRecord, epoch: number, removed: boolean): L
   return { id: rec.id, removed, epoch, documents: c.documents, pending: c.pending, concepts: c.nodes, edges: c.edges, last_report_ms: rec.lastHeartbeatMs, detail };
 }
 
-/** remove_shard: refuse without confirm_loss (the report says what would be lost), else remove. */
-export function removeShard(c: Coordinator, id: ShardId, confirmLoss: boolean): Promise<LossReport> {
+/**
+ * remove_shard: with copies left (replicated shards) a dead member goes and nothing is lost (a dead
+ * primary is replaced by an in-sync follower first); otherwise refuse without confirm_loss (the report
+ * says what would be lost), else remove.
+ */
+export function removeShard(c: Coordinator, id: ShardId, confirmLoss: boolean, identity = ''): Promise<LossReport> {
   return c.membershipLock.run(async () => {
     const rec = c.registry.get(id);
     if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
     if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress (it aborts once the dead shard misses its phase timeout); remove shard ${id} when it ends`);
+    const set = c.replicaSets.get(id);
+    if (identity !== '' || (set && set.followers.some((f) => f.inSync))) return removeReplica(c, rec, identity);
     if (c.registry.size === 1) throw rpcError.precondition(`shard ${id} is the last shard; nothing would remain`);
     const alive = await c
       .client(id)
@@ -63,6 +75,42 @@ export function removeShard(c: Coordinator, id: ShardId, confirmLoss: boolean): 
       await recountStats(c, rec);
       return report;
     });
+  });
+}
+
+/**
+ * Remove one member of a replicated shard (docs/replication.md): a dead follower leaves its set; a dead
+ * primary is first replaced by an in-sync follower (promotion), then leaves. Nothing is lost while a
+ * copy remains; a shard process that registers later becomes a follower of the set short of copies.
+ */
+async function removeReplica(c: Coordinator, rec: ShardRecord, identity: string): Promise<LossReport> {
+  const id = rec.id;
+  const set = c.replicaSets.get(id);
+  const primary = set?.primary ?? rec.identity;
+  const who = identity || primary;
+  const follower = set?.followers.find((f) => f.identity === who);
+  if (who !== primary && !follower) throw rpcError.notFound(`${who.slice(0, 100)} is not a member of shard ${id}`);
+  const address = follower ? follower.address : rec.address;
+  const probe = c.clientAt(address);
+  const alive = await probe.call('health_check', {}, 2000).then(
+    () => true,
+    () => false,
+  );
+  probe.close();
+  if (alive) throw rpcError.precondition(`${who.slice(0, 100)} (${address}) answers: stop it first (or unregister the shard to move its data)`);
+  return c.writeState(async () => {
+    if (who === primary) {
+      const changed = await failover_(c, id);
+      if (!changed) throw rpcError.precondition(`the primary of shard ${id} is dead and no follower is in sync: remove it with confirm_loss (phago shard remove ${id} --confirm-loss)`);
+    }
+    c.replicaSets.removeFollower(id, who);
+    persistReplicas(c);
+    const left = c.replicaSets.get(id)!;
+    const copies = 1 + left.followers.filter((f) => f.inSync).length;
+    const detail = `removed ${who === primary ? 'the dead primary' : 'the dead follower'} ${who.slice(0, 100)} (${address}) of shard ${id}; nothing is lost: shard ${id} has ${copies} copy(ies) in sync (primary ${c.registry.get(id)!.address}); a shard process that registers becomes a follower of a shard short of copies`;
+    c.log(detail);
+    const k = rec.counts;
+    return { id, removed: true, epoch: c.registry.epoch, documents: 0, pending: 0, concepts: 0, edges: 0, last_report_ms: rec.lastHeartbeatMs, detail: `${detail} (it held ${k.documents} document(s), ${k.nodes} concept(s))` };
   });
 }
 

@@ -14,6 +14,7 @@ import { retryWithin } from '../rpc/retry.js';
 import { pushMembership } from './membership.js';
 import type { Coordinator } from './coordinator.js';
 import { completePendingForget } from './forget.js';
+import { failover } from './replicas.js';
 
 /** A tick machine refusal as a typed status (other errors unchanged). */
 export function refusal(e: unknown): unknown {
@@ -120,6 +121,8 @@ export async function runTickRetrying(c: Coordinator): Promise<number> {
       c.log(`${describeError(e)}; waiting for every shard before running the tick again`);
       // a shard that missed a membership push (stale epoch) is told again
       if (/epoch/.test(describeError(e))) await c.writeState(() => pushMembership(c)).catch(() => undefined);
+      // a primary that does not answer is replaced by an in-sync follower (docs/replication.md)
+      await c.writeState(() => failover(c)).catch((x) => c.log(`failover: ${describeError(x)}`));
       await waitWhole(c, end);
     },
   });

@@ -20,6 +20,15 @@ export abstract class JournaledGraph extends GraphStore {
     return this.open;
   }
 
+  /** The open tick's undo journal (prior state of what it touched), or null (src/core/state-digest.ts reads it). */
+  get journal(): Journal | null {
+    return this.tx;
+  }
+
+  edgeAlive(e: number): boolean {
+    return this.alive.data[e] === 1;
+  }
+
   commit(): void {
     const tx = this.tx;
     this.tx = null;

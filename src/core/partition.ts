@@ -279,24 +279,28 @@ export class Partition {
     this.open = null;
   }
 
-  /** Re-apply a committed tick from its log (recovery). */
-  replay(tick: number, body: TickBody): void {
-    this.begin(tick, false);
+  /**
+   * Re-apply a tick from its log (recovery). With `hold` the tick stays open and undoable, to be
+   * committed or rolled back like a live one (a follower replica applying its primary's prepared tick).
+   */
+  replay(tick: number, body: TickBody, hold = false): void {
+    this.begin(tick, hold);
     for (const id of body.digested) {
       const n = this.docs.numberOf(id);
-      if (n !== undefined && this.docs.record(n).digestedTick === null) this.docs.digest(n, tick, this.config.wiringLimit);
+      if (n !== undefined && this.docs.record(n).digestedTick === null) {
+        this.docs.digest(n, tick, this.config.wiringLimit);
+        if (hold) this.digestedNow.push(n);
+      }
     }
     // withdrawals this tick sent leave the outbox (they were restored from storage before the commit)
     for (const id of body.withdrawn ?? []) {
       const i = this.outbox.findIndex((w) => w.id === id);
-      if (i >= 0) this.outbox.splice(i, 1);
+      if (i >= 0) this.withdrawingNow.push(...this.outbox.splice(i, 1));
     }
     this.present(tick, body.presentations);
     this.prune(tick);
     this.drop(tick, NO_VERDICTS, body.drops);
-    this.graph.commit();
-    this.open = null;
-    this.digestedNow = [];
+    if (!hold) this.commit();
   }
 
   /** Run a whole tick when this holder owns every key (one process). */

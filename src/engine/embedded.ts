@@ -9,7 +9,14 @@ import { withRole } from '../rpc/roles.js';
 import { ShardNode, type ShardOptions } from '../shard/shard.js';
 
 export interface EmbeddedOptions {
+  /** Shard processes (servers); with `replicas` r they form groups of a primary and r − 1 followers. */
   shards: number;
+  /** Copies of every shard's data (docs/replication.md); default 1. */
+  replicas?: number;
+  /** The coordinator's heartbeat lease (ms). */
+  leaseMs?: number;
+  /** How long run_ticks retries an aborted tick (ms; default 0: not at all). */
+  retryWindowMs?: number;
   config?: Partial<ColonyConfig>;
   /** The client token (default: generated; the cluster and admin tokens are always generated). */
   token?: string;
@@ -61,7 +68,7 @@ export class EmbeddedCluster {
 
   private async boot(): Promise<void> {
     if (!Number.isInteger(this.opts.shards) || this.opts.shards < 1) throw new RangeError(`shards must be a positive integer, got ${this.opts.shards}`);
-    this.coordinator = new Coordinator({ security: this.security, config: this.opts.config, expansion: this.opts.expansion, coordination: this.opts.coordination, log: this.opts.log, phaseTimeoutMs: this.opts.phaseTimeoutMs, dataDir: this.dir('coordinator') });
+    this.coordinator = new Coordinator({ security: this.security, config: this.opts.config, expansion: this.opts.expansion, coordination: this.opts.coordination, log: this.opts.log, phaseTimeoutMs: this.opts.phaseTimeoutMs, dataDir: this.dir('coordinator'), replicas: this.opts.replicas, leaseMs: this.opts.leaseMs, retryWindowMs: this.opts.retryWindowMs });
     const port = await this.coordinator.start();
     this.address = `127.0.0.1:${port}`;
     for (let i = 0; i < this.opts.shards; i++) {

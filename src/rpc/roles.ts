@@ -29,6 +29,7 @@ export const COORDINATOR_ACCESS: Access = {
   barrier_ready: MEMBER,
   report_df: MEMBER,
   heartbeat: MEMBER,
+  follower_failed: MEMBER,
   route_document: USER,
   route_node: USER,
   get_global_df: USER,

@@ -105,7 +105,7 @@ export const ShardInfo = z.object({
 /** unregister. */
 export const ShardIdRequest = z.object({ id: shardId, df_batch: anyNumber });
 
-export const RemoveShardRequest = z.object({ id: shardId, confirm_loss: bool });
+export const RemoveShardRequest = z.object({ id: shardId, confirm_loss: bool, identity: z.string().max(256, 'must be at most 256 characters') });
 
 /** phase_complete, barrier_ready. */
 export const PhaseReport = z.object({ shard_id: shardId, phase, tick, attempt });
@@ -287,6 +287,13 @@ export const MigrateInRequest = z.object({
 
 export const EpochNumber = z.object({ epoch: uint });
 
+// ---- replication (docs/replication.md) ---------------------------------------------------------
+
+export const FollowerReport = z.object({ shard_id: shardId, identity: z.string().min(1, 'must not be empty'), reason: z.string() });
+export const ReplicateRequest = z.object({ shard_id: shardId, epoch: uint, seq: int(1, 'a positive integer'), op: z.string().min(2, 'must be an operation (JSON)'), stream: z.string().min(1, 'must name the stream') });
+export const FollowerSpec = z.object({ identity: z.string().min(1, 'must not be empty'), address: z.string().regex(/^[^\s:]+:\d{1,5}$/, { error: 'must be host:port' }) });
+export const PromoteRequest = z.object({ shard_id: shardId, tick: uint });
+
 // ---- the request of every method ---------------------------------------------------------------
 
 export const coordinatorRequests = {
@@ -311,6 +318,7 @@ export const coordinatorRequests = {
   heartbeat: Heartbeat,
   forget: ForgetRequest,
   remove_shard: RemoveShardRequest,
+  follower_failed: FollowerReport,
 } as const;
 
 export const shardRequests = {
@@ -332,6 +340,9 @@ export const shardRequests = {
   abort_migration: EpochNumber,
   health_check: Empty,
   forget_documents: ShardForgetRequest,
+  replicate: ReplicateRequest,
+  add_follower: FollowerSpec,
+  promote: PromoteRequest,
 } as const;
 
 export type CoordinatorMethod = keyof typeof coordinatorRequests;
@@ -352,6 +363,7 @@ export type ExploreRequestMsg = z.infer<typeof ExploreRequest>;
 export type RunTicksRequestMsg = z.infer<typeof RunTicksRequest>;
 export type StatsRequestMsg = z.infer<typeof StatsRequest>;
 export type DfReportMsg = z.infer<typeof DfReport>;
+export type ReplicateRequestMsg = z.infer<typeof ReplicateRequest>;
 export type HeartbeatMsg = z.infer<typeof Heartbeat>;
 export type ShardIngestRequestMsg = z.infer<typeof ShardIngestRequest>;
 export type ShardForgetRequestMsg = z.infer<typeof ShardForgetRequest>;

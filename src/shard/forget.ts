@@ -45,13 +45,17 @@ export async function forgetOnShard(s: ShardNode, req: ShardForgetRequestMsg): P
   let report: ForgetReport | null = null;
   const results = s.part.forget(req.ids, (res, withdrawals) => {
     report = forgetReport(res);
+    s.replicator.documents(res.map((r) => r.id), -1);
     s.storage.forgetDocs(res.map((r) => r.id), withdrawals, batch, report);
     s.dfBatch = batch;
   });
   failpoint('shard-after-forget-stored');
+  // on every in-sync follower before the coordinator subtracts it and the client hears of it
+  await s.replicator.ship({ k: 'forget', ids: results.map((r) => r.id), batch });
   try {
     await s.reportForget(report!, batch);
     s.storage.markReported(batch);
+    await s.replicator.ship({ k: 'reported', batch });
   } catch (e) {
     s.dfDirty = true;
     throw rpcError.unavailable(`documents forgotten but not yet subtracted by the coordinator (${describeError(e)}); it is re-sent with the next heartbeat`);

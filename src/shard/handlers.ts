@@ -1,7 +1,6 @@
 import { PhagoError } from '../core/errors.js';
 import { validateBatch } from '../core/input.js';
 import { contentDigest, documentIdOf } from '../ids/ids.js';
-import { Placement } from '../cluster/placement.js';
 import { CodecError } from '../protocol/codec.js';
 import { describeError } from '../rpc/client.js';
 import { describeValue } from '../rpc/parse-request.js';
@@ -11,6 +10,9 @@ import {
   DeltasRequest,
   Empty,
   EpochNumber,
+  FollowerSpec,
+  PromoteRequest,
+  ReplicateRequest,
   LocalQueryRequest,
   Membership,
   MigrateInRequest,
@@ -32,7 +34,9 @@ import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
 import { forgetOnShard } from './forget.js';
-import { flip, migrateOut, type EdgeWire } from './migration.js';
+import { migrateOut, type EdgeWire } from './migration.js';
+import { applyReplicated, promoteFollower } from './follower.js';
+import { applyMembership } from './membership-update.js';
 import type { Outgoing } from './participant.js';
 import type { ShardNode } from './shard.js';
 import { abortTick, commitTick, openTick } from './tick-gate.js';
@@ -50,8 +54,31 @@ function guard<T>(f: () => T): T {
   }
 }
 
+/** A write or a tick on a follower is refused: they go to its group's primary. */
+function primaryOnly(s: ShardNode, method: string): void {
+  if (s.role === 'follower') throw rpcError.precondition(`${method} refused: this shard is a follower of shard ${s.id} (docs/replication.md); send it to the primary`);
+}
+
+/** A follower answers reads of its committed state once it holds a snapshot. */
+function readable(s: ShardNode): void {
+  if (s.role === 'follower' && !s.ready) throw rpcError.unavailable(`this follower of shard ${s.id} is catching up from its primary`);
+  // a prepared tick is not committed yet (its primary may have failed and the tick be aborted)
+  if (s.role === 'follower' && s.part.openTick !== null) throw rpcError.unavailable(`this follower of shard ${s.id} holds tick ${s.part.openTick} prepared; ask again`);
+}
+
 /** The ShardService handlers: validation and wire conversion around the shard driver. */
 export function shardHandlers(s: ShardNode): Handlers {
+  const h = handlers(s);
+  const writes = new Set<string>(['ingest_document', 'tick_phase', 'abort_tick', 'commit_tick', 'deliver_deltas', 'receive_signals', 'update_membership', 'migrate_out', 'migrate_in', 'abort_migration', 'forget_documents', 'add_follower']);
+  const reads = new Set<string>(['local_query', 'get_term_frequencies', 'get_node', 'resolve_ghost_nodes', 'get_neighbors', 'export_graph']);
+  const out = {} as Handlers;
+  for (const [m, fn] of Object.entries(h) as [ShardMethod, Handler][]) {
+    out[m] = writes.has(m) ? (raw, md) => (primaryOnly(s, m), fn(raw, md)) : reads.has(m) ? (raw, md) => (readable(s), fn(raw, md)) : fn;
+  }
+  return out;
+}
+
+function handlers(s: ShardNode): Handlers {
   const send = (method: string, tick: number, attempt: number, outs: Outgoing[], body: (o: Outgoing) => object) =>
     Promise.all(
       outs.map((o) => {
@@ -78,6 +105,8 @@ export function shardHandlers(s: ShardNode): Handlers {
 
     tick_phase: async (raw) => {
       const { tick, phase, attempt, ...req } = parse(TickPhaseRequest, raw, 'tick_phase');
+      // a restarted shard takes part in ticks once registered (its followers are then resynced)
+      if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
       s.checkEpoch(req.epoch);
       await s.opts.beforePhase?.(phase, tick);
       const p = s.participant;
@@ -102,8 +131,11 @@ export function shardHandlers(s: ShardNode): Handlers {
       // ADVANCE: the tick's inputs are durable before the phase is reported done
       // an empty tick comes without SENSE when the coordinator counts nothing pending: it opens here
       if (req.empty && p.openTick !== tick) openTick(s, tick, attempt);
-      const body = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt, s.storage.durable);
+      const replicated = s.replicator.active;
+      const body = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt, s.storage.durable || replicated);
       if (body) s.storage.prepareTick(tick, body);
+      // followers apply the prepared tick and prove the same state digest before this phase is done
+      if (replicated && body) await s.replicator.shipPrepared(tick, body, s.part.digestedIds());
       return { counts: s.counts() };
     },
 
@@ -208,7 +240,7 @@ export function shardHandlers(s: ShardNode): Handlers {
       return { nodes, edges };
     },
 
-    update_membership: (raw) => {
+    update_membership: async (raw) => {
       const req = parse(Membership, raw, 'update_membership');
       if (req.epoch < s.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${s.epoch}`);
       const open = s.participant.openTick;
@@ -218,27 +250,9 @@ export function shardHandlers(s: ShardNode): Handlers {
         if (open === req.tick && s.participant.isPrepared) s.commitOpen(open);
         else s.abortOpen('superseded by a membership change');
       }
-      const cfg = req.config;
-      if (cfg) {
-        if (JSON.stringify(cfg) !== JSON.stringify(s.config)) {
-          if (s.part.docs.size > 0 || s.part.graph.nodeCount > 0) throw rpcError.precondition('the colony config cannot change on a shard that holds data');
-          s.resetPartition(cfg);
-        }
-      }
-      if (req.epoch === s.epoch && s.placement.size > 0) return {}; // already there: idempotent
-      if (req.tick !== s.committedTick) {
-        const empty = s.part.docs.size === 0 && s.part.graph.nodeCount === 0 && s.part.graph.edgeCount === 0;
-        if (!empty) throw rpcError.precondition(`shard ${s.id} is at tick ${s.committedTick}, the cluster at tick ${req.tick}`);
-        s.committedTick = req.tick; // a new (or emptied) shard starts at the cluster's tick
-        s.storage.setMeta({ committed_tick: req.tick });
-      }
-      if (req.you) s.id = req.you;
-      s.addresses = new Map(req.members.map((m) => [m.id, m.address]));
-      s.placement = new Placement(req.members.map((m) => m.id));
-      s.epoch = req.epoch;
-      const member = req.members.some((m) => m.id === s.id);
-      const meta = { epoch: s.epoch, shard_id: member ? s.id : 0, members: JSON.stringify(req.members.map((m) => ({ id: m.id, address: m.address }))), config: JSON.stringify(s.config) };
-      flip(s, req.epoch, meta);
+      applyMembership(s, raw);
+      s.replicator.recompute();
+      await s.replicator.ship({ k: 'membership', req: raw as Record<string, unknown> });
       return {};
     },
 
@@ -248,7 +262,7 @@ export function shardHandlers(s: ShardNode): Handlers {
       return migrateOut(s, req.epoch, req.members);
     },
 
-    migrate_in: (raw) => {
+    migrate_in: async (raw) => {
       const req = parse(MigrateInRequest, raw, 'migrate_in');
       if (req.epoch <= s.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${s.id} is already at epoch ${s.epoch}`);
       const rows = [
@@ -259,12 +273,36 @@ export function shardHandlers(s: ShardNode): Handlers {
       ];
       // durable before acknowledged: a shard that restarts before the flip still has what it received
       s.storage.putIncoming(req.epoch, rows);
+      await s.replicator.ship({ k: 'incoming', epoch: req.epoch, rows });
       return {};
     },
 
-    abort_migration: (raw) => {
+    abort_migration: async (raw) => {
       const req = parse(EpochNumber, raw, 'abort_migration');
       s.storage.clearIncoming(req.epoch);
+      await s.replicator.ship({ k: 'clear-incoming', epoch: req.epoch });
+      return {};
+    },
+
+    replicate: (raw) => {
+      const req = parse(ReplicateRequest, raw, 'replicate');
+      return guard(() => applyReplicated(s, req));
+    },
+
+    add_follower: async (raw) => {
+      const req = parse(FollowerSpec, raw, 'add_follower');
+      await s.replicator.add(req.identity, req.address);
+      return {};
+    },
+
+    promote: (raw) => {
+      const req = parse(PromoteRequest, raw, 'promote');
+      if (req.shard_id !== s.id) throw rpcError.precondition(`this shard follows shard ${s.id}, not ${req.shard_id}`);
+      const digest = promoteFollower(s, req.tick);
+      s.replicator.digest = digest;
+      s.dfDirty = s.storage.unreported().length > 0 || s.storage.unreportedForgets().length > 0;
+      s.startHeartbeats();
+      s.log(`promoted: primary of shard ${s.id} at tick ${s.committedTick}`);
       return {};
     },
 
@@ -272,10 +310,10 @@ export function shardHandlers(s: ShardNode): Handlers {
       parse(Empty, raw, 'health_check');
       return {
         serving: s.ready,
-        role: 'shard',
+        role: s.role === 'follower' ? 'follower' : 'shard',
         tick: s.committedTick,
         epoch: s.epoch,
-        detail: s.ready ? `shard ${s.id}: ${s.part.docs.size} documents, ${s.part.graph.nodeCount} concepts, ${s.part.graph.edgeCount} edges` : `shard ${s.id}: recovering`,
+        detail: s.role === 'follower' && !s.ready ? `follower of shard ${s.id}: catching up` : s.ready ? `${s.role === 'follower' ? 'follower of ' : ''}shard ${s.id}: ${s.part.docs.size} documents, ${s.part.graph.nodeCount} concepts, ${s.part.graph.edgeCount} edges` : `shard ${s.id}: recovering`,
         counts: s.counts(),
       };
     },
@@ -327,12 +365,16 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
     const batch = ++s.dfBatch;
     const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick, digestedTick: null, unreportedBatch: batch }));
     s.storage.addDocs(stored, batch);
+    s.replicator.documents(fresh.map((v) => v.id), 1);
+    // on every in-sync follower before the coordinator counts them and the client hears of them
+    await s.replicator.ship({ k: 'docs', tick: ingestTick, batch, docs: fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text })) });
     try {
       await s.reportDf(
         fresh.map((v) => v.id),
         batch,
       );
       s.storage.markReported(batch);
+      await s.replicator.ship({ k: 'reported', batch });
     } catch (e) {
       s.dfDirty = true;
       throw rpcError.unavailable(`documents stored but not yet counted by the coordinator (${describeError(e)}); send them again`);

@@ -18,6 +18,9 @@ import { recoverShard, checkpointRows } from './recovery.js';
 import { shardHandlers } from './handlers.js';
 import { retrying } from '../rpc/retry.js';
 import { LeaderClient } from '../rpc/leader-client.js';
+import type { FollowerState } from './follower.js';
+import { placementOf } from './membership-update.js';
+import { Replicator } from './replication.js';
 
 export interface ShardOptions {
   /** Coordinator address host:port, or several comma-separated (a leader and standbys: calls follow the leader). */
@@ -78,6 +81,13 @@ export class ShardNode {
   /** A tick prepared before a restart, whose outcome is asked of the coordinator. */
   pendingPrepared: { tick: number; body: import('../storage/shard-storage.js').LoggedTick } | null = null;
   readonly ingestLock = new Mutex();
+  /** A primary serves its group's ticks and writes; a follower replicates it (docs/replication.md). */
+  role: 'primary' | 'follower' = 'primary';
+  /** A follower's place in its primary's stream. */
+  follower: FollowerState | null = null;
+  /** A primary's followers and state digest. */
+  readonly replicator = new Replicator(this);
+  private closedWaiters: (() => void)[] = [];
   readonly log: (msg: string) => void;
   readonly metrics = new ShardMetrics({ documents: () => this.part.docs.size, nodes: () => this.part.graph.nodeCount, edges: () => this.part.graph.edgeCount, tick: () => this.committedTick });
 
@@ -119,7 +129,14 @@ export class ShardNode {
     const port = await listen(this.server, host, this.opts.port ?? 0, this.opts.security);
     this.address = this.opts.advertise ?? `${host}:${port}`;
     if (this.pendingPrepared) await this.resolvePrepared();
-    const reply = await retrying('register', () => this.coordinator.call<{ id: number; df_batch: number }>('register', { address: this.address, identity: this.opts.identity }), this.log);
+    const reply = await retrying('register', () => this.coordinator.call<{ id: number; df_batch: number; role: string; primary: string }>('register', { address: this.address, identity: this.opts.identity }), this.log);
+    if (reply.role === 'follower') {
+      // a follower's state comes from its primary's snapshot (the coordinator asks the primary for it)
+      this.role = 'follower';
+      this.id = reply.id;
+      this.log(`following shard ${reply.id} at ${reply.primary}: waiting for its snapshot`);
+      return this.id;
+    }
     if (this.storage.durable && this.id !== 0 && reply.id !== this.id) throw new Error(`the coordinator gave id ${reply.id} to identity ${this.opts.identity}, which was shard ${this.id}; its state was lost?`);
     this.id = reply.id;
     // df batches are applied once per (identity, batch): new ones are numbered after every batch the
@@ -127,6 +144,13 @@ export class ShardNode {
     this.dfBatch = Math.max(this.dfBatch, reply.df_batch ?? 0);
     await this.ingestLock.run(() => this.flushDfReports());
     this.ready = true;
+    this.startHeartbeats();
+    return this.id;
+  }
+
+  /** A primary heartbeats and re-sends df reports the coordinator missed (a follower does neither). */
+  startHeartbeats(): void {
+    if (this.heartbeat) return;
     const every = this.opts.heartbeatMs ?? 1000;
     this.heartbeat = setInterval(() => {
       this.coordinator.call('heartbeat', this.counts(), every * 2).catch(() => undefined);
@@ -134,11 +158,50 @@ export class ShardNode {
       if (this.dfDirty) void this.ingestLock.run(() => this.flushDfReports()).catch(() => undefined);
     }, every);
     this.heartbeat.unref();
-    return this.id;
+  }
+
+  /** This primary becomes a follower (another process was promoted): no heartbeats, no followers, no tick. */
+  demote(reason: string): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.abortOpen('demoted to follower');
+    this.replicator.clear();
+    this.replicator.digest = null;
+    this.role = 'follower';
+    this.log(`demoted to follower: ${reason}`);
+  }
+
+  /** Resolves when no tick is open here (at once if none is); UNAVAILABLE after `ms`. */
+  tickClosed(ms = 30_000): Promise<void> {
+    if (this.participant.openTick === null) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(rpcError.unavailable(`tick ${this.participant.openTick} stayed open for ${ms} ms`)), ms);
+      this.closedWaiters.push(() => (clearTimeout(t), resolve()));
+    });
+  }
+
+  private tickClosedNow(): void {
+    const w = this.closedWaiters;
+    this.closedWaiters = [];
+    for (const f of w) f();
+  }
+
+  /** Set the membership's placement and addresses (no data moves here). */
+  setMembership(epoch: number, members: readonly { id: number; address: string }[]): void {
+    const { placement, addresses } = placementOf(members);
+    this.addresses = addresses;
+    this.placement = placement;
+    this.epoch = epoch;
+  }
+
+  /** Checkpoint the graph when enough ticks were logged since the last one (durable storage only). */
+  maybeCheckpoint(): void {
+    if (this.storage.durable && this.committedTick - this.checkpointTick >= (this.opts.checkpointEvery ?? 50)) this.checkpoint();
   }
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.replicator.clear();
     await shutdown(this.server);
     this.coordinator.close();
     for (const p of this.peers.values()) p.close();
@@ -184,6 +247,7 @@ export class ShardNode {
     for (const { batch, send } of work) {
       await send();
       this.storage.markReported(batch);
+      await this.replicator.ship({ k: 'reported', batch });
     }
     this.dfDirty = false;
   }
@@ -272,7 +336,12 @@ export class ShardNode {
     this.participant.commit(tick);
     this.storage.commitTick(tick);
     this.committedTick = tick;
-    if (this.storage.durable && this.committedTick - this.checkpointTick >= (this.opts.checkpointEvery ?? 50)) this.checkpoint();
+    this.maybeCheckpoint();
+    this.replicator.committed();
+    // followers commit after the primary: one that misses it still holds the tick prepared, and a
+    // promotion resolves it with the cluster's committed tick
+    if (this.replicator.active) void this.replicator.ship({ k: 'commit', tick }).catch((e) => this.log(`commit of tick ${tick} to followers: ${describeError(e)}`));
+    this.tickClosedNow();
   }
 
   abortOpen(reason: string): void {
@@ -280,7 +349,10 @@ export class ShardNode {
     if (tick === null) return;
     this.participant.abort();
     this.storage.discardTick(tick);
+    this.replicator.aborted();
+    if (this.replicator.active) void this.replicator.ship({ k: 'abort', tick }).catch((e) => this.log(`abort of tick ${tick} to followers: ${describeError(e)}`));
     this.log(`tick ${tick} aborted: ${reason}`);
+    this.tickClosedNow();
   }
 
   checkpoint(): void {

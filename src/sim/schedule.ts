@@ -25,6 +25,8 @@ export interface ScheduleOptions {
   faultsUntil?: number;
   /** False: the stale-attempt fix is reverted on the shards (a test hook; see SimShardOptions). */
   attemptIds?: boolean;
+  /** A test hook: the shards' follower replicas replay ticks without their degree-cap drops. */
+  breakReplicas?: boolean;
   /** Receives the coordinator's abort reasons and each crash and restart (replaying a seed). */
   trace?: (msg: string) => void;
 }
@@ -89,7 +91,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   const work: Workload = { batches, next: 0, acked: new Set(), ticks, tickAt };
   const durable: CoordinatorDurable = { current: 0, attempts: 0, tickInProgress: 0, committedAttempt: 0, digested: 0, known: new Set() };
   const storages = new Map(placement.shards.map((s) => [s, new SimShardStorage()]));
-  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 3, deadline: 20, violation, trace: o.trace };
+  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 3, deadline: 20, violation, trace: o.trace, replica: true, breakReplica: o.breakReplicas ?? false };
   const coordOpts = { digestPerTick: config.digestPerTick, deadline: 40, backoff: 5, violation, trace: o.trace };
 
   const shards = new Map<number, SimShard>();

@@ -12,6 +12,8 @@ import { checkpointRows, restorePartition } from '../shard/recovery.js';
 import { abortTick, commitTick, openTick, type TickHost } from '../shard/tick-gate.js';
 import type { LoggedTick, ShardStorage, StoredDoc } from '../storage/shard-storage.js';
 import { errorOf, type NodeId, type Reply, type Server, type SimNetwork } from './network.js';
+import { StateDigest } from '../core/state-digest.js';
+import { decodePairs, decodePresentations } from '../protocol/codec.js';
 
 
 export const COORDINATOR: NodeId = 0;
@@ -30,6 +32,21 @@ export interface SimShardOptions {
   violation: (msg: string) => void;
   /** Receives what a replay of a seed wants to see (a stale message counted, the fix reverted). */
   trace?: (msg: string) => void;
+  /**
+   * Keep a follower replica beside this shard (docs/replication.md): it starts from the shard's
+   * durable state, takes every ingest, replays every prepared tick from its log entry (undoably) and
+   * must show the same state digest at every ADVANCE and the same full digest at every commit.
+   */
+  replica?: boolean;
+  /** A test hook: the replica replays ticks without their degree-cap drops (the checks must see it). */
+  breakReplica?: boolean;
+}
+
+/** A follower replica of a simulated shard: what src/shard/follower.ts does, without its transport. */
+interface Replica {
+  part: Partition;
+  digest: StateDigest;
+  prepared: { tick: number; delta: StateDigest; primary: StateDigest } | null;
 }
 
 /**
@@ -49,6 +66,8 @@ export class SimShard implements TickHost, Server {
   /** Crashed: its timers do nothing (its calls are dropped by the network). */
   dead = false;
   private ownerCache = new Map<string, number>();
+  private replica: Replica | null = null;
+  private digest: StateDigest | null = null;
 
   constructor(
     readonly id: NodeId,
@@ -63,11 +82,49 @@ export class SimShard implements TickHost, Server {
     const r = restorePartition(this.part, storage.load());
     this.committedTick = r.committedTick;
     this.checkpointTick = r.checkpointTick;
+    if (opts.replica) this.startReplica();
     if (r.prepared) {
       this.ready = false;
       const prepared = r.prepared;
       net.at(0, () => this.resolvePrepared(prepared)); // once attached to the network
     }
+  }
+
+  /** A follower from this shard's durable state (as a snapshot would give it), checked equal. */
+  private startReplica(): void {
+    const part = new Partition(this.config, newTextIndex(), (k) => this.placement.owner(k) === this.id);
+    restorePartition(part, this.storage.load());
+    this.digest = StateDigest.of(this.part);
+    const digest = StateDigest.of(part);
+    if (digest.value !== this.digest.value) this.opts.violation(`shard ${this.id}: a replica restored from its state has digest ${digest.value}, the shard ${this.digest.value}`);
+    this.replica = { part, digest, prepared: null };
+  }
+
+  /** ADVANCE: the replica replays the prepared tick; both digests with the tick applied must agree. */
+  private replicatePrepared(tick: number, body: LoggedTick): void {
+    const r = this.replica;
+    if (!r || !this.digest || r.prepared?.tick === tick) return;
+    if (r.part.openTick !== null) r.part.rollback();
+    r.part.replay(tick, { presentations: body.presentations.flatMap((b) => decodePresentations(Buffer.from(b, 'base64'))), drops: body.drops && !this.opts.breakReplica ? decodePairs(Buffer.from(body.drops, 'base64')) : [], digested: body.digested, withdrawn: body.withdrawn }, true);
+    const mine = StateDigest.openTickDelta(this.part, this.part.digestedIds(), tick);
+    const theirs = StateDigest.openTickDelta(r.part, body.digested, tick);
+    if (this.digest.plus(mine).value !== r.digest.plus(theirs).value) this.opts.violation(`shard ${this.id}: replica digest ${r.digest.plus(theirs).value} differs from the shard's ${this.digest.plus(mine).value} at tick ${tick}`);
+    r.prepared = { tick, delta: theirs, primary: mine };
+  }
+
+  private replicaCommit(tick: number): void {
+    const r = this.replica;
+    if (!r || !this.digest) return;
+    if (r.prepared?.tick === tick && r.part.openTick === tick) {
+      r.part.commit();
+      r.digest = r.digest.plus(r.prepared.delta);
+      this.digest = this.digest.plus(r.prepared.primary);
+    }
+    r.prepared = null;
+    // the incremental digests must equal the full ones, and the replica's the shard's
+    const full = StateDigest.of(this.part).value;
+    if (this.digest.value !== full) this.opts.violation(`shard ${this.id}: incremental digest ${this.digest.value} != full ${full} at tick ${tick}`);
+    if (StateDigest.of(r.part).value !== full) this.opts.violation(`shard ${this.id}: the replica's state differs from the shard's after tick ${tick}`);
   }
 
   owners(): Owners {
@@ -84,6 +141,7 @@ export class SimShard implements TickHost, Server {
     this.participant.commit(tick);
     this.storage.commitTick(tick);
     this.committedTick = tick;
+    this.replicaCommit(tick);
     if (this.committedTick - this.checkpointTick >= this.opts.checkpointEvery) {
       const { nodes, edges } = checkpointRows(this.part);
       this.storage.checkpoint(this.committedTick, nodes, edges);
@@ -96,6 +154,8 @@ export class SimShard implements TickHost, Server {
     if (tick === null) return;
     this.participant.abort();
     this.storage.discardTick(tick);
+    if (this.replica?.part.openTick !== null && this.replica?.part.openTick !== undefined) this.replica.part.rollback();
+    if (this.replica) this.replica.prepared = null;
   }
 
   /** As ShardNode.resolvePrepared: ask the coordinator whether the prepared tick committed. */
@@ -108,6 +168,7 @@ export class SimShard implements TickHost, Server {
         replayLogged(this.part, p.tick, p.body);
         this.storage.commitTick(p.tick);
         this.committedTick = p.tick;
+        if (this.replica) this.startReplica(); // a snapshot of the state after the replayed tick
         this.ready = true;
       } else if (s && !(s.in_progress && s.tick === p.tick)) {
         this.storage.discardTick(p.tick);
@@ -173,7 +234,10 @@ export class SimShard implements TickHost, Server {
     if (req.phase === 'DECAY') return this.send('receive_signals', tick, attempt, p.decay(tick, attempt, this.owners()), (o) => ({ payload: o.payload }), reply);
     if (req.empty && p.openTick !== tick) openTick(this, tick, attempt);
     const logged = req.empty ? p.advanceEmpty(tick, attempt) : p.advance(tick, attempt, true);
-    if (logged) this.storage.prepareTick(tick, logged);
+    if (logged) {
+      this.storage.prepareTick(tick, logged);
+      this.replicatePrepared(tick, logged);
+    }
     reply({ ok: true, value: { counts: { digested: this.part.docs.digestedCount } } });
   }
 
@@ -202,6 +266,14 @@ export class SimShard implements TickHost, Server {
     const had = new Set(vs.filter((v) => this.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
     const created = this.part.ingest(vs, req.tick);
     const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
+    if (this.replica && this.digest) {
+      // the follower takes the same documents (the primary ships them before it acknowledges)
+      this.replica.part.ingest(fresh, req.tick);
+      for (const v of fresh) {
+        this.digest.document(this.part, v.id, 1);
+        this.replica.digest.document(this.replica.part, v.id, 1);
+      }
+    }
     const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick: req.tick, digestedTick: null, unreportedBatch: null }));
     if (stored.length > 0) this.storage.addDocs(stored, 0);
     return { created: created.map((c) => c.created) };

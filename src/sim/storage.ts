@@ -27,6 +27,13 @@ export class SimShardStorage implements ShardStorage {
       withdrawals: this.withdrawals.slice(),
     };
   }
+  reset(): void {
+    this.metaMap.clear();
+    this.docs.clear();
+    this.ticks.clear();
+    this.cp = { tick: 0, nodes: [], edges: [] };
+    this.withdrawals = [];
+  }
   meta(k: string): string | undefined {
     return this.metaMap.get(k);
   }

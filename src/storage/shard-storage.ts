@@ -90,6 +90,8 @@ export interface ShardStorage {
   clearIncoming(beforeOrAt?: number): void;
   /** After a flip: the documents now held and the graph checkpoint, in one transaction. */
   replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>, withdrawals?: readonly Withdrawal[]): void;
+  /** Drop everything (a follower about to install its primary's snapshot). */
+  reset(): void;
   close(): void;
 }
 
@@ -150,6 +152,12 @@ export class MemoryShardStorage implements ShardStorage {
     for (const [b, ids] of this.batches) this.batches.set(b, ids.filter((id) => !gone.has(id)));
     this.clearIncoming(epoch);
     this.setMeta(meta);
+  }
+  reset(): void {
+    this.metaMap.clear();
+    this.batches.clear();
+    this.rows.clear();
+    this.forgets.clear();
   }
   close(): void {}
 }

@@ -163,6 +163,11 @@ export class SqliteShardStorage extends SqliteStore implements ShardStorage {
     else this.db.prepare('DELETE FROM incoming WHERE epoch <= ?').run(beforeOrAt);
   }
 
+  reset(): void {
+    this.db.exec(`DELETE FROM documents; DELETE FROM nodes; DELETE FROM edges; DELETE FROM ticks; DELETE FROM incoming; DELETE FROM withdrawals; DELETE FROM forget_reports;
+      DELETE FROM meta WHERE k IN ('committed_tick', 'checkpoint_tick', 'df_batch', 'epoch', 'members', 'shard_id', 'config');`);
+  }
+
   replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>, withdrawals?: readonly Withdrawal[]): void {
     this.db.transaction(() => {
       if (withdrawals) {
