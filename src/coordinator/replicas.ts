@@ -91,10 +91,12 @@ export function syncFollower(c: Coordinator, group: ShardId, identity: string): 
 }
 
 /** follower_failed: the primary missed the follower; out of sync before the primary goes on. */
-export function followerFailed(c: Coordinator, group: ShardId, identity: string, reason: string): object {
+export async function followerFailed(c: Coordinator, group: ShardId, identity: string, reason: string): Promise<object> {
   if (!c.registry.has(group)) throw rpcError.notFound(`unknown shard ${group}`);
   if (!c.replicaSets.setInSync(group, identity, false)) throw rpcError.notFound(`${identity.slice(0, 100)} does not follow shard ${group}`);
   persistReplicas(c);
+  // durable before the primary goes on without it (etcd: written through before the reply)
+  await c.store.flush?.();
   c.log(`follower ${identity.slice(0, 60)} of shard ${group} is out of sync: ${reason.slice(0, 200)}`);
   syncFollower(c, group, identity);
   return {};
