@@ -21,6 +21,6 @@ test('chaos counts distinct documents: a corpus that repeats an id reports no lo
     throw new Error(`${(e as Error).message}\n${out.slice(-3000)}`);
   });
   const last = JSON.parse(out.trim().split('\n').pop()!);
-  assert.deepEqual(last, { faults: 0, differences: 0, lost: 0, duplicated: 0, seed: 4 }, out);
+  assert.deepEqual(last, { faults: 0, differences: 0, lost: 0, duplicated: 0, partial: 0, unavailableMs: 0, seed: 4 }, out);
   assert.equal(code, 0, out);
 });
