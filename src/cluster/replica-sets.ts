@@ -10,6 +10,8 @@ export interface Follower {
   identity: string;
   address: string;
   inSync: boolean;
+  /** Reports of a failed operation so far: a sync that saw one arrive meanwhile does not count. */
+  failures?: number;
 }
 
 export interface ReplicaSet {
@@ -77,6 +79,7 @@ export class ReplicaSets {
     const f = this.sets.get(group)?.followers.find((x) => x.identity === identity);
     if (!f) return false;
     f.inSync = inSync;
+    if (!inSync) f.failures = (f.failures ?? 0) + 1;
     return true;
   }
 

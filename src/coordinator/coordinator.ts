@@ -27,7 +27,7 @@ import { gatherGraph, graphHash } from './query-router.js';
 import { FlushingClient } from './flushing-client.js';
 import { converge } from './recovery.js';
 import { runTick, runTickRetrying } from './tick-driver.js';
-import { failover } from './replicas.js';
+import { failover, resumeSyncs } from './replicas.js';
 
 export interface CoordinatorOptions {
   host?: string;
@@ -178,6 +178,7 @@ export class Coordinator {
       this.port = await listen(this.server, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0, this.opts.security);
     }
     if (this.replicaSets.replicas > 1) {
+      resumeSyncs(this);
       // a primary silent past its lease is replaced by an in-sync follower, ticks or not
       this.watchdog = setInterval(() => {
         if (this.stopped || this.machine.inProgress) return;

@@ -78,8 +78,11 @@ export function syncFollower(c: Coordinator, group: ShardId, identity: string): 
     async () => {
       const f = follower();
       if (!f || f.inSync) return;
+      const failures = f.failures ?? 0;
       await c.client(group).call('add_follower', { identity, address: f.address }, 600_000);
       if (follower() !== f) return;
+      // the primary reported a failed operation meanwhile (maybe of the new link): sync again
+      if ((f.failures ?? 0) !== failures) throw new Error('the follower failed an operation while it was synced');
       f.inSync = true;
       persistReplicas(c);
       c.log(`follower ${identity.slice(0, 60)} of shard ${group} is in sync`);
@@ -90,10 +93,17 @@ export function syncFollower(c: Coordinator, group: ShardId, identity: string): 
     .finally(() => set.delete(key));
 }
 
+/** A coordinator that starts (a restart, an etcd takeover) goes on syncing every follower out of sync. */
+export function resumeSyncs(c: Coordinator): void {
+  for (const [group, set] of Object.entries(c.replicaSets.toJSON())) for (const f of set.followers) if (!f.inSync && c.registry.has(Number(group))) syncFollower(c, Number(group), f.identity);
+}
+
 /** follower_failed: the primary missed the follower; out of sync before the primary goes on. */
 export async function followerFailed(c: Coordinator, group: ShardId, identity: string, reason: string): Promise<object> {
   if (!c.registry.has(group)) throw rpcError.notFound(`unknown shard ${group}`);
-  if (!c.replicaSets.setInSync(group, identity, false)) throw rpcError.notFound(`${identity.slice(0, 100)} does not follow shard ${group}`);
+  // a follower the operator removed (or that follows another shard now) is not this primary's to
+  // ship to: the primary drops it, nothing to record
+  if (!c.replicaSets.setInSync(group, identity, false)) return {};
   persistReplicas(c);
   // durable before the primary goes on without it (etcd: written through before the reply)
   await c.store.flush?.();

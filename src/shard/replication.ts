@@ -9,7 +9,7 @@ import { StateDigest } from '../core/state-digest.js';
 import { describeError, RpcClient } from '../rpc/client.js';
 import { ShardServiceClient } from '../rpc/proto.js';
 import { rpcError } from '../rpc/server.js';
-import { retryWithin } from '../rpc/retry.js';
+import { isTransient, retryWithin } from '../rpc/retry.js';
 import type { IncomingRow, LoggedTick, StoredDoc, StoredEdge } from '../storage/shard-storage.js';
 import type { WithdrawalWire } from './migration.js';
 import { checkpointRows } from './recovery.js';
@@ -91,7 +91,14 @@ export class Replicator {
     if (!this.links.includes(link)) return;
     this.s.log(`follower ${link.identity} failed (${reason}); reporting it out of sync`);
     try {
-      await retryWithin(10_000, () => this.s.coordinator.call('follower_failed', { shard_id: this.s.id, identity: link.identity, reason: reason.slice(0, 200) }, 3000), { startMs: 50, maxMs: 1000 });
+      // a refusal (this shard is no longer the group's primary, say) is final: no retry
+      let final = false;
+      const report = () =>
+        this.s.coordinator.call('follower_failed', { shard_id: this.s.id, identity: link.identity, reason: reason.slice(0, 200) }, 3000).catch((e) => {
+          final ||= !isTransient(e);
+          throw e;
+        });
+      await retryWithin(10_000, report, { startMs: 50, maxMs: 1000, stop: () => final });
     } catch (e) {
       throw rpcError.unavailable(`follower ${link.identity} missed an operation and the coordinator could not be told (${describeError(e)}); try again`);
     }
