@@ -7,7 +7,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { mergeRanked } from '../src/search/bm25.js';
-import { minDistance } from '../src/search/rescore.js';
+import { dropWindows, minDistance } from '../src/search/rescore.js';
 import { CORPUS, LONG, within } from './helpers.js';
 
 const keys = async (e: LocalEngine, q: string) => (await e.searchDocuments(q, 10)).hits.map((h) => h.key);
@@ -124,4 +124,30 @@ describe('second stage on a cluster', () => {
       await cluster.stop();
     }
   });
+});
+
+it('the second stage gives the same scores from its cached windows as from a cold cache, also after a forget and an ingest', async () => {
+  const e = new LocalEngine();
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  await e.ingest(docs.slice(0, 40));
+  await e.tick('digest');
+  const table = e.colony.part.docs;
+  const ask = async () => {
+    const out: string[] = [];
+    for (const q of ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning']) out.push((await e.searchDocuments(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(12)}`).join(' '));
+    return out;
+  };
+  const warm1 = await ask();
+  const warm2 = await ask(); // every window cached now
+  dropWindows(table);
+  assert.deepEqual(warm2, warm1);
+  assert.deepEqual(await ask(), warm1, 'a cold cache gives the same scores');
+  // forgotten documents leave, others come (document numbers may be reused): cached windows of the
+  // old texts must not be used for the new ones
+  await e.forget(docs.slice(0, 20).map((d) => d.id!));
+  await e.ingest(docs.slice(40, 70));
+  await e.tick('digest');
+  const after = await ask();
+  dropWindows(table);
+  assert.deepEqual(await ask(), after, 'after a forget and an ingest, the same scores as from a cold cache');
 });

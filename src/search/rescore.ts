@@ -46,25 +46,84 @@ export function needsRescore(table: DocumentTable, originals: readonly WeightedT
   return (r.exact > 0 && table.text.stem && exact.length > 0) || (r.proximity > 0 && originals.length >= 2);
 }
 
+/** A document's tokenized window (title and first RESCORE_CHARS of text), and its index terms once asked. */
+interface Window {
+  title: string;
+  text: string;
+  head: string[];
+  body: string[];
+  /** Title and text counts of each token (exact forms), made once asked. */
+  counts: Map<string, { head: number; body: number }> | null;
+  /** Positions (title then text) of each index term (proximity), made once asked. */
+  positions: Map<string, number[]> | null;
+}
+
+/**
+ * Windows of recently re-scored documents, least recently used first, per table: the same documents
+ * come back in the top results of many queries, and tokenizing them again is most of the second
+ * stage's cost. Bounded by tokens held; an entry is valid only for the very text it was made from (a
+ * document number forgotten and reused gets a new one).
+ */
+const MAX_CACHED_TOKENS = 1 << 18;
+const windows = new WeakMap<DocumentTable, { map: Map<number, Window>; tokens: number }>();
+
+/** Drop a table's cached windows (tests compare answers from a cold cache with a warm one). */
+export function dropWindows(table: DocumentTable): void {
+  windows.delete(table);
+}
+
+function windowOf(table: DocumentTable, doc: number): Window {
+  let cache = windows.get(table);
+  if (!cache) windows.set(table, (cache = { map: new Map(), tokens: 0 }));
+  const d = table.record(doc);
+  const hit = cache.map.get(doc);
+  if (hit && hit.text === d.text && hit.title === d.title) {
+    cache.map.delete(doc);
+    cache.map.set(doc, hit);
+    return hit;
+  }
+  if (hit) {
+    cache.map.delete(doc);
+    cache.tokens -= hit.head.length + hit.body.length;
+  }
+  const stop = table.text.stopwords;
+  const w: Window = { title: d.title, text: d.text, head: tokenize(d.title, stop), body: tokenize(d.text.length > RESCORE_CHARS ? d.text.slice(0, RESCORE_CHARS) : d.text, stop), counts: null, positions: null };
+  cache.map.set(doc, w);
+  cache.tokens += w.head.length + w.body.length;
+  for (const [k, old] of cache.map) {
+    if (cache.tokens <= MAX_CACHED_TOKENS) break;
+    cache.map.delete(k);
+    cache.tokens -= old.head.length + old.body.length;
+  }
+  return w;
+}
+
 /** The second-stage bonus of one document (0 when no bonus is on). */
 export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: number, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): number {
   const { rank, text } = table;
-  const d = table.record(doc);
-  const head = tokenize(d.title, text.stopwords);
-  const body = tokenize(d.text.length > RESCORE_CHARS ? d.text.slice(0, RESCORE_CHARS) : d.text, text.stopwords);
+  const win = windowOf(table, doc);
+  const { head, body } = win;
   let bonus = 0;
   if (rank.exact > 0 && text.stem && exact.length > 0) {
     const avgdl = stats.totalLength / stats.documents || 1;
     const dl = table.lengthOf(doc);
     const w = head.length === 0 ? 1 : text.titleWeight;
-    const tf = new Map<string, number>();
-    for (const t of exact) tf.set(t.term.slice(EXACT_PREFIX.length), 0);
-    for (const t of head) if (tf.has(t)) tf.set(t, tf.get(t)! + w);
-    for (const t of body) if (tf.has(t)) tf.set(t, tf.get(t)! + 1);
+    if (!win.counts) {
+      const counts = new Map<string, { head: number; body: number }>();
+      const at = (t: string) => {
+        let c = counts.get(t);
+        if (!c) counts.set(t, (c = { head: 0, body: 0 }));
+        return c;
+      };
+      for (const t of head) at(t).head++;
+      for (const t of body) at(t).body++;
+      win.counts = counts;
+    }
     let sum = 0;
     for (const t of exact) {
       const word = t.term.slice(EXACT_PREFIX.length);
-      const f = tf.get(word)!;
+      const c = win.counts.get(word);
+      const f = c ? c.head * w + c.body : 0;
       if (f === 0) continue;
       const weight = t.weight * idf(stats.documents, stats.df(stem(word)));
       sum += (weight * f * (BM25_K1 + 1)) / (f + BM25_K1 * (1 - rank.b + (rank.b * dl) / avgdl));
@@ -72,10 +131,47 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     bonus += rank.exact * sum;
   }
   if (rank.proximity > 0 && originals.length >= 2) {
-    const d = minDistance(head, body, originals, text.stem);
+    // where each index term (stem when stemming) occurs, title then text, made once per window
+    if (!win.positions) {
+      const positions = new Map<string, number[]>();
+      let pos = 0;
+      for (const part of [head, body])
+        for (const tok of part) {
+          const t = indexTerm(tok, text.stem);
+          const l = positions.get(t);
+          if (l) l.push(pos);
+          else positions.set(t, [pos]);
+          pos++;
+        }
+      win.positions = positions;
+    }
+    const d = minDistanceOf(win.positions, originals);
     if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
   }
   return bonus;
+}
+
+/** minDistance from each term's positions: the same scan over the query terms' occurrences only. */
+function minDistanceOf(positions: Map<string, number[]>, originals: readonly WeightedTerm[]): number {
+  const occ: number[] = []; // pos * 64 + query term index (queries have at most a few dozen terms)
+  const seen = new Map<string, number>();
+  originals.forEach((t, i) => {
+    if (seen.has(t.term)) return; // a repeated term: its first index, as the scan's map gives
+    seen.set(t.term, i);
+  });
+  const idx = [...seen.values()];
+  if (idx.some((i) => i >= 64)) return minDistance([...positions.entries()].flatMap(([t, ps]) => ps.map((p) => [p, t] as const)).sort((a, b) => a[0] - b[0]).map(([, t]) => t), [], originals, false);
+  for (const [term, i] of seen) for (const p of positions.get(term) ?? []) occ.push(p * 64 + i);
+  occ.sort((a, b) => a - b);
+  const last = new Float64Array(originals.length).fill(-Infinity);
+  let best = Infinity;
+  for (const o of occ) {
+    const pos = Math.floor(o / 64);
+    const q = o % 64;
+    for (let r = 0; r < last.length; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];
+    last[q] = pos;
+  }
+  return best;
 }
 
 /** Smallest distance in tokens (title then text) between occurrences of two different query terms. */
