@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { queryTerms, termStats, tokenize } from '../src/text/tokenizer.js';
+import { documentTerms, queryTerms, stem, termStats, tokenize } from '../src/text/tokenizer.js';
 
 test('splits on non-alphanumerics, lowercases, drops short tokens and stopwords', () => {
   assert.deepEqual(tokenize("The CRISPR-Cas9 system's guide RNA, in 2012."), ['crispr', 'cas9', 'system', 'guide', 'rna', '2012']);
@@ -27,4 +27,36 @@ test('termStats counts terms in first-occurrence order', () => {
 
 test('queryTerms removes duplicates, keeps order', () => {
   assert.deepEqual(queryTerms('Quantum gates, quantum circuits'), ['quantum', 'gates', 'circuits']);
+});
+
+test('documentTerms with stemming: each distinct word stemmed once gives the statistics of the weighted token sequence', () => {
+  const statsOf = (tokens: string[]) => {
+    const by = new Map<string, { term: string; tf: number; first: number }>();
+    const out: { term: string; tf: number; first: number }[] = [];
+    tokens.forEach((term, i) => {
+      const s = by.get(term);
+      if (s) s.tf++;
+      else {
+        const t = { term, tf: 1, first: i };
+        by.set(term, t);
+        out.push(t);
+      }
+    });
+    return out;
+  };
+  const cases = [
+    { title: 'Running runs run', text: 'the runner runs; running run RUN ran' },
+    { title: '', text: 'cells cell cellular cells' },
+    { title: 'Cell', text: 'cells divide; a cell membrane surrounds every cell' },
+    { title: 'errors correcting', text: 'error correction corrects errors in quantum codes' },
+  ];
+  for (const w of [1, 2, 3, 5])
+    for (const d of cases) {
+      const r = documentTerms(d.title, d.text, { stopwords: 'extended', stem: true, titleWeight: w });
+      const head = tokenize(d.title, 'extended');
+      const tokens = head.concat(tokenize(d.text, 'extended'));
+      const ww = head.length === 0 ? 1 : w;
+      const words = [...Array.from({ length: ww - 1 }, () => head).flat(), ...tokens];
+      assert.deepEqual(r.index, statsOf(words.map(stem)), `title weight ${w}: ${d.title} / ${d.text}`);
+    }
 });

@@ -89,6 +89,42 @@ function statsOf(tokens: readonly string[]): TermStat[] {
   return terms;
 }
 
+/**
+ * The index terms (stems) of a document from its distinct words, each stemmed once: the statistics of
+ * the token sequence `head × (w − 1), head, text` (the title counted w times, its extra copies first)
+ * mapped through `stem`, in first-occurrence order. `concepts` are the words of `head, text` with
+ * counts and first positions.
+ */
+function stemStats(concepts: readonly TermStat[], head: readonly string[], w: number): TermStat[] {
+  const H = head.length;
+  const extra = w > 1 && H > 0 ? w - 1 : 0;
+  let titleTf: Map<string, number> | null = null;
+  if (extra > 0) {
+    titleTf = new Map();
+    for (const t of head) titleTf.set(t, (titleTf.get(t) ?? 0) + 1);
+  }
+  const byStem = new Map<string, TermStat>();
+  const out: TermStat[] = [];
+  for (const c of concepts) {
+    const s = stem(c.term);
+    // where the word first occurs in the weighted sequence: a title word in the first extra copy
+    const first = extra > 0 && c.first >= H ? c.first + extra * H : c.first;
+    const tf = c.tf + (titleTf ? extra * (titleTf.get(c.term) ?? 0) : 0);
+    const have = byStem.get(s);
+    if (have) {
+      have.tf += tf;
+      if (first < have.first) have.first = first;
+    } else {
+      const t = { term: s, tf, first };
+      byStem.set(s, t);
+      out.push(t);
+    }
+  }
+  // words were visited in their first-occurrence order in `head, text`; a stem's first occurrence in the
+  // weighted sequence keeps that order except that title words move ahead of text words (they already are)
+  return out.sort((a, b) => a.first - b.first);
+}
+
 /** Distinct terms of a text with counts, in first-occurrence order, and the token count. */
 export function termStats(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): { terms: TermStat[]; length: number } {
   const tokens = tokenize(text, stopwords);
@@ -106,10 +142,7 @@ export function documentTerms(title: string, text: string, opts: Readonly<TextOp
   const concepts = statsOf(tokens);
   const w = head.length === 0 ? 1 : opts.titleWeight;
   const length = tokens.length + (w - 1) * head.length;
-  if (opts.stem) {
-    const words = w === 1 ? tokens : [...Array.from({ length: w - 1 }, () => head).flat(), ...tokens];
-    return { concepts, index: statsOf(words.map(stem)), length };
-  }
+  if (opts.stem) return { concepts, index: stemStats(concepts, head, w), length };
   if (w === 1) return { concepts, index: concepts, length };
   // title tokens come first, so the index terms are the concepts with the title's counts added w − 1 times
   const titleTf = new Map<string, number>();
