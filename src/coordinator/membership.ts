@@ -6,7 +6,7 @@ import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
-import { primaryReturned, registerFollower, registerPromotedPrimary, type RegisterReply } from './replicas.js';
+import { persistReplicas, primaryReturned, registerFollower, registerPromotedPrimary, type RegisterReply } from './replicas.js';
 import { membersOf, persistMembership, pushMembership } from './membership-push.js';
 
 /**
@@ -93,7 +93,7 @@ export function unregister(c: Coordinator, id: ShardId): Promise<object> {
       if (c.replicaSets.get(id)) {
         // its followers replicate a shard that no longer exists (they keep their state; stop them)
         c.replicaSets.delete(id);
-        c.store.setMeta({ replica_sets: JSON.stringify(c.replicaSets.toJSON()) });
+        persistReplicas(c);
       }
       const members = membersOf(c);
       // the leaving shard drops everything (it owns nothing in the new membership)

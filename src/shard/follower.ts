@@ -6,13 +6,13 @@
 import { makeConfig, type ColonyConfig } from '../core/config.js';
 import type { ValidDocument } from '../core/input.js';
 import { StateDigest } from '../core/state-digest.js';
-import { decodePairs, decodePresentations } from '../protocol/codec.js';
-import type { ReplicateRequestMsg } from '../rpc/schemas.js';
+import { Membership, parse, type ReplicateRequestMsg } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import type { NodeRow } from '../core/graph.js';
 import type { StoredDoc, StoredEdge } from '../storage/shard-storage.js';
 import { forgetReport } from './forget.js';
 import { applyMembership } from './membership-update.js';
+import { replayLogged } from './participant.js';
 import type { ReplicaOp } from './replication.js';
 import type { ShardNode } from './shard.js';
 
@@ -91,16 +91,7 @@ function apply(s: ShardNode, f: FollowerState, op: ReplicaOp): string {
       if (part.openTick !== null) rollback(s, f);
       if (op.tick !== s.committedTick + 1) throw rpcError.precondition(`prepare of tick ${op.tick}: the follower committed ${s.committedTick}`);
       const body = op.body;
-      part.replay(
-        op.tick,
-        {
-          presentations: body.presentations.flatMap((b) => decodePresentations(Buffer.from(b, 'base64'))),
-          drops: body.drops ? decodePairs(Buffer.from(body.drops, 'base64')) : [],
-          digested: body.digested,
-          withdrawn: body.withdrawn,
-        },
-        true,
-      );
+      replayLogged(part, op.tick, body, true);
       s.storage.prepareTick(op.tick, body);
       f.digest ??= StateDigest.of(part);
       const delta = StateDigest.openTickDelta(part, body.digested, op.tick);
@@ -116,7 +107,7 @@ function apply(s: ShardNode, f: FollowerState, op: ReplicaOp): string {
       if (part.openTick === op.tick) rollback(s, f);
       return '';
     case 'membership':
-      applyMembership(s, op.req);
+      applyMembership(s, parse(Membership, op.req, 'replicate (membership)'));
       if (f.digest) f.digest = StateDigest.of(part);
       return '';
     case 'incoming':

@@ -250,7 +250,7 @@ function handlers(s: ShardNode): Handlers {
         if (open === req.tick && s.participant.isPrepared) s.commitOpen(open);
         else s.abortOpen('superseded by a membership change');
       }
-      applyMembership(s, raw);
+      applyMembership(s, req);
       s.replicator.recompute();
       await s.replicator.ship({ k: 'membership', req: raw as Record<string, unknown> });
       return {};

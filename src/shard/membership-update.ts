@@ -1,5 +1,5 @@
 import { Placement } from '../cluster/placement.js';
-import { Membership, parse } from '../rpc/schemas.js';
+import type { MembershipMsg } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { flip } from './migration.js';
 import type { ShardNode } from './shard.js';
@@ -8,8 +8,7 @@ import type { ShardNode } from './shard.js';
  * A new membership (update_membership, also the flip of a rebalancing), applied the same way by a
  * primary and, from its replication stream, by its followers. Idempotent for the epoch it is at.
  */
-export function applyMembership(s: ShardNode, raw: unknown): void {
-  const req = parse(Membership, raw, 'update_membership');
+export function applyMembership(s: ShardNode, req: MembershipMsg): void {
   const cfg = req.config;
   if (cfg) {
     if (JSON.stringify(cfg) !== JSON.stringify(s.config)) {

@@ -1,7 +1,7 @@
 import { PhagoError } from '../core/errors.js';
 import { splitPresentation } from '../core/documents.js';
 import type { Presentation, Verdicts } from '../core/graph.js';
-import type { LabelPair, Partition } from '../core/partition.js';
+import type { LabelPair, Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
 import { decodePairs, decodePresentations, encodePairs, encodePresentations } from '../protocol/codec.js';
 import type { LoggedTick } from '../storage/shard-storage.js';
@@ -205,12 +205,20 @@ export class TickParticipant {
   }
 }
 
-/** Replay a logged tick (recovery, or a prepared tick found committed): the same rules, from the log. */
-export function replayLogged(part: Partition, tick: number, body: LoggedTick): void {
-  part.replay(tick, {
+/** A logged tick's inputs, decoded (the wire layouts of protocol/codec.ts). */
+export function decodeLogged(body: LoggedTick): TickBody {
+  return {
     presentations: body.presentations.flatMap((b) => decodePresentations(Buffer.from(b, 'base64'))),
     drops: body.drops ? decodePairs(Buffer.from(body.drops, 'base64')) : [],
     digested: body.digested,
     withdrawn: body.withdrawn,
-  });
+  };
+}
+
+/**
+ * Replay a logged tick (recovery, or a prepared tick found committed): the same rules, from the log.
+ * With `hold` the tick stays open and undoable (a follower replica applying its primary's prepared tick).
+ */
+export function replayLogged(part: Partition, tick: number, body: LoggedTick, hold = false): void {
+  part.replay(tick, decodeLogged(body), hold);
 }

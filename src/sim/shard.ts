@@ -7,13 +7,12 @@ import { nodeIdOf } from '../ids/ids.js';
 import { newTextIndex } from '../search/text-index.js';
 import type { Placement } from '../cluster/placement.js';
 import type { Phase } from '../cluster/tick-machine.js';
-import { replayLogged, TickParticipant, type Outgoing, type Owners } from '../shard/participant.js';
+import { decodeLogged, replayLogged, TickParticipant, type Outgoing, type Owners } from '../shard/participant.js';
 import { checkpointRows, restorePartition } from '../shard/recovery.js';
 import { abortTick, commitTick, openTick, type TickHost } from '../shard/tick-gate.js';
 import type { LoggedTick, ShardStorage, StoredDoc } from '../storage/shard-storage.js';
 import { errorOf, type NodeId, type Reply, type Server, type SimNetwork } from './network.js';
 import { StateDigest } from '../core/state-digest.js';
-import { decodePairs, decodePresentations } from '../protocol/codec.js';
 
 
 export const COORDINATOR: NodeId = 0;
@@ -105,7 +104,7 @@ export class SimShard implements TickHost, Server {
     const r = this.replica;
     if (!r || !this.digest || r.prepared?.tick === tick) return;
     if (r.part.openTick !== null) r.part.rollback();
-    r.part.replay(tick, { presentations: body.presentations.flatMap((b) => decodePresentations(Buffer.from(b, 'base64'))), drops: body.drops && !this.opts.breakReplica ? decodePairs(Buffer.from(body.drops, 'base64')) : [], digested: body.digested, withdrawn: body.withdrawn }, true);
+    r.part.replay(tick, { ...decodeLogged(body), ...(this.opts.breakReplica ? { drops: [] } : {}) }, true);
     const mine = StateDigest.openTickDelta(this.part, this.part.digestedIds(), tick);
     const theirs = StateDigest.openTickDelta(r.part, body.digested, tick);
     if (this.digest.plus(mine).value !== r.digest.plus(theirs).value) this.opts.violation(`shard ${this.id}: replica digest ${r.digest.plus(theirs).value} differs from the shard's ${this.digest.plus(mine).value} at tick ${tick}`);
@@ -154,8 +153,10 @@ export class SimShard implements TickHost, Server {
     if (tick === null) return;
     this.participant.abort();
     this.storage.discardTick(tick);
-    if (this.replica?.part.openTick !== null && this.replica?.part.openTick !== undefined) this.replica.part.rollback();
-    if (this.replica) this.replica.prepared = null;
+    if (this.replica) {
+      if (this.replica.part.openTick !== null) this.replica.part.rollback();
+      this.replica.prepared = null;
+    }
   }
 
   /** As ShardNode.resolvePrepared: ask the coordinator whether the prepared tick committed. */
