@@ -132,16 +132,17 @@ export function coordinatorCommand(): Command {
     .option('--data-dir <dir>', 'keep the coordinator state in SQLite here (without it: memory only)')
     .option('--retry-window <ms>', 'run_ticks re-runs an aborted tick once every shard answers, for up to this long', intArg('--retry-window', 0), 60_000)
     .option('--max-query-deadline <ms>', 'the largest per-shard deadline a query may ask for (deadline_ms; INVALID_ARGUMENT above it)', intArg('--max-query-deadline', 1), 30_000)
-    .option('--replicas <r>', 'copies of every shard: a shard process that registers becomes a follower of a shard with fewer than r copies (docs/replication.md)', intArg('--replicas', 1), 1);
+    .option('--replicas <r>', 'copies of every shard: a shard process that registers becomes a follower of a shard with fewer than r copies (docs/replication.md)', intArg('--replicas', 1), 1)
+    .option('--rereplicate-after <ms>', 'a shard left short of copies by `phago shard remove` waits this long for a new process; then the survivors restore its copies (its keys move to the other shards, its processes follow them)', intArg('--rereplicate-after', 0), 60_000);
   addColonyOptions(cmd);
   addSecurityOptions(cmd, 'coordinator');
   addServerOptions(cmd);
   addEtcdOptions(cmd);
-  return cmd.action(async (o: SecOpts & EtcdCliOptions & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; replicas: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
+  return cmd.action(async (o: SecOpts & EtcdCliOptions & { host: string; port: number; phaseTimeout: number; lease: number; dataDir?: string; retryWindow: number; maxQueryDeadline: number; replicas: number; rereplicateAfter: number; seed: number; digestPerTick: number; wiringLimit: number; metricsPort?: number; logLevel: string; maxDocumentBytes: number; maxQueryTerms: number }) => {
     log = makeLogger(o.logLevel, { role: 'coordinator' }).log;
     const { sec, generated } = coordinatorSecurity(o);
     const explicit = cmd.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('digestPerTick') === 'cli' || cmd.getOptionValueSource('wiringLimit') === 'cli';
-    const copts: CoordinatorOptions = { host: o.host, port: o.port, security: sec, config: explicit || (!o.dataDir && !o.etcd) ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, replicas: o.replicas, log };
+    const copts: CoordinatorOptions = { host: o.host, port: o.port, security: sec, config: explicit || (!o.dataDir && !o.etcd) ? colonyConfigFrom(o) : undefined, phaseTimeoutMs: o.phaseTimeout, leaseMs: o.lease, dataDir: o.dataDir, retryWindowMs: o.retryWindow, maxQueryDeadlineMs: o.maxQueryDeadline, queryDeadlineMs: Math.min(5000, o.maxQueryDeadline), limits: { maxDocumentBytes: o.maxDocumentBytes, maxQueryTerms: o.maxQueryTerms }, replicas: o.replicas, rereplicateAfterMs: o.rereplicateAfter, log };
     if (o.etcd) return runOnEtcd(copts, o, generated, untilSignal);
     const c = new Coordinator(copts);
     const port = await c.start();

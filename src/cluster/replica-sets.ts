@@ -18,7 +18,17 @@ export interface ReplicaSet {
   /** The identity of the process that is the primary now (the registry's identity stays the group's df identity). */
   primary: string;
   followers: Follower[];
+  /** When an operator removed a member and left the group short of copies (ms; cleared once it has r again). */
+  degradedSince?: number;
 }
+
+/**
+ * One step that restores r copies of every key without a new process (docs/replication.md, "Restoring
+ * copies"): move a surplus follower (of a group with more than r copies) to a group short of copies,
+ * or, when no group has a surplus, fold a short group into the others (its keys move to groups that
+ * hold r copies; its processes become their followers).
+ */
+export type Repair = { kind: 'move'; identity: string; from: ShardId; to: ShardId } | { kind: 'fold'; group: ShardId };
 
 export class ReplicaSets {
   private readonly sets = new Map<ShardId, ReplicaSet>();
@@ -70,9 +80,51 @@ export class ReplicaSets {
     return undefined;
   }
 
+  /** The copies of a group: its primary and every follower (in sync or syncing). */
+  copies(group: ShardId): number {
+    return 1 + (this.sets.get(group)?.followers.length ?? 0);
+  }
+
+  /** Where a process freed by a fold goes: the group with the fewest copies (the lowest id first). */
+  placeSpare(groups: readonly ShardId[]): ShardId | undefined {
+    let best: ShardId | undefined;
+    for (const g of [...groups].sort((a, b) => a - b)) if (best === undefined || this.copies(g) < this.copies(best)) best = g;
+    return best;
+  }
+
+  /**
+   * The next repair, if any: a move whenever a group is short and another has a surplus (the
+   * follower moved is one out of sync if there is one, else the last in identity order); otherwise a
+   * fold of the short group with the fewest copies (the highest id first), only when `foldable` says
+   * it may go (degraded by a removal long enough ago; a new group waiting for followers is not) and
+   * another group remains.
+   */
+  repair(groups: readonly ShardId[], foldable: (group: ShardId) => boolean): Repair | undefined {
+    if (this.replicas <= 1) return undefined;
+    const sorted = [...groups].sort((a, b) => a - b);
+    const short = sorted.filter((g) => this.copies(g) < this.replicas);
+    if (short.length === 0) return undefined;
+    const to = short[0];
+    const surplus = sorted.filter((g) => this.copies(g) > this.replicas).sort((a, b) => this.copies(b) - this.copies(a) || a - b)[0];
+    if (surplus !== undefined) {
+      const fs = [...this.sets.get(surplus)!.followers].sort((a, b) => Number(a.inSync) - Number(b.inSync) || (a.identity < b.identity ? 1 : a.identity > b.identity ? -1 : 0));
+      return { kind: 'move', identity: fs[0].identity, from: surplus, to };
+    }
+    if (sorted.length < 2) return undefined;
+    const victim = [...short].sort((a, b) => this.copies(a) - this.copies(b) || b - a).find(foldable);
+    return victim === undefined ? undefined : { kind: 'fold', group: victim };
+  }
+
   addFollower(group: ShardId, primary: string, f: Follower): void {
     const s = this.of(group, primary);
     s.followers = [...s.followers.filter((x) => x.identity !== f.identity), f];
+    if (this.copies(group) >= this.replicas) delete s.degradedSince;
+  }
+
+  /** An operator removed a member of `group`: from now (`nowMs`) it may be folded if it stays short. */
+  markDegraded(group: ShardId, nowMs: number): void {
+    const s = this.sets.get(group);
+    if (s && this.copies(group) < this.replicas) s.degradedSince ??= nowMs;
   }
 
   setInSync(group: ShardId, identity: string, inSync: boolean): boolean {
@@ -118,6 +170,6 @@ export class ReplicaSets {
   restore(json: string | undefined): void {
     this.sets.clear();
     if (!json) return;
-    for (const [g, s] of Object.entries(JSON.parse(json) as Record<string, ReplicaSet>)) this.sets.set(Number(g), { primary: s.primary, followers: s.followers.map((f) => ({ ...f })) });
+    for (const [g, s] of Object.entries(JSON.parse(json) as Record<string, ReplicaSet>)) this.sets.set(Number(g), { ...s, followers: s.followers.map((f) => ({ ...f })) });
   }
 }

@@ -28,6 +28,7 @@ import { FlushingClient } from './flushing-client.js';
 import { converge } from './recovery.js';
 import { runTick, runTickRetrying } from './tick-driver.js';
 import { failover, resumeSyncs } from './replicas.js';
+import { repairReplicas } from './rereplicate.js';
 
 export interface CoordinatorOptions {
   host?: string;
@@ -52,6 +53,11 @@ export interface CoordinatorOptions {
   retryWindowMs?: number;
   /** Copies of every shard's data: a primary and replicas − 1 followers (docs/replication.md); default 1. */
   replicas?: number;
+  /**
+   * How long a group left short of copies by an operator's removal waits for a new process before the
+   * survivors restore its copies by folding it into the other groups (ms; default 60 s).
+   */
+  rereplicateAfterMs?: number;
   /** Document-query options (graph expansion terms, coordination). */
   expansion?: number;
   coordination?: boolean;
@@ -80,6 +86,7 @@ export class Coordinator {
   readonly registry: Registry;
   /** Each shard's primary and followers (docs/replication.md). */
   readonly replicaSets: ReplicaSets;
+  readonly rereplicateAfterMs: number;
   readonly machine: TickMachine;
   /** The durable state (with a data directory). */
   readonly store: CoordinatorStorage;
@@ -129,6 +136,7 @@ export class Coordinator {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.registry = new Registry(opts.leaseMs ?? 3000);
     this.replicaSets = new ReplicaSets(opts.replicas ?? 1);
+    this.rereplicateAfterMs = opts.rereplicateAfterMs ?? 60_000;
     this.machine = new TickMachine();
     this.store = opts.store ?? (opts.dataDir ? new CoordinatorStore(opts.dataDir) : new MemoryCoordinatorStorage());
     if (this.store.durable) {
@@ -182,7 +190,9 @@ export class Coordinator {
       // a primary silent past its lease is replaced by an in-sync follower, ticks or not
       this.watchdog = setInterval(() => {
         if (this.stopped || this.machine.inProgress) return;
-        void this.writeState(() => failover(this, true)).catch((e) => this.log(`failover: ${describeError(e)}`));
+        void this.writeState(() => failover(this, true))
+          .catch((e) => this.log(`failover: ${describeError(e)}`))
+          .then(() => repairReplicas(this));
       }, this.registry.leaseMs);
       this.watchdog.unref();
     }

@@ -6,7 +6,7 @@ import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
-import { persistReplicas, primaryReturned, registerFollower, registerPromotedPrimary, type RegisterReply } from './replicas.js';
+import { persistReplicas, primaryReturned, registerFollower, registerPromotedPrimary, syncFollower, type RegisterReply } from './replicas.js';
 import { membersOf, persistMembership, pushMembership } from './membership-push.js';
 
 /**
@@ -75,40 +75,64 @@ export function unregister(c: Coordinator, id: ShardId): Promise<object> {
     if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress; unregister when it ends`);
     if (c.registry.size === 1 && c.stats.documents > 0) throw rpcError.precondition(`shard ${id} is the last shard and holds the cluster's data; add another shard first`);
     return c.writeState(async () => {
-      const prev = c.registry.ids();
-      const leaving = rec.address;
-      rec.draining = true;
-      try {
-        if (prev.length > 1) await rebalance(c, prev, -id, `shard ${id} left`);
-      } catch (e) {
-        c.registry.epoch++; // the failed attempt's epoch is spent
-        persistMembership(c);
-        await pushMembership(c).catch(() => undefined);
-        throw e;
-      } finally {
-        rec.draining = false;
-      }
-      c.registry.remove(id);
-      persistMembership(c);
-      if (c.replicaSets.get(id)) {
-        // its followers replicate a shard that no longer exists (they keep their state; stop them)
-        c.replicaSets.delete(id);
-        persistReplicas(c);
-      }
-      const members = membersOf(c);
-      // the leaving shard drops everything (it owns nothing in the new membership)
-      const last = c.clientAt(leaving);
-      await last
-        .call('update_membership', { epoch: c.registry.epoch, members, you: id, config_json: JSON.stringify(c.config), tick: c.machine.current }, 10_000)
-        .catch((e) => c.log(`shard ${id} did not take the final membership: ${describeError(e)}`))
-        .finally(() => last.close());
-      c.dropClient(id);
-      if (c.registry.size > 0) await pushMembership(c);
-      c.store.setMeta({ migration: '' });
-      c.log(`shard ${id} left (epoch ${c.registry.epoch})`);
+      const freed = await removeGroup(c, id);
+      // its followers are processes without a shard now: they follow the groups with the fewest copies
+      reassign(c, freed.slice(1));
       return {};
     });
   });
+}
+
+/**
+ * Take group `id` out of the membership (under both locks): its keys move to the others first, then
+ * the leaving primary takes the final membership (it owns nothing and drops everything). Answers the
+ * group's processes (its primary first), which the caller places.
+ */
+export async function removeGroup(c: Coordinator, id: ShardId): Promise<{ identity: string; address: string }[]> {
+  const rec = c.registry.get(id)!;
+  const prev = c.registry.ids();
+  const leaving = rec.address;
+  const set = c.replicaSets.get(id);
+  const members = [{ identity: set?.primary ?? rec.identity, address: leaving }, ...(set?.followers ?? []).map((f) => ({ identity: f.identity, address: f.address }))];
+  rec.draining = true;
+  try {
+    if (prev.length > 1) await rebalance(c, prev, -id, `shard ${id} left`);
+  } catch (e) {
+    c.registry.epoch++; // the failed attempt's epoch is spent
+    persistMembership(c);
+    await pushMembership(c).catch(() => undefined);
+    throw e;
+  } finally {
+    rec.draining = false;
+  }
+  c.registry.remove(id);
+  persistMembership(c);
+  if (set) {
+    c.replicaSets.delete(id);
+    persistReplicas(c);
+  }
+  const last = c.clientAt(leaving);
+  await last
+    .call('update_membership', { epoch: c.registry.epoch, members: membersOf(c), you: id, config_json: JSON.stringify(c.config), tick: c.machine.current }, 10_000)
+    .catch((e) => c.log(`shard ${id} did not take the final membership: ${describeError(e)}`))
+    .finally(() => last.close());
+  c.dropClient(id);
+  if (c.registry.size > 0) await pushMembership(c);
+  c.store.setMeta({ migration: '' });
+  c.log(`shard ${id} left (epoch ${c.registry.epoch})`);
+  return members;
+}
+
+/** Processes without a shard become followers of the groups with the fewest copies, and sync. */
+export function reassign(c: Coordinator, processes: readonly { identity: string; address: string }[]): void {
+  if (c.replicaSets.replicas <= 1 || c.registry.size === 0) return;
+  for (const p of processes) {
+    const group = c.replicaSets.placeSpare(c.registry.ids())!;
+    c.replicaSets.addFollower(group, c.registry.get(group)!.identity, { identity: p.identity, address: p.address, inSync: false });
+    persistReplicas(c);
+    c.log(`${p.identity.slice(0, 60)} at ${p.address} follows shard ${group} now`);
+    syncFollower(c, group, p.identity);
+  }
 }
 
 /**

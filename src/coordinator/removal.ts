@@ -10,6 +10,8 @@ import { rpcError } from '../rpc/server.js';
 import type { Coordinator } from './coordinator.js';
 import { persistMembership, pushMembership } from './membership.js';
 import { failover, persistReplicas } from './replicas.js';
+import { repairReplicas } from './rereplicate.js';
+import { clock } from '../util/clock.js';
 
 /** Promote an in-sync follower of shard `id` if its primary does not answer; true when one was. */
 async function failover_(c: Coordinator, id: ShardId): Promise<boolean> {
@@ -53,7 +55,12 @@ export function removeShard(c: Coordinator, id: ShardId, confirmLoss: boolean, i
     if (!rec) throw rpcError.notFound(`unknown shard ${id}`);
     if (c.machine.inProgress) throw rpcError.precondition(`tick ${c.machine.tick} is in progress (it aborts once the dead shard misses its phase timeout); remove shard ${id} when it ends`);
     const set = c.replicaSets.get(id);
-    if (identity !== '' || (set && set.followers.some((f) => f.inSync))) return removeReplica(c, rec, identity);
+    if (identity !== '' || (set && set.followers.some((f) => f.inSync))) {
+      const report = await removeReplica(c, rec, identity);
+      // once the locks are free: a surplus follower moves at once; a fold waits for --rereplicate-after
+      setImmediate(() => void repairReplicas(c));
+      return report;
+    }
     if (c.registry.size === 1) throw rpcError.precondition(`shard ${id} is the last shard; nothing would remain`);
     const alive = await c
       .client(id)
@@ -104,10 +111,15 @@ async function removeReplica(c: Coordinator, rec: ShardRecord, identity: string)
       if (!changed) throw rpcError.precondition(`the primary of shard ${id} is dead and no follower is in sync: remove it with confirm_loss (phago shard remove ${id} --confirm-loss)`);
     }
     c.replicaSets.removeFollower(id, who);
+    c.replicaSets.markDegraded(id, clock.nowMs());
     persistReplicas(c);
     const left = c.replicaSets.get(id)!;
     const copies = 1 + left.followers.filter((f) => f.inSync).length;
-    const detail = `removed ${who === primary ? 'the dead primary' : 'the dead follower'} ${who.slice(0, 100)} (${address}) of shard ${id}; nothing is lost: shard ${id} has ${copies} copy(ies) in sync (primary ${c.registry.get(id)!.address}); a shard process that registers becomes a follower of a shard short of copies`;
+    const restore =
+      c.replicaSets.copies(id) >= c.replicaSets.replicas
+        ? ''
+        : `; a shard process that registers becomes its follower; otherwise the survivors restore ${c.replicaSets.replicas} copies in ${Math.round(c.rereplicateAfterMs / 1000)} s (a surplus follower moves to it, or its keys move to the other shards and its processes follow them)`;
+    const detail = `removed ${who === primary ? 'the dead primary' : 'the dead follower'} ${who.slice(0, 100)} (${address}) of shard ${id}; nothing is lost: shard ${id} has ${copies} copy(ies) in sync (primary ${c.registry.get(id)!.address})${restore}`;
     c.log(detail);
     const k = rec.counts;
     return { id, removed: true, epoch: c.registry.epoch, documents: 0, pending: 0, concepts: 0, edges: 0, last_report_ms: rec.lastHeartbeatMs, detail: `${detail} (it held ${k.documents} document(s), ${k.nodes} concept(s))` };

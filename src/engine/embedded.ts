@@ -13,6 +13,8 @@ export interface EmbeddedOptions {
   shards: number;
   /** Copies of every shard's data (docs/replication.md); default 1. */
   replicas?: number;
+  /** How long a group left short by a removal waits before the survivors restore its copies (ms). */
+  rereplicateAfterMs?: number;
   /** The coordinator's heartbeat lease (ms). */
   leaseMs?: number;
   /** How long run_ticks retries an aborted tick (ms; default 0: not at all). */
@@ -68,7 +70,7 @@ export class EmbeddedCluster {
 
   private async boot(): Promise<void> {
     if (!Number.isInteger(this.opts.shards) || this.opts.shards < 1) throw new RangeError(`shards must be a positive integer, got ${this.opts.shards}`);
-    this.coordinator = new Coordinator({ security: this.security, config: this.opts.config, expansion: this.opts.expansion, coordination: this.opts.coordination, log: this.opts.log, phaseTimeoutMs: this.opts.phaseTimeoutMs, dataDir: this.dir('coordinator'), replicas: this.opts.replicas, leaseMs: this.opts.leaseMs, retryWindowMs: this.opts.retryWindowMs });
+    this.coordinator = new Coordinator({ security: this.security, config: this.opts.config, expansion: this.opts.expansion, coordination: this.opts.coordination, log: this.opts.log, phaseTimeoutMs: this.opts.phaseTimeoutMs, dataDir: this.dir('coordinator'), replicas: this.opts.replicas, rereplicateAfterMs: this.opts.rereplicateAfterMs, leaseMs: this.opts.leaseMs, retryWindowMs: this.opts.retryWindowMs });
     const port = await this.coordinator.start();
     this.address = `127.0.0.1:${port}`;
     for (let i = 0; i < this.opts.shards; i++) {
