@@ -28,12 +28,14 @@ const failing: number[] = [];
 let ticks = 0;
 let aborts = 0;
 let crashes = 0;
+let failovers = 0;
 let messages = 0;
 for (let seed = from; seed < from + seeds; seed++) {
   const r = runSchedule({ seed, ...profile, attemptIds, trace: one !== undefined ? (m) => console.log(m) : undefined });
   ticks += r.ticks;
   aborts += r.aborts;
   crashes += r.crashes;
+  failovers += r.failovers;
   messages += r.messages;
   if (r.violations.length > 0) {
     failing.push(seed);
@@ -43,6 +45,6 @@ for (let seed = from; seed < from + seeds; seed++) {
 }
 const s = (performance.now() - t0) / 1000;
 console.log(
-  JSON.stringify({ seeds: `${from}..${from + seeds - 1}`, schedules: seeds, attemptIds, profile: profile === STALE_HUNT ? 'stale-hunt' : 'default', seconds: +s.toFixed(2), perSecond: Math.round(seeds / s), committedTicks: ticks, abortedAttempts: aborts, crashes, messages, violating: failing.length, failingSeeds: failing.slice(0, 20) }),
+  JSON.stringify({ seeds: `${from}..${from + seeds - 1}`, schedules: seeds, attemptIds, profile: profile === STALE_HUNT ? 'stale-hunt' : 'default', seconds: +s.toFixed(2), perSecond: Math.round(seeds / s), committedTicks: ticks, abortedAttempts: aborts, crashes, failovers, messages, violating: failing.length, failingSeeds: failing.slice(0, 20) }),
 );
 process.exitCode = failing.length > 0 ? 1 : 0;

@@ -27,6 +27,15 @@ export interface ScheduleOptions {
   attemptIds?: boolean;
   /** A test hook: the shards' follower replicas replay ticks without their degree-cap drops. */
   breakReplicas?: boolean;
+  /**
+   * How often a crashed shard is replaced by its follower (a failover: the member restarts over the
+   * follower's durable store, its own is gone) rather than restarted over its own; default 0.5.
+   */
+  failover?: number;
+  /** A test hook: followers keep a prepared tick in memory only, so a failover after a commit loses it. */
+  volatilePrepare?: boolean;
+  /** Each time unit, the chance that a shard loses its follower (then resynced by snapshot); default: the crash rate. */
+  followerLoss?: number;
   /** Receives the coordinator's abort reasons and each crash and restart (replaying a seed). */
   trace?: (msg: string) => void;
 }
@@ -37,6 +46,8 @@ export interface ScheduleResult {
   ticks: number;
   aborts: number;
   crashes: number;
+  /** Crashed shards replaced by their follower. */
+  failovers: number;
   messages: number;
   time: number;
 }
@@ -91,7 +102,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   const work: Workload = { batches, next: 0, acked: new Set(), ticks, tickAt };
   const durable: CoordinatorDurable = { current: 0, attempts: 0, tickInProgress: 0, committedAttempt: 0, digested: 0, known: new Set() };
   const storages = new Map(placement.shards.map((s) => [s, new SimShardStorage()]));
-  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 3, deadline: 20, violation, trace: o.trace, replica: true, breakReplica: o.breakReplicas ?? false };
+  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 3, deadline: 20, violation, trace: o.trace, replica: true, breakReplica: o.breakReplicas ?? false, volatilePrepare: o.volatilePrepare ?? false };
   const coordOpts = { digestPerTick: config.digestPerTick, deadline: 40, backoff: 5, violation, trace: o.trace };
 
   const shards = new Map<number, SimShard>();
@@ -110,15 +121,31 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
 
   // faults: each time unit, a member may crash (restarting later), a link may be cut
   let crashes = 0;
+  let failovers = 0;
+  const followerLoss = o.followerLoss ?? faults.crash;
   const chaos = () => {
     if (net.now >= faultsUntil) return;
     for (const m of members) {
+      if (m !== COORDINATOR && followerLoss > 0 && net.isUp(m) && net.rng.next() < followerLoss) {
+        o.trace?.(`t=${net.now}: shard ${m} loses its follower`);
+        shards.get(m)!.loseFollower();
+      }
       if (net.isUp(m) && net.rng.next() < faults.crash) {
         crashes++;
-        o.trace?.(`t=${net.now}: ${m === COORDINATOR ? 'the coordinator' : `shard ${m}`} crashes`);
         net.detach(m);
         if (m === COORDINATOR) coordinator.dead = true;
-        else shards.get(m)!.dead = true;
+        else {
+          const s = shards.get(m)!;
+          s.dead = true;
+          // a failover: the follower's store is the member's from now on (the old primary is gone)
+          const follower = s.promotable();
+          if (follower && net.rng.next() < (o.failover ?? 0.5)) {
+            failovers++;
+            storages.set(m, follower);
+            o.trace?.(`t=${net.now}: shard ${m} crashes; its follower will take over`);
+          } else o.trace?.(`t=${net.now}: shard ${m} crashes`);
+        }
+        if (m === COORDINATOR) o.trace?.(`t=${net.now}: the coordinator crashes`);
         shards.delete(m);
         net.at(faults.restartAfter, () => {
           if (net.now >= faultsUntil) return;
@@ -148,7 +175,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   net.run(() => [...shards.values()].every((s) => s.ready && s.committedTick === durable.current && s.participant.openTick === null), net.now + 200);
 
   checkFinal(violations, config, placement, [...shards.values()], durable, work, storages, net);
-  return { seed: o.seed, violations, ticks: durable.current, aborts: coordinator!.aborts, crashes, messages: net.sent, time: net.now };
+  return { seed: o.seed, violations, ticks: durable.current, aborts: coordinator!.aborts, crashes, failovers, messages: net.sent, time: net.now };
 }
 
 /** The invariants of a finished schedule (docs/simulation.md). */

@@ -10,7 +10,8 @@ import type { Phase } from '../cluster/tick-machine.js';
 import { decodeLogged, replayLogged, TickParticipant, type Outgoing, type Owners } from '../shard/participant.js';
 import { checkpointRows, restorePartition } from '../shard/recovery.js';
 import { abortTick, commitTick, openTick, type TickHost } from '../shard/tick-gate.js';
-import type { LoggedTick, ShardStorage, StoredDoc } from '../storage/shard-storage.js';
+import type { LoggedTick, StoredDoc } from '../storage/shard-storage.js';
+import type { SimShardStorage } from './storage.js';
 import { errorOf, type NodeId, type Reply, type Server, type SimNetwork } from './network.js';
 import { StateDigest } from '../core/state-digest.js';
 
@@ -39,13 +40,20 @@ export interface SimShardOptions {
   replica?: boolean;
   /** A test hook: the replica replays ticks without their degree-cap drops (the checks must see it). */
   breakReplica?: boolean;
+  /** A test hook: the follower does not keep a prepared tick durably (a failover must then show it). */
+  volatilePrepare?: boolean;
 }
 
-/** A follower replica of a simulated shard: what src/shard/follower.ts does, without its transport. */
+/**
+ * A follower replica of a simulated shard: what src/shard/follower.ts does, without its transport,
+ * with its own durable store (a promotion restarts the member over it).
+ */
 interface Replica {
   part: Partition;
+  storage: SimShardStorage;
+  checkpointTick: number;
   digest: StateDigest;
-  prepared: { tick: number; delta: StateDigest; primary: StateDigest } | null;
+  prepared: { tick: number; delta: StateDigest; primary: StateDigest; body: LoggedTick } | null;
 }
 
 /**
@@ -72,7 +80,7 @@ export class SimShard implements TickHost, Server {
     readonly id: NodeId,
     readonly config: ColonyConfig,
     readonly placement: Placement,
-    readonly storage: ShardStorage,
+    readonly storage: SimShardStorage,
     private readonly net: SimNetwork,
     private readonly opts: SimShardOptions,
   ) {
@@ -81,7 +89,9 @@ export class SimShard implements TickHost, Server {
     const r = restorePartition(this.part, storage.load());
     this.committedTick = r.committedTick;
     this.checkpointTick = r.checkpointTick;
-    if (opts.replica) this.startReplica();
+    // a follower syncs from a primary that has resolved a tick it held prepared (ShardNode registers,
+    // and the coordinator resyncs its followers, only after resolvePrepared): none before
+    if (opts.replica && !r.prepared) this.startReplica();
     if (r.prepared) {
       this.ready = false;
       const prepared = r.prepared;
@@ -89,14 +99,42 @@ export class SimShard implements TickHost, Server {
     }
   }
 
-  /** A follower from this shard's durable state (as a snapshot would give it), checked equal. */
+  /**
+   * A follower from this shard's committed state (as a snapshot gives it, between ticks), checked
+   * equal; it keeps its own copy of the durable state from then on.
+   */
   private startReplica(): void {
+    const storage = this.storage.copyCommitted();
     const part = new Partition(this.config, newTextIndex(), (k) => this.placement.owner(k) === this.id);
-    restorePartition(part, this.storage.load());
+    const r = restorePartition(part, storage.load());
     this.digest = StateDigest.of(this.part);
     const digest = StateDigest.of(part);
     if (digest.value !== this.digest.value) this.opts.violation(`shard ${this.id}: a replica restored from its state has digest ${digest.value}, the shard ${this.digest.value}`);
-    this.replica = { part, digest, prepared: null };
+    this.replica = { part, storage, checkpointTick: r.checkpointTick, digest, prepared: null };
+  }
+
+  /**
+   * The follower's durable store, when the follower is in sync and may be promoted (no snapshot
+   * pending); the schedule restarts a crashed member over it instead of over its own (a failover).
+   */
+  promotable(): SimShardStorage | null {
+    return this.replica ? this.replica.storage : null;
+  }
+
+  /**
+   * The follower is lost (it crashed, or its primary dropped it): a new one is synced by snapshot once
+   * no tick is open here (the primary snapshots between ticks).
+   */
+  loseFollower(): void {
+    if (!this.replica) return;
+    this.replica = null;
+    this.digest = null;
+    const resync = () => {
+      if (this.dead || this.replica) return;
+      if (this.participant.openTick !== null || !this.ready) return void this.net.at(3, resync);
+      this.startReplica();
+    };
+    this.net.at(5, resync);
   }
 
   /** ADVANCE: the replica replays the prepared tick; both digests with the tick applied must agree. */
@@ -105,10 +143,11 @@ export class SimShard implements TickHost, Server {
     if (!r || !this.digest || r.prepared?.tick === tick) return;
     if (r.part.openTick !== null) r.part.rollback();
     r.part.replay(tick, { ...decodeLogged(body), ...(this.opts.breakReplica ? { drops: [] } : {}) }, true);
+    if (!this.opts.volatilePrepare) r.storage.prepareTick(tick, body);
     const mine = StateDigest.openTickDelta(this.part, this.part.digestedIds(), tick);
     const theirs = StateDigest.openTickDelta(r.part, body.digested, tick);
     if (this.digest.plus(mine).value !== r.digest.plus(theirs).value) this.opts.violation(`shard ${this.id}: replica digest ${r.digest.plus(theirs).value} differs from the shard's ${this.digest.plus(mine).value} at tick ${tick}`);
-    r.prepared = { tick, delta: theirs, primary: mine };
+    r.prepared = { tick, delta: theirs, primary: mine, body };
   }
 
   private replicaCommit(tick: number): void {
@@ -116,8 +155,15 @@ export class SimShard implements TickHost, Server {
     if (!r || !this.digest) return;
     if (r.prepared?.tick === tick && r.part.openTick === tick) {
       r.part.commit();
+      if (this.opts.volatilePrepare) r.storage.prepareTick(tick, r.prepared.body); // (it was kept in memory only)
+      r.storage.commitTick(tick);
       r.digest = r.digest.plus(r.prepared.delta);
       this.digest = this.digest.plus(r.prepared.primary);
+      if (tick - r.checkpointTick >= this.opts.checkpointEvery) {
+        const { nodes, edges } = checkpointRows(r.part);
+        r.storage.checkpoint(tick, nodes, edges);
+        r.checkpointTick = tick;
+      }
     }
     r.prepared = null;
     // the incremental digests must equal the full ones, and the replica's the shard's
@@ -155,6 +201,7 @@ export class SimShard implements TickHost, Server {
     this.storage.discardTick(tick);
     if (this.replica) {
       if (this.replica.part.openTick !== null) this.replica.part.rollback();
+      this.replica.storage.discardTick(tick);
       this.replica.prepared = null;
     }
   }
@@ -169,10 +216,11 @@ export class SimShard implements TickHost, Server {
         replayLogged(this.part, p.tick, p.body);
         this.storage.commitTick(p.tick);
         this.committedTick = p.tick;
-        if (this.replica) this.startReplica(); // a snapshot of the state after the replayed tick
+        if (this.opts.replica) this.startReplica(); // a snapshot of the state after the replayed tick
         this.ready = true;
       } else if (s && !(s.in_progress && s.tick === p.tick)) {
         this.storage.discardTick(p.tick);
+        if (this.opts.replica) this.startReplica();
         this.ready = true;
       } else this.net.at(this.opts.deadline, () => this.resolvePrepared(p));
     });
@@ -267,7 +315,9 @@ export class SimShard implements TickHost, Server {
     const had = new Set(vs.filter((v) => this.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
     const created = this.part.ingest(vs, req.tick);
     const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
+    const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick: req.tick, digestedTick: null, unreportedBatch: null }));
     if (this.replica && this.digest) {
+      this.replica.storage.addDocs(stored);
       // the follower takes the same documents (the primary ships them before it acknowledges)
       this.replica.part.ingest(fresh, req.tick);
       for (const v of fresh) {
@@ -275,8 +325,7 @@ export class SimShard implements TickHost, Server {
         this.replica.digest.document(this.replica.part, v.id, 1);
       }
     }
-    const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick: req.tick, digestedTick: null, unreportedBatch: null }));
-    if (stored.length > 0) this.storage.addDocs(stored, 0);
+    if (stored.length > 0) this.storage.addDocs(stored);
     return { created: created.map((c) => c.created) };
   }
 }

@@ -89,4 +89,16 @@ export class SimShardStorage implements ShardStorage {
     throw new Error('membership changes are not simulated');
   }
   close(): void {}
+
+  /** A copy of the committed state (a prepared tick left out): what a primary's snapshot gives a follower. */
+  copyCommitted(): SimShardStorage {
+    const c = new SimShardStorage();
+    const l = this.load();
+    c.metaMap = l.meta;
+    for (const d of l.docs) c.docs.set(d.id, d);
+    for (const t of l.log) if (t.status === 'committed') c.ticks.set(t.tick, { status: 'committed', body: t.body });
+    c.cp = { tick: l.checkpointTick, nodes: l.nodes, edges: l.edges };
+    c.withdrawals = l.withdrawals;
+    return c;
+  }
 }
