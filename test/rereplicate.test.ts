@@ -20,7 +20,7 @@ import { CORPUS, LONG, until, within } from './helpers.js';
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 const QUERIES = ['cell membrane transport', 'neural network learning', 'quantum entanglement', 'protein folding', 'climate'];
 
-type Entry = { id: number; address: string; identity: string; role: string; in_sync: boolean };
+type Entry = { id: number; address: string; identity: string; role: string; in_sync: boolean; status: string };
 
 let cluster: EmbeddedCluster;
 let coord: RpcClient;
@@ -94,7 +94,10 @@ test('survivors restore r copies after a removal: the short group folds, a new p
   const l0 = await list();
   const dead = l0.find((e) => e.id === 2 && e.role === 'follower')!;
   const survivor = l0.find((e) => e.id === 2 && e.role === 'primary')!;
+  assert.equal(dead.status, 'ONLINE', 'a live follower in sync is ONLINE');
   await within(cluster.shards.find((s) => s.address === dead.address)!.stop(), 10_000, 'the follower did not stop');
+  // followers do not heartbeat: the coordinator's probes find it silent
+  await until(list, (l) => l.find((e) => e.address === dead.address)?.status === 'OFFLINE', 'the dead follower is OFFLINE in list_shards', 10_000);
   const report = await admin.call<{ detail: string }>('remove_shard', { id: 2, identity: dead.identity });
   assert.match(report.detail, /nothing is lost/);
   assert.match(report.detail, /survivors restore 2 copies/);

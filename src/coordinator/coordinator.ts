@@ -27,7 +27,7 @@ import { gatherGraph, graphHash } from './query-router.js';
 import { FlushingClient } from './flushing-client.js';
 import { converge } from './recovery.js';
 import { runTick, runTickRetrying } from './tick-driver.js';
-import { failover, resumeSyncs } from './replicas.js';
+import { failover, probeFollowers, resumeSyncs } from './replicas.js';
 import { repairReplicas } from './rereplicate.js';
 
 export interface CoordinatorOptions {
@@ -87,6 +87,10 @@ export class Coordinator {
   /** Each shard's primary and followers (docs/replication.md). */
   readonly replicaSets: ReplicaSets;
   readonly rereplicateAfterMs: number;
+  /** When each follower last answered a probe (identity → ms; followers do not heartbeat). */
+  readonly followerSeen = new Map<string, number>();
+  /** When this coordinator started (a follower not probed yet counts as seen then). */
+  readonly startedMs = clock.nowMs();
   readonly machine: TickMachine;
   /** The durable state (with a data directory). */
   readonly store: CoordinatorStorage;
@@ -193,6 +197,7 @@ export class Coordinator {
         void this.writeState(() => failover(this, true))
           .catch((e) => this.log(`failover: ${describeError(e)}`))
           .then(() => repairReplicas(this));
+        void probeFollowers(this);
       }, this.registry.leaseMs);
       this.watchdog.unref();
     }

@@ -32,7 +32,7 @@ import { routeIngest } from './ingest.js';
 import { routeForget } from './forget.js';
 import { register, unregister } from './membership.js';
 import { removeShard } from './removal.js';
-import { followerFailed, withFailover } from './replicas.js';
+import { followerFailed, followerStatus, withFailover } from './replicas.js';
 import { explore, refreshCounts, routeQuery } from './query-router.js';
 import { beginTick, driveTick, refusal, runTicks } from './tick-driver.js';
 
@@ -124,7 +124,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
             role: 'primary',
             in_sync: true,
           },
-          // followers (docs/replication.md): their group's id; status ONLINE when in sync, SUSPECT while catching up
+          // followers (docs/replication.md): their group's id; status from the watchdog's probes, SUSPECT while catching up
           ...(c.replicaSets.get(s.id)?.followers ?? []).map((f) => ({
             id: s.id,
             address: f.address,
@@ -132,8 +132,8 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
             node_count: s.counts.nodes,
             edge_count: s.counts.edges,
             document_count: s.counts.documents,
-            status: f.inSync ? 'ONLINE' : 'SUSPECT',
-            last_heartbeat_ms: 0,
+            status: followerStatus(c, f, now),
+            last_heartbeat_ms: c.followerSeen.get(f.identity) ?? 0,
             role: 'follower',
             in_sync: f.inSync,
           })),

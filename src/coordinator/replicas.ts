@@ -36,6 +36,7 @@ export function registerFollower(c: Coordinator, address: string, identity: stri
     rs.addFollower(group, c.registry.get(group)!.identity, { identity, address, inSync: false });
   }
   persistReplicas(c);
+  c.followerSeen.set(identity, clock.nowMs());
   const primary = c.registry.get(group)!.address;
   c.log(`${identity.slice(0, 60)} at ${address} follows shard ${group} (${known ? 'returning' : 'new'}); syncing it from ${primary}`);
   syncFollower(c, group, identity);
@@ -98,6 +99,30 @@ export function resumeSyncs(c: Coordinator): void {
   for (const [group, set] of Object.entries(c.replicaSets.toJSON())) for (const f of set.followers) if (!f.inSync && c.registry.has(Number(group))) syncFollower(c, Number(group), f.identity);
 }
 
+/**
+ * Followers do not heartbeat: the watchdog asks each for health_check every lease period and records
+ * when it answered (their status in list_shards; a failover tries the one seen last first).
+ */
+export async function probeFollowers(c: Coordinator): Promise<void> {
+  const all = Object.values(c.replicaSets.toJSON()).flatMap((s) => s.followers);
+  await Promise.all(
+    all.map((f) =>
+      c
+        .followerClient(f.address)
+        .call('health_check', {}, Math.min(2000, c.registry.leaseMs))
+        .then(() => c.followerSeen.set(f.identity, clock.nowMs()))
+        .catch(() => undefined),
+    ),
+  );
+}
+
+/** A follower's status: OFFLINE when silent past 3 lease periods, SUSPECT past 2 or while catching up. */
+export function followerStatus(c: Coordinator, f: { identity: string; inSync: boolean }, nowMs: number): 'ONLINE' | 'SUSPECT' | 'OFFLINE' {
+  const silent = nowMs - (c.followerSeen.get(f.identity) ?? c.startedMs);
+  if (silent > 3 * c.registry.leaseMs) return 'OFFLINE';
+  return silent > 2 * c.registry.leaseMs || !f.inSync ? 'SUSPECT' : 'ONLINE';
+}
+
 /** follower_failed: the primary missed the follower; out of sync before the primary goes on. */
 export async function followerFailed(c: Coordinator, group: ShardId, identity: string, reason: string): Promise<object> {
   if (!c.registry.has(group)) throw rpcError.notFound(`unknown shard ${group}`);
@@ -134,7 +159,8 @@ export async function failover(c: Coordinator, offlineOnly = false): Promise<Sha
         .then(() => true)
         .catch((e) => !down(e));
     if ((await probe()) || (await probe())) continue;
-    for (const f of c.replicaSets.inSyncFollowers(rec.id)) {
+    const seen = (f: { identity: string }) => c.followerSeen.get(f.identity) ?? 0;
+    for (const f of c.replicaSets.inSyncFollowers(rec.id).sort((a, b) => seen(b) - seen(a))) {
       const client = c.clientAt(f.address);
       try {
         await client.call('promote', { shard_id: rec.id, tick: c.machine.current }, 5000);
