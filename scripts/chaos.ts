@@ -17,7 +17,10 @@
  * primary and R − 1 followers each. With --permanent (R ≥ 2) every third shard victim is never restarted:
  * once its shard has failed over, the operator removes it (`phago shard remove ID --identity X`) and a
  * new shard process (a fresh identity and data directory) joins and becomes the follower that restores
- * the copies.
+ * the copies. With --no-replace (implies --permanent) no new process comes: the coordinators run with
+ * `--rereplicate-after 0`, so the survivors restore the copies (a surplus follower moves, or the short
+ * shard folds into the others); the run waits for it after each removal and reports "restoredMs" (the
+ * longest wait) and "folds". The joining and leaving shard of the workload is left out then.
  *
  * Documents are counted by distinct DocumentId (a corpus may repeat a document). After every step a
  * document query is asked: `partial` counts answers with missing shards; `unavailableMs` is the longest
@@ -67,7 +70,8 @@ const SHARDS = arg('shards', 3);
 const FORGETS = arg('forgets', 0);
 const COORDINATORS = arg('coordinators', 0);
 const REPLICAS = Math.max(1, arg('replicas', 1));
-const PERMANENT = process.argv.includes('--permanent');
+const NO_REPLACE = process.argv.includes('--no-replace');
+const PERMANENT = process.argv.includes('--permanent') || NO_REPLACE;
 if (PERMANENT && REPLICAS < 2) {
   process.stderr.write('chaos: --permanent needs --replicas 2 or more (a shard with one copy loses its data)\n');
   process.exit(2);
@@ -158,8 +162,8 @@ function workload(docs: DocumentInput[]): Step[] {
       steps.push({ kind: 'forget', ids: pickNow });
     }
     steps.push({ kind: 'ingest', docs: docs.slice(i, i + 10) });
-    if (i === 20 || i === 60) steps.push({ kind: 'join' });
-    if (i === 40 || i === 80) steps.push({ kind: 'leave' });
+    if (!NO_REPLACE && (i === 20 || i === 60)) steps.push({ kind: 'join' });
+    if (!NO_REPLACE && (i === 40 || i === 80)) steps.push({ kind: 'leave' });
     for (let k = 0; k < 3; k++) steps.push({ kind: 'tick', tick: ++tick });
   }
   for (let k = 0; k < 40; k++) steps.push({ kind: 'tick', tick: ++tick });
@@ -197,7 +201,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'phago-chaos-'));
   const token = randomBytes(16).toString('hex');
   const common = ['--cluster-token', token, '--log-level', KEEP ? 'info' : 'warn'];
-  const coordArgs = ['coordinator', '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--replicas', String(REPLICAS), '--token', `${token}-client`, '--admin-token', `${token}-admin`, ...common];
+  const coordArgs = ['coordinator', '--phase-timeout', '5000', '--lease', '1000', '--retry-window', '0', '--replicas', String(REPLICAS), ...(NO_REPLACE ? ['--rereplicate-after', '0'] : []), '--token', `${token}-client`, '--admin-token', `${token}-admin`, ...common];
   // one coordinator with a data directory, or several on a 3-member etcd cluster (each on its own port,
   // below the ephemeral range, so that it restarts on it)
   let etcd: EtcdMembers | null = null;
@@ -231,6 +235,8 @@ async function main(): Promise<number> {
   let nextProcess = SHARDS * REPLICAS + 2;
   let permanent = 0;
   let removed = 0;
+  let restoredMs = 0;
+  let folds = 0;
   let shardVictims = 0;
   let partial = 0;
   let unavailableMs = 0;
@@ -326,6 +332,25 @@ async function main(): Promise<number> {
       removed++;
       shards.splice(shards.indexOf(victim), 1);
       members.splice(members.indexOf(victim), 1);
+      if (NO_REPLACE) {
+        // the survivors restore the copies: every shard back to R copies in sync, or one shard left
+        const groups = (l: { id: number }[]) => new Set(l.map((x) => x.id)).size;
+        const before = groups(await list());
+        const t1 = Date.now();
+        for (;;) {
+          const l = await list().catch(() => []);
+          const ids = [...new Set(l.map((x) => x.id))];
+          const whole = ids.every((g) => l.filter((x) => x.id === g && (x.role === 'primary' || x.in_sync)).length >= REPLICAS);
+          if (l.length > 0 && (whole || ids.length === 1)) {
+            restoredMs = Math.max(restoredMs, Date.now() - t1);
+            folds += Math.max(0, before - ids.length);
+            log(`${victim.name} (${identity}) stays down: removed with phago shard remove; the survivors hold ${ids.length === 1 && !whole ? 'what they can (one shard left)' : `${REPLICAS} copies of every shard`} after ${Date.now() - t1} ms (${ids.length} shard(s))`);
+            return;
+          }
+          if (Date.now() - t1 > 120_000) throw new Error(`the survivors did not restore ${REPLICAS} copies within 120 s of removing ${identity}`);
+          await sleep(200);
+        }
+      }
       const fresh = shardProcess(nextProcess++);
       shards.push(fresh);
       members.push(fresh);
@@ -486,7 +511,7 @@ async function main(): Promise<number> {
     log(`final: tick ${st.tick}, ${st.documents} documents (${held} held by shards), ${st.nodes} concepts, ${st.edges} edges, ${differences} difference(s)`);
     const failover = COORDINATORS > 0 ? { coordinators: COORDINATORS, failovers: failovers.length, maxFailoverMs: Math.max(0, ...failovers) } : {};
     if (failovers.length > 0) log(`failovers: ${failovers.length}, ${failovers.join(', ')} ms (lease ${LEASE_TTL_S} s)`);
-    const replication = REPLICAS > 1 ? { replicas: REPLICAS, permanent, removed } : {};
+    const replication = REPLICAS > 1 ? { replicas: REPLICAS, permanent, removed, ...(NO_REPLACE ? { noReplace: true, restoredMs, folds } : {}) } : {};
     log(JSON.stringify({ faults, differences, lost, duplicated, partial, unavailableMs, seed: SEED, ...replication, ...failover }));
     return differences === 0 && lost === 0 && duplicated === 0 ? 0 : 1;
   } finally {
