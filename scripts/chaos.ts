@@ -11,7 +11,8 @@
  * over the ingest batches; faults land in forgets like in any other step.
  * With --coordinators C (C ≥ 1), C coordinators keep the state in a real 3-member etcd cluster that the
  * run starts (scripts/etcd-members.ts) and elect a leader; coordinators are among the victims, and the
- * time from killing the leader until a coordinator serves again is reported (failover).
+ * time from killing the leader until a coordinator serves again is reported (failover). Their df records
+ * fold into a snapshot every 8 (`--etcd-compact-at 8`), so compactions meet the faults too.
  *
  * With --replicas R (docs/replication.md) each of the N shards has R copies: N × R shard processes, a
  * primary and R − 1 followers each. With --permanent (R ≥ 2) every third shard victim is never restarted:
@@ -215,7 +216,7 @@ async function main(): Promise<number> {
     for (let i = 0; i < Math.max(1, COORDINATORS); i++) {
       const port = await freePort();
       const name = COORDINATORS > 0 ? `coordinator ${i + 1}` : 'coordinator';
-      const where = etcd ? ['--etcd', etcd.endpoints.join(','), '--lease-ttl', String(LEASE_TTL_S)] : ['--data-dir', join(dir, 'coordinator')];
+      const where = etcd ? ['--etcd', etcd.endpoints.join(','), '--lease-ttl', String(LEASE_TTL_S), '--etcd-compact-at', '8'] : ['--data-dir', join(dir, 'coordinator')];
       const m = new Member(name, [...coordArgs, '--port', String(port), ...where], /listening/, join(dir, `${name.replace(' ', '-')}.log`));
       coordinators.push(m);
       await m.start(); // (bound before the next free port is looked for)

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Etcd3 } from 'etcd3';
 import { CoordinatorCandidate } from '../src/coordinator/leadership.js';
 import { ClusterEngine } from '../src/engine/cluster.js';
@@ -243,6 +244,69 @@ test('fencing: a coordinator whose election key is gone writes nothing more', { 
     // a new leader loads what the old one had written
     const next = await EtcdCoordinatorStorage.load(client, '/fence/', { key: '/fence/election/other', createRevision: '0' }, 1000);
     assert.equal(next.meta('current_tick'), '1');
+  } finally {
+    client.close();
+    await etcd.stop();
+  }
+});
+
+test('df records fold into snapshots: exact totals for the next leader, whatever a dead leader left behind', { timeout: 30_000, skip }, async () => {
+  const etcd = await startEtcd(1);
+  const client = new Etcd3({ hosts: etcd.endpoints, dialTimeout: 2000 });
+  try {
+    const lease = client.lease(TTL_S);
+    await lease.put('/dfc/election/key').value('127.0.0.1:1').exec();
+    const kv = (await client.get('/dfc/election/key').exec()).kvs[0];
+    const fence = { key: '/dfc/election/key', createRevision: String(kv.create_revision) };
+    const store = await EtcdCoordinatorStorage.load(client, '/dfc/', fence, 1000, 5);
+    const expected = new Map<string, number>();
+    const add = (df: Record<string, number>) => {
+      for (const [t, n] of Object.entries(df)) expected.set(t, (expected.get(t) ?? 0) + n);
+    };
+    for (let b = 1; b <= 12; b++) {
+      const df = { shared: 1, [`only${b}`]: b, [`pair${b % 3}`]: 2 };
+      assert.ok(store.applyDf(b % 2 ? 'shard-a' : 'shard-b', b, df, 1, 10 * b));
+      add(df);
+      if (b % 4 === 0) {
+        store.addDf({ shared: -1 }, -1, -5);
+        add({ shared: -1 });
+      }
+    }
+    await store.flush();
+    await until(async () => (await store.flush(), store.dfRecords()), (r) => r.obsolete === 0, 'the folded records are deleted', 10_000);
+    const keys = async (under: string) => Object.keys(await client.getAll().prefix(`/dfc/state/${under}`).strings());
+    const st = store.dfRecords();
+    assert.ok(st.generation >= 2 && st.records < 5, `records fold every 5 (generation ${st.generation}, ${st.records} unfolded)`);
+    assert.equal((await keys('df/')).length + (await keys('df0/')).length, st.records, 'only the unfolded records stay in etcd');
+    assert.deepEqual((await keys('dfsnap/')).map((k) => k.split('/').slice(-2).join('/')).sort(), [`${String(st.generation).padStart(12, '0')}/head`, `${String(st.generation).padStart(12, '0')}/part-0`], 'one snapshot: the older ones are deleted');
+    const sorted = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort();
+    assert.deepEqual(sorted(store.df()), sorted(expected));
+
+    // what a leader that died mid-compaction leaves: a folded record not deleted yet (re-put here) and
+    // the parts of a generation whose head it never wrote; the next leader counts neither
+    const head = JSON.parse(inflateRawSync((await client.get(`/dfc/state/dfsnap/${String(st.generation).padStart(12, '0')}/head`).buffer())!).toString('utf8')) as { folded: string[] };
+    const stale = head.folded.find((k) => k.startsWith('state/df/'))!;
+    await client.put(`/dfc/${stale}`).value(deflateRawSync(JSON.stringify({ df: { shared: 1000 }, documents: 1000, totalLength: 1000 })));
+    await client.put(`/dfc/state/dfsnap/${String(st.generation + 5).padStart(12, '0')}/part-0`).value(deflateRawSync(JSON.stringify({ df: { shared: 1000 } })));
+    const next = await EtcdCoordinatorStorage.load(client, '/dfc/', { key: '/dfc/election/key', createRevision: fence.createRevision }, 1000, 5);
+    assert.deepEqual(sorted(next.df()), sorted(expected), 'the next leader has the same df');
+    assert.equal(next.meta('documents'), store.meta('documents'));
+    assert.equal(next.meta('total_length'), store.meta('total_length'));
+    assert.equal(next.lastDfBatch('shard-a'), 11);
+    assert.equal(next.lastDfBatch('shard-b'), 12);
+    assert.equal(next.dfRecords().obsolete, 2, 'the stale record and the unfinished generation are to delete');
+    // it goes on: more reports fold into a generation above the unfinished one, and the leftovers go
+    for (let b = 13; b <= 18; b++) {
+      assert.ok(next.applyDf('shard-a', b, { late: 1 }, 1, 1));
+      add({ late: 1 });
+    }
+    assert.equal(next.applyDf('shard-a', 13, { late: 1 }, 1, 1), false, 'a batch is applied once');
+    await until(async () => (await next.flush(), next.dfRecords()), (r) => r.obsolete === 0, 'the leftovers are deleted', 10_000);
+    assert.ok(next.dfRecords().generation > st.generation + 5, 'a new generation number');
+    const third = await EtcdCoordinatorStorage.load(client, '/dfc/', fence, 1000, 5);
+    assert.deepEqual(sorted(third.df()), sorted(expected));
+    assert.equal(third.lastDfBatch('shard-a'), 18);
+    assert.equal((await keys('dfsnap/')).length, 2, 'one snapshot left (head and one part)');
   } finally {
     client.close();
     await etcd.stop();

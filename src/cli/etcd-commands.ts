@@ -11,6 +11,7 @@ export interface EtcdCliOptions {
   etcd?: string;
   leaseTtl: number;
   etcdPrefix: string;
+  etcdCompactAt: number;
   advertise?: string;
   metricsPort?: number;
 }
@@ -20,6 +21,7 @@ export function addEtcdOptions(cmd: Command): Command {
     .option('--etcd <urls>', 'keep the state in etcd (comma-separated client URLs, e.g. http://127.0.0.1:2379); several coordinators elect a leader')
     .option('--lease-ttl <s>', 'with --etcd: seconds of the leader lease (a standby takes over at most this long after the leader stops)', intArg('--lease-ttl', 1), 3)
     .option('--etcd-prefix <prefix>', 'with --etcd: key prefix of this cluster', '/phago/')
+    .option('--etcd-compact-at <n>', 'with --etcd: fold the df records into a snapshot once there are this many (docs/etcd.md)', intArg('--etcd-compact-at', 2), 1024)
     .option('--advertise <host:port>', 'with --etcd: the address shards and clients use to reach this coordinator (default host:port)');
 }
 
@@ -41,6 +43,7 @@ export async function runOnEtcd(copts: CoordinatorOptions, o: EtcdCliOptions, ge
     endpoints,
     leaseTtlS: o.leaseTtl,
     prefix: o.etcdPrefix,
+    dfCompactAt: o.etcdCompactAt,
     advertise: o.advertise,
     onDeposed: (reason) => log(`a standby again, campaigning: ${reason}`),
     onTakeoverFailed: (reason) => {

@@ -21,6 +21,8 @@ export interface EtcdOptions {
   leaseTtlS?: number;
   /** Key prefix of this cluster in etcd (several clusters may share one etcd). */
   prefix?: string;
+  /** df records that fold into a snapshot once there are this many (default 1024; docs/etcd.md). */
+  dfCompactAt?: number;
   /** The address clients and shards use to reach this coordinator (default host:port). */
   advertise?: string;
   /** Called when this coordinator, leader, lost the leadership (it is a standby again and campaigns). */
@@ -138,7 +140,7 @@ export class CoordinatorCandidate {
     const key = await campaign.getCampaignKey();
     const kv = (await this.etcd.get(key).exec()).kvs[0];
     if (!kv) throw new Error(`the election key ${key} vanished right after the election`);
-    const store = await EtcdCoordinatorStorage.load(this.etcd, this.prefix, { key, createRevision: String(kv.create_revision) }, this.ttl * 1000);
+    const store = await EtcdCoordinatorStorage.load(this.etcd, this.prefix, { key, createRevision: String(kv.create_revision) }, this.ttl * 1000, this.etcdOpts.dfCompactAt);
     store.onFenced = (e) => this.lost(campaign, e.message, false);
     // (the config check against the stored colony may refuse here: a misconfigured candidate never serves)
     const c = new Coordinator({ ...this.opts, port: this.port, store, serve: async (h) => ((this.active = h), this.port) });

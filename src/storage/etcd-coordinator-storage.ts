@@ -6,6 +6,7 @@
 //   state/core                         {meta, shards}: membership, epoch, tick counter, decisions, migration
 //   state/df/<identity>/<batch>        one applied df report {df, documents, totalLength} (JSON, deflated)
 //   state/df0/<fence>-<seq>            a df report applied without deduplication (batch 0)
+//   state/dfsnap/<gen>/head, part-<i>  the df records folded into a snapshot (compaction)
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { backOff } from 'exponential-backoff';
 import type { Etcd3, IOperation } from 'etcd3';
@@ -36,6 +37,23 @@ const MAX_BYTES = 1 << 20;
 /** A df record as stored: deflated JSON (term counts compress several times: more fits in one etcd request). */
 const dfValue = (rec: DfRecord): Buffer => deflateRawSync(JSON.stringify(rec));
 
+/** A snapshot of the df records (compaction): its head; the df itself is in `parts` part keys. */
+interface SnapHead {
+  parts: number;
+  documents: number;
+  totalLength: number;
+  digestedRemoved: number;
+  /** The last batch applied per shard identity. */
+  batches: Record<string, number>;
+  /** The record keys it folds: a new leader skips (and deletes) those still in etcd. */
+  folded: string[];
+}
+
+/** Terms per snapshot part (a part must fit in one etcd request, with room). */
+const SNAP_TERMS = 40_000;
+const snapKey = (gen: number, what: string) => `state/dfsnap/${String(gen).padStart(12, '0')}/${what}`;
+const inflate = <T>(v: Buffer): T => JSON.parse(inflateRawSync(v).toString('utf8')) as T;
+
 const batchKey = (identity: string, batch: number) => `state/df/${encodeURIComponent(identity)}/${String(batch).padStart(12, '0')}`;
 
 export class EtcdCoordinatorStorage implements CoordinatorStorage {
@@ -52,6 +70,14 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
    */
   private digestedRemoved = 0;
   private unnumbered = 0;
+  /** df record keys in etcd (or pending) that no snapshot folds yet. */
+  private readonly dfKeys = new Set<string>();
+  /** Keys to delete once the snapshot that folds them is in etcd: folded records, older snapshots. */
+  private readonly obsolete = new Set<string>();
+  /** The current snapshot's generation (0: none) and part count; the next generation is above any seen. */
+  private generation = 0;
+  private snapParts = 0;
+  private nextGeneration = 1;
   /** Keys changed and not yet written, in the order of their first change. */
   private readonly pending = new Map<string, string | Buffer>();
   private tail: Promise<void> = Promise.resolve();
@@ -66,20 +92,49 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     private readonly fence: Fence,
     /** How long a write retries an unreachable etcd before giving up leadership. */
     private readonly retryMs: number,
+    /** df records that fold into a snapshot (compaction) once there are this many. */
+    private readonly compactAt: number,
   ) {}
 
   /** Load the state under `prefix` (a linearizable read, after this process was elected). */
-  static async load(client: Etcd3, prefix: string, fence: Fence, retryMs: number): Promise<EtcdCoordinatorStorage> {
-    const s = new EtcdCoordinatorStorage(client, prefix, fence, retryMs);
-    const kvs = await client.getAll().prefix(`${prefix}state/`).buffers();
-    for (const [fullKey, value] of Object.entries(kvs)) {
-      const key = fullKey.slice(prefix.length);
+  static async load(client: Etcd3, prefix: string, fence: Fence, retryMs: number, compactAt = 1024): Promise<EtcdCoordinatorStorage> {
+    const s = new EtcdCoordinatorStorage(client, prefix, fence, retryMs, compactAt);
+    const kvs = new Map(Object.entries(await client.getAll().prefix(`${prefix}state/`).buffers()).map(([k, v]) => [k.slice(prefix.length), v]));
+    // the newest complete snapshot (its head and every part); any other snapshot key is obsolete
+    let folded = new Set<string>();
+    const snapKeys = [...kvs.keys()].filter((k) => k.startsWith('state/dfsnap/'));
+    // (a generation a dead leader began and did not finish is never reused: its keys are deleted)
+    s.nextGeneration = 1 + Math.max(0, ...snapKeys.map((k) => Number(k.split('/')[2])));
+    const heads = snapKeys.filter((k) => k.endsWith('/head')).sort().reverse();
+    for (const hk of heads) {
+      const gen = Number(hk.split('/')[2]);
+      const head = inflate<SnapHead>(kvs.get(hk)!);
+      const parts = Array.from({ length: head.parts }, (_, i) => kvs.get(snapKey(gen, `part-${i}`)));
+      if (parts.some((p) => p === undefined)) continue;
+      for (const p of parts) s.count(inflate<{ df: Record<string, number> }>(p!).df, 0, 0);
+      s.count({}, head.documents, head.totalLength);
+      s.digestedRemoved += head.digestedRemoved;
+      for (const [id, b] of Object.entries(head.batches)) s.batches.set(id, b);
+      folded = new Set(head.folded);
+      s.generation = gen;
+      s.snapParts = head.parts;
+      break;
+    }
+    for (const [key, value] of kvs) {
       if (key === 'state/core') {
         const core = JSON.parse(value.toString('utf8')) as { meta: Record<string, string>; shards: ShardRow[] };
         for (const [k, v] of Object.entries(core.meta)) s.metaMap.set(k, v);
         s.rows = core.shards;
+      } else if (key.startsWith('state/dfsnap/')) {
+        if (Number(key.split('/')[2]) !== s.generation) s.obsolete.add(key);
       } else if (key.startsWith('state/df/') || key.startsWith('state/df0/')) {
-        const rec = JSON.parse(inflateRawSync(value).toString('utf8')) as DfRecord;
+        // a record the snapshot folds is counted there (a leader died before deleting it)
+        if (folded.has(key)) {
+          s.obsolete.add(key);
+          continue;
+        }
+        s.dfKeys.add(key);
+        const rec = inflate<DfRecord>(value);
         s.count(rec.df, rec.documents, rec.totalLength);
         s.digestedRemoved += rec.digestedRemoved ?? 0;
         if (key.startsWith('state/df/')) {
@@ -90,6 +145,11 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
       }
     }
     return s;
+  }
+
+  /** How many df records no snapshot folds yet, and the snapshot generation (for tests and status). */
+  dfRecords(): { records: number; generation: number; obsolete: number } {
+    return { records: this.dfKeys.size, generation: this.generation, obsolete: this.obsolete.size };
   }
 
   meta(k: string): string | undefined {
@@ -125,7 +185,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     this.batches.set(identity, batch);
     this.count(df, documents, totalLength);
     this.digestedRemoved += digestedRemoved;
-    this.changed(batchKey(identity, batch), dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
+    this.record(batchKey(identity, batch), dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
     return true;
   }
 
@@ -136,7 +196,38 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
     this.count(df, documents, totalLength);
     this.digestedRemoved += digestedRemoved;
-    this.changed(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
+    this.record(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
+  }
+
+  private record(key: string, value: Buffer): void {
+    this.changed(key, value);
+    this.dfKeys.add(key);
+    if (this.dfKeys.size >= this.compactAt) this.compact();
+  }
+
+  /**
+   * Fold every df record into a new snapshot (the totals now, in parts, then a head that lists the
+   * records it folds). The head is written after its parts and after every folded record (pending
+   * keys are written in the order of their first change); the folded records and the older snapshot
+   * are deleted only once nothing is pending, so a crash at any point leaves either the old snapshot
+   * with its records or the new one, and a record never counts twice.
+   */
+  private compact(): void {
+    const gen = this.nextGeneration++;
+    const terms = [...this.dfMap];
+    const parts = Math.max(1, Math.ceil(terms.length / SNAP_TERMS));
+    for (let i = 0; i < parts; i++) this.changed(snapKey(gen, `part-${i}`), deflateRawSync(JSON.stringify({ df: Object.fromEntries(terms.slice(i * SNAP_TERMS, (i + 1) * SNAP_TERMS)) })));
+    const folded = [...this.obsolete].filter((k) => !k.startsWith('state/dfsnap/')).concat([...this.dfKeys]);
+    const head: SnapHead = { parts, documents: this.documents, totalLength: this.totalLength, digestedRemoved: this.digestedRemoved, batches: Object.fromEntries(this.batches), folded };
+    this.changed(snapKey(gen, 'head'), deflateRawSync(JSON.stringify(head)));
+    if (this.generation > 0) {
+      this.obsolete.add(snapKey(this.generation, 'head'));
+      for (let i = 0; i < this.snapParts; i++) this.obsolete.add(snapKey(this.generation, `part-${i}`));
+    }
+    for (const k of this.dfKeys) this.obsolete.add(k);
+    this.dfKeys.clear();
+    this.generation = gen;
+    this.snapParts = parts;
   }
 
   df(): Map<string, number> {
@@ -198,11 +289,30 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
       // a key changed again while it was written stays pending with its newer value
       for (const [k, v] of chunk) if (this.pending.get(k) === v) this.pending.delete(k);
     }
+    if (this.obsolete.size > 0) await this.deleteObsolete();
+  }
+
+  /**
+   * Delete one chunk of the keys a written snapshot made obsolete (nothing is pending: the head that
+   * folds them is in etcd), and schedule the next, so that a flush waits for one transaction at most.
+   */
+  private async deleteObsolete(): Promise<void> {
+    const chunk = [...this.obsolete].slice(0, MAX_OPS);
+    await this.write(chunk.map((k) => [k, null]));
+    for (const k of chunk) this.obsolete.delete(k);
+    if (this.obsolete.size > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush().catch(() => undefined);
+      });
+    }
   }
 
   /** One transaction: applied only while this process's election key is the one it was elected with. */
-  private async write(chunk: [string, string | Buffer][]): Promise<void> {
-    const ops: IOperation[] = chunk.map(([k, v]) => this.client.put(this.prefix + k).value(v));
+  private async write(chunk: [string, string | Buffer | null][]): Promise<void> {
+    // null: a delete
+    const ops: IOperation[] = chunk.map(([k, v]) => (v === null ? this.client.delete().key(this.prefix + k) : this.client.put(this.prefix + k).value(v)));
     const end = clock.nowMs() + this.retryMs;
     let result;
     try {
