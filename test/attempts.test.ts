@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -11,7 +9,7 @@ import { Coordinator } from '../src/coordinator/coordinator.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { encodePairs, encodePresentations } from '../src/protocol/codec.js';
 import { fakeCoordinator } from './fakes.js';
-import { rejects, SHORT, within } from './helpers.js';
+import { rejects, SHORT, within, tempDir } from './helpers.js';
 
 
 /**
@@ -65,7 +63,7 @@ test('messages of an aborted attempt of a tick are refused in its retry (deltas,
 
 test('a restarted coordinator goes on numbering attempts after the last one it gave out', SHORT, async () => {
   const security = { token: 'attempts-restart' };
-  const dir = mkdtempSync(join(tmpdir(), 'phago-attempts-'));
+  const dir = tempDir('phago-attempts-');
   let coordinator = new Coordinator({ security, dataDir: dir });
   const port = await within(coordinator.start(), 10_000, 'the coordinator did not start');
   const shard = new ShardNode({ join: `127.0.0.1:${port}`, identity: 'attempt-restart-shard', security });

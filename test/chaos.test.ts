@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { readDocsJsonl } from '../src/io/files.js';
-import { CORPUS, exitOf, LONG, ROOT } from './helpers.js';
+import { CORPUS, exitOf, LONG, ROOT, tempDir } from './helpers.js';
 
 test('chaos counts distinct documents: a corpus that repeats an id reports no loss', LONG, async () => {
   const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl')).slice(0, 12);
   // the fourth document again, in the second ingest batch: the same document, stored once
   const lines = [...docs, docs[3]].map((d) => JSON.stringify(d));
-  const dir = mkdtempSync(join(tmpdir(), 'phago-chaos-docs-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('phago-chaos-docs-');
   const file = join(dir, 'docs.jsonl');
   writeFileSync(file, lines.join('\n') + '\n');
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'chaos.js'), '--faults', '0', '--seed', '4', '--docs', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import MiniSearch from 'minisearch';
 import { meanMetrics, scoreQuery } from '../src/eval/metrics.js';
 import { readDocsJsonl, readQrels, readQueriesJsonl } from '../src/io/files.js';
-import { CORPUS, LONG, runCli } from './helpers.js';
+import { CORPUS, LONG, runCli, tempDir } from './helpers.js';
 
 const docs = join(CORPUS, 'docs.jsonl');
 const queries = join(CORPUS, 'queries.jsonl');
@@ -44,7 +43,7 @@ test('eval --target concepts reaches MRR@10 >= 0.85 on the upstream judgments', 
 });
 
 test('bad input: clear message and non-zero exit', LONG, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-cli-'));
+  const dir = tempDir('phago-cli-');
   const file = (name: string, text: string) => {
     const p = join(dir, name);
     writeFileSync(p, text);

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +8,7 @@ import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
-import { SHORT, within } from './helpers.js';
+import { SHORT, within, tempDir } from './helpers.js';
 
 test('unregister removes a shard of an empty cluster and bumps the epoch', SHORT, async () => {
   const cluster = await within(EmbeddedCluster.start({ shards: 3 }), 30_000, 'the embedded cluster did not start');
@@ -34,7 +32,7 @@ test('unregister removes a shard of an empty cluster and bumps the epoch', SHORT
 });
 
 test('TLS: both services serve TLS; a client trusting the CA works, a plaintext one does not', SHORT, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-tls-'));
+  const dir = tempDir('phago-tls-');
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });

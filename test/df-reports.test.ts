@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, join as join_ } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -13,7 +11,7 @@ import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { failNextDfReport } from './fakes.js';
-import { CORPUS, SHORT, within } from './helpers.js';
+import { CORPUS, SHORT, within, tempDir } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
 
@@ -62,7 +60,7 @@ for (const [durable, counted] of [[false, 10], [true, 10], [false, 0], [true, 0]
     const coordinator = new Coordinator({ security });
     const port = await within(coordinator.start(), 10_000, 'the coordinator did not start');
     const join = `127.0.0.1:${port}`;
-    const dir = mkdtempSync(join_(tmpdir(), 'phago-moved-df-'));
+    const dir = tempDir('phago-moved-df-');
     // no heartbeats (they would flush the report at once): only what the cluster does on its own
     const shard = (name: string) => new ShardNode({ join, identity: name, security, heartbeatMs: 3_600_000, dataDir: durable ? join_(dir, name) : undefined });
     const s1 = shard('s1');

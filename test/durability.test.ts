@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readDocsJsonl } from '../src/io/files.js';
@@ -11,7 +9,7 @@ import { ShardNode } from '../src/shard/shard.js';
 import type { DocumentInput } from '../src/core/input.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { freePort } from '../src/util/net.js';
-import { CORPUS, exitOf, killProcess, killStarted, LONG, ROOT, startProcess, within } from './helpers.js';
+import { CORPUS, exitOf, killProcess, killStarted, LONG, ROOT, startProcess, within, tempDir } from './helpers.js';
 
 after(killStarted);
 
@@ -41,7 +39,7 @@ async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000)
 }
 
 test('a killed shard goes suspect then offline within the lease, comes back online with its id and its data', LONG, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-lease-'));
+  const dir = tempDir('phago-lease-');
   const token = 'lease-test';
   const lease = 600;
   const c = await start(['coordinator', '--port', '0', '--token', `${token}-client`, '--cluster-token', token, '--lease', String(lease), '--data-dir', join(dir, 'c'), '--retry-window', '0'], /listening (\S+)/);
@@ -83,7 +81,7 @@ test('a killed shard goes suspect then offline within the lease, comes back onli
 });
 
 test('a coordinator killed mid-tick aborts the undecided tick on restart; current_tick never goes back or skips', LONG, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-coord-'));
+  const dir = tempDir('phago-coord-');
   const token = 'restart-test';
   const security = { token };
   const port = await freePort();
@@ -123,7 +121,7 @@ test('a coordinator killed mid-tick aborts the undecided tick on restart; curren
 });
 
 test('a coordinator killed right after recording a commit decision completes the tick on restart', LONG, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-decision-'));
+  const dir = tempDir('phago-decision-');
   const token = 'decision-test';
   const security = { token };
   const port = await freePort();
@@ -189,7 +187,7 @@ test('a short chaos run with replicated shards: kill -9 of primaries and followe
 });
 
 test('phago shard --leave: SIGTERM drains the shard (its data moves) before it stops', LONG, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-leave-'));
+  const dir = tempDir('phago-leave-');
   const token = 'leave-test';
   const c = await start(['coordinator', '--port', '0', '--token', `${token}-client`, '--cluster-token', token, '--data-dir', join(dir, 'c')], /listening (\S+)/);
   const addr = c.match[1];

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -19,7 +17,7 @@ import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { newTextIndex } from '../src/search/text-index.js';
 import { freePort } from '../src/util/net.js';
-import { CORPUS, exitOf, killProcess, killStarted, LONG, rejects, SHORT, startProcess, within } from './helpers.js';
+import { CORPUS, exitOf, killProcess, killStarted, LONG, rejects, SHORT, startProcess, within, tempDir } from './helpers.js';
 
 after(killStarted);
 
@@ -247,7 +245,7 @@ async function reference(docs: DocumentInput[], ticks: number, steps: { forget: 
 }
 
 test('kill -9 at each point of a forget and of its withdrawing tick: nothing acknowledged is lost, no forget is half done', { timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'phago-forget-crash-'));
+  const dir = tempDir('phago-forget-crash-');
   const token = 'forget-crash';
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;

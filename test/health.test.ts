@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Coordinator } from '../src/coordinator/coordinator.js';
@@ -9,7 +7,7 @@ import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.j
 import { ShardNode } from '../src/shard/shard.js';
 import { freePort } from '../src/util/net.js';
 import { fakeCoordinator, fakeShard } from './fakes.js';
-import { SHORT, until, within } from './helpers.js';
+import { SHORT, until, within, tempDir } from './helpers.js';
 
 
 test('a shard answers health_check serving=false ("recovering") until it has recovered and registered', SHORT, async () => {
@@ -18,7 +16,7 @@ test('a shard answers health_check serving=false ("recovering") until it has rec
   const gate = new Promise<void>((r) => (release = r));
   const coordinator = await fakeCoordinator(token, { register: async () => (await gate, { id: 1 }) });
   const port = await freePort();
-  const shard = new ShardNode({ join: coordinator.address, identity: 'health-shard', security: { token }, port, dataDir: mkdtempSync(join(tmpdir(), 'phago-health-')) });
+  const shard = new ShardNode({ join: coordinator.address, identity: 'health-shard', security: { token }, port, dataDir: tempDir('phago-health-') });
   const sc = new RpcClient(ShardServiceClient, `127.0.0.1:${port}`, { token }, 2000);
   const started = shard.start();
   started.catch(() => undefined);
@@ -43,7 +41,7 @@ test('a shard answers health_check serving=false ("recovering") until it has rec
 test('a restarted coordinator answers health serving=false ("recovering") until it has converged', SHORT, async () => {
   const token = 'health-coordinator';
   const security = { token };
-  const dir = mkdtempSync(join(tmpdir(), 'phago-health-c-'));
+  const dir = tempDir('phago-health-c-');
   let hold: Promise<void> | null = null;
   let release!: () => void;
   // a shard that takes the membership at once the first time, and hangs on it after the restart

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,4 +132,16 @@ export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what:
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${what} within ${ms} ms (last: ${JSON.stringify(last)})`);
+}
+
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when this test file's process exits (after every process it started is stopped). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
