@@ -5,14 +5,10 @@
  *   - Terms are interned to dense integer ids (`Map<string, number>`); everything per term lives in
  *     parallel Int32Arrays indexed by term id: offset/length/capacity of its posting list, live df,
  *     and the pruning bound data (max tf, min document length over its postings).
- *   - All posting lists share one arena: an Int32Array of document numbers and a parallel Uint8Array
- *     of term frequencies (5 bytes a posting). A tf of 255 or more is stored as 255 with the real
+ *   - All posting lists share one arena (posting-arena.ts): document numbers and term frequencies
+ *     in parallel typed arrays (5 bytes a posting). A tf of 255 or more is stored as 255 with the real
  *     value in a small per-term overflow map. Lists are sorted by document number because documents
- *     are added in increasing order. A full list moves to a slot of the next capacity (×2 up to 8,
- *     ×1.5 up to 64, then ×1.25) or grows in place at the arena's end; freed slots are kept per
- *     capacity and reused by the next list growing to that capacity. A full arena is compacted
- *     when more than a third of it is free, else copied into one 1.25× larger. `trim()` cuts all
- *     spare capacity (after a bulk load).
+ *     are added in increasing order. `trim()` cuts all spare capacity (after a bulk load).
  *   - Per document: length (Int32Array, −1 = absent or removed) and its distinct term count.
  *   - Block-max data, only for lists of ≥ 2048 postings: per aligned block of 256 document numbers,
  *     the max tf (Uint8, capped) and min length (Uint16, capped downwards) of the list's postings
@@ -27,6 +23,7 @@
  * Scoring is that of `bm25Search` (bm25.ts), bit for bit: see `topK`.
  */
 import { BLOCK_DOCS, BLOCK_LEN_CAP, BLOCK_SHIFT, BLOCK_TF_CAP, MAX_INT32, TF_BIG, type BlockBounds, type IndexedTerm, type PostingLists, type ScoredDoc, type TopKOptions, type TopKQueryTerm, type TopKStats } from './postings.js';
+import { PostingArena } from './posting-arena.js';
 import { topK } from './top-k.js';
 
 export type { IndexedTerm, ScoredDoc, TopKOptions, TopKQueryTerm, TopKStats, TopKTrace } from './postings.js';
@@ -34,17 +31,12 @@ export type { IndexedTerm, ScoredDoc, TopKOptions, TopKQueryTerm, TopKStats, Top
 /** Lists reaching this length keep per-block bounds; compacted below BLOCK_DROP they lose them. */
 const BLOCK_MIN = 2048;
 const BLOCK_DROP = 1024;
-/** The arena grows by this factor (and keeps this much room when compacted). */
-const ARENA_GROWTH = 1.25;
 
 export class InvertedIndex implements PostingLists {
   // Fields without `private` are the PostingLists view that top-k.ts reads; only this class writes them.
   // ---- terms --------------------------------------------------------------------------------
   readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
-  tOff = new Int32Array(256);
-  tLen = new Int32Array(256);
-  private tCap = new Int32Array(256);
   tDf = new Int32Array(256);
   tMaxTf = new Int32Array(256);
   tMinLen = new Int32Array(256);
@@ -54,14 +46,21 @@ export class InvertedIndex implements PostingLists {
   /** Terms with df > 0. */
   private liveTermCount = 0;
 
-  // ---- postings arena -----------------------------------------------------------------------
-  pDoc = new Int32Array(1024);
-  pTf = new Uint8Array(1024);
-  /** First unused arena slot. */
-  private top = 0;
-  /** Freed slots by capacity (reused by lists growing to that capacity), and their total size. */
-  private readonly freeSlots = new Map<number, number[]>();
-  private freeTotal = 0;
+  // ---- postings -----------------------------------------------------------------------------
+  /** Every term's posting list: its slot (offset, length, capacity) and the postings. */
+  private readonly arena = new PostingArena();
+  get tOff(): Int32Array {
+    return this.arena.tOff;
+  }
+  get tLen(): Int32Array {
+    return this.arena.tLen;
+  }
+  get pDoc(): Int32Array {
+    return this.arena.pDoc;
+  }
+  get pTf(): Uint8Array {
+    return this.arena.pTf;
+  }
   /** term id → (doc → tf) for tf ≥ TF_BIG. */
   readonly bigTf = new Map<number, Map<number, number>>();
   /** term id → per-block bounds, for lists of at least BLOCK_MIN postings. */
@@ -144,8 +143,8 @@ export class InvertedIndex implements PostingLists {
 
   /** Bytes held in typed arrays (postings arena, per-term and per-document arrays). */
   get byteLength(): number {
-    const ta = [this.tOff, this.tLen, this.tCap, this.tDf, this.tMaxTf, this.tMinLen, this.tMark, this.pDoc, this.pTf, this.dLen, this.dTerms];
-    let bytes = ta.reduce((s, a) => s + a.byteLength, 0);
+    const ta = [this.tDf, this.tMaxTf, this.tMinLen, this.tMark, this.dLen, this.dTerms];
+    let bytes = ta.reduce((s, a) => s + a.byteLength, this.arena.byteLength);
     for (const b of this.blocks) if (b) bytes += b.maxTf.byteLength + b.minLen.byteLength;
     return bytes;
   }
@@ -173,8 +172,8 @@ export class InvertedIndex implements PostingLists {
     for (let t = 0; t < this.names.length; t++) {
       const off = this.tOff[t];
       const len = this.tLen[t];
-      const cap = this.tCap[t];
-      if (len > cap || (cap > 0 && off + cap > this.top)) fail(`slot of "${this.names[t]}"`);
+      const cap = this.arena.tCap[t];
+      if (len > cap || (cap > 0 && off + cap > this.arena.top)) fail(`slot of "${this.names[t]}"`);
       if (cap > 0) slots.push([off, cap]);
       let df = 0;
       for (let i = off; i < off + len; i++) {
@@ -266,9 +265,7 @@ export class InvertedIndex implements PostingLists {
       b.set(a);
       return b;
     };
-    this.tOff = grow(this.tOff);
-    this.tLen = grow(this.tLen);
-    this.tCap = grow(this.tCap);
+    this.arena.growTerms(n);
     this.tDf = grow(this.tDf);
     this.tMaxTf = grow(this.tMaxTf);
     this.tMinLen = grow(this.tMinLen);
@@ -287,17 +284,18 @@ export class InvertedIndex implements PostingLists {
   }
 
   private append(t: number, doc: number, tf: number, length: number): void {
-    if (this.tLen[t] === this.tCap[t]) this.growList(t);
-    const len = this.tLen[t];
-    const at = this.tOff[t] + len;
-    this.pDoc[at] = doc;
+    const a = this.arena;
+    if (a.tLen[t] === a.tCap[t]) a.growList(t);
+    const len = a.tLen[t];
+    const at = a.tOff[t] + len;
+    a.pDoc[at] = doc;
     if (tf >= TF_BIG) {
-      this.pTf[at] = TF_BIG;
+      a.pTf[at] = TF_BIG;
       let m = this.bigTf.get(t);
       if (!m) this.bigTf.set(t, (m = new Map()));
       m.set(doc, tf);
-    } else this.pTf[at] = tf;
-    this.tLen[t] = len + 1;
+    } else a.pTf[at] = tf;
+    a.tLen[t] = len + 1;
     if (len === 0) {
       this.tMaxTf[t] = tf;
       this.tMinLen[t] = length;
@@ -342,127 +340,21 @@ export class InvertedIndex implements PostingLists {
     if (lc < b.minLen[i]) b.minLen[i] = lc;
   }
 
-  private growList(t: number): void {
-    const cap = this.tCap[t];
-    const newCap = cap === 0 ? 1 : cap < 8 ? cap * 2 : cap < 64 ? cap + (cap >> 1) : cap + (cap >> 2);
-    // At the arena's end with room: grow in place.
-    if (cap > 0 && this.tOff[t] + cap === this.top && this.top + newCap - cap <= this.pDoc.length) {
-      this.top += newCap - cap;
-      this.tCap[t] = newCap;
-      return;
-    }
-    const at = this.alloc(newCap); // may compact the arena: read the offset after
-    const off = this.tOff[t];
-    const len = this.tLen[t];
-    if (len > 0) {
-      this.pDoc.copyWithin(at, off, off + len);
-      this.pTf.copyWithin(at, off, off + len);
-    }
-    this.release(t);
-    this.tOff[t] = at;
-    this.tCap[t] = newCap;
-  }
-
-  /**
-   * A free slot of `cap` entries: a freed slot of that exact capacity (lists grow through the same
-   * capacities, so freed slots are reused), else the arena's end; when the arena is full it is
-   * compacted if more than a third of it is free, else grown (copied as it is, offsets unchanged).
-   */
-  private alloc(cap: number): number {
-    const reuse = this.freeSlots.get(cap);
-    if (reuse !== undefined && reuse.length > 0) {
-      this.freeTotal -= cap;
-      return reuse.pop()!;
-    }
-    if (this.top + cap > this.pDoc.length) {
-      if (this.freeTotal * 3 > this.pDoc.length) this.compactArena(cap, ARENA_GROWTH);
-      if (this.top + cap > this.pDoc.length) {
-        const size = Math.max(Math.ceil(this.pDoc.length * ARENA_GROWTH), this.top + cap);
-        const doc = new Int32Array(size);
-        doc.set(this.pDoc.subarray(0, this.top));
-        const tf = new Uint8Array(size);
-        tf.set(this.pTf.subarray(0, this.top));
-        this.pDoc = doc;
-        this.pTf = tf;
-      }
-    }
-    const at = this.top;
-    this.top += cap;
-    return at;
-  }
-
-  /** Give term t's slot back (its list moved away or died). */
-  private release(t: number): void {
-    const cap = this.tCap[t];
-    if (cap === 0) return;
-    const off = this.tOff[t];
-    this.tCap[t] = 0;
-    if (off + cap === this.top) {
-      this.top = off;
-      return;
-    }
-    let list = this.freeSlots.get(cap);
-    if (!list) this.freeSlots.set(cap, (list = []));
-    list.push(off);
-    this.freeTotal += cap;
-  }
-
-  /**
-   * Copy every list, in term order, into a fresh arena of (slots in use + extra) × growth, and
-   * forget the free slots. `shrink` also cuts every list's capacity to its length.
-   */
-  private compactArena(extra: number, growth: number, shrink = false): void {
-    const nTerms = this.names.length;
-    let used = 0;
-    for (let t = 0; t < nTerms; t++) {
-      if (shrink || this.tLen[t] === 0) this.tCap[t] = this.tLen[t];
-      used += this.tCap[t];
-    }
-    const size = Math.max(64, Math.ceil((used + extra) * growth));
-    const doc = new Int32Array(size);
-    const tf = new Uint8Array(size);
-    const oldDoc = this.pDoc;
-    const oldTf = this.pTf;
-    let at = 0;
-    for (let t = 0; t < nTerms; t++) {
-      const off = this.tOff[t];
-      const len = this.tLen[t];
-      if (len < 32) {
-        for (let i = 0; i < len; i++) {
-          doc[at + i] = oldDoc[off + i];
-          tf[at + i] = oldTf[off + i];
-        }
-      } else {
-        doc.set(oldDoc.subarray(off, off + len), at);
-        tf.set(oldTf.subarray(off, off + len), at);
-      }
-      this.tOff[t] = at;
-      at += this.tCap[t];
-    }
-    this.pDoc = doc;
-    this.pTf = tf;
-    this.top = at;
-    this.freeSlots.clear();
-    this.freeTotal = 0;
-  }
-
   /**
    * Release all spare capacity: every posting list and the arena shrink to their exact sizes, and
    * the per-document arrays to the documents added so far (e.g. after a bulk load; later adds
    * grow them again).
    */
   trim(): void {
-    this.compactArena(0, 1, true);
+    const nt = this.names.length;
+    this.arena.compact(nt, 0, 1, true);
     const n = this.nextDoc;
     if (n < this.dLen.length) {
       this.dLen = this.dLen.slice(0, n);
       this.dTerms = this.dTerms.slice(0, n);
     }
-    const nt = this.names.length;
-    if (nt < this.tOff.length) {
-      this.tOff = this.tOff.slice(0, nt);
-      this.tLen = this.tLen.slice(0, nt);
-      this.tCap = this.tCap.slice(0, nt);
+    if (nt < this.tDf.length) {
+      this.arena.trimTerms(nt);
       this.tDf = this.tDf.slice(0, nt);
       this.tMaxTf = this.tMaxTf.slice(0, nt);
       this.tMinLen = this.tMinLen.slice(0, nt);
@@ -559,7 +451,7 @@ export class InvertedIndex implements PostingLists {
     const df = --this.tDf[t];
     if (df === 0) {
       this.liveTermCount--;
-      this.release(t);
+      this.arena.release(t);
       this.tLen[t] = 0;
       this.bigTf.delete(t);
       this.blocks[t] = undefined;
