@@ -89,7 +89,7 @@ async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: str
     seeds += reply.seeds;
     for (const x of reply.concepts) cands.push({ id: x.id, label: x.label, seed: x.seed, affinity: x.affinity, accessCount: x.access_count });
   }
-  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k }), missing };
+  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k, specificFirst: c.config.specificFirst === 1 }), missing };
 }
 
 async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {

@@ -43,6 +43,8 @@ export interface ColonyConfig {
    * concepts; 0 = every query). Read by whoever expands a query (docs/search.md, "The gate").
    */
   expansionGate: number;
+  /** 1: concepts of equal score rank the one seen in fewer documents first (more specific); 0: more first. */
+  specificFirst: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
@@ -64,10 +66,11 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   proximity: 2,
   shortQueryTerms: 4,
   expansionGate: 0.05,
+  specificFirst: 1,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms'];
-const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst'];
+const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
 export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {
