@@ -2,8 +2,8 @@
  * Retrieval benchmark (`npm run bench -- --only retrieval`): every engine on every evaluation set and
  * split, in one run, with the same harness (same documents, same queries, top 100, same metrics):
  *
- *   phago            the defaults (stdlib stopwords, title weight 3, stemming with the exact-form bonus, BM25 b 1,
- *                    proximity 1, graph expansion, coordination)
+ *   phago            the defaults (stdlib stopwords, title weight 3, stemming with the exact-form bonus, BM25 b 0.9,
+ *                    proximity 2, graph expansion (5 concepts) and coordination behind the expansion gate 0.05)
  *   phago variants   each switch flipped alone (the ablation); the ranking switches (b, exact forms,
  *                    proximity) share the default colony: only the document table's RankOptions differ
  *   phago-core       phago's defaults without the graph (expansion 0) and without coordination
@@ -90,6 +90,12 @@ function withRank(engine: LocalEngine, rank: Partial<RankOptions>): LocalEngine 
   return Object.create(engine, { colony: { value: colony }, search: { value: { ...engine.search } } }) as LocalEngine;
 }
 
+/** The default colony with other query-time config (the expansion gate: it changes no term, graph or score). */
+function withConfig(engine: LocalEngine, config: Partial<ColonyConfig>): LocalEngine {
+  const colony = Object.create(engine.colony, { config: { value: { ...engine.colony.config, ...config } } }) as Colony;
+  return Object.create(engine, { colony: { value: colony }, search: { value: { ...engine.search } } }) as LocalEngine;
+}
+
 async function phagoEngine(docs: readonly Doc[], config: Partial<ColonyConfig>, digest: boolean): Promise<LocalEngine> {
   const engine = new LocalEngine(config, { maxDocumentBytes: 16 << 20 });
   await engine.ingest(docs.map((d) => ({ id: d.id, title: d.title, text: d.text })));
@@ -131,6 +137,9 @@ async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoO
     phagoRanker('phago', full, on),
     phagoRanker('  expansion 0', full, { expansion: 0, coordination: true }),
     phagoRanker('  no coordination', full, { expansion: EXPANSION_TERMS, coordination: false }),
+    phagoRanker('  expansionGate 0', withConfig(full, { expansionGate: 0 }), on),
+    phagoRanker('  expansion 2', full, { expansion: 2, coordination: true }),
+    phagoRanker('  expansion 2, expansionGate 0 (before)', withConfig(full, { expansionGate: 0 }), { expansion: 2, coordination: true }),
     phagoRanker('  stemming 0', unstemmed, on),
     phagoRanker('  exactWeight 0', withRank(full, { exact: 0 }), on),
     phagoRanker('  proximity 0', withRank(full, { proximity: 0 }), on),

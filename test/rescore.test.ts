@@ -70,7 +70,7 @@ describe('second stage: proximity, exact word forms, b', () => {
       { id: 'few', title: 't', text: 'red red red red green green green' },
     ];
     const scores = async (shortQueryTerms: number, q: string) => {
-      const e = new LocalEngine({ shortQueryTerms, proximity: 0, stemming: 0 }, {}, { expansion: 0, coordination: true });
+      const e = new LocalEngine({ shortQueryTerms, proximity: 0, stemming: 0, expansionGate: 0 }, {}, { expansion: 0, coordination: true });
       await e.ingest(docs);
       return (await e.searchDocuments(q, 10)).hits.map((h) => [h.key, h.score]);
     };

@@ -11,7 +11,8 @@ import { nodeIdOf } from '../ids/ids.js';
 import { describeError, type RpcClient } from '../rpc/client.js';
 import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
-import { expandQuery, isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
+import { isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
+import { needsConcepts, planQuery } from '../search/expansion.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import type { Coordinator } from './coordinator.js';
@@ -88,22 +89,23 @@ async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: str
     seeds += reply.seeds;
     for (const x of reply.concepts) cands.push({ id: x.id, label: x.label, seed: x.seed, affinity: x.affinity, accessCount: x.access_count });
   }
-  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k }), missing };
+  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k, specificFirst: c.config.specificFirst === 1 }), missing };
 }
 
 async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {
   const missing = new Set<ShardId>();
   let concepts: { label: string; lexical: number; graph: number }[] = [];
-  if (c.expansion > 0 && terms.length > 0) {
+  const plan = { expansion: c.expansion, coordination: c.coordination, gate: c.config.expansionGate, stem: c.config.stemming === 1 };
+  if (needsConcepts(plan) && terms.length > 0) {
     const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs);
     concepts = r.hits;
     r.missing.forEach((s) => missing.add(s));
   }
-  const weighted = expandQuery(terms, concepts, c.expansion, c.config.stemming === 1);
+  const { weighted, coordination } = planQuery(terms, concepts, plan);
   // the statistics in one synchronous step (a df report applies all of its counts at once): consistent
   const df = Object.fromEntries(weighted.map((w) => [w.term, c.stats.get(w.term)]));
   const stats = { documents: c.stats.documents, total_length: c.stats.totalLength, df };
-  const { replies, missing: m2 } = await fanout<{ documents: RankedHit[] }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination: c.coordination }), deadlineMs, snapshot);
+  const { replies, missing: m2 } = await fanout<{ documents: RankedHit[] }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination }), deadlineMs, snapshot);
   m2.forEach((s) => missing.add(s));
   const hits = mergeRanked(
     replies.map((r) => r.reply.documents),

@@ -37,6 +37,14 @@ export interface ColonyConfig {
   proximity: number;
   /** Graph expansion and coordination only for queries of at most this many terms (0 = every query). */
   shortQueryTerms: number;
+  /**
+   * Graph expansion and coordination only for a query whose concepts are wired together: the mean, over
+   * the query's concepts, of their mean edge weight to its other concepts is at least this (needs two
+   * concepts; 0 = every query). Read by whoever expands a query (docs/search.md, "The gate").
+   */
+  expansionGate: number;
+  /** 1: concepts of equal score rank the one seen in fewer documents first (more specific); 0: more first. */
+  specificFirst: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
@@ -57,10 +65,12 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   exactWeight: 0.4,
   proximity: 2,
   shortQueryTerms: 4,
+  expansionGate: 0.05,
+  specificFirst: 1,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms'];
-const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst'];
+const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
 export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {
@@ -85,6 +95,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
   if (cfg.bm25B > 1) throw new RangeError(`config bm25B must be in [0, 1], got ${cfg.bm25B}`);
   if (cfg.exactWeight > 16) throw new RangeError(`config exactWeight must be in [0, 16], got ${cfg.exactWeight}`);
   if (cfg.shortQueryTerms > 1024) throw new RangeError(`config shortQueryTerms must be in [0, 1024], got ${cfg.shortQueryTerms}`);
+  if (cfg.expansionGate > 1) throw new RangeError(`config expansionGate must be in [0, 1], got ${cfg.expansionGate}`);
   if (cfg.proximity > 16) throw new RangeError(`config proximity must be in [0, 16], got ${cfg.proximity}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');

@@ -3,7 +3,8 @@ import type { ColonyConfig } from '../core/config.js';
 import { notFound } from '../core/errors.js';
 import type { DocumentInput } from '../core/input.js';
 import type { Limits } from '../core/limits.js';
-import { EXPANSION_TERMS, expandQuery, rankDocuments } from '../search/bm25.js';
+import { EXPANSION_TERMS, rankDocuments } from '../search/bm25.js';
+import { needsConcepts, planQuery } from '../search/expansion.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../search/concepts.js';
 import { checkAlpha, checkK, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, neighbours, resolveLabel, shortestPath } from '../search/structure.js';
@@ -58,16 +59,18 @@ export class LocalEngine implements Engine {
   async searchDocuments(query: string, k: number): Promise<DocQueryResult> {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
-    const { expansion, coordination } = this.search;
-    const concepts = expansion > 0 ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + expansion }) : [];
-    const hits = rankDocuments(this.colony.docs, this.localStats(), expandQuery(terms, concepts, expansion, this.colony.config.stemming === 1), k, { coordination });
+    const { config } = this.colony;
+    const plan = { ...this.search, gate: config.expansionGate, stem: config.stemming === 1 };
+    const concepts = needsConcepts(plan) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1 }) : [];
+    const { weighted, coordination } = planQuery(terms, concepts, plan);
+    const hits = rankDocuments(this.colony.docs, this.localStats(), weighted, k, { coordination });
     return { hits, missingShards: [] };
   }
 
   async searchConcepts(query: string, k: number, alpha = DEFAULT_ALPHA): Promise<ConceptQueryResult> {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
-    return { hits: conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: checkAlpha(alpha), k }), missingShards: [] };
+    return { hits: conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: checkAlpha(alpha), k, specificFirst: this.colony.config.specificFirst === 1 }), missingShards: [] };
   }
 
   private localStats() {

@@ -146,7 +146,7 @@ export function mergeRanked<T extends { score: number; base: number; id: string 
 
 
 /** Expansion: how many of the query's best non-query concepts join it, and their weight factor. */
-export const EXPANSION_TERMS = 2;
+export const EXPANSION_TERMS = 5;
 export const EXPANSION_WEIGHT = 0.25;
 
 /**

@@ -18,6 +18,11 @@ export interface ConceptQueryOptions {
   /** Weight of the lexical score against the graph score (upstream default 0.5). */
   alpha: number;
   k: number;
+  /**
+   * Ties of score: the concept seen in fewer documents first (the more specific one: "cytoskeleton"
+   * before "structure"); false: more documents first (before `specificFirst` in the config).
+   */
+  specificFirst?: boolean;
 }
 
 /** A concept that may answer a query, before ranking (what a shard sends to the coordinator). */
@@ -38,7 +43,8 @@ export interface ConceptCandidate {
  *                 query's other concepts (a missing edge counts 0), in [0, 1] since weights ≤ 1
  *   lexical(c)  = 1 if c is a seed, else 0
  *   score(c)    = alpha·lexical(c) + (1 − alpha)·graph(c)
- * Ties: access count descending (concepts seen in more documents first), then NodeId.
+ * Ties: access count, ascending with `specificFirst` (the config's default: the more specific concept
+ * first), else descending; then NodeId.
  *
  * Split in two so a cluster gives the same answer: each shard collects the candidates it owns
  * (`conceptCandidates` with its ownership test; edges are replicated on both endpoints' owners, so
@@ -75,11 +81,21 @@ export function conceptCandidates(graph: ConceptGraph, tick: number, terms: read
   return { candidates, seeds };
 }
 
-/** Order candidates the way rankConcepts will (for a shard's own top-k cut). */
+/**
+ * A shard's own top-k cut of its candidates. Seeds and non-seeds rank separately for a fixed seed count
+ * (the score grows with affinity within each), so the best k of each by affinity suffice, with every
+ * candidate tied with the k-th: the coordinator breaks ties (rankConcepts, either order of
+ * `specificFirst`). Candidates are a seed's neighbours, at most maxEdgeDegree a seed, so ties stay few.
+ */
 export function topCandidates(cands: ConceptCandidate[], k: number): ConceptCandidate[] {
   const cmp = (x: ConceptCandidate, y: ConceptCandidate) => y.affinity - x.affinity || y.accessCount - x.accessCount || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-  // seeds and non-seeds rank separately for a fixed seed count, so the top k of each suffices
-  return [...cands.filter((c) => c.seed).sort(cmp).slice(0, k), ...cands.filter((c) => !c.seed).sort(cmp).slice(0, k)];
+  const best = (list: ConceptCandidate[]) => {
+    list.sort(cmp);
+    let n = Math.min(k, list.length);
+    while (n > 0 && n < list.length && list[n].affinity === list[n - 1].affinity) n++;
+    return list.slice(0, n);
+  };
+  return [...best(cands.filter((c) => c.seed)), ...best(cands.filter((c) => !c.seed))];
 }
 
 export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions): ConceptHit[] {
@@ -89,7 +105,8 @@ export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, o
     const graph = c.affinity / Math.max(1, seeds - lexical);
     rows.push({ id: c.id, label: c.label, lexical, graph, score: opts.alpha * lexical + (1 - opts.alpha) * graph, accessCount: c.accessCount });
   }
-  rows.sort((x, y) => y.score - x.score || y.accessCount - x.accessCount || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const fewer = opts.specificFirst === true;
+  rows.sort((x, y) => y.score - x.score || (fewer ? x.accessCount - y.accessCount : y.accessCount - x.accessCount) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   return rows.slice(0, opts.k).map(({ accessCount: _a, ...hit }) => hit);
 }
 
