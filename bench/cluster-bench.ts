@@ -300,15 +300,25 @@ function placementBench(o: Opts) {
 }
 
 export async function runClusterBench(o: Opts): Promise<Record<string, unknown>> {
+  // PHAGO_BENCH_CLUSTER_PARTS=empty,scale,tick,ingest,placement runs only those parts (all by default)
+  const parts = new Set((process.env.PHAGO_BENCH_CLUSTER_PARTS ?? 'empty,scale,tick,ingest,placement').split(',').map((x) => x.trim()));
   const out: Record<string, unknown> = {};
-  out.emptyTick = await emptyTickBench(o);
-  o.log('');
-  out.scale = await scaleClusterBench(o);
-  o.log('');
-  out.tickAndQuery = await tickAndQueryBench(o);
-  o.log('');
-  out.ingest = await ingestBench(o);
-  o.log('');
-  out.placement = placementBench(o);
+  if (parts.has('empty')) {
+    out.emptyTick = await emptyTickBench(o);
+    o.log('');
+  }
+  if (parts.has('scale')) {
+    out.scale = await scaleClusterBench(o);
+    o.log('');
+  }
+  if (parts.has('tick')) {
+    out.tickAndQuery = await tickAndQueryBench(o);
+    o.log('');
+  }
+  if (parts.has('ingest')) {
+    out.ingest = await ingestBench(o);
+    o.log('');
+  }
+  if (parts.has('placement')) out.placement = placementBench(o);
   return out;
 }
