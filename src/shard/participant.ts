@@ -31,6 +31,8 @@ export interface Owners {
   self: ShardId;
   members: readonly ShardId[];
   ownerOfLabel(label: string): ShardId;
+  /** The owner of a concept by its NodeId (what ownerOfLabel computes after hashing the label), if offered. */
+  ownerOfNode?(id: string): ShardId;
   /**
    * The placement behind ownerOfLabel: while it is the same object, the participant keeps the owner of
    * each term number it has looked up (absent: nothing is kept).
@@ -218,7 +220,8 @@ export class TickParticipant {
   /** The owner of a graph node number, kept while the placement (`owners.key`) stays. */
   private nodeOwnerOf(owners: Owners): (n: number) => ShardId {
     const g = this.part.graph;
-    return memoized(owners, this.nodeOwners, (m) => (this.nodeOwners = m), (n) => owners.ownerOfLabel(g.labelOf(n)));
+    const ofNode = owners.ownerOfNode?.bind(owners);
+    return memoized(owners, this.nodeOwners, (m) => (this.nodeOwners = m), ofNode ? (n) => ofNode(g.idOf(n)) : (n) => owners.ownerOfLabel(g.labelOf(n)));
   }
 
   /** Verdicts from a peer for the open attempt (one message per peer and attempt). */
