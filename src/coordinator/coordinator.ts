@@ -198,7 +198,8 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
-    await this.commitRound;
+    // a commit round still in flight is cut off like a crash after the decision: shards learn the
+    // outcome from tick_status or the next tick (docs/cluster.md)
     if (!this.opts.serve) await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
     for (const c of this.followerClients.values()) c.close();
