@@ -17,6 +17,7 @@ import {
   type IndexedPresentations,
 } from '../protocol/codec.js';
 import type { LoggedTick } from '../storage/shard-storage.js';
+import { memoized, splitTermLists, type OwnerMemo, type Owners } from './owners.js';
 
 export type ShardId = number;
 
@@ -26,19 +27,7 @@ export interface Outgoing {
   payload: Buffer;
 }
 
-/** Who owns what, as of the open tick's epoch. */
-export interface Owners {
-  self: ShardId;
-  members: readonly ShardId[];
-  ownerOfLabel(label: string): ShardId;
-  /** The owner of a concept by its NodeId (what ownerOfLabel computes after hashing the label), if offered. */
-  ownerOfNode?(id: string): ShardId;
-  /**
-   * The placement behind ownerOfLabel: while it is the same object, the participant keeps the owner of
-   * each term number it has looked up (absent: nothing is kept).
-   */
-  key?: object;
-}
+export type { Owners } from './owners.js';
 
 const EMPTY_LOG: LoggedTick = Object.freeze({ presentations: [], drops: '', digested: [] }) as LoggedTick;
 
@@ -105,28 +94,7 @@ export class TickParticipant {
     this.check(tick, attempt, 'ACT');
     const withdrawals = this.part.withdraw();
     if (withdrawals.length > 0) return this.actByLabel(withdrawals, ids, owners);
-    const ownerOf = this.termOwnerOf(owners);
-    const per = new Map<ShardId, { keys: number[]; wired: number }[]>();
-    for (const { terms, wired: w } of this.part.digestTermLists(tick, ids)) {
-      // splitPresentation over term numbers: every owner of a wired term gets all wired terms, every
-      // owner of another term that term
-      const parts = new Map<ShardId, { keys: number[]; wired: number }>();
-      for (let i = 0; i < w; i++) {
-        const o = ownerOf(terms[i]);
-        if (!parts.has(o)) parts.set(o, { keys: terms.slice(0, w), wired: w });
-      }
-      for (let i = w; i < terms.length; i++) {
-        const o = ownerOf(terms[i]);
-        let part = parts.get(o);
-        if (!part) parts.set(o, (part = { keys: [], wired: 0 }));
-        part.keys.push(terms[i]);
-      }
-      for (const [o, part] of parts) {
-        let list = per.get(o);
-        if (!list) per.set(o, (list = []));
-        list.push(part);
-      }
-    }
+    const per = splitTermLists(this.part.digestTermLists(tick, ids), this.termOwnerOf(owners));
     const out: Outgoing[] = [];
     for (const [to, list] of [...per].sort((a, b) => a[0] - b[0])) {
       if (to === owners.self) this.local = list.map((p) => ({ nums: p.keys.map((t) => this.part.nodeOfTerm(t)), wired: p.wired }));
@@ -312,30 +280,6 @@ export class TickParticipant {
     this.verdicts = null;
     this.prepared = null;
   }
-}
-
-/** Owner + 1 of each number looked up under the placement `key` (0: not looked up yet). */
-interface OwnerMemo {
-  key: object | undefined;
-  owner: Int32Array;
-}
-
-/** `compute` memoized per number while `owners.key` stays the same object (not at all without a key). */
-function memoized(owners: Owners, memo: OwnerMemo, replace: (m: OwnerMemo) => void, compute: (x: number) => ShardId): (x: number) => ShardId {
-  const key = owners.key;
-  if (key === undefined) return compute;
-  if (memo.key !== key) replace((memo = { key, owner: new Int32Array(1024) }));
-  const m = memo;
-  return (x) => {
-    if (x >= m.owner.length) {
-      const grown = new Int32Array(Math.max(x + 1, m.owner.length * 2));
-      grown.set(m.owner);
-      m.owner = grown;
-    }
-    let o = m.owner[x];
-    if (o === 0) m.owner[x] = o = compute(x) + 1;
-    return o - 1;
-  };
 }
 
 /** A logged tick's inputs, decoded (the wire layouts of protocol/codec.ts). */
