@@ -1,6 +1,7 @@
 /**
  * Cluster benchmarks, each measured side by side in one run:
- *   1. an empty tick (nothing pending: SENSE, ADVANCE, commit) against a bare gRPC fan-out round trip;
+ *   1. an empty tick (nothing pending: ADVANCE, then the commit overlapping what follows) against a
+ *      bare gRPC fan-out round trip, and the same tick until every shard has committed it;
  *   1b. the WordNet collection through 1, 2 and 3 shard processes against one process: ingest + digest
  *      wall time, per-phase time per tick, per-shard CPU per tick, and the graph hash;
  *   2. tick time for the same work on 1 shard process and on 3 shard processes (and in one process);
@@ -12,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,23 +93,31 @@ async function emptyTickBench(o: Opts) {
   const c = await BenchCluster.start(3);
   try {
     const ids = c.coordinator.registry.ids();
+    // interleaved, so that the three see the same load: a bare fan-out, an empty tick (it returns at
+    // its recorded decision; the commit round overlaps the next one), and an empty tick followed by
+    // its commit round (until every shard has committed it)
     const bare: number[] = [];
+    const ticks: number[] = [];
+    const applied: number[] = [];
     for (let i = 0; i < rounds + 10; i++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       await Promise.all(ids.map((s) => c.coordinator.clientOf(s).call('health_check', {})));
       if (i >= 10) bare.push(performance.now() - t0);
-    }
-    const ticks: number[] = [];
-    for (let i = 0; i < rounds + 10; i++) {
-      const t0 = performance.now();
+      t0 = performance.now();
       await c.coordinator.runTick();
       if (i >= 10) ticks.push(performance.now() - t0);
+      await c.coordinator.commitRound;
+      t0 = performance.now();
+      await c.coordinator.runTick();
+      await c.coordinator.commitRound;
+      if (i >= 10) applied.push(performance.now() - t0);
     }
-    const r = { bareP50: median(bare), bareP99: quantile(bare, 0.99), emptyTickP50: median(ticks), emptyTickP99: quantile(ticks, 0.99) };
-    o.log(`empty tick vs bare fan-out round trip (3 shard processes, ${rounds} rounds each):`);
+    const r = { bareP50: median(bare), bareP99: quantile(bare, 0.99), emptyTickP50: median(ticks), emptyTickP99: quantile(ticks, 0.99), committedEverywhereP50: median(applied), committedEverywhereP99: quantile(applied, 0.99) };
+    o.log(`empty tick vs bare fan-out round trip (3 shard processes, ${rounds} rounds each, interleaved; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
     for (const line of table(['', 'p50 ms', 'p99 ms'], [
       ['bare fan-out (health_check to all)', fmt(r.bareP50, 3), fmt(r.bareP99, 3)],
-      ['empty tick (SENSE, ADVANCE, commit)', fmt(r.emptyTickP50, 3), fmt(r.emptyTickP99, 3)],
+      ['empty tick (ADVANCE, decision; the commit overlaps what follows)', fmt(r.emptyTickP50, 3), fmt(r.emptyTickP99, 3)],
+      ['empty tick until every shard has committed it', fmt(r.committedEverywhereP50, 3), fmt(r.committedEverywhereP99, 3)],
     ])) o.log(`  ${line}`);
     o.log(`  empty tick p50 ${fmt(r.emptyTickP50, 2)} ms (goal ≤ 5 ms): ${r.emptyTickP50 <= 5 ? 'met' : 'NOT met'}`);
     return r;
@@ -126,11 +136,12 @@ async function scaleClusterBench(o: Opts) {
   const local = new LocalEngine();
   let t0 = performance.now();
   await local.ingest(docs);
+  const localIngest = (performance.now() - t0) / 1000;
   const lt = await local.tick('digest');
   const localSec = (performance.now() - t0) / 1000;
   const localHash = await local.graphHash();
-  const rows: string[][] = [['one process', fmt(localSec, 1), '1.00', String(lt.ticks), '', '', '', '', '', 'reference']];
-  const out: Record<string, unknown> = { documents: docs.length, localSeconds: localSec };
+  const rows: string[][] = [['one process', fmt(localSec, 1), `${fmt(localIngest, 1)} + ${fmt(localSec - localIngest, 1)}`, '1.00', String(lt.ticks), '', '', '', '', '', 'reference']];
+  const out: Record<string, unknown> = { documents: docs.length, localSeconds: localSec, localIngestSeconds: localIngest };
   for (const shards of [1, 2, 3]) {
     const c = await BenchCluster.start(shards);
     const e = c.engine();
@@ -139,21 +150,22 @@ async function scaleClusterBench(o: Opts) {
       const cpu0 = c.children.map((ch) => cpuSeconds(ch.pid!));
       t0 = performance.now();
       await e.ingest(docs); // the engine sends it in calls of up to 2,048 documents, 3 in flight
+      const ingestSec = (performance.now() - t0) / 1000;
       const t = await e.tick('digest');
       const sec = (performance.now() - t0) / 1000;
       const cpu = c.children.map((ch, i) => cpuSeconds(ch.pid!) - cpu0[i]);
       const perTickCpuMs = cpu.map((x) => (x * 1000) / Math.max(1, t.ticks));
       const same = (await e.graphHash()) === localHash;
       const ph = c.coordinator.phaseMs;
-      rows.push([`${shards} shard process${shards > 1 ? 'es' : ''}`, fmt(sec, 1), fmt(sec / localSec, 2), String(t.ticks), fmt(median(ph.SENSE), 1), fmt(median(ph.ACT), 1), fmt(median(ph.DECAY), 1), fmt(median(ph.ADVANCE), 1), perTickCpuMs.map((x) => fmt(x, 0)).join(' / '), same ? 'same' : 'DIFFERENT']);
-      out[`shards${shards}`] = { seconds: sec, ratio: sec / localSec, ticks: t.ticks, phaseP50Ms: { SENSE: median(ph.SENSE), ACT: median(ph.ACT), DECAY: median(ph.DECAY), ADVANCE: median(ph.ADVANCE) }, shardCpuMsPerTick: perTickCpuMs, sameGraph: same };
+      rows.push([`${shards} shard process${shards > 1 ? 'es' : ''}`, fmt(sec, 1), `${fmt(ingestSec, 1)} + ${fmt(sec - ingestSec, 1)}`, fmt(sec / localSec, 2), String(t.ticks), fmt(median(ph.SENSE), 1), fmt(median(ph.ACT), 1), fmt(median(ph.DECAY), 1), fmt(median(ph.ADVANCE), 1), perTickCpuMs.map((x) => fmt(x, 0)).join(' / '), same ? 'same' : 'DIFFERENT']);
+      out[`shards${shards}`] = { seconds: sec, ingestSeconds: ingestSec, ratio: sec / localSec, ticks: t.ticks, phaseP50Ms: { SENSE: median(ph.SENSE), ACT: median(ph.ACT), DECAY: median(ph.DECAY), ADVANCE: median(ph.ADVANCE) }, shardCpuMsPerTick: perTickCpuMs, sameGraph: same };
     } finally {
       e.close();
       await c.stop();
     }
   }
-  o.log(`WordNet glosses through the cluster: ${docs.length} documents, ingested in one engine call each, then digested:`);
-  for (const line of table(['', 'ingest+digest s', 'vs one process', 'ticks', 'SENSE p50 ms', 'ACT', 'DECAY', 'ADVANCE', 'CPU ms/tick per shard', 'graph'], rows)) o.log(`  ${line}`);
+  o.log(`WordNet glosses through the cluster: ${docs.length} documents, ingested in one engine call each, then digested (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
+  for (const line of table(['', 'ingest+digest s', 'ingest + digest s', 'vs one process', 'ticks', 'SENSE p50 ms', 'ACT', 'DECAY', 'ADVANCE', 'CPU ms/tick per shard', 'graph'], rows)) o.log(`  ${line}`);
   const three = out.shards3 as { ratio: number };
   o.log(`  3 shard processes / one process: ${fmt(three.ratio, 2)} (goal ≤ 1.5): ${three.ratio <= 1.5 ? 'met' : 'NOT met'}`);
   return out;
@@ -300,15 +312,25 @@ function placementBench(o: Opts) {
 }
 
 export async function runClusterBench(o: Opts): Promise<Record<string, unknown>> {
+  // PHAGO_BENCH_CLUSTER_PARTS=empty,scale,tick,ingest,placement runs only those parts (all by default)
+  const parts = new Set((process.env.PHAGO_BENCH_CLUSTER_PARTS ?? 'empty,scale,tick,ingest,placement').split(',').map((x) => x.trim()));
   const out: Record<string, unknown> = {};
-  out.emptyTick = await emptyTickBench(o);
-  o.log('');
-  out.scale = await scaleClusterBench(o);
-  o.log('');
-  out.tickAndQuery = await tickAndQueryBench(o);
-  o.log('');
-  out.ingest = await ingestBench(o);
-  o.log('');
-  out.placement = placementBench(o);
+  if (parts.has('empty')) {
+    out.emptyTick = await emptyTickBench(o);
+    o.log('');
+  }
+  if (parts.has('scale')) {
+    out.scale = await scaleClusterBench(o);
+    o.log('');
+  }
+  if (parts.has('tick')) {
+    out.tickAndQuery = await tickAndQueryBench(o);
+    o.log('');
+  }
+  if (parts.has('ingest')) {
+    out.ingest = await ingestBench(o);
+    o.log('');
+  }
+  if (parts.has('placement')) out.placement = placementBench(o);
   return out;
 }

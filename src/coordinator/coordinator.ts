@@ -213,6 +213,8 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
+    // a commit round still in flight is cut off like a crash after the decision: shards learn the
+    // outcome from tick_status or the next tick (docs/cluster.md)
     if (!this.opts.serve) await shutdown(this.server);
     for (const c of this.clients.values()) c.close();
     for (const c of this.followerClients.values()) c.close();
@@ -260,9 +262,21 @@ export class Coordinator {
     return this.version;
   }
 
-  /** The state lock for writing, for a section that changes the shards' state (a tick, a membership change). */
-  writeState<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * The commit round of the last committed tick, still in flight (tick-driver.ts `decide`: a tick is
+   * committed once its decision is recorded; the shards hear of it after). Readers and every writer
+   * but the next tick wait for it, so they see the shards' committed state; it never rejects.
+   */
+  commitRound: Promise<void> = Promise.resolve();
+
+  /**
+   * The state lock for writing, for a section that changes the shards' state (a tick, a membership
+   * change). It first waits for the last tick's commit round, unless `overlapCommit` (the next tick:
+   * its first message commits the previous tick on a shard the commit has not reached yet).
+   */
+  writeState<T>(fn: () => Promise<T>, overlapCommit = false): Promise<T> {
     return this.stateLock.write(async () => {
+      if (!overlapCommit) await this.commitRound;
       this.version++;
       try {
         return await fn();
@@ -274,7 +288,10 @@ export class Coordinator {
 
   /** The state lock for reading (statistics, structural queries, ingestion, a query's snapshot). */
   readState<T>(fn: () => Promise<T> | T): Promise<T> {
-    return this.stateLock.read(fn);
+    return this.stateLock.read(async () => {
+      await this.commitRound;
+      return fn();
+    });
   }
 
   /** The pooled client of a registered shard (NOT_FOUND for an unknown one). */

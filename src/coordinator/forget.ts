@@ -10,7 +10,8 @@ import { rpcError } from '../rpc/server.js';
 import { failpoint } from '../util/failpoint.js';
 import type { Coordinator } from './coordinator.js';
 
-const PENDING = 'forget_pending';
+/** The coordinator store's key of a forget left half way (completed before the next tick). */
+export const PENDING = 'forget_pending';
 
 function byOwner(c: Coordinator, ids: readonly string[]): Map<ShardId, string[]> {
   const placement = c.registry.placement();

@@ -173,6 +173,8 @@ async function resolveLabels(c: Coordinator, ids: string[]): Promise<Map<string,
 
 /** The whole graph, gathered from the shards (structural queries and the canonical hash). */
 export async function gatherGraph(c: Coordinator): Promise<ConceptGraph> {
+  // called outside the state lock too (Coordinator.graphHash): every shard at the committed tick first
+  await c.commitRound;
   type Exp = { nodes: { id: string; label: string; access_count: number; created_tick: number }[]; edges: { label_a: string; label_b: string; weight: number; co_activations: number; created_tick: number; last_activated_tick: number }[] };
   const { replies, missing } = await fanout<Exp>(c, 'export_graph', () => ({}), c.phaseTimeoutMs);
   if (missing.length > 0) throw rpcError.unavailable(`shard(s) ${missing.join(', ')} did not answer; the graph cannot be gathered`);

@@ -13,7 +13,7 @@ import { failpoint } from '../util/failpoint.js';
 import { retryWithin } from '../rpc/retry.js';
 import { pushMembership } from './membership.js';
 import type { Coordinator } from './coordinator.js';
-import { completePendingForget } from './forget.js';
+import { PENDING, completePendingForget } from './forget.js';
 import { failover } from './replicas.js';
 
 /** A tick machine refusal as a typed status (other errors unchanged). */
@@ -52,7 +52,11 @@ export function runTick(c: Coordinator): Promise<number> {
   return driveTick(c, begun.tick, begun.attempt);
 }
 
-/** Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). */
+/**
+ * Drive a registered tick (it waits for the state lock: queries, ingests, membership changes). It
+ * overlaps the previous tick's commit round: a shard the commit has not reached commits the previous
+ * tick when this tick's first phase opens it (tick-gate.ts `openTick`).
+ */
 export function driveTick(c: Coordinator, tick: number, attempt: number): Promise<number> {
   return c.writeState(async () => {
     let members: ShardId[] = [];
@@ -61,6 +65,8 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
     try {
       // the membership as it is now that the tick runs (a membership change may have run meanwhile)
       members = c.registry.ids();
+      // a forget completed here needs every shard between ticks: the previous commit round done
+      if (c.store.meta(PENDING)) await c.commitRound;
       await completePendingForget(c);
       const push = (p: Phase, body: (s: ShardId) => object) => phase(c, p, tick, attempt, members, epoch, body);
       // the decisions (which phase next, the digestion plan) are the pure TickRound's
@@ -73,7 +79,7 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
         step = round.next(step.phase, adv);
       }
       if (!fast) c.senseNextTick = false;
-      await decide(c, tick, attempt, members, adv, step.digested);
+      decide(c, tick, attempt, members, adv, step.digested);
       return tick;
     } catch (e) {
       if (fast) c.senseNextTick = true;
@@ -85,18 +91,24 @@ export function driveTick(c: Coordinator, tick: number, attempt: number): Promis
       c.log(`tick ${tick} aborted: ${reason}`);
       throw rpcError.aborted(`tick ${tick} aborted: ${reason}`);
     }
-  });
+  }, true);
 }
 
-/** The decision: commit, recorded before any shard is told; then every shard is told. */
-async function decide(c: Coordinator, tick: number, attempt: number, members: ShardId[], adv: PhaseReply[], digested: number): Promise<void> {
+/**
+ * The decision: commit, recorded before any shard is told; the tick is committed from here on. Then
+ * every shard is told, without waiting (the commit round runs on as `c.commitRound`): readers and
+ * membership changes wait for it (coordinator.ts `readState`/`writeState`), the next tick overlaps it.
+ * A shard that misses it learns it from the next tick's first phase, or from tick_status on restart.
+ */
+function decide(c: Coordinator, tick: number, attempt: number, members: ShardId[], adv: PhaseReply[], digested: number): void {
   c.store.setMeta({ current_tick: tick, digested: c.digested + digested, tick_in_progress: 0, committed_attempt: attempt });
   failpoint('after-decision');
   c.machine.commit();
   c.metrics.ticksCommitted.inc();
   c.digested += digested;
   adv.forEach((r, i) => r.counts && c.registry.setCounts(members[i], countsOf(r.counts as CountsMsg)));
-  await Promise.all(members.map((s) => c.client(s).call('commit_tick', { tick, attempt }).catch((e) => c.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+  const round = Promise.all(members.map((s) => c.client(s).call('commit_tick', { tick, attempt }).catch((e) => c.log(`commit_tick ${tick} on shard ${s}: ${describeError(e)}`))));
+  c.commitRound = round.then(() => undefined);
 }
 
 /**

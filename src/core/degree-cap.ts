@@ -76,21 +76,25 @@ export abstract class CappedGraph extends JournaledGraph {
    * received from other holders, then make edges of the new pairs that no one dropped. Returns how
    * many existing edges were removed.
    */
-  settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = []): number {
+  settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = [], receivedNums?: ArrayLike<number>): number {
     const f = this.fresh;
     const gone = [...own.edges];
     for (const c of own.fresh) f.dropped.data[c] = 1;
-    for (const [x, y] of received) {
-      const a = this.byLabel.get(x);
-      const b = this.byLabel.get(y);
-      if (a === undefined || b === undefined) continue;
+    const drop = (a: number, b: number) => {
       const e = this.pairs.get(a, b);
       if (e >= 0) gone.push(e);
       else {
         const c = f.find(a, b);
         if (c >= 0) f.dropped.data[c] = 1;
       }
+    };
+    for (const [x, y] of received) {
+      const a = this.byLabel.get(x);
+      const b = this.byLabel.get(y);
+      if (a !== undefined && b !== undefined) drop(a, b);
     }
+    // node-number pairs (-1: a label not known here)
+    if (receivedNums) for (let k = 0; k + 1 < receivedNums.length; k += 2) if (receivedNums[k] >= 0 && receivedNums[k + 1] >= 0) drop(receivedNums[k], receivedNums[k + 1]);
     const removed = this.dropEdges(gone);
     for (let c = 0; c < f.size; c++) {
       if (f.dropped.data[c] === 1) continue;

@@ -13,8 +13,12 @@ export abstract class JournaledGraph extends GraphStore {
     this.open = true;
     this.fresh.clear();
     this.txId++;
-    this.tx = undoable ? new Journal() : null;
+    this.tx = undoable ? (this.spare?.reset() ?? new Journal()) : null;
+    this.spare = null;
   }
+
+  /** The last closed tick's journal, reused by the next (its buffers keep their size). */
+  private spare: Journal | null = null;
 
   get inTick(): boolean {
     return this.open;
@@ -34,6 +38,7 @@ export abstract class JournaledGraph extends GraphStore {
     this.tx = null;
     this.open = false;
     if (tx) for (const e of tx.freed) this.free.push(e);
+    this.spare = tx;
   }
 
   /** Undo everything since begin(): O(what the tick touched). */
@@ -73,6 +78,7 @@ export abstract class JournaledGraph extends GraphStore {
       }
     }
     this.fresh.clear();
+    this.spare = tx;
   }
 
   protected saveNode(n: number): void {

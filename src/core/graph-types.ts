@@ -34,6 +34,8 @@ export interface Presentation {
 export interface NumPresentation {
   nums: ArrayLike<number> & Iterable<number>;
   wired: number;
+  /** A forgotten document's presentation, withdrawn (docs/forget.md). */
+  withdrawn?: boolean;
 }
 
 /** The read-only graph interface the search and structure algorithms use (weights at one tick). */

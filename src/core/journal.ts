@@ -22,4 +22,12 @@ export class Journal {
   readonly edges = new FlatLog(7);
   /** Slots of edges removed in this tick: reusable only after commit. */
   freed: number[] = [];
+
+  /** Empty again, keeping the capacity grown by earlier ticks (a shard journals every tick). */
+  reset(): this {
+    this.nodes.length = 0;
+    this.edges.length = 0;
+    this.freed = [];
+    return this;
+  }
 }

@@ -201,22 +201,36 @@ export class Partition {
     return out;
   }
 
-  /** `digest` with the presentations already interned in the graph (one process: nothing travels). */
-  private digestNums(tick: number, ids: readonly DocumentId[]): NumPresentation[] {
-    const out: NumPresentation[] = [];
+  /**
+   * `digest` with each presentation's terms as this holder's term numbers (`termName`, `nodeOfTerm`),
+   * in salience order: what a shard splits among the owners without a string per term.
+   */
+  digestTermLists(tick: number, ids: readonly DocumentId[]): { terms: number[]; wired: number }[] {
+    const out: { terms: number[]; wired: number }[] = [];
     for (const id of ids) {
       const n = this.docs.numberOf(id);
       if (n === undefined) throw new PhagoError('NOT_FOUND', `document ${id} is not held here`);
       const terms = this.docs.digestTerms(n, tick);
       this.digestedNow.push(n);
-      out.push({ nums: terms.map((t) => this.nodeOfTerm(t)), wired: wiredCount(terms.length, this.config.wiringLimit) });
+      out.push({ terms, wired: wiredCount(terms.length, this.config.wiringLimit) });
     }
     return out;
   }
 
+  /** `digest` with the presentations already interned in the graph (one process: nothing travels). */
+  private digestNums(tick: number, ids: readonly DocumentId[]): NumPresentation[] {
+    return this.digestTermLists(tick, ids).map(({ terms, wired }) => ({ nums: terms.map((t) => this.nodeOfTerm(t)), wired }));
+  }
+
+  /** The label of a term number (`digestTermLists`). */
+  termName(t: number): string {
+    return this.docs.termName(t);
+  }
+
   /** Graph node number + 1 of a term number (0: not looked up yet); a label's node number never changes. */
   private readonly termNodes = new Int32Column(1024);
-  private nodeOfTerm(t: number): number {
+  /** The graph's node number of a term number (interning its label). */
+  nodeOfTerm(t: number): number {
     this.termNodes.ensure(t);
     const v = this.termNodes.data[t];
     if (v > 0) return v - 1;
@@ -232,11 +246,11 @@ export class Partition {
   present(tick: number, presentations: Iterable<Presentation | NumPresentation>): number {
     const g = this.graph;
     const all = [...presentations];
-    const out = all.filter((p) => 'labels' in p && p.withdrawn === true) as Presentation[];
-    if (out.length === 0) return g.present(tick, all.map((p) => ('nums' in p ? p : g.internPresentation(p)))).nodesCreated;
-    g.withdraw(tick, out.map((p) => g.internPresentation(p)));
-    const rest = all.filter((p) => !('labels' in p && p.withdrawn === true));
-    return g.present(tick, rest.map((p) => ('nums' in p ? p : g.internPresentation(p)))).nodesCreated;
+    const num = (p: Presentation | NumPresentation) => ('nums' in p ? p : g.internPresentation(p));
+    const out = all.filter((p) => p.withdrawn === true);
+    if (out.length === 0) return g.present(tick, all.map(num)).nodesCreated;
+    g.withdraw(tick, out.map(num));
+    return g.present(tick, all.filter((p) => p.withdrawn !== true).map(num)).nodesCreated;
   }
 
   prune(tick: number): number {
@@ -253,9 +267,13 @@ export class Partition {
     return [...v.edges.map((e) => this.graph.edgeLabels(e)), ...v.fresh.map((c) => this.graph.freshLabels(c))];
   }
 
-  /** Apply own and received verdicts and make the surviving new edges; returns existing edges removed. */
-  drop(tick: number, own: Verdicts, received: readonly LabelPair[] = []): number {
-    return this.graph.settle(tick, own, received);
+  /**
+   * Apply own and received verdicts and make the surviving new edges; returns existing edges removed.
+   * Received verdicts come as label pairs, or (`receivedNums`) as node-number pairs, -1 for a label
+   * this holder does not know.
+   */
+  drop(tick: number, own: Verdicts, received: readonly LabelPair[] = [], receivedNums?: ArrayLike<number>): number {
+    return this.graph.settle(tick, own, received, receivedNums);
   }
 
   /** Documents digested in the open tick. */

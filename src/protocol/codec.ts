@@ -24,8 +24,11 @@ const PAIRS = 2;
 const WITH_WITHDRAWALS = 3;
 
 class Writer {
-  private buf = Buffer.allocUnsafe(4096);
+  private buf: Buffer;
   private n = 0;
+  constructor(size = 4096) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, size));
+  }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -47,6 +50,15 @@ class Writer {
     this.room(b.length);
     b.copy(this.buf, this.n);
     this.n += b.length;
+  }
+  /** A string as UTF-8 with its byte length. */
+  string(s: string): void {
+    const max = s.length * 3;
+    this.room(max + 5);
+    const len = Buffer.byteLength(s, 'utf8');
+    this.varint(len);
+    this.buf.write(s, this.n, 'utf8');
+    this.n += len;
   }
   done(): Buffer {
     return this.buf.subarray(0, this.n);
@@ -133,36 +145,124 @@ export function encodePresentations(docs: readonly Presentation[]): Buffer {
   return w.done();
 }
 
-export function decodePresentations(buf: Uint8Array): Presentation[] {
+/**
+ * A presentations message decoded without a label string per term: its dictionary (each label once)
+ * and every document's terms as indices into it. The receiver looks each dictionary label up once
+ * (shard/participant.ts), not once per occurrence.
+ */
+export interface IndexedPresentations {
+  dict: string[];
+  /** Every document's term indices, concatenated: document d's are idx[start[d] .. start[d+1]). */
+  idx: Uint32Array;
+  start: Uint32Array;
+  wired: Uint32Array;
+  /** Documents from this one on are withdrawals (forgotten documents, docs/forget.md). */
+  withdrawnFrom: number;
+}
+
+export function decodePresentationsIndexed(buf: Uint8Array): IndexedPresentations {
   const r = new Reader(buf);
   const version = r.varint();
   if (version !== PRESENTATIONS && version !== WITH_WITHDRAWALS) throw new CodecError('not a presentations message');
   const dict = readDictionary(r);
-  const out: Presentation[] = [];
+  // every index takes at least one byte: the buffer's length bounds their number
+  const acc = { idx: new Uint32Array(buf.length), n: 0, start: [0] as number[], wired: [] as number[] };
   const seen = new Int32Array(dict.length).fill(-1);
-  readDocs(r, dict, seen, out, false);
-  if (version === WITH_WITHDRAWALS) readDocs(r, dict, seen, out, true);
+  readDocs(r, dict, seen, acc);
+  const withdrawnFrom = acc.wired.length;
+  if (version === WITH_WITHDRAWALS) readDocs(r, dict, seen, acc);
   r.end();
+  return { dict, idx: acc.idx.slice(0, acc.n), start: Uint32Array.from(acc.start), wired: Uint32Array.from(acc.wired), withdrawnFrom };
+}
+
+export function decodePresentations(buf: Uint8Array): Presentation[] {
+  const m = decodePresentationsIndexed(buf);
+  const out: Presentation[] = [];
+  for (let d = 0; d < m.wired.length; d++) {
+    const labels = Array.from(m.idx.subarray(m.start[d], m.start[d + 1]), (i) => m.dict[i]);
+    out.push(d >= m.withdrawnFrom ? { labels, wired: m.wired[d], withdrawn: true } : { labels, wired: m.wired[d] });
+  }
   return out;
 }
 
-function readDocs(r: Reader, dict: string[], seen: Int32Array, out: Presentation[], withdrawn: boolean): void {
+function readDocs(r: Reader, dict: readonly string[], seen: Int32Array, acc: { idx: Uint32Array; n: number; start: number[]; wired: number[] }): void {
   const n = r.varint();
-  const base = out.length;
   for (let d = 0; d < n; d++) {
+    const doc = acc.wired.length;
     const k = r.varint();
     const wired = r.varint();
     if (wired > k) throw new CodecError(`document ${d}: wired ${wired} > terms ${k}`);
-    const labels: string[] = [];
     for (let j = 0; j < k; j++) {
       const i = r.varint();
       if (i >= dict.length) throw new CodecError(`document ${d}: label index ${i} out of range`);
-      if (seen[i] === base + d) throw new CodecError(`document ${d}: term "${dict[i].slice(0, 40)}" repeated`);
-      seen[i] = base + d;
-      labels.push(dict[i]);
+      if (seen[i] === doc) throw new CodecError(`document ${d}: term "${dict[i].slice(0, 40)}" repeated`);
+      seen[i] = doc;
+      if (acc.n >= acc.idx.length) throw new CodecError('truncated message');
+      acc.idx[acc.n++] = i;
     }
-    out.push(withdrawn ? { labels, wired, withdrawn } : { labels, wired });
+    acc.wired.push(wired);
+    acc.start.push(acc.n);
   }
+}
+
+/**
+ * Encode presentations whose terms are numbers of the sender's own (`keys`, e.g. its vocabulary),
+ * named by `name`: the same bytes as `encodePresentations` of the named presentations, without a
+ * string lookup per term (each distinct key is named once). Not for withdrawals.
+ */
+export function encodeKeyedPresentations(docs: readonly { keys: ArrayLike<number>; wired: number }[], name: (key: number) => string): Buffer {
+  const index = new Map<number, number>();
+  const labels: string[] = [];
+  let total = 0;
+  for (const d of docs) {
+    total += d.keys.length;
+    for (let j = 0; j < d.keys.length; j++) {
+      const k = d.keys[j];
+      if (!index.has(k)) {
+        index.set(k, labels.length);
+        labels.push(name(k));
+      }
+    }
+  }
+  const w = new Writer(16 + total * 2 + labels.length * 12);
+  w.varint(PRESENTATIONS);
+  w.varint(labels.length);
+  for (const l of labels) w.string(l);
+  w.varint(docs.length);
+  for (const d of docs) {
+    w.varint(d.keys.length);
+    w.varint(d.wired);
+    for (let j = 0; j < d.keys.length; j++) w.varint(index.get(d.keys[j])!);
+  }
+  return w.done();
+}
+
+/**
+ * Encode pairs given as numbers of the sender's own (`keys`: x0, y0, x1, y1, …), named by `name`:
+ * the same bytes as `encodePairs` of the named pairs, each distinct key named once.
+ */
+export function encodeKeyedPairs(keys: ArrayLike<number>, name: (key: number) => string): Buffer {
+  const index = new Map<number, number>();
+  const labels: string[] = [];
+  const idx = new Uint32Array(keys.length);
+  for (let j = 0; j < keys.length; j++) {
+    let i = index.get(keys[j]);
+    if (i === undefined) {
+      index.set(keys[j], (i = labels.length));
+      labels.push(name(keys[j]));
+    }
+    idx[j] = i;
+  }
+  const w = new Writer(16 + keys.length * 3 + labels.length * 12);
+  w.varint(PAIRS);
+  w.varint(labels.length);
+  for (const l of labels) w.string(l);
+  w.varint(keys.length >> 1);
+  for (let j = 0; j + 1 < keys.length; j += 2) {
+    w.varint(idx[j]);
+    w.varint(idx[j + 1]);
+  }
+  return w.done();
 }
 
 export function encodePairs(pairs: readonly LabelPair[]): Buffer {
@@ -179,19 +279,38 @@ export function encodePairs(pairs: readonly LabelPair[]): Buffer {
   return w.done();
 }
 
-export function decodePairs(buf: Uint8Array): LabelPair[] {
+/** A label-pairs message decoded without a string pair per entry: its dictionary and the pairs' indices (2 per pair). */
+export interface IndexedPairs {
+  dict: string[];
+  pairs: Uint32Array;
+}
+
+export function decodePairsIndexed(buf: Uint8Array): IndexedPairs {
   const r = new Reader(buf);
   if (r.varint() !== PAIRS) throw new CodecError('not a label-pairs message');
   const dict = readDictionary(r);
   const n = r.varint();
-  const out: LabelPair[] = [];
+  if (n * 2 > buf.length) throw new CodecError('truncated message');
+  const pairs = new Uint32Array(n * 2);
   for (let k = 0; k < n; k++) {
     const x = r.varint();
     const y = r.varint();
     if (x >= dict.length || y >= dict.length) throw new CodecError(`pair ${k}: label index out of range`);
     if (x === y) throw new CodecError(`pair ${k}: an edge needs two different concepts`);
-    out.push([dict[x], dict[y]]);
+    pairs[2 * k] = x;
+    pairs[2 * k + 1] = y;
   }
   r.end();
+  return { dict, pairs };
+}
+
+export function decodePairs(buf: Uint8Array): LabelPair[] {
+  return labelPairsOf(decodePairsIndexed(buf));
+}
+
+/** The label pairs of an indexed message. */
+export function labelPairsOf(m: IndexedPairs): LabelPair[] {
+  const out: LabelPair[] = [];
+  for (let k = 0; k < m.pairs.length; k += 2) out.push([m.dict[m.pairs[k]], m.dict[m.pairs[k + 1]]]);
   return out;
 }

@@ -1,10 +1,23 @@
 import { PhagoError } from '../core/errors.js';
 import { splitPresentation } from '../core/documents.js';
-import type { Presentation, Verdicts } from '../core/graph.js';
+import type { NumPresentation, Presentation, Verdicts } from '../core/graph.js';
 import type { LabelPair, Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
-import { decodePairs, decodePresentations, encodePairs, encodePresentations } from '../protocol/codec.js';
+import {
+  decodePairs,
+  decodePairsIndexed,
+  decodePresentations,
+  decodePresentationsIndexed,
+  encodeKeyedPairs,
+  encodeKeyedPresentations,
+  encodePairs,
+  encodePresentations,
+  labelPairsOf,
+  type IndexedPairs,
+  type IndexedPresentations,
+} from '../protocol/codec.js';
 import type { LoggedTick } from '../storage/shard-storage.js';
+import { memoized, splitTermLists, type OwnerMemo, type Owners } from './owners.js';
 
 export type ShardId = number;
 
@@ -14,12 +27,7 @@ export interface Outgoing {
   payload: Buffer;
 }
 
-/** Who owns what, as of the open tick's epoch. */
-export interface Owners {
-  self: ShardId;
-  members: readonly ShardId[];
-  ownerOfLabel(label: string): ShardId;
-}
+export type { Owners } from './owners.js';
 
 const EMPTY_LOG: LoggedTick = Object.freeze({ presentations: [], drops: '', digested: [] }) as LoggedTick;
 
@@ -40,11 +48,15 @@ const refuse = (msg: string) => new PhagoError('FAILED_PRECONDITION', msg);
  */
 export class TickParticipant {
   private open: { tick: number; attempt: number } | null = null;
-  private staged = new Map<string, Buffer>();
-  /** This shard's own part of its digested documents' presentations (never encoded unless logged). */
-  private local: Presentation[] = [];
-  private drops: LabelPair[] = [];
+  /** Received presentations by "sender:batch": the bytes (for the log) and their decoding. */
+  private staged = new Map<string, { payload: Buffer; msg: IndexedPresentations }>();
+  /** This shard's own part of its digested documents' presentations, interned (encoded only to be logged). */
+  private local: NumPresentation[] = [];
+  private drops: IndexedPairs[] = [];
   private dropBatches = new Set<ShardId>();
+  /** Owners of term numbers (ACT) and of graph node numbers (DECAY) under the current placement. */
+  private termOwners: OwnerMemo = { key: undefined, owner: new Int32Array(0) };
+  private nodeOwners: OwnerMemo = { key: undefined, owner: new Int32Array(0) };
   private verdicts: Verdicts | null = null;
   private prepared: LoggedTick | null = null;
 
@@ -74,72 +86,134 @@ export class TickParticipant {
 
   /**
    * ACT: digest the chosen documents. Returns one encoded presentations message per other owner that
-   * needs any; this shard's own part is staged directly (no encoding).
+   * needs any; this shard's own part is interned directly (no encoding). Terms travel as this
+   * shard's term numbers until they are encoded (each distinct label named once per message), and
+   * their owners are kept per term number while the placement stays.
    */
   act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
+    const withdrawals = this.part.withdraw();
+    if (withdrawals.length > 0) return this.actByLabel(withdrawals, ids, owners);
+    const per = splitTermLists(this.part.digestTermLists(tick, ids), this.termOwnerOf(owners));
+    const out: Outgoing[] = [];
+    for (const [to, list] of [...per].sort((a, b) => a[0] - b[0])) {
+      if (to === owners.self) this.local = list.map((p) => ({ nums: p.keys.map((t) => this.part.nodeOfTerm(t)), wired: p.wired }));
+      else out.push({ to, payload: encodeKeyedPresentations(list, (t) => this.part.termName(t)) });
+    }
+    return out;
+  }
+
+  /** ACT when forgotten documents' withdrawals travel too (docs/forget.md): presentations by label. */
+  private actByLabel(withdrawals: Presentation[], ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     const per = new Map<ShardId, Presentation[]>();
-    // forgotten documents' withdrawals travel with the presentations (docs/forget.md)
-    for (const p of [...this.part.withdraw(), ...this.part.digest(tick, ids)]) {
+    for (const p of [...withdrawals, ...this.part.digest(this.open!.tick, ids)]) {
       for (const [s, part] of splitPresentation(p, owners.ownerOfLabel)) {
         let list = per.get(s);
         if (!list) per.set(s, (list = []));
         list.push(part);
       }
     }
+    const g = this.part.graph;
     const out: Outgoing[] = [];
     for (const [to, list] of [...per].sort((a, b) => a[0] - b[0])) {
-      if (to === owners.self) this.local = list;
+      if (to === owners.self) this.local = list.map((p) => (p.withdrawn ? { ...g.internPresentation(p), withdrawn: true } : g.internPresentation(p)));
       else out.push({ to, payload: encodePresentations(list) });
     }
     return out;
   }
 
+  /** The owner of a term number, kept while the placement (`owners.key`) stays. */
+  private termOwnerOf(owners: Owners): (t: number) => ShardId {
+    return memoized(owners, this.termOwners, (m) => (this.termOwners = m), (t) => owners.ownerOfLabel(this.part.termName(t)));
+  }
+
   /** Presentations from a peer (or self) for the open attempt; a re-sent batch is kept once. */
   deliver(tick: number, attempt: number, from: ShardId, batch: number, payload: Buffer): void {
     this.check(tick, attempt, 'deliver_deltas');
-    decodePresentations(payload); // refuse a malformed batch now, not at DECAY
+    const msg = decodePresentationsIndexed(payload); // refuse a malformed batch now, not at DECAY
     const key = `${from}:${batch}`;
-    if (!this.staged.has(key)) this.staged.set(key, payload);
+    if (!this.staged.has(key)) this.staged.set(key, { payload, msg });
+  }
+
+  /** This attempt's presentations, interned: own part first, then the received batches in key order. */
+  private presentations(): NumPresentation[] {
+    const g = this.part.graph;
+    const all: NumPresentation[] = [...this.local];
+    for (const k of [...this.staged.keys()].sort()) {
+      const m = this.staged.get(k)!.msg;
+      // each label of the batch interned once, in dictionary (first use) order
+      const node = new Int32Array(m.dict.length);
+      for (let i = 0; i < m.dict.length; i++) node[i] = g.intern(m.dict[i]);
+      const nums = new Int32Array(m.idx.length);
+      for (let j = 0; j < m.idx.length; j++) nums[j] = node[m.idx[j]];
+      for (let d = 0; d < m.wired.length; d++) {
+        const p: NumPresentation = { nums: nums.subarray(m.start[d], m.start[d + 1]), wired: m.wired[d] };
+        all.push(d >= m.withdrawnFrom ? { ...p, withdrawn: true } : p);
+      }
+    }
+    return all;
   }
 
   /** DECAY: apply every presentation, prune, and rank; returns verdicts for the other endpoints' owners. */
   decay(tick: number, attempt: number, owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'DECAY');
-    const keys = [...this.staged.keys()].sort();
-    this.part.present(tick, [...this.local, ...keys.flatMap((k) => decodePresentations(this.staged.get(k)!))]);
+    this.part.present(tick, this.presentations());
     this.part.prune(tick);
     this.verdicts = this.part.verdicts(tick);
-    // only verdicts on edges with an endpoint owned elsewhere travel
+    // only verdicts on edges with an endpoint owned elsewhere travel, as node-number pairs in the
+    // order edgeLabels/freshLabels name them, encoded by label once per target
     const g = this.part.graph;
-    const remote = new Map<ShardId, LabelPair[]>();
-    const send = (x: number, y: number, pair: LabelPair) => {
+    const ownerOf = this.nodeOwnerOf(owners);
+    const remote = new Map<ShardId, number[]>();
+    const send = (x: number, y: number) => {
       for (const n of [x, y]) {
         if (g.isOwned(n)) continue;
-        const o = owners.ownerOfLabel(g.labelOf(n));
+        const o = ownerOf(n);
         let list = remote.get(o);
         if (!list) remote.set(o, (list = []));
-        list.push(pair);
+        list.push(x, y);
       }
     };
     for (const e of this.verdicts.edges) {
       const [x, y] = g.endpoints(e);
-      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y, g.edgeLabels(e));
+      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y);
     }
     for (const c of this.verdicts.fresh) {
       const [x, y] = g.freshEndpoints(c);
-      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y, g.freshLabels(c));
+      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y);
     }
-    return [...remote.entries()].sort((a, b) => a[0] - b[0]).map(([to, pairs]) => ({ to, payload: encodePairs(pairs) }));
+    return [...remote.entries()].sort((a, b) => a[0] - b[0]).map(([to, pairs]) => ({ to, payload: encodeKeyedPairs(pairs, (n) => g.labelOf(n)) }));
+  }
+
+  /** The owner of a graph node number, kept while the placement (`owners.key`) stays. */
+  private nodeOwnerOf(owners: Owners): (n: number) => ShardId {
+    const g = this.part.graph;
+    const ofNode = owners.ownerOfNode?.bind(owners);
+    return memoized(owners, this.nodeOwners, (m) => (this.nodeOwners = m), ofNode ? (n) => ofNode(g.idOf(n)) : (n) => owners.ownerOfLabel(g.labelOf(n)));
   }
 
   /** Verdicts from a peer for the open attempt (one message per peer and attempt). */
   receiveDrops(tick: number, attempt: number, from: ShardId, payload: Buffer): void {
     this.check(tick, attempt, 'receive_signals');
-    const pairs = decodePairs(payload);
+    const msg = decodePairsIndexed(payload);
     if (this.dropBatches.has(from)) return;
     this.dropBatches.add(from);
-    this.drops.push(...pairs);
+    this.drops.push(msg);
+  }
+
+  /**
+   * Received verdicts as node-number pairs (-1: a label unknown here), each label looked up once per
+   * message; at ADVANCE, when this shard's own DECAY has interned every label of the tick.
+   */
+  private receivedNums(): Int32Array {
+    const g = this.part.graph;
+    const out = new Int32Array(this.drops.reduce((n, m) => n + m.pairs.length, 0));
+    let k = 0;
+    for (const m of this.drops) {
+      const node = m.dict.map((l) => g.numberOf(l) ?? -1);
+      for (let j = 0; j < m.pairs.length; j++) out[k++] = node[m.pairs[j]];
+    }
+    return out;
   }
 
   /**
@@ -151,11 +225,14 @@ export class TickParticipant {
     if (!this.verdicts) throw refuse(`ADVANCE of tick ${tick} before its DECAY`);
     if (!this.prepared) {
       const ownPairs = log ? this.part.verdictPairs(this.verdicts) : [];
-      this.part.drop(tick, this.verdicts, this.drops);
+      this.part.drop(tick, this.verdicts, [], this.receivedNums());
+      const g = this.part.graph;
+      // the log names everything by label (replay interns again): the own part is encoded only here
+      const localLabels = (): Presentation[] => this.local.map((p) => ({ labels: Array.from(p.nums, (n) => g.labelOf(n)), wired: p.wired, ...(p.withdrawn ? { withdrawn: true } : {}) }));
       this.prepared = log
         ? {
-            presentations: [...(this.local.length > 0 ? [encodePresentations(this.local)] : []), ...[...this.staged.keys()].sort().map((k) => this.staged.get(k)!)].map((b) => b.toString('base64')),
-            drops: encodePairs([...ownPairs, ...this.drops]).toString('base64'),
+            presentations: [...(this.local.length > 0 ? [encodePresentations(localLabels())] : []), ...[...this.staged.keys()].sort().map((k) => this.staged.get(k)!.payload)].map((b) => b.toString('base64')),
+            drops: encodePairs([...ownPairs, ...this.drops.flatMap(labelPairsOf)]).toString('base64'),
             digested: this.part.digestedIds(),
             ...(this.part.withdrawnIds().length > 0 ? { withdrawn: this.part.withdrawnIds() } : {}),
           }

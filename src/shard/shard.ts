@@ -293,7 +293,7 @@ export class ShardNode {
       if (o === undefined) map.set(l, (o = placement.owner(nodeIdOf(l))));
       return o;
     };
-    return { self: this.id, members: placement.shards, ownerOfLabel };
+    return { self: this.id, members: placement.shards, ownerOfLabel, ownerOfNode: (id) => placement.owner(id), key: placement };
   }
 
   counts(): CountsMsg {
