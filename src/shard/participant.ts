@@ -59,6 +59,13 @@ export class TickParticipant {
   private nodeOwners: OwnerMemo = { key: undefined, owner: new Int32Array(0) };
   private verdicts: Verdicts | null = null;
   private prepared: LoggedTick | null = null;
+  /**
+   * The messages this attempt's ACT and DECAY produced: a phase request delivered again for the same
+   * attempt (a caller's retry) answers the same messages instead of digesting or applying twice
+   * (receivers keep a batch once per sender). ADVANCE keeps its log entry the same way.
+   */
+  private acted: { ids: string; out: Outgoing[] } | null = null;
+  private decayed: Outgoing[] | null = null;
 
   constructor(private readonly part: Partition) {}
 
@@ -92,6 +99,17 @@ export class TickParticipant {
    */
   act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
+    const key = ids.join(',');
+    if (this.acted) {
+      if (this.acted.ids !== key) throw refuse(`ACT of attempt ${attempt} of tick ${tick} again with other documents`);
+      return this.acted.out;
+    }
+    const out = this.actOnce(tick, ids, owners);
+    this.acted = { ids: key, out };
+    return out;
+  }
+
+  private actOnce(tick: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     const withdrawals = this.part.withdraw();
     if (withdrawals.length > 0) return this.actByLabel(withdrawals, ids, owners);
     const per = splitTermLists(this.part.digestTermLists(tick, ids), this.termOwnerOf(owners));
@@ -157,6 +175,12 @@ export class TickParticipant {
   /** DECAY: apply every presentation, prune, and rank; returns verdicts for the other endpoints' owners. */
   decay(tick: number, attempt: number, owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'DECAY');
+    if (this.decayed) return this.decayed;
+    this.decayed = this.decayOnce(tick, owners);
+    return this.decayed;
+  }
+
+  private decayOnce(tick: number, owners: Owners): Outgoing[] {
     this.part.present(tick, this.presentations());
     this.part.prune(tick);
     this.verdicts = this.part.verdicts(tick);
@@ -279,6 +303,8 @@ export class TickParticipant {
     this.dropBatches = new Set();
     this.verdicts = null;
     this.prepared = null;
+    this.acted = null;
+    this.decayed = null;
   }
 }
 
