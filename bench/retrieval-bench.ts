@@ -126,7 +126,7 @@ async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoO
   const oneField = await built('phago titleWeight 1 (digested)', () => phagoEngine(docs, { titleWeight: 1 }, true));
   const baseStop = await built('phago stopwords 0 (digested)', () => phagoEngine(docs, { stopwords: 0 }, true));
   const baselines = async (): Promise<Ranker[]> => {
-    const plainOpts = { stemming: 0, stopwords: 0, titleWeight: 1, bm25B: 0.75, exactWeight: 0, proximity: 0 };
+    const plainOpts = { stemming: 0, stopwords: 0, titleWeight: 1, bm25B: 0.75, bm25K1: 1.2, exactWeight: 0, proximity: 0 };
     const plain = await built('bm25-plain (not digested)', () => phagoEngine(docs, plainOpts, false));
     const mini = await built('minisearch', () => miniRanker(docs));
     const wink = await built('wink-bm25', () => winkRanker(docs));
@@ -144,11 +144,12 @@ async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoO
     phagoRanker('  exactWeight 0', withRank(full, { exact: 0 }), on),
     phagoRanker('  proximity 0', withRank(full, { proximity: 0 }), on),
     phagoRanker('  bm25B 0.75', withRank(full, { b: 0.75 }), on),
+    phagoRanker('  bm25K1 1.2', withRank(full, { k1: 1.2 }), on),
     phagoRanker('  titleWeight 1', oneField, on),
     phagoRanker('  stopwords 0', baseStop, on),
     phagoRanker('phago-core (no graph, no coord.)', full, { expansion: 0, coordination: false }),
     phagoRanker('  core, stemming 0', unstemmed, { expansion: 0, coordination: false }),
-    phagoRanker('  core, exact 0, proximity 0, b 0.75', withRank(full, { exact: 0, proximity: 0, b: 0.75 }), { expansion: 0, coordination: false }),
+    phagoRanker('  core, exact 0, proximity 0, b 0.75, k1 1.2', withRank(full, { exact: 0, proximity: 0, b: 0.75, k1: 1.2 }), { expansion: 0, coordination: false }),
     ...(phagoOnly ? [] : await baselines()),
   ];
 }

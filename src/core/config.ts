@@ -31,6 +31,8 @@ export interface ColonyConfig {
   titleWeight: number;
   /** BM25 length normalization b in [0, 1] (docs/search.md, Ranking). */
   bm25B: number;
+  /** BM25 tf saturation k1 in (0, 10] (docs/search.md, Ranking; the plain baseline of the bench keeps 1.2). */
+  bm25K1: number;
   /** With stemming: weight of the exact-word-form bonus when re-scoring the best documents (0 = off). */
   exactWeight: number;
   /** Weight of the term-proximity bonus when re-scoring the best documents (0 = off). */
@@ -62,6 +64,7 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   stopwords: 1,
   titleWeight: 3,
   bm25B: 0.9,
+  bm25K1: 1.5,
   exactWeight: 0.4,
   proximity: 2,
   shortQueryTerms: 4,
@@ -78,8 +81,8 @@ export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' |
 }
 
 /** How a holder scores documents (BM25 b, re-scoring bonuses) from the config. */
-export function rankOptionsOf(cfg: Pick<ColonyConfig, 'bm25B' | 'exactWeight' | 'proximity' | 'shortQueryTerms'>): RankOptions {
-  return { b: cfg.bm25B, exact: cfg.exactWeight, proximity: cfg.proximity, shortQuery: cfg.shortQueryTerms };
+export function rankOptionsOf(cfg: Pick<ColonyConfig, 'bm25B' | 'bm25K1' | 'exactWeight' | 'proximity' | 'shortQueryTerms'>): RankOptions {
+  return { b: cfg.bm25B, k1: cfg.bm25K1, exact: cfg.exactWeight, proximity: cfg.proximity, shortQuery: cfg.shortQueryTerms };
 }
 
 /** Merge a partial config over the defaults and check every value; throws RangeError with the field named. */
@@ -93,6 +96,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
   for (const k of SWITCHES) if (cfg[k] !== 0 && cfg[k] !== 1) throw new RangeError(`config ${k} must be 0 or 1, got ${cfg[k]}`);
   if (cfg.titleWeight < 1 || cfg.titleWeight > 16) throw new RangeError(`config titleWeight must be an integer in [1, 16], got ${cfg.titleWeight}`);
   if (cfg.bm25B > 1) throw new RangeError(`config bm25B must be in [0, 1], got ${cfg.bm25B}`);
+  if (cfg.bm25K1 <= 0 || cfg.bm25K1 > 10) throw new RangeError(`config bm25K1 must be in (0, 10], got ${cfg.bm25K1}`);
   if (cfg.exactWeight > 16) throw new RangeError(`config exactWeight must be in [0, 16], got ${cfg.exactWeight}`);
   if (cfg.shortQueryTerms > 1024) throw new RangeError(`config shortQueryTerms must be in [0, 1024], got ${cfg.shortQueryTerms}`);
   if (cfg.expansionGate > 1) throw new RangeError(`config expansionGate must be in [0, 1], got ${cfg.expansionGate}`);

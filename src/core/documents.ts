@@ -46,8 +46,10 @@ export interface WeightedTerm {
  * config, so every shard scores as one process does.
  */
 export interface RankOptions {
-  /** BM25 length normalization b in [0, 1] (k1 stays 1.2). */
+  /** BM25 length normalization b in [0, 1]. */
   b: number;
+  /** BM25 tf saturation k1 (> 0). */
+  k1: number;
   /** With stemming: weight of the bonus for the query's exact word forms in a re-scored document (0 = off). */
   exact: number;
   /** Weight of the term-proximity bonus in a re-scored document (0 = off). */
@@ -59,7 +61,7 @@ export interface RankOptions {
   shortQuery: number;
 }
 
-export const DEFAULT_RANK: Readonly<RankOptions> = Object.freeze({ b: 0.9, exact: 0.4, proximity: 2, shortQuery: 4 });
+export const DEFAULT_RANK: Readonly<RankOptions> = Object.freeze({ b: 0.9, k1: 1.5, exact: 0.4, proximity: 2, shortQuery: 4 });
 
 /** The inverted index a document table keeps (src/search/inverted-index.ts). */
 export interface TextIndex {
@@ -77,7 +79,7 @@ export interface TextIndex {
   trim?(): void;
   /** A term's frequency in a live document (0 when absent). */
   tf(term: string, doc: number): number;
-  topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean; b?: number }, idOf: (doc: number) => string): { doc: number; score: number }[];
+  topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean; b?: number; k1?: number }, idOf: (doc: number) => string): { doc: number; score: number }[];
 }
 
 /** Salience: term frequency in the document, descending; ties by first occurrence. */

@@ -2,7 +2,7 @@ import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents
 import type { DocumentId } from '../ids/ids.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { indexTerm } from '../text/tokenizer.js';
-import { BM25_K1, idf } from './bm25-formula.js';
+import { idf } from './bm25-formula.js';
 import { exactTerm, isExactTerm, needsRescore, rescoreBonus } from './rescore.js';
 
 export { BM25_B, BM25_K1, idf } from './bm25-formula.js';
@@ -73,6 +73,7 @@ function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonl
   if (stats.documents === 0 || terms.length === 0 || k <= 0) return [];
   const ix = table.index;
   const b = table.rank.b;
+  const k1 = table.rank.k1;
   // exact word forms are not index terms: only the second stage reads them (rescore.ts)
   const exact = terms.filter(isExactTerm);
   let indexed = exact.length === 0 ? terms : terms.filter((t) => !isExactTerm(t));
@@ -86,7 +87,7 @@ function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonl
   const originals = expanding ? indexed.filter((t) => t.original) : indexed;
   const second = needsRescore(table, originals, exact);
   const depth = expanding || second ? Math.max(k, RESCORE_DEPTH) : k;
-  const top = ix.topK(originals, stats, depth, { ...opts, b }, table.idOf);
+  const top = ix.topK(originals, stats, depth, { ...opts, b, k1 }, table.idOf);
   if (!expanding && !second) return top.map(({ doc, score }) => ({ doc, score, base: score }));
   const avgdl = stats.totalLength / stats.documents || 1;
   const w = indexed.map((t) => t.weight * idf(stats.documents, stats.df(t.term)));
@@ -99,7 +100,7 @@ function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonl
       for (let i = 0; i < indexed.length; i++) {
         const tf = ix.tf(indexed[i].term, doc);
         if (tf === 0) continue;
-        raw += (w[i] * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - b + (b * dl) / avgdl));
+        raw += (w[i] * (tf * (k1 + 1))) / (tf + k1 * (1 - b + (b * dl) / avgdl));
         if (indexed[i].original) matched++;
       }
       score = opts.coordination ? (raw * matched) / originals.length : raw;

@@ -36,6 +36,8 @@ export interface TopKOptions {
   coordination?: boolean;
   /** BM25 b (length normalization); BM25_B when absent. */
   b?: number;
+  /** BM25 k1 (tf saturation); BM25_K1 when absent. */
+  k1?: number;
   /** When given, its counters are incremented. */
   trace?: TopKTrace;
 }

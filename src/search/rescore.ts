@@ -1,6 +1,6 @@
 import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
 import { indexTerm, stem, tokenize } from '../text/tokenizer.js';
-import { BM25_K1, idf } from './bm25-formula.js';
+import { idf } from './bm25-formula.js';
 
 /**
  * The second stage of document ranking (docs/search.md, "Ranking"): bonuses computed from a candidate
@@ -126,7 +126,7 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
       const f = c ? c.head * w + c.body : 0;
       if (f === 0) continue;
       const weight = t.weight * idf(stats.documents, stats.df(stem(word)));
-      sum += (weight * f * (BM25_K1 + 1)) / (f + BM25_K1 * (1 - rank.b + (rank.b * dl) / avgdl));
+      sum += (weight * f * (rank.k1 + 1)) / (f + rank.k1 * (1 - rank.b + (rank.b * dl) / avgdl));
     }
     bonus += rank.exact * sum;
   }

@@ -1,5 +1,5 @@
 // Exact top-k BM25 over an InvertedIndex's postings: MaxScore dynamic pruning with block-max bounds.
-import { BM25_B as DEFAULT_B, BM25_K1, idf } from './bm25.js';
+import { BM25_B as DEFAULT_B, BM25_K1 as DEFAULT_K1, idf } from './bm25.js';
 import { BLOCK_DOCS, BLOCK_SHIFT, BLOCK_TF_CAP, MAX_INT32, TF_BIG, type BlockBounds, type PostingLists, type ScoredDoc, type TopKOptions, type TopKQueryTerm, type TopKStats } from './postings.js';
 
 /** Largest allowed |weight × idf|: keeps w·tf·(k1+1) and sums of such far from overflow. */
@@ -56,6 +56,7 @@ export function topK(ix: PostingLists, query: readonly TopKQueryTerm[], stats: T
   const avgdl = stats.totalLength / N || 1;
   const coordination = !!opts.coordination;
   const BM25_B = opts.b ?? DEFAULT_B;
+  const BM25_K1 = opts.k1 ?? DEFAULT_K1;
   const trace = opts.trace;
 
   // Query terms present here, in query order.
