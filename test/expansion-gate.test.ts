@@ -8,7 +8,7 @@ import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../src/search/concepts.js';
 import { planQuery, queryDensity } from '../src/search/expansion.js';
-import { CORPUS, LONG, within } from './helpers.js';
+import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const seed = (label: string, graph: number) => ({ label, lexical: 1, graph });
 const other = (label: string, graph: number) => ({ label, lexical: 0, graph });
@@ -83,13 +83,7 @@ describe('expansion gate on a cluster', () => {
     const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).slice(0, 8);
     const config = { expansionGate: 0.05 };
     const single = new LocalEngine(config);
-    const answers = async (e: Engine) => {
-      await e.ingest(docs);
-      await e.tick('digest');
-      const out: string[] = [];
-      for (const q of queries) out.push(JSON.stringify((await e.searchDocuments(q.text, 10)).hits.map((h) => [h.key, h.score])));
-      return out;
-    };
+    const answers = (e: Engine) => ingestAndAnswer(e, docs, queries);
     const expected = await answers(single);
     // the sample holds both kinds of query
     const density = queries.map((q) => queryDensity(conceptSearch(single.colony.graph, single.colony.currentTick, q.text.toLowerCase().split(' '), { alpha: DEFAULT_ALPHA, k: 8 })));

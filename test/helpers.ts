@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
+import type { Engine } from '../src/engine/engine.js';
+import type { DocumentInput } from '../src/core/input.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -144,4 +146,13 @@ export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.push(dir);
   return dir;
+}
+
+/** Ingest `docs` into an engine, digest them, and answer each query (top 10 keys with scores, as JSON). */
+export async function ingestAndAnswer(e: Engine, docs: DocumentInput[], queries: readonly { text: string }[]): Promise<string[]> {
+  await e.ingest(docs);
+  await e.tick('digest');
+  const out: string[] = [];
+  for (const q of queries) out.push(JSON.stringify((await e.searchDocuments(q.text, 10)).hits.map((h) => [h.key, h.score])));
+  return out;
 }

@@ -8,17 +8,14 @@ import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { LocalEngine } from '../src/engine/local.js';
-import type { Engine } from '../src/engine/engine.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
-import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
+import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { CORPUS, LONG, until, within } from './helpers.js';
+import { answers, replicasIdentical, type Entry } from './replica-checks.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
-const QUERIES = ['cell membrane transport', 'neural network learning', 'quantum entanglement', 'protein folding', 'climate'];
-
-type Entry = { id: number; address: string; identity: string; role: string; in_sync: boolean };
 
 let cluster: EmbeddedCluster;
 let coord: RpcClient;
@@ -26,37 +23,6 @@ const extra: ShardNode[] = [];
 
 const list = async (): Promise<Entry[]> => (await coord.call<{ shards: Entry[] }>('list_shards', {})).shards;
 const allInSync = (l: Entry[]) => l.filter((e) => e.role === 'follower').length >= 2 && l.filter((e) => e.role === 'follower').every((e) => e.in_sync);
-
-/** Every replica of each group exports the same graph (rows sorted). */
-async function replicasIdentical(entries: Entry[]): Promise<void> {
-  const byGroup = new Map<number, string[]>();
-  for (const e of entries) byGroup.set(e.id, [...(byGroup.get(e.id) ?? []), e.address]);
-  for (const [group, addresses] of byGroup) {
-    const exports = await Promise.all(
-      addresses.map(async (a) => {
-        const c = new RpcClient(ShardServiceClient, a, cluster.shardSecurity, 10_000);
-        try {
-          const g = await c.call<{ nodes: { id: string; access_count: number }[]; edges: { a: string; b: string; weight: number; co_activations: number }[] }>('export_graph', {});
-          return JSON.stringify([g.nodes.map((n) => `${n.id}:${n.access_count}`).sort(), g.edges.map((e) => `${e.a}:${e.b}:${e.weight}:${e.co_activations}`).sort()]);
-        } finally {
-          c.close();
-        }
-      }),
-    );
-    for (const x of exports.slice(1)) assert.equal(x, exports[0], `the replicas of shard ${group} hold the same graph`);
-  }
-}
-
-async function answers(engine: Engine) {
-  const out: string[] = [];
-  for (const q of QUERIES) {
-    const d = await engine.searchDocuments(q, 10);
-    assert.deepEqual(d.missingShards, [], `no shard missing for "${q}"`);
-    out.push(d.hits.map((h) => `${h.id}:${h.score.toFixed(9)}`).join(' '));
-    out.push((await engine.searchConcepts(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(9)}`).join(' '));
-  }
-  return out;
-}
 
 before(async () => {
   cluster = await within(EmbeddedCluster.start({ shards: 4, replicas: 2, leaseMs: 400, retryWindowMs: 30_000 }), 30_000, 'the replicated cluster did not start');
@@ -81,7 +47,7 @@ test('followers sync, replicate every change with equal digests, and take over f
   await local.tick('digest');
   assert.equal(await cluster.coordinator.graphHash(), await local.graphHash(), 'the replicated cluster has the graph of one process');
   assert.deepEqual(await answers(engine), await answers(local), 'and its answers');
-  await replicasIdentical(await list());
+  await replicasIdentical(await list(), cluster.shardSecurity);
 
   // a follower whose state diverged (tampered here: every concept's count) fails the digest check at
   // the next ADVANCE: that attempt aborts (nothing commits), the follower is resynced, the retry commits
@@ -102,7 +68,7 @@ test('followers sync, replicate every change with equal digests, and take over f
   assert.ok(((await aborted.get()).values[0]?.value ?? 0) > before, 'the attempt with a diverged replica aborted');
   assert.equal(await cluster.coordinator.graphHash(), await local.graphHash(), 'the committed graph is the primary\'s');
   await until(list, allInSync, 'the diverged follower is resynced', 20_000);
-  await replicasIdentical(await list());
+  await replicasIdentical(await list(), cluster.shardSecurity);
 
   // the primary of shard 1 dies: its follower is promoted; ticks, ingest and queries go on
   const victim = cluster.shards[0];
@@ -127,5 +93,5 @@ test('followers sync, replicate every change with equal digests, and take over f
   await within(engine.tick(1), 30_000, 'a tick with the returned follower did not commit');
   await local.tick(1);
   assert.equal(await cluster.coordinator.graphHash(), await local.graphHash(), 'the same graph after the follower returned');
-  await replicasIdentical(l2);
+  await replicasIdentical(l2, cluster.shardSecurity);
 });

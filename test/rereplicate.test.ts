@@ -9,18 +9,15 @@ import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { LocalEngine } from '../src/engine/local.js';
-import type { Engine } from '../src/engine/engine.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
-import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
+import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { withRole } from '../src/rpc/roles.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { CORPUS, LONG, until, within } from './helpers.js';
+import { answers, replicasIdentical, type Entry } from './replica-checks.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
-const QUERIES = ['cell membrane transport', 'neural network learning', 'quantum entanglement', 'protein folding', 'climate'];
-
-type Entry = { id: number; address: string; identity: string; role: string; in_sync: boolean; status: string };
 
 let cluster: EmbeddedCluster;
 let coord: RpcClient;
@@ -29,36 +26,6 @@ const extra: ShardNode[] = [];
 
 const list = async (): Promise<Entry[]> => (await coord.call<{ shards: Entry[] }>('list_shards', {})).shards;
 const shape = (l: Entry[]) => l.map((e) => `${e.id}:${e.role}${e.role === 'follower' && !e.in_sync ? '(syncing)' : ''}`).join(' ');
-
-async function replicasIdentical(entries: Entry[]): Promise<void> {
-  const byGroup = new Map<number, string[]>();
-  for (const e of entries) byGroup.set(e.id, [...(byGroup.get(e.id) ?? []), e.address]);
-  for (const [group, addresses] of byGroup) {
-    const exports = await Promise.all(
-      addresses.map(async (a) => {
-        const c = new RpcClient(ShardServiceClient, a, cluster.shardSecurity, 10_000);
-        try {
-          const g = await c.call<{ nodes: { id: string; access_count: number }[]; edges: { a: string; b: string; weight: number; co_activations: number }[] }>('export_graph', {});
-          return JSON.stringify([g.nodes.map((n) => `${n.id}:${n.access_count}`).sort(), g.edges.map((e) => `${e.a}:${e.b}:${e.weight}:${e.co_activations}`).sort()]);
-        } finally {
-          c.close();
-        }
-      }),
-    );
-    for (const x of exports.slice(1)) assert.equal(x, exports[0], `the replicas of shard ${group} hold the same graph`);
-  }
-}
-
-async function answers(engine: Engine) {
-  const out: string[] = [];
-  for (const q of QUERIES) {
-    const d = await engine.searchDocuments(q, 10);
-    assert.deepEqual(d.missingShards, [], `no shard missing for "${q}"`);
-    out.push(d.hits.map((h) => `${h.id}:${h.score.toFixed(9)}`).join(' '));
-    out.push((await engine.searchConcepts(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(9)}`).join(' '));
-  }
-  return out;
-}
 
 before(async () => {
   cluster = await within(EmbeddedCluster.start({ shards: 4, replicas: 2, leaseMs: 400, retryWindowMs: 30_000, rereplicateAfterMs: 0 }), 30_000, 'the replicated cluster did not start');
@@ -105,7 +72,7 @@ test('survivors restore r copies after a removal: the short group folds, a new p
   const l1 = await until(list, (l) => shape(l) === '1:primary 1:follower 1:follower', 'group 2 folded into group 1, its primary a follower in sync', 60_000);
   assert.ok(l1.some((e) => e.address === survivor.address && e.role === 'follower'), 'the survivor of group 2 follows group 1');
   await check('after the fold');
-  await replicasIdentical(l1);
+  await replicasIdentical(l1, cluster.shardSecurity);
   await step(docs.slice(40, 60), 'after the fold');
   await check('ticks after the fold');
 
@@ -116,10 +83,10 @@ test('survivors restore r copies after a removal: the short group folds, a new p
   await within(fresh.start(), 30_000, 'the new shard did not register');
   const l2 = await until(list, (l) => shape(l) === '1:primary 1:follower 3:primary 3:follower', 'group 3 with a follower moved from group 1', 60_000);
   await check('after the move');
-  await replicasIdentical(l2);
+  await replicasIdentical(l2, cluster.shardSecurity);
   await step(docs.slice(60, 80), 'after the move');
   await check('ticks after the move');
-  await replicasIdentical(await until(list, (l) => shape(l) === '1:primary 1:follower 3:primary 3:follower', 'all in sync', 20_000));
+  await replicasIdentical(await until(list, (l) => shape(l) === '1:primary 1:follower 3:primary 3:follower', 'all in sync', 20_000), cluster.shardSecurity);
 
   // group 3's primary dies: its follower (moved there from group 1) takes over; nothing is lost
   const p3 = l2.find((e) => e.id === 3 && e.role === 'primary')!;

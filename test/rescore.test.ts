@@ -8,7 +8,7 @@ import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { mergeRanked } from '../src/search/bm25.js';
 import { dropWindows, minDistance } from '../src/search/rescore.js';
-import { CORPUS, LONG, within } from './helpers.js';
+import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const keys = async (e: LocalEngine, q: string) => (await e.searchDocuments(q, 10)).hits.map((h) => h.key);
 /** The two hits of a query score the same (a tie, broken by DocumentId). */
@@ -109,13 +109,7 @@ describe('second stage on a cluster', () => {
     const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
     const queries = readQueriesJsonl(join(CORPUS, 'queries.jsonl')).slice(0, 8);
     const config = { stemming: 1, exactWeight: 0.7, proximity: 2, bm25B: 0.9 };
-    const answers = async (e: Engine) => {
-      await e.ingest(docs);
-      await e.tick('digest');
-      const out: string[] = [];
-      for (const q of queries) out.push(JSON.stringify((await e.searchDocuments(q.text, 10)).hits.map((h) => [h.key, h.score])));
-      return out;
-    };
+    const answers = (e: Engine) => ingestAndAnswer(e, docs, queries);
     const single = await answers(new LocalEngine(config));
     const cluster = await within(EmbeddedCluster.start({ shards: 3, config }), 60_000, 'a cluster of 3 shards did not start');
     try {

@@ -48,6 +48,11 @@ export class ReplicaSets {
     return this.sets.get(group);
   }
 
+  /** Every group's set, in group order. */
+  entries(): [ShardId, ReplicaSet][] {
+    return [...this.sets].sort((a, b) => a[0] - b[0]);
+  }
+
   delete(group: ShardId): void {
     this.sets.delete(group);
   }
@@ -164,7 +169,7 @@ export class ReplicaSets {
   }
 
   toJSON(): Record<string, ReplicaSet> {
-    return Object.fromEntries([...this.sets].sort((a, b) => a[0] - b[0]).map(([g, s]) => [String(g), s]));
+    return Object.fromEntries(this.entries().map(([g, s]) => [String(g), s]));
   }
 
   restore(json: string | undefined): void {

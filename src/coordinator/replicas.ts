@@ -96,7 +96,7 @@ export function syncFollower(c: Coordinator, group: ShardId, identity: string): 
 
 /** A coordinator that starts (a restart, an etcd takeover) goes on syncing every follower out of sync. */
 export function resumeSyncs(c: Coordinator): void {
-  for (const [group, set] of Object.entries(c.replicaSets.toJSON())) for (const f of set.followers) if (!f.inSync && c.registry.has(Number(group))) syncFollower(c, Number(group), f.identity);
+  for (const [group, set] of c.replicaSets.entries()) for (const f of set.followers) if (!f.inSync && c.registry.has(group)) syncFollower(c, group, f.identity);
 }
 
 /**
@@ -104,7 +104,7 @@ export function resumeSyncs(c: Coordinator): void {
  * when it answered (their status in list_shards; a failover tries the one seen last first).
  */
 export async function probeFollowers(c: Coordinator): Promise<void> {
-  const all = Object.values(c.replicaSets.toJSON()).flatMap((s) => s.followers);
+  const all = c.replicaSets.entries().flatMap(([, s]) => s.followers);
   await Promise.all(
     all.map((f) =>
       c
