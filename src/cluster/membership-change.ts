@@ -3,6 +3,9 @@
 // decision leaves, what the decision changes, and what a restarted coordinator does with a change it
 // finds in its durable record. The gRPC coordinator (coordinator/membership.ts, removal of a group,
 // recovery.ts) and the simulated coordinator (src/sim) both run them. The steps, in order:
+//   0. every member is at the decided membership (pushed again; any failure refuses the change, nothing
+//      spent): a shard that missed the last flip would otherwise send from its old state and lose at
+//      the next flip what it received for the missed epoch (the simulator found it: docs/simulation.md)
 //   1. the epoch is spent: record {epoch, phase 'copy'} durably (a failed or crashed attempt never reuses it)
 //   2. copy: every shard of the old membership sends what the new placement gives another
 //      (migrate_out → migrate_in, durable on the receiver); any failure → abort_migration to all, failChange

@@ -29,6 +29,8 @@ export function register(c: Coordinator, address: string, identity: string): Pro
       const follower = registerFollower(c, address, identity);
       if (follower) return follower;
       const prev = c.registry.ids();
+      // step 0 of a change (cluster/membership-change.ts): every member at the decided membership first
+      if (prev.length > 0 && !c.registry.list().some((s) => s.identity === identity)) await pushMembership(c);
       const r = c.registry.register(address, identity, clock.nowMs());
       // (also when the coordinator counts no documents: a shard may hold some whose df report it
       // has not received yet, and they must move, not be dropped)
@@ -96,6 +98,8 @@ export async function removeGroup(c: Coordinator, id: ShardId): Promise<{ identi
   const leaving = rec.address;
   const set = c.replicaSets.get(id);
   const members = [{ identity: set?.primary ?? rec.identity, address: leaving }, ...(set?.followers ?? []).map((f) => ({ identity: f.identity, address: f.address }))];
+  // step 0 of a change (cluster/membership-change.ts): every member at the decided membership first
+  if (prev.length > 1) await pushMembership(c);
   rec.draining = true;
   const plan = planChange(c.registry, prev, -id, `shard ${id} left`);
   try {
