@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Placement } from '../src/cluster/placement.js';
+import { settleOpenTick } from '../src/shard/membership-update.js';
+import type { TickParticipant } from '../src/shard/participant.js';
 import { NO_FAULTS } from '../src/sim/network.js';
 import { MEMBERSHIP, runSchedule, type ScheduleOptions, type ScheduleResult } from '../src/sim/schedule.js';
 
@@ -62,4 +65,28 @@ test('a change started while a member missed the last flip loses what it receive
   assert.ok(found, 'no violating seed in 1..150 without step 0');
   assert.ok(found.violations.some((v) => /acknowledged document .* is lost/.test(v)), found.violations.join('; '));
   assert.deepEqual(runSchedule({ seed: found.seed, ...MEMBERSHIP }).violations, [], `seed ${found.seed} keeps every invariant with step 0`);
+});
+
+test('a repeated membership push (late, duplicated, or a restarted coordinator\'s) leaves an open tick alone', () => {
+  // found by the simulator (default profile, seeds 152 and 1747 of 1..2000): a restarted coordinator's
+  // push of the epoch a shard is at arrived during the next tick, after the shard's ADVANCE, and the
+  // shard aborted the prepared tick the coordinator then committed: the shard stayed a tick behind
+  const calls: string[] = [];
+  const host = (epoch: number) => ({
+    id: 1,
+    epoch,
+    placement: new Placement([1, 2]),
+    participant: { openTick: 4, isPrepared: true } as unknown as TickParticipant,
+    committedTick: 3,
+    aborted: { tick: 0, attempt: 0 },
+    commitOpen: (t: number) => void calls.push(`commit ${t}`),
+    abortOpen: (why: string) => void calls.push(`abort: ${why}`),
+  });
+  settleOpenTick(host(7), { epoch: 7, tick: 3 });
+  assert.deepEqual(calls, [], 'the same epoch: nothing settled');
+  settleOpenTick(host(7), { epoch: 8, tick: 3 });
+  assert.deepEqual(calls, ['abort: superseded by a membership change'], 'a new epoch at tick 3: tick 4 was an aborted attempt');
+  settleOpenTick(host(7), { epoch: 8, tick: 4 });
+  assert.deepEqual(calls.slice(1), ['commit 4'], 'a new epoch at tick 4: the prepared tick 4 committed');
+  for (const seed of [152, 1747]) assert.deepEqual(runSchedule({ seed }).violations, [], `seed ${seed}`);
 });

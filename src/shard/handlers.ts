@@ -244,7 +244,7 @@ function handlers(s: ShardNode): Handlers {
     update_membership: async (raw) => {
       const req = parse(Membership, raw, 'update_membership');
       if (req.epoch < s.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${s.epoch}`);
-      settleOpenTick(s, req.tick);
+      settleOpenTick(s, req);
       applyMembership(s, req);
       s.replicator.recompute();
       await s.replicator.ship({ k: 'membership', req: raw as Record<string, unknown> });

@@ -52,9 +52,13 @@ export function applyEpoch(s: MembershipHost, req: { epoch: number; members: rea
 /**
  * Before a new membership: the coordinator changes membership only between ticks, so a tick open
  * here is one whose outcome did not reach this shard; the cluster's tick says which (committed when
- * it is that tick and prepared, else aborted).
+ * it is that tick and prepared, else aborted). A repeated push of the epoch the shard is at (late,
+ * duplicated, or a restarted coordinator's) leaves an open tick alone: it may be the next tick,
+ * running (aborting it after ADVANCE lost a committed tick in the simulator: docs/simulation.md).
  */
-export function settleOpenTick(s: TickHost, clusterTick: number): void {
+export function settleOpenTick(s: TickHost & { epoch: number; placement: Placement }, req: { epoch: number; tick: number }): void {
+  if (req.epoch === s.epoch && s.placement.size > 0) return;
+  const clusterTick = req.tick;
   const open = s.participant.openTick;
   if (open === null) return;
   if (open === clusterTick && s.participant.isPrepared) s.commitOpen(open);

@@ -86,6 +86,8 @@ export class SimCoordinator implements Server {
     readonly durable: CoordinatorDurable,
     readonly work: Workload,
     readonly opts: SimCoordinatorOptions,
+    /** Started again over its durable records (recovery runs), not the cluster's first start. */
+    restart = true,
   ) {
     this.machine = new TickMachine(durable.current, durable.attempts);
     this.registry.restore(durable.shards, durable.epoch, durable.nextId, 0);
@@ -103,6 +105,10 @@ export class SimCoordinator implements Server {
       durable.migration = '';
     }
     if (durable.current > 0) this.toAll('commit_tick', () => ({ tick: durable.current, attempt: durable.committedAttempt }));
+    if (!restart) {
+      net.at(0, () => this.pump()); // a first start: the shards have the membership already
+      return;
+    }
     this.busy = true;
     net.at(0, () =>
       // (once attached to the network)

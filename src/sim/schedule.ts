@@ -161,7 +161,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   };
   const coordOpts = { digestPerTick: config.digestPerTick, deadline: 40, backoff: 5, violation, trace: o.trace, launch, skipConverge: o.skipConverge ?? false };
   const start = (id: number) => {
-    if (id === COORDINATOR) net.attach(id, (coordinator = new SimCoordinator(net, durable, work, coordOpts)));
+    if (id === COORDINATOR) net.attach(id, (coordinator = new SimCoordinator(net, durable, work, coordOpts, coordinator !== undefined)));
     else {
       const s = new SimShard(id, config, storages.get(id)!, net, shardOpts);
       shards.set(id, s);

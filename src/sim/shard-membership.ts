@@ -36,7 +36,7 @@ export function handleMembership(s: SimShard, method: string, body: unknown, rep
       const req = body as { epoch: number; members: Members; you: number; tick: number };
       if (req.epoch < s.epoch) throw refuse(`stale membership epoch ${req.epoch}: shard is at ${s.epoch}`);
       const before = s.epoch;
-      settleOpenTick(s, req.tick);
+      settleOpenTick(s, req);
       applyEpoch(s, req);
       // the follower takes the new membership from a new snapshot (production ships the op instead)
       if (s.epoch !== before) {
