@@ -3,6 +3,7 @@
 // through the steps and decisions of cluster/membership-change.ts, over the simulated network.
 import { abortTargets, copyRecord, decideChange, failChange, planChange, type ChangePlan } from '../cluster/membership-change.js';
 import type { SimCoordinator } from './coordinator.js';
+import { COORDINATOR } from './shard.js';
 
 /** A membership change the client asks for: a new shard joins, or member `pick` (modulo their number) leaves. */
 export interface MembershipChangeAsk {
@@ -60,7 +61,7 @@ function copy(c: SimCoordinator, ask: MembershipChangeAsk): void {
   let left = plan.prev.length;
   let over = false;
   for (const s of plan.prev) {
-    c.net.call(0, s, 'migrate_out', { epoch: plan.epoch, members }, c.opts.deadline, (r) => {
+    c.net.call(COORDINATOR, s, 'migrate_out', { epoch: plan.epoch, members }, c.opts.deadline, (r) => {
       if (over) return;
       if (!r.ok) {
         over = true;
