@@ -1,4 +1,5 @@
 // The membership's durable record and pushing it to every shard (membership changes, promotions).
+import { decidedRecord } from '../cluster/membership-change.js';
 import type { ShardId } from '../cluster/placement.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
@@ -7,7 +8,7 @@ import type { Coordinator } from './coordinator.js';
 /** Persist the membership; with a membership change under way this is its decision (phase flip). */
 export function persistMembership(c: Coordinator): void {
   const migration = c.store.meta('migration');
-  const flip: Record<string, string> = migration ? { migration: JSON.stringify({ ...(JSON.parse(migration) as object), phase: 'flip' }) } : {};
+  const flip: Record<string, string> = migration ? { migration: decidedRecord(migration) } : {};
   c.store.saveMembership(
     c.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })),
     { epoch: c.registry.epoch, next_id: c.registry.nextShardId, ...flip },

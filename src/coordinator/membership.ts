@@ -1,6 +1,7 @@
 // Membership: a shard joining (register) or leaving (unregister), one change at a time under the
 // membership lock and between ticks under the state lock; the data move (rebalance: copy, decide,
 // flip), the durable record of the membership and pushing it to every shard.
+import { abortTargets, copyRecord, decideChange, failChange, planChange, type ChangePlan } from '../cluster/membership-change.js';
 import type { ShardId } from '../cluster/placement.js';
 import { describeError } from '../rpc/client.js';
 import { rpcError } from '../rpc/server.js';
@@ -28,14 +29,17 @@ export function register(c: Coordinator, address: string, identity: string): Pro
       const follower = registerFollower(c, address, identity);
       if (follower) return follower;
       const prev = c.registry.ids();
+      // step 0 of a change (cluster/membership-change.ts): every member at the decided membership first
+      if (prev.length > 0 && !c.registry.list().some((s) => s.identity === identity)) await pushMembership(c);
       const r = c.registry.register(address, identity, clock.nowMs());
       // (also when the coordinator counts no documents: a shard may hold some whose df report it
       // has not received yet, and they must move, not be dropped)
       if (!r.returning && prev.length > 0) {
+        const plan = planChange(c.registry, prev, r.id, `shard ${r.id} joined`);
         try {
-          await rebalance(c, prev, r.id, `shard ${r.id} joined`);
+          await rebalance(c, plan);
         } catch (e) {
-          c.registry.remove(r.id); // the epoch moves on: a failed attempt's epoch is never reused
+          failChange(c.registry, plan); // the epoch moves on: a failed attempt's epoch is never reused
           c.store.setMeta({ migration: '' });
           persistMembership(c);
           await pushMembership(c).catch(() => undefined);
@@ -94,18 +98,21 @@ export async function removeGroup(c: Coordinator, id: ShardId): Promise<{ identi
   const leaving = rec.address;
   const set = c.replicaSets.get(id);
   const members = [{ identity: set?.primary ?? rec.identity, address: leaving }, ...(set?.followers ?? []).map((f) => ({ identity: f.identity, address: f.address }))];
+  // step 0 of a change (cluster/membership-change.ts): every member at the decided membership first
+  if (prev.length > 1) await pushMembership(c);
   rec.draining = true;
+  const plan = planChange(c.registry, prev, -id, `shard ${id} left`);
   try {
-    if (prev.length > 1) await rebalance(c, prev, -id, `shard ${id} left`);
+    if (prev.length > 1) await rebalance(c, plan);
   } catch (e) {
-    c.registry.epoch++; // the failed attempt's epoch is spent
+    failChange(c.registry, plan); // the failed attempt's epoch is spent
     persistMembership(c);
     await pushMembership(c).catch(() => undefined);
     throw e;
   } finally {
     rec.draining = false;
   }
-  c.registry.remove(id);
+  decideChange(c.registry, plan);
   persistMembership(c);
   if (set) {
     c.replicaSets.delete(id);
@@ -142,12 +149,11 @@ export function reassign(c: Coordinator, processes: readonly { identity: string;
  * install, senders drop). `change` > 0 is a joining shard already in the registry, < 0 a leaving one.
  * A failure before the decision aborts the move everywhere and leaves the old membership in force.
  */
-async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: string): Promise<void> {
-  const nextIds = change > 0 ? c.registry.ids() : c.registry.ids().filter((s) => s !== -change);
-  const members = c.registry.list().filter((s) => nextIds.includes(s.id)).map((s) => ({ id: s.id, address: s.address }));
-  const epoch = change > 0 ? c.registry.epoch : c.registry.epoch + 1;
+async function rebalance(c: Coordinator, plan: ChangePlan): Promise<void> {
+  const { prev, epoch, what } = plan;
+  const members = c.registry.list().filter((s) => plan.next.includes(s.id)).map((s) => ({ id: s.id, address: s.address }));
   // the epoch is spent now: an attempt that fails (or a crash) never reuses it
-  c.store.setMeta({ migration: JSON.stringify({ epoch, what, phase: 'copy' }), epoch });
+  c.store.setMeta({ migration: copyRecord(plan), epoch });
   const totals = { documents: 0, nodes: 0, edges: 0 };
   const t0 = performance.now();
   try {
@@ -158,7 +164,7 @@ async function rebalance(c: Coordinator, prev: ShardId[], change: number, what: 
       totals.edges += r.edges;
     }
   } catch (e) {
-    await Promise.allSettled([...new Set([...prev, ...nextIds])].map((s) => c.client(s).call('abort_migration', { epoch }, 5000)));
+    await Promise.allSettled(abortTargets(plan).map((s) => c.client(s).call('abort_migration', { epoch }, 5000)));
     c.store.setMeta({ migration: '' });
     throw rpcError.unavailable(`rebalancing for "${what}" failed, nothing moved: ${describeError(e)}`);
   }

@@ -1,5 +1,6 @@
 // Recovery: after a restart with a data directory the coordinator converges the shards on its
 // durable state (its construction loads that state; this runs once it serves, under the state lock).
+import { recoveryOf } from '../cluster/membership-change.js';
 import { describeError } from '../rpc/client.js';
 import type { Coordinator } from './coordinator.js';
 import { pushMembership } from './membership.js';
@@ -22,9 +23,10 @@ export async function converge(c: Coordinator): Promise<void> {
   }
   c.recoveredTick = 0;
   const migration = c.store.meta('migration');
-  if (migration) {
-    const { epoch, phase } = JSON.parse(migration) as { epoch: number; phase: string };
-    if (phase === 'copy') {
+  const recovering = recoveryOf(migration);
+  if (recovering.action !== 'none') {
+    const epoch = recovering.epoch;
+    if (recovering.action === 'abandon') {
       await Promise.allSettled(ids.map((s) => c.client(s).call('abort_migration', { epoch }, 5000)));
       c.store.setMeta({ migration: '' });
       c.log(`a membership change to epoch ${epoch} was copying when the coordinator stopped: abandoned`);

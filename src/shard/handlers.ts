@@ -34,9 +34,10 @@ import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
 import { forgetOnShard } from './forget.js';
-import { migrateOut, type EdgeWire } from './migration.js';
+import { migrateOut } from './migration.js';
+import { incomingRows, type EdgeWire } from './migration-rows.js';
 import { applyReplicated, promoteFollower } from './follower.js';
-import { applyMembership } from './membership-update.js';
+import { applyMembership, settleOpenTick } from './membership-update.js';
 import type { Outgoing } from './participant.js';
 import type { ShardNode } from './shard.js';
 import { abortTick, commitTick, openTick } from './tick-gate.js';
@@ -243,13 +244,7 @@ function handlers(s: ShardNode): Handlers {
     update_membership: async (raw) => {
       const req = parse(Membership, raw, 'update_membership');
       if (req.epoch < s.epoch) throw rpcError.precondition(`stale membership epoch ${req.epoch}: shard is at ${s.epoch}`);
-      const open = s.participant.openTick;
-      if (open !== null) {
-        // the coordinator changes membership only between ticks: an open tick here is one whose
-        // outcome did not reach this shard; the cluster's tick says which
-        if (open === req.tick && s.participant.isPrepared) s.commitOpen(open);
-        else s.abortOpen('superseded by a membership change');
-      }
+      settleOpenTick(s, req);
       applyMembership(s, req);
       s.replicator.recompute();
       await s.replicator.ship({ k: 'membership', req: raw as Record<string, unknown> });
@@ -265,12 +260,7 @@ function handlers(s: ShardNode): Handlers {
     migrate_in: async (raw) => {
       const req = parse(MigrateInRequest, raw, 'migrate_in');
       if (req.epoch <= s.epoch) throw rpcError.precondition(`migration to epoch ${req.epoch}: shard ${s.id} is already at epoch ${s.epoch}`);
-      const rows = [
-        ...req.docs.map((d) => ({ kind: 'doc' as const, id: d.id, body: d })),
-        ...req.nodes.map((n) => ({ kind: 'node' as const, id: n.label, body: n })),
-        ...req.edges.map((e) => ({ kind: 'edge' as const, id: `${e.label_a}\u0000${e.label_b}`, body: e })),
-        ...req.withdrawals.map((w, i) => ({ kind: 'withdrawal' as const, id: `${req.from}:${w.id}:${i}`, body: w })),
-      ];
+      const rows = incomingRows(req);
       // durable before acknowledged: a shard that restarts before the flip still has what it received
       s.storage.putIncoming(req.epoch, rows);
       await s.replicator.ship({ k: 'incoming', epoch: req.epoch, rows });

@@ -1,47 +1,12 @@
-import type { ValidDocument } from '../core/input.js';
-import { Placement, type ShardId } from '../cluster/placement.js';
-import { nodeIdOf } from '../ids/ids.js';
+import { Placement } from '../cluster/placement.js';
 import { RpcClient } from '../rpc/client.js';
 import { ShardServiceClient } from '../rpc/proto.js';
 import { rpcError } from '../rpc/server.js';
-import type { Withdrawal } from '../core/partition.js';
-import type { StoredDoc } from '../storage/shard-storage.js';
-import { checkpointRows } from './recovery.js';
+import { selectMigration, type EdgeWire, type NodeWire, type StoredDocWire, type WithdrawalWire } from './migration-rows.js';
 import type { ShardNode } from './shard.js';
 
-export interface StoredDocWire {
-  id: string;
-  key: string;
-  title: string;
-  text: string;
-  ingest_tick: number;
-  digested: boolean;
-  digested_tick: number;
-}
-
-export interface NodeWire {
-  id: string;
-  label: string;
-  access_count: number;
-  created_tick: number;
-}
-
-export interface WithdrawalWire {
-  id: string;
-  labels: string[];
-  wired: number;
-}
-
-export interface EdgeWire {
-  a: string;
-  b: string;
-  label_a: string;
-  label_b: string;
-  weight: number;
-  co_activations: number;
-  created_tick: number;
-  last_activated_tick: number;
-}
+export type { StoredDocWire, NodeWire, WithdrawalWire, EdgeWire } from './migration-rows.js';
+export { flip } from './migration-rows.js';
 
 /** Send every document, concept and edge that another shard owns under the new membership. */
 export async function migrateOut(s: ShardNode, epoch: number, members: { id: number; address: string }[]) {
@@ -50,46 +15,7 @@ export async function migrateOut(s: ShardNode, epoch: number, members: { id: num
   await s.ingestLock.run(() => s.flushDfReports());
   const next = new Placement(members.map((m) => m.id));
   const addr = new Map(members.map((m) => [m.id, m.address]));
-  const out = new Map<ShardId, { docs: StoredDocWire[]; nodes: NodeWire[]; edges: EdgeWire[]; withdrawals: WithdrawalWire[] }>();
-  const to = (t: ShardId) => {
-    let o = out.get(t);
-    if (!o) out.set(t, (o = { docs: [], nodes: [], edges: [], withdrawals: [] }));
-    return o;
-  };
-  // forgotten documents' withdrawals waiting for a tick move with their document id (docs/forget.md)
-  for (const w of s.part.pendingWithdrawals) {
-    const o = next.owner(w.id);
-    if (o !== s.id) to(o).withdrawals.push({ id: w.id, labels: [...w.presentation.labels], wired: w.presentation.wired });
-  }
-  let docs = 0;
-  let nodes = 0;
-  let edges = 0;
-  const table = s.part.docs;
-  for (const n of table.numbers()) {
-    const d = table.record(n);
-    const o = next.owner(d.id);
-    if (o === s.id) continue;
-    to(o).docs.push({ id: d.id, key: d.key, title: d.title, text: d.text, ingest_tick: d.ingestTick, digested: d.digestedTick !== null, digested_tick: d.digestedTick ?? 0 });
-    docs++;
-  }
-  const g = s.part.graph;
-  for (const num of g.nodeNumbers()) {
-    const n = g.node(num)!;
-    const o = next.owner(n.id);
-    if (o === s.id) continue;
-    to(o).nodes.push({ id: n.id, label: n.label, access_count: n.accessCount, created_tick: n.createdTick });
-    nodes++;
-  }
-  for (const e of g.edgeNumbers()) {
-    const [la, lb] = g.edgeLabels(e);
-    const row = g.edgeRow(e);
-    const targets = new Set([next.owner(row.a), next.owner(row.b)]);
-    targets.delete(s.id);
-    for (const t of targets) {
-      to(t).edges.push({ a: row.a, b: row.b, label_a: la, label_b: lb, weight: row.weight, co_activations: row.coActivations, created_tick: row.createdTick, last_activated_tick: row.lastActivatedTick });
-      edges++;
-    }
-  }
+  const { out, documents: docs, nodes, edges } = selectMigration(s.part, s.id, next);
   await Promise.all(
     [...out.entries()].map(async ([t, o]) => {
       const a = addr.get(t);
@@ -107,54 +33,4 @@ export async function migrateOut(s: ShardNode, epoch: number, members: { id: num
     }),
   );
   return { documents: docs, nodes, edges };
-}
-
-/**
- * The flip of a membership change: ownership moves to the new placement, what was received for this
- * epoch is installed, what this shard no longer owns is dropped, durably in one transaction. A no-op
- * when nothing moves, so it is safe to repeat.
- */
-export function flip(s: ShardNode, epoch: number, meta: Record<string, string | number>): void {
-  s.part.setOwnership(s.owns);
-  const rows = s.storage.incoming(epoch);
-  const added: StoredDoc[] = [];
-  const received: Withdrawal[] = [];
-  const g = s.part.graph;
-  for (const r of rows) {
-    if (r.kind === 'doc') {
-      const d = r.body as StoredDocWire;
-      if (s.part.docs.numberOf(d.id) !== undefined || !s.owns(d.id)) continue;
-      const v: ValidDocument = { id: d.id, key: d.key, title: d.title, text: d.text };
-      const digestedTick = d.digested ? d.digested_tick : null;
-      s.part.docs.add(v, d.ingest_tick, digestedTick);
-      // a document that arrives is counted by the coordinator already (its df came with the sender's report)
-      added.push({ id: d.id, key: d.key, title: d.title, text: d.text, ingestTick: d.ingest_tick, digestedTick, unreportedBatch: null });
-    } else if (r.kind === 'withdrawal') {
-      const w = r.body as WithdrawalWire;
-      if (s.owns(w.id)) received.push({ id: w.id, presentation: { labels: w.labels, wired: w.wired, withdrawn: true } });
-    } else if (r.kind === 'node') {
-      const n = r.body as NodeWire;
-      if (s.owns(nodeIdOf(n.label)) && g.node(g.intern(n.label)) === undefined) g.installNode({ id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
-    } else {
-      const e = r.body as EdgeWire;
-      if (g.edgeBetween(e.label_a, e.label_b) < 0 && (s.owns(nodeIdOf(e.label_a)) || s.owns(nodeIdOf(e.label_b))))
-        g.installEdge(e.label_a, e.label_b, { weight: e.weight, coActivations: e.co_activations, createdTick: e.created_tick, lastActivatedTick: e.last_activated_tick }, s.committedTick);
-    }
-  }
-  const dropped: string[] = [];
-  for (const n of [...s.part.docs.numbers()]) {
-    const id = s.part.docs.idOf(n);
-    if (s.owns(id)) continue;
-    s.part.docs.remove(id);
-    dropped.push(id);
-  }
-  const retained = g.retainOwned();
-  const moved = s.part.retainWithdrawals((w) => s.owns(w.id));
-  s.part.restoreWithdrawals(received);
-  const changed = added.length > 0 || dropped.length > 0 || rows.length > 0 || retained.nodes > 0 || retained.edges > 0 || moved > 0;
-  if (changed) {
-    const { nodes, edges } = checkpointRows(s.part);
-    s.storage.replaceAfterFlip(epoch, s.committedTick, added, dropped, nodes, edges, meta, moved > 0 || received.length > 0 ? s.part.pendingWithdrawals : undefined);
-    s.checkpointTick = s.committedTick;
-  } else s.storage.setMeta({ ...meta, epoch });
 }

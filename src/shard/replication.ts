@@ -11,7 +11,7 @@ import { ShardServiceClient } from '../rpc/proto.js';
 import { rpcError } from '../rpc/server.js';
 import { isTransient, retryWithin } from '../rpc/retry.js';
 import type { IncomingRow, LoggedTick, StoredDoc, StoredEdge } from '../storage/shard-storage.js';
-import type { WithdrawalWire } from './migration.js';
+import type { WithdrawalWire } from './migration-rows.js';
 import { checkpointRows } from './recovery.js';
 import type { ShardNode } from './shard.js';
 

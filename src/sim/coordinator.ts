@@ -1,10 +1,13 @@
 import type { DocumentInput } from '../core/input.js';
-import type { Placement, ShardId } from '../cluster/placement.js';
+import { decidedRecord, recoveryOf } from '../cluster/membership-change.js';
+import { Placement, type ShardId } from '../cluster/placement.js';
+import { Registry } from '../cluster/registry.js';
 import { TickMachine } from '../cluster/tick-machine.js';
 import { TickRound, type RoundReply, type RoundStep } from '../cluster/tick-round.js';
 import { documentIdOf as docIdOf } from '../ids/ids.js';
 import type { NodeId, Reply, Server, SimNetwork } from './network.js';
 import { COORDINATOR } from './shard.js';
+import { runChange, type MembershipWork } from './membership-driver.js';
 
 /** What the coordinator keeps durable (its SQLite store in production), kept across its crashes. */
 export interface CoordinatorDurable {
@@ -16,10 +19,22 @@ export interface CoordinatorDurable {
   digested: number;
   /** Documents counted by the coordinator (in production: applied df reports), by id. */
   known: Set<string>;
+  /** The membership (its SQLite membership table; meta epoch and next_id). */
+  shards: { id: number; address: string; identity: string }[];
+  epoch: number;
+  nextId: number;
+  /** A membership change under way (meta `migration`): '' or its record (cluster/membership-change.ts). */
+  migration: string;
+  /** Membership changes decided (the clients' join and leave requests applied), and of them joins and leaves. */
+  changes: number;
+  joins: number;
+  leaves: number;
+  /** Change attempts that failed before their decision (statistics). */
+  failedChanges: number;
 }
 
 /** The client's side: the batches it ingests (each retried until acknowledged) and the ticks it runs. */
-export interface Workload {
+export interface Workload extends MembershipWork {
   batches: { at: number; docs: DocumentInput[] }[];
   /** Index of the next batch not acknowledged yet. */
   next: number;
@@ -39,6 +54,10 @@ export interface SimCoordinatorOptions {
   violation: (msg: string) => void;
   /** Every abort's reason, for replaying a seed (--verbose). */
   trace?: (msg: string) => void;
+  /** A test hook: membership changes skip step 0 (every member at the decided membership first). */
+  skipConverge?: boolean;
+  /** Start a new, empty shard process with this id (a joining shard, up before it registers). */
+  launch: (id: ShardId) => void;
 }
 
 /**
@@ -50,30 +69,55 @@ export interface SimCoordinatorOptions {
 export class SimCoordinator implements Server {
   readonly machine: TickMachine;
   private senseNextTick = false;
-  private busy = false;
+  busy = false;
+  /** The last membership change attempt failed (a due tick runs before it is tried again). */
+  changeFailed = false;
   private wakeAt = -1;
   /** Aborted attempts (for statistics). */
   aborts = 0;
   /** Crashed: its timers do nothing (its calls are dropped by the network). */
   dead = false;
 
+  readonly registry = new Registry();
+  private placed: Placement | null = null;
+
   constructor(
-    private readonly net: SimNetwork,
-    private readonly placement: Placement,
+    readonly net: SimNetwork,
     readonly durable: CoordinatorDurable,
-    private readonly work: Workload,
-    private readonly opts: SimCoordinatorOptions,
+    readonly work: Workload,
+    readonly opts: SimCoordinatorOptions,
+    /** Started again over its durable records (recovery runs), not the cluster's first start. */
+    restart = true,
   ) {
     this.machine = new TickMachine(durable.current, durable.attempts);
-    // recovery.ts converge: a tick in progress without a decision is aborted everywhere; the last
-    // commit is confirmed to every shard
+    this.registry.restore(durable.shards, durable.epoch, durable.nextId, 0);
+    // recovery.ts converge: a tick in progress without a decision is aborted everywhere; a membership
+    // change still copying is abandoned (one decided completes with the push); the last commit is
+    // confirmed to every shard; every shard gets the membership again (ticks wait for it)
     if (durable.tickInProgress > durable.current) {
       const tick = durable.tickInProgress;
       durable.tickInProgress = 0;
       this.toAll('abort_tick', () => ({ tick, attempt: durable.attempts }));
     }
+    const change = recoveryOf(durable.migration);
+    if (change.action === 'abandon') {
+      this.toAll('abort_migration', () => ({ epoch: change.epoch }));
+      durable.migration = '';
+    }
     if (durable.current > 0) this.toAll('commit_tick', () => ({ tick: durable.current, attempt: durable.committedAttempt }));
-    net.at(0, () => this.pump());
+    if (!restart) {
+      net.at(0, () => this.pump()); // a first start: the shards have the membership already
+      return;
+    }
+    this.busy = true;
+    net.at(0, () =>
+      // (once attached to the network)
+      this.push([], (ok) => {
+        if (ok) durable.migration = '';
+        this.busy = false;
+        this.pump();
+      }),
+    );
   }
 
   get idle(): boolean {
@@ -81,7 +125,49 @@ export class SimCoordinator implements Server {
   }
 
   get members(): ShardId[] {
-    return [...this.placement.shards];
+    return this.registry.ids();
+  }
+
+  /** The placement of the registry's membership. */
+  get placement(): Placement {
+    const ids = this.registry.ids();
+    if (!this.placed || this.placed.shards.join() !== ids.join()) this.placed = new Placement(ids);
+    return this.placed;
+  }
+
+  /** persistMembership: the registry durable (with a change under way, this is its decision). */
+  persist(decided: boolean): void {
+    const d = this.durable;
+    if (this.registry.epoch < d.epoch) this.opts.violation(`the coordinator's epoch goes back from ${d.epoch} to ${this.registry.epoch}`);
+    d.shards = this.registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity }));
+    d.epoch = this.registry.epoch;
+    d.nextId = this.registry.nextShardId;
+    if (decided) d.migration = decidedRecord(d.migration);
+  }
+
+  /**
+   * pushMembership: update_membership to every member (and to `extra`, a leaving shard: its final
+   * membership), then `then(all acknowledged)` once every reply or deadline came.
+   */
+  push(extra: ShardId[], then: (ok: boolean) => void): void {
+    const epoch = this.registry.epoch;
+    const members = this.members.map((id) => ({ id, address: `sim:${id}` }));
+    const to = [...this.members, ...extra];
+    let left = to.length;
+    let ok = true;
+    if (left === 0) return then(true);
+    for (const s of to) {
+      this.net.call(COORDINATOR, s, 'update_membership', { epoch, members, you: s, tick: this.machine.current }, this.opts.deadline, (r) => {
+        if (!r.ok && !extra.includes(s)) ok = false;
+        if (--left === 0) then(ok);
+      });
+    }
+  }
+
+  /** The membership change is over (decided or not): the next thing to do. */
+  changeDone(): void {
+    this.busy = false;
+    this.pump();
   }
 
   handle(method: string, _body: unknown, _from: NodeId, reply: Reply): void {
@@ -90,26 +176,34 @@ export class SimCoordinator implements Server {
   }
 
   /** Send to every shard without waiting for the outcome (as recovery and decide do). */
-  toAll(method: string, body: (s: ShardId) => object): void {
-    for (const s of this.members) this.net.call(COORDINATOR, s, method, body(s), this.opts.deadline, () => {});
+  toAll(method: string, body: (s: ShardId) => object, to: readonly ShardId[] = this.members): void {
+    for (const s of to) this.net.call(COORDINATOR, s, method, body(s), this.opts.deadline, () => {});
   }
 
-  /** Next thing to do: a due ingest first, then the next tick. */
-  private pump(): void {
+  /** Next thing to do: a due ingest first, then a due membership change, then the next tick. */
+  pump(): void {
     if (this.busy || this.dead) return;
     const w = this.work;
     const batch = w.batches[w.next];
     if (batch && batch.at <= this.net.now) return this.ingest(batch.docs);
     const t = this.durable.current;
+    const change = w.changes[this.durable.changes];
+    const tickAt = t < w.ticks ? w.tickAt[t] : Infinity;
+    // a change asked waits for no tick (membership and state locks are taken in no defined order), but
+    // after a failed attempt a due tick goes first
+    if (change && change.at <= this.net.now && !(this.changeFailed && tickAt <= this.net.now)) {
+      this.busy = true;
+      return runChange(this, change);
+    }
     if (t < w.ticks && w.tickAt[t] <= this.net.now) return this.startTick();
-    const next = Math.min(batch ? batch.at : Infinity, t < w.ticks ? w.tickAt[t] : Infinity);
+    const next = Math.min(batch ? batch.at : Infinity, tickAt, change ? change.at : Infinity);
     if (next < Infinity && next !== this.wakeAt) {
       this.wakeAt = next; // one timer per wake-up time
       this.net.at(next - this.net.now, () => this.pump());
     }
   }
 
-  private later(): void {
+  later(): void {
     this.busy = false;
     this.net.at(this.opts.backoff, () => this.pump());
   }
@@ -127,11 +221,14 @@ export class SimCoordinator implements Server {
     let left = groups.size;
     let failed = false;
     for (const [s, list] of [...groups].sort((a, b) => a[0] - b[0])) {
-      this.net.call(COORDINATOR, s, 'ingest_document', { tick, docs: list }, this.opts.deadline, (r) => {
+      this.net.call(COORDINATOR, s, 'ingest_document', { epoch: this.registry.epoch, tick, docs: list }, this.opts.deadline, (r) => {
         if (failed) return;
         if (!r.ok) {
           failed = true;
-          return this.later(); // the client sends the batch again
+          // the client sends the batch again; a shard that missed a membership push is told again
+          // first (in production the next tick's retry does it: tick-driver.ts)
+          if (/epoch/.test(r.error.message)) return this.push([], () => this.later());
+          return this.later();
         }
         for (const d of list) this.durable.known.add(docIdOf(d.id!));
         if (--left > 0) return;
@@ -146,6 +243,7 @@ export class SimCoordinator implements Server {
 
   private startTick(): void {
     this.busy = true;
+    this.changeFailed = false;
     const tick = this.machine.start(this.members);
     const attempt = this.machine.attempt!;
     this.durable.attempts = this.machine.attempts;
@@ -162,7 +260,7 @@ export class SimCoordinator implements Server {
     let left = members.length;
     let over = false;
     members.forEach((s, i) => {
-      this.net.call(COORDINATOR, s, 'tick_phase', { tick, attempt, phase: step.phase, ...step.body(s) }, this.opts.deadline, (r) => {
+      this.net.call(COORDINATOR, s, 'tick_phase', { tick, attempt, epoch: this.registry.epoch, phase: step.phase, ...step.body(s) }, this.opts.deadline, (r) => {
         if (over) return;
         if (!r.ok) {
           over = true;
@@ -204,6 +302,8 @@ export class SimCoordinator implements Server {
     this.durable.tickInProgress = 0;
     this.aborts++;
     this.toAll('abort_tick', () => ({ tick, attempt, reason }));
-    this.later();
+    // a shard that missed a membership push (stale epoch) is told again (as tick-driver.ts)
+    if (/epoch/.test(reason)) this.push([], () => this.later());
+    else this.later();
   }
 }

@@ -3,6 +3,7 @@ import { makeConfig, type ColonyConfig } from '../core/config.js';
 import type { DocumentInput } from '../core/input.js';
 import { canonicalLines, hashCanonical } from '../core/hash.js';
 import { Placement } from '../cluster/placement.js';
+import { Registry } from '../cluster/registry.js';
 import { documentIdOf } from '../ids/ids.js';
 import { Prng } from '../util/prng.js';
 import { SimCoordinator, type CoordinatorDurable, type Workload } from './coordinator.js';
@@ -36,6 +37,15 @@ export interface ScheduleOptions {
   volatilePrepare?: boolean;
   /** Each time unit, the chance that a shard loses its follower (then resynced by snapshot); default: the crash rate. */
   followerLoss?: number;
+  /**
+   * Membership changes during the fault window (the `membership` profile): this many times, chosen by
+   * the seed, a new shard joins or a member leaves (docs/simulation.md); default none.
+   */
+  changes?: number;
+  /** A test hook: migrate_out drops what it sends before the change is decided (see SimShardOptions.earlyDrop). */
+  earlyDrop?: boolean;
+  /** A test hook: a membership change starts without first pushing the decided membership to every member. */
+  skipConverge?: boolean;
   /** Receives the coordinator's abort reasons and each crash and restart (replaying a seed). */
   trace?: (msg: string) => void;
 }
@@ -50,6 +60,11 @@ export interface ScheduleResult {
   failovers: number;
   messages: number;
   time: number;
+  /** Membership changes decided: shards joined and left. */
+  joins: number;
+  leaves: number;
+  /** Membership change attempts that failed before their decision (then tried again). */
+  failedChanges: number;
 }
 
 /** The colony settings of the simulation: small, with pruning and the degree cap reached in a few ticks. */
@@ -64,6 +79,9 @@ export const DEFAULT_FAULTS: Faults = { drop: 0.03, duplicate: 0.05, duplicatePh
  * what the retry digests), no crashes. Used to show the simulator finds the stale-attempt defect.
  */
 export const STALE_HUNT: Omit<ScheduleOptions, 'seed'> = { shards: 2, batchMax: 1, faults: { ...DEFAULT_FAULTS, slow: 0.3, slowDelay: 80, crash: 0, drop: 0.01 } };
+
+/** Membership changes under the default faults: 1-3 joins or leaves per schedule, crashes mid-change included. */
+export const MEMBERSHIP: Omit<ScheduleOptions, 'seed'> = { changes: 3 };
 
 const WORDS = 'cell membrane protein enzyme gene virus signal receptor neuron synapse channel ion pump kinase lipid ribosome nucleus cortex axon dendrite hormone insulin glucose plasma antibody antigen'.split(' ');
 
@@ -88,7 +106,10 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   const violation = (m: string) => violations.push(`t=${net.now}: ${m}`);
 
   const net = new SimNetwork(o.seed, faults);
-  const placement = new Placement(Array.from({ length: nShards }, (_, i) => i + 1));
+  // the initial membership, as registering the shards one by one leaves it (each told by a push)
+  const registry = new Registry();
+  for (let i = 1; i <= nShards; i++) registry.register(`sim:${i}`, `sim-shard-${i}`, 0);
+  const initial = registry.ids();
   // batches of 1-3 documents sent while ticks run (the first at once), and enough ticks to digest them
   const batches: { at: number; docs: DocumentInput[] }[] = [];
   for (let i = 0; i < docs.length; ) {
@@ -99,24 +120,55 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   batches.sort((x, y) => x.at - y.at);
   const ticks = o.ticks ?? Math.ceil(docs.length / config.digestPerTick) + 1 + rng.int(3);
   const tickAt = Array.from({ length: ticks }, (_, i) => (i === 0 ? 0 : rng.int(faultsUntil))).sort((x, y) => x - y);
-  const work: Workload = { batches, next: 0, acked: new Set(), ticks, tickAt };
-  const durable: CoordinatorDurable = { current: 0, attempts: 0, tickInProgress: 0, committedAttempt: 0, digested: 0, known: new Set() };
-  const storages = new Map(placement.shards.map((s) => [s, new SimShardStorage()]));
-  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 3, deadline: 20, violation, trace: o.trace, replica: true, breakReplica: o.breakReplicas ?? false, volatilePrepare: o.volatilePrepare ?? false };
-  const coordOpts = { digestPerTick: config.digestPerTick, deadline: 40, backoff: 5, violation, trace: o.trace };
+  // membership changes from their own stream (the other schedules are the same with or without them)
+  const crng = new Prng(o.seed ^ 0xc4a9e);
+  const changes = Array.from({ length: o.changes ?? 0 }, () => ({ at: 1 + crng.int(faultsUntil), kind: crng.next() < 0.5 ? ('join' as const) : ('leave' as const), pick: crng.int(1000) })).sort((x, y) => x.at - y.at);
+  const work: Workload = { batches, next: 0, acked: new Set(), ticks, tickAt, changes };
+  const durable: CoordinatorDurable = {
+    ...{ current: 0, attempts: 0, tickInProgress: 0, committedAttempt: 0, digested: 0, known: new Set<string>() },
+    ...{ shards: registry.list().map((s) => ({ id: s.id, address: s.address, identity: s.identity })), epoch: registry.epoch, nextId: registry.nextShardId, migration: '', changes: 0, joins: 0, leaves: 0, failedChanges: 0 },
+  };
+  const storages = new Map<number, SimShardStorage>();
+  const membersMeta = JSON.stringify(initial.map((id) => ({ id, address: `sim:${id}` })));
+  for (const id of initial) {
+    const st = new SimShardStorage();
+    st.setMeta({ epoch: registry.epoch, shard_id: id, members: membersMeta });
+    storages.set(id, st);
+  }
+  // epoch never goes back: per shard process (a launch is a new one), and never beyond the coordinator's record
+  const epochs = new Map<number, number>();
+  const onEpoch = (id: number, epoch: number) => {
+    if (epoch < (epochs.get(id) ?? 0)) violation(`shard ${id}'s epoch goes back from ${epochs.get(id)} to ${epoch}`);
+    if (epoch > durable.epoch) violation(`shard ${id} is at epoch ${epoch}, beyond the coordinator's ${durable.epoch}`);
+    epochs.set(id, epoch);
+  };
+  const shardOpts = { attemptIds: o.attemptIds ?? true, checkpointEvery: 3, deadline: 20, violation, trace: o.trace, replica: true, breakReplica: o.breakReplicas ?? false, volatilePrepare: o.volatilePrepare ?? false, earlyDrop: o.earlyDrop ?? false, onEpoch };
 
   const shards = new Map<number, SimShard>();
   let coordinator: SimCoordinator;
+  // every process ever started (a shard that left, or whose join failed, stays up, out of the membership)
+  const members = [COORDINATOR, ...initial];
+  const launch = (id: number) => {
+    // a new process with an empty data directory (an id can come again after a coordinator crash mid-join)
+    if (net.isUp(id)) {
+      shards.get(id)!.dead = true;
+      net.detach(id);
+    }
+    storages.set(id, new SimShardStorage());
+    epochs.delete(id);
+    if (!members.includes(id)) members.push(id);
+    start(id);
+  };
+  const coordOpts = { digestPerTick: config.digestPerTick, deadline: 40, backoff: 5, violation, trace: o.trace, launch, skipConverge: o.skipConverge ?? false };
   const start = (id: number) => {
-    if (id === COORDINATOR) net.attach(id, (coordinator = new SimCoordinator(net, placement, durable, work, coordOpts)));
+    if (id === COORDINATOR) net.attach(id, (coordinator = new SimCoordinator(net, durable, work, coordOpts, coordinator !== undefined)));
     else {
-      const s = new SimShard(id, config, placement, storages.get(id)!, net, shardOpts);
+      const s = new SimShard(id, config, storages.get(id)!, net, shardOpts);
       shards.set(id, s);
       net.attach(id, s);
     }
   };
-  const members = [COORDINATOR, ...placement.shards];
-  for (const s of placement.shards) start(s);
+  for (const s of initial) start(s);
   start(COORDINATOR);
 
   // faults: each time unit, a member may crash (restarting later), a link may be cut
@@ -168,14 +220,21 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   });
 
   const limit = faultsUntil + 20_000;
-  const done = () => net.now >= faultsUntil && work.next === batches.length && durable.current >= ticks && coordinator.idle;
-  if (!net.run(done, limit)) violation(`no progress: ${durable.current} of ${ticks} ticks committed, ${work.next} of ${batches.length} batches acknowledged`);
-  // the last decision reaches every shard (as the next tick's SENSE would bring it)
+  const done = () => net.now >= faultsUntil && work.next === batches.length && durable.current >= ticks && durable.changes >= changes.length && coordinator.idle;
+  if (!net.run(done, limit)) violation(`no progress: ${durable.current} of ${ticks} ticks committed, ${work.next} of ${batches.length} batches acknowledged, ${durable.changes} of ${changes.length} membership changes`);
+  // the last decisions reach every shard (as the next tick's SENSE, and its retry after a stale epoch, would bring them)
+  const final = coordinator!.members;
+  coordinator!.push([], () => {});
   coordinator!.toAll('commit_tick', () => ({ tick: durable.current, attempt: durable.committedAttempt }));
-  net.run(() => [...shards.values()].every((s) => s.ready && s.committedTick === durable.current && s.participant.openTick === null), net.now + 200);
+  const settled = (s: SimShard | undefined) => s !== undefined && s.ready && s.committedTick === durable.current && s.participant.openTick === null && s.epoch === durable.epoch;
+  net.run(() => final.every((id) => settled(shards.get(id))), net.now + 200);
 
-  checkFinal(violations, config, placement, [...shards.values()], durable, work, storages, net);
-  return { seed: o.seed, violations, ticks: durable.current, aborts: coordinator!.aborts, crashes, failovers, messages: net.sent, time: net.now };
+  const placement = new Placement(final);
+  const finalShards = final.flatMap((id) => shards.get(id) ?? []);
+  if (finalShards.length !== final.length) violation(`members ${final.filter((id) => !shards.has(id)).join(', ')} are down at the end`);
+  for (const s of finalShards) if (s.epoch !== durable.epoch) violation(`shard ${s.id} is at epoch ${s.epoch}, the coordinator at ${durable.epoch}`);
+  checkFinal(violations, config, placement, finalShards, durable, work, storages, net);
+  return { seed: o.seed, violations, ticks: durable.current, aborts: coordinator!.aborts, crashes, failovers, messages: net.sent, time: net.now, joins: durable.joins, leaves: durable.leaves, failedChanges: durable.failedChanges };
 }
 
 /** The invariants of a finished schedule (docs/simulation.md). */
@@ -184,7 +243,7 @@ function checkFinal(v: string[], config: ColonyConfig, placement: Placement, sha
   // every acknowledged document is held exactly once, by its owner; nothing else is held
   const held = new Map<string, { shard: number; ingestTick: number; digestedTick: number | null; text: string; key: string }[]>();
   for (const s of shards) {
-    for (let n = 0; n < s.part.docs.size; n++) {
+    for (const n of s.part.docs.numbers()) {
       const r = s.part.docs.record(n);
       const list = held.get(r.id) ?? [];
       list.push({ shard: s.id, ingestTick: r.ingestTick, digestedTick: r.digestedTick, text: r.text, key: r.key });
@@ -216,7 +275,7 @@ function checkFinal(v: string[], config: ColonyConfig, placement: Placement, sha
     if (ref !== h[0].digestedTick) v.push(`document ${id} digested at tick ${h[0].digestedTick}, one process digests it at ${ref}`);
   }
   // durability: every shard restarted from its durable state holds the same graph
-  const restarted = shards.map((s) => new SimShard(s.id, config, placement, storages.get(s.id)!, net, { attemptIds: true, checkpointEvery: 1 << 30, deadline: 20, violation: (m) => v.push(m) }));
+  const restarted = shards.map((s) => new SimShard(s.id, config, storages.get(s.id)!, net, { attemptIds: true, checkpointEvery: 1 << 30, deadline: 20, violation: (m) => v.push(m) }));
   const again = clusterHash(restarted, d.current);
   if (again !== got) v.push(`shards restarted from their durable state hash ${again.slice(0, 12)}, live ones ${got.slice(0, 12)}`);
 }

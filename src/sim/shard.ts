@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from '../core/limits.js';
 import { Partition } from '../core/partition.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { newTextIndex } from '../search/text-index.js';
-import type { Placement } from '../cluster/placement.js';
+import { Placement } from '../cluster/placement.js';
 import type { Phase } from '../cluster/tick-machine.js';
 import { decodeLogged, replayLogged, TickParticipant, type Outgoing, type Owners } from '../shard/participant.js';
 import { checkpointRows, restorePartition } from '../shard/recovery.js';
@@ -14,6 +14,8 @@ import type { LoggedTick, StoredDoc } from '../storage/shard-storage.js';
 import type { SimShardStorage } from './storage.js';
 import { errorOf, type NodeId, type Reply, type Server, type SimNetwork } from './network.js';
 import { StateDigest } from '../core/state-digest.js';
+import { placementOf } from '../shard/membership-update.js';
+import { handleMembership } from './shard-membership.js';
 
 
 export const COORDINATOR: NodeId = 0;
@@ -42,6 +44,13 @@ export interface SimShardOptions {
   breakReplica?: boolean;
   /** A test hook: the follower does not keep a prepared tick durably (a failover must then show it). */
   volatilePrepare?: boolean;
+  /**
+   * A test hook breaking a rule of membership changes: migrate_out drops the documents it sends at
+   * once, before the new membership is decided and flipped (a change that then fails loses them).
+   */
+  earlyDrop?: boolean;
+  /** Told each epoch this shard takes (at start from its durable state, and at each new membership). */
+  onEpoch?: (id: NodeId, epoch: number) => void;
 }
 
 /**
@@ -72,6 +81,9 @@ export class SimShard implements TickHost, Server {
   ready = true;
   /** Crashed: its timers do nothing (its calls are dropped by the network). */
   dead = false;
+  /** The membership this shard is at (from its durable state; update_membership moves it). */
+  placement: Placement = new Placement([]);
+  epoch = 0;
   private ownerCache = new Map<string, number>();
   private replica: Replica | null = null;
   private digest: StateDigest | null = null;
@@ -79,14 +91,16 @@ export class SimShard implements TickHost, Server {
   constructor(
     readonly id: NodeId,
     readonly config: ColonyConfig,
-    readonly placement: Placement,
     readonly storage: SimShardStorage,
-    private readonly net: SimNetwork,
-    private readonly opts: SimShardOptions,
+    readonly net: SimNetwork,
+    readonly opts: SimShardOptions,
   ) {
-    this.part = new Partition(config, newTextIndex(), (k) => placement.owner(k) === id);
+    const st = storage.load();
+    // as recoverShard: the membership from the durable meta
+    this.setMembership(Number(st.meta.get('epoch') ?? 0), JSON.parse(st.meta.get('members') ?? '[]') as { id: number; address: string }[]);
+    this.part = new Partition(config, newTextIndex(), this.owns);
     this.participant = new TickParticipant(this.part);
-    const r = restorePartition(this.part, storage.load());
+    const r = restorePartition(this.part, st);
     this.committedTick = r.committedTick;
     this.checkpointTick = r.checkpointTick;
     // a follower syncs from a primary that has resolved a tick it held prepared (ShardNode registers,
@@ -99,13 +113,29 @@ export class SimShard implements TickHost, Server {
     }
   }
 
+  /** Whether this shard owns a key under its membership (as ShardNode.owns). */
+  owns = (k: string): boolean => this.placement.size > 0 && this.placement.owner(k) === this.id;
+
+  /** Set the membership's placement (no data moves here; applyEpoch's flip moves it). */
+  setMembership(epoch: number, members: readonly { id: number; address: string }[]): void {
+    this.placement = placementOf(members).placement;
+    this.epoch = epoch;
+    this.ownerCache.clear();
+    this.opts.onEpoch?.(this.id, epoch);
+  }
+
+  /** The follower's durable store (migrate_in and abort_migration reach it as the replication stream does). */
+  followerStorage(): SimShardStorage | null {
+    return this.replica ? this.replica.storage : null;
+  }
+
   /**
    * A follower from this shard's committed state (as a snapshot gives it, between ticks), checked
    * equal; it keeps its own copy of the durable state from then on.
    */
   private startReplica(): void {
     const storage = this.storage.copyCommitted();
-    const part = new Partition(this.config, newTextIndex(), (k) => this.placement.owner(k) === this.id);
+    const part = new Partition(this.config, newTextIndex(), this.owns);
     const r = restorePartition(part, storage.load());
     this.digest = StateDigest.of(this.part);
     const digest = StateDigest.of(part);
@@ -232,14 +262,16 @@ export class SimShard implements TickHost, Server {
       const b = body as { tick: number; attempt: number };
       switch (method) {
         case 'tick_phase':
-          return this.phase(body as { tick: number; attempt: number; phase: Phase; digest?: string[]; empty?: boolean }, reply);
+          return this.phase(body as { tick: number; attempt: number; epoch: number; phase: Phase; digest?: string[]; empty?: boolean }, reply);
         case 'deliver_deltas': {
-          const m = body as { tick: number; attempt: number; from: number; batch: number; payload: Buffer };
+          const m = body as { tick: number; attempt: number; epoch: number; from: number; batch: number; payload: Buffer };
+          this.checkPeer(m);
           this.participant.deliver(m.tick, this.attemptOf(m), m.from, m.batch, m.payload);
           return reply({ ok: true, value: {} });
         }
         case 'receive_signals': {
-          const m = body as { tick: number; attempt: number; from: number; payload: Buffer };
+          const m = body as { tick: number; attempt: number; epoch: number; from: number; payload: Buffer };
+          this.checkPeer(m);
           this.participant.receiveDrops(m.tick, this.attemptOf(m), m.from, m.payload);
           return reply({ ok: true, value: {} });
         }
@@ -250,13 +282,23 @@ export class SimShard implements TickHost, Server {
           commitTick(this, b.tick, b.attempt);
           return reply({ ok: true, value: {} });
         case 'ingest_document':
-          return reply({ ok: true, value: this.ingest(body as { tick: number; docs: DocumentInput[] }) });
+          return reply({ ok: true, value: this.ingest(body as { epoch: number; tick: number; docs: DocumentInput[] }) });
         default:
-          return reply({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `unknown method ${method}` } });
+          return handleMembership(this, method, body, reply);
       }
     } catch (e) {
       reply({ ok: false, error: errorOf(e) });
     }
+  }
+
+  /** As the handlers: a tick message is of this shard's epoch (else the coordinator pushes the membership again). */
+  checkEpoch(epoch: number): void {
+    if (epoch !== this.epoch) throw new PhagoError('FAILED_PRECONDITION', `stale epoch ${epoch}: shard ${this.id} is at epoch ${this.epoch}`);
+  }
+
+  private checkPeer(m: { epoch: number; from: number }): void {
+    this.checkEpoch(m.epoch);
+    if (!this.placement.has(m.from)) throw new PhagoError('FAILED_PRECONDITION', `shard ${m.from} is not a member of epoch ${this.epoch}`);
   }
 
   /** The attempt a message is taken for: its own, or (the fix reverted) whatever attempt of its tick is open. */
@@ -267,8 +309,9 @@ export class SimShard implements TickHost, Server {
     return open!;
   }
 
-  private phase(req: { tick: number; attempt: number; phase: Phase; digest?: string[]; empty?: boolean }, reply: Reply): void {
+  private phase(req: { tick: number; attempt: number; epoch: number; phase: Phase; digest?: string[]; empty?: boolean }, reply: Reply): void {
     const { tick, attempt } = req;
+    this.checkEpoch(req.epoch);
     const p = this.participant;
     if (req.phase === 'SENSE') {
       openTick(this, tick, attempt);
@@ -296,7 +339,7 @@ export class SimShard implements TickHost, Server {
     let failed = false;
     if (left === 0) return reply({ ok: true, value: {} });
     for (const o of outs) {
-      this.net.call(this.id, o.to, method, { tick, attempt, from: this.id, ...body(o) }, this.opts.deadline, (r) => {
+      this.net.call(this.id, o.to, method, { tick, attempt, epoch: this.epoch, from: this.id, ...body(o) }, this.opts.deadline, (r) => {
         if (failed) return;
         if (!r.ok) {
           failed = true;
@@ -308,10 +351,11 @@ export class SimShard implements TickHost, Server {
   }
 
   /** As the ingest handler: the coordinator's tick, all or none, owned documents only, durable before the reply. */
-  private ingest(req: { tick: number; docs: DocumentInput[] }): { created: boolean[] } {
+  private ingest(req: { epoch: number; tick: number; docs: DocumentInput[] }): { created: boolean[] } {
+    this.checkEpoch(req.epoch);
     if (req.tick < this.committedTick || req.tick > this.committedTick + 1) throw new PhagoError('FAILED_PRECONDITION', `ingestion tick ${req.tick} does not fit shard ${this.id} at tick ${this.committedTick}`);
     const vs = req.docs.map((d) => validateDocument(d, DEFAULT_LIMITS));
-    for (const v of vs) if (this.placement.owner(v.id) !== this.id) throw new PhagoError('FAILED_PRECONDITION', `document ${v.key} is not owned by shard ${this.id}`);
+    for (const v of vs) if (!this.owns(v.id)) throw new PhagoError('FAILED_PRECONDITION', `document ${v.key} is not owned by shard ${this.id}`);
     const had = new Set(vs.filter((v) => this.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
     const created = this.part.ingest(vs, req.tick);
     const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));

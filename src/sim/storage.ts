@@ -79,14 +79,35 @@ export class SimShardStorage implements ShardStorage {
     for (const t of [...this.ticks.keys()]) if (t <= tick) this.ticks.delete(t);
     this.metaMap.set('checkpoint_tick', String(tick));
   }
-  // membership changes are not simulated yet
-  putIncoming(_epoch: number, _rows: IncomingRow[]): void {}
-  incoming(): IncomingRow[] {
-    return [];
+  /** Rows received for a membership change, by epoch, keyed (kind, id) as the SQLite table's primary key. */
+  private rows = new Map<number, Map<string, IncomingRow>>();
+  putIncoming(epoch: number, rows: IncomingRow[]): void {
+    let m = this.rows.get(epoch);
+    if (!m) this.rows.set(epoch, (m = new Map()));
+    for (const r of rows) m.set(`${r.kind}\u0000${r.id}`, { kind: r.kind, id: r.id, body: JSON.parse(JSON.stringify(r.body)) as unknown });
   }
-  clearIncoming(): void {}
-  replaceAfterFlip(): void {
-    throw new Error('membership changes are not simulated');
+  /** In (kind, id) order, as the SQLite store reads them. */
+  incoming(epoch: number): IncomingRow[] {
+    const m = this.rows.get(epoch);
+    if (!m) return [];
+    return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, r]) => ({ ...r, body: JSON.parse(JSON.stringify(r.body)) as unknown }));
+  }
+  clearIncoming(beforeOrAt?: number): void {
+    for (const e of [...this.rows.keys()]) if (beforeOrAt === undefined || e <= beforeOrAt) this.rows.delete(e);
+  }
+  /** One transaction in SQLite: here every write happens before anything else runs. */
+  replaceAfterFlip(epoch: number, tick: number, add: StoredDoc[], drop: string[], nodes: Iterable<NodeRow>, edges: Iterable<StoredEdge>, meta: Record<string, string | number>, withdrawals?: readonly Withdrawal[]): void {
+    if (withdrawals) this.withdrawals = withdrawals.map((w) => ({ ...w }));
+    for (const d of add) this.docs.set(d.id, { ...d });
+    for (const id of drop) this.docs.delete(id);
+    this.checkpoint(tick, nodes, edges);
+    this.clearIncoming(epoch);
+    this.metaMap.set('epoch', String(epoch));
+    for (const [k, v] of Object.entries(meta)) this.metaMap.set(k, String(v));
+  }
+  /** Drop the documents a broken rule drops early (a test hook: see SimShardOptions.earlyDrop). */
+  dropDocs(ids: readonly string[]): void {
+    for (const id of ids) this.docs.delete(id);
   }
   close(): void {}
 
@@ -99,6 +120,7 @@ export class SimShardStorage implements ShardStorage {
     for (const t of l.log) if (t.status === 'committed') c.ticks.set(t.tick, { status: 'committed', body: t.body });
     c.cp = { tick: l.checkpointTick, nodes: l.nodes, edges: l.edges };
     c.withdrawals = l.withdrawals;
+    for (const [e, m] of this.rows) c.rows.set(e, new Map(m));
     return c;
   }
 }
