@@ -9,6 +9,7 @@ import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl } from '../src/io/files.js';
 import { newTextIndex } from '../src/search/text-index.js';
 import { conceptQueryTerms } from '../src/search/query.js';
+import { rankConcepts, topCandidates, type ConceptCandidate } from '../src/search/concepts.js';
 import { phraseStats, queryPhrases, tokenRun } from '../src/text/phrases.js';
 import { DEFAULT_TEXT, documentTerms, tokenize } from '../src/text/tokenizer.js';
 import { CORPUS, LONG, within } from './helpers.js';
@@ -96,6 +97,34 @@ describe('the phrase rule', () => {
     assert.throws(() => makeConfig({ phrases: 65 }), /phrases/);
     assert.throws(() => makeConfig({ phrases: 1.5 }), /phrases/);
   });
+});
+
+test('ranking: a phrase seed is related by the rest of the query; shard cuts keep every seed and the best words apart from phrases', () => {
+  const cand = (label: string, seed: boolean, affinity: number, accessCount: number): ConceptCandidate => ({ id: `id-${label}` as never, label, seed, affinity, accessCount });
+  // the query "surface code": seeds surface, code and the phrase; the words' edges to each other are strong
+  const exact = [cand('surface', true, 0.9, 9), cand('code', true, 0.9, 12), cand('surface code', true, 0, 2), cand('qubits', false, 0.4, 30)];
+  const hits = rankConcepts(exact, 3, { alpha: 0.5, k: 4, specificFirst: true }, ['surface', 'code', 'surface code']);
+  assert.deepEqual(hits.map((h) => [h.label, h.graph]), [['surface code', 1], ['surface', 0.45], ['code', 0.45], ['qubits', 0.4 / 3]]);
+  // "surface code error": the phrase's graph is its edge to "error" alone
+  const longer = [cand('surface', true, 1.2, 9), cand('code', true, 1.2, 12), cand('error', true, 0.6, 20), cand('surface code', true, 0.2, 2)];
+  const h2 = rankConcepts(longer, 4, { alpha: 0.5, k: 4, specificFirst: true }, ['surface', 'code', 'error', 'surface code']);
+  assert.equal(h2.find((h) => h.label === 'surface code')?.graph, 0.2);
+  assert.ok(h2.every((h) => h.graph <= 1));
+  // a holder's cut at k = 1 keeps all three seeds, the best word and the best phrase
+  const many = [...exact, cand('physical qubits', false, 0.5, 3), cand('lattice', false, 0.3, 4), cand('logical qubits', false, 0.45, 2)];
+  const cut = topCandidates([...many], 1).map((c) => c.label).sort();
+  assert.deepEqual(cut, ['code', 'physical qubits', 'qubits', 'surface', 'surface code']);
+  // phrases outnumber words among the neighbours: each holder's cut still keeps its best k words
+  const crowd = [cand('surface', true, 0, 9)];
+  for (let i = 0; i < 8; i++) crowd.push(cand(`surface p${i}`, false, 0.9 - i * 0.01, 2));
+  for (let i = 0; i < 4; i++) crowd.push(cand(`w${i}`, false, 0.5 - i * 0.1, 3));
+  for (const wordsOnly of [false, true]) {
+    const opts = { alpha: 0.5, k: 3, specificFirst: true, wordsOnly };
+    const union = [...topCandidates(crowd.filter((_, i) => i % 2 === 0), 3), ...topCandidates(crowd.filter((_, i) => i % 2 === 1), 3)];
+    assert.deepEqual(rankConcepts(union, 1, opts, ['surface']), rankConcepts(crowd, 1, opts, ['surface']));
+  }
+  assert.deepEqual(rankConcepts(crowd, 1, { alpha: 0.5, k: 3, wordsOnly: true }, ['surface']).map((h) => h.label), ['surface', 'w0', 'w1']);
+  assert.equal(rankConcepts(many, 3, { alpha: 0.5, k: 10, wordsOnly: true }, ['surface', 'code', 'surface code']).some((h) => h.label.includes(' ')), false);
 });
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));

@@ -112,7 +112,8 @@ export function conceptCandidates(graph: ConceptGraph, tick: number, terms: read
 /**
  * A shard's own top-k cut of its candidates. Every seed is kept (at most the query's terms; a phrase
  * seed's graph score is not monotone in its affinity alone). Non-seeds rank by affinity for a fixed
- * seed count, so the best k of them suffice (the best k words and the best k phrases, for `wordsOnly`), with every candidate tied with the k-th: the coordinator
+ * seed count, so the best k of them suffice (the best k words and the best k phrases, so that a
+ * `wordsOnly` ranking has its k words too), with every candidate tied with the k-th: the coordinator
  * breaks ties (rankConcepts, either order of `specificFirst`). Candidates are a seed's neighbours, at
  * most maxEdgeDegree a seed, so ties stay few.
  */
@@ -124,8 +125,8 @@ export function topCandidates(cands: ConceptCandidate[], k: number): ConceptCand
     while (n > 0 && n < list.length && list[n].affinity === list[n - 1].affinity) n++;
     return list.slice(0, n);
   };
-  // words and phrases are cut apart, so a ranking of words only (wordsOnly) has the best k words too
-  return [...cands.filter((c) => c.seed).sort(cmp), ...best(cands.filter((c) => !c.seed && !isPhrase(c.label))), ...best(cands.filter((c) => !c.seed && isPhrase(c.label)))];
+  const others = cands.filter((c) => !c.seed);
+  return [...cands.filter((c) => c.seed).sort(cmp), ...best(others.filter((c) => !isPhrase(c.label))), ...best(others.filter((c) => isPhrase(c.label)))];
 }
 
 /** `terms`: the query's terms (conceptQueryTerms), for the words a phrase candidate contains. */
