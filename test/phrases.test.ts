@@ -151,6 +151,7 @@ test('sample corpus: a query naming a phrase concept finds it first; a longer qu
   // phrases are part of the graph: wired to other concepts, and never an index term
   assert.ok((await e.neighbours('error correction', 5)).length > 0);
   assert.equal(e.colony.docs.df('error correction'), 0);
+  assert.ok((await e.central(200)).some((h) => h.label === 'plasma membrane'), 'phrases take part in centrality');
   // words only: no phrase concept
   const off = new LocalEngine({ phrases: 0 });
   await off.ingest(docs);
