@@ -3,7 +3,7 @@
 // batches) and the public surface. The parts live beside it: tick-driver.ts (the tick protocol),
 // membership.ts (join, leave, rebalancing), query-router.ts (fan-out queries, the gathered graph),
 // ingest.ts, recovery.ts (converge after a restart) and handlers.ts (gRPC).
-import { makeConfig, type ColonyConfig } from '../core/config.js';
+import { makeConfig, storedConfig, type ColonyConfig } from '../core/config.js';
 import type { ConceptGraph } from '../core/graph.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { GlobalStats } from '../cluster/df.js';
@@ -149,7 +149,7 @@ export class Coordinator {
       if (saved === undefined) store.setMeta({ config: JSON.stringify(this.config) });
       else if (opts.config && Object.keys(opts.config).length > 0 && saved !== JSON.stringify(this.config))
         throw new RangeError(`the ${opts.dataDir ? `data directory ${opts.dataDir}` : 'store (etcd)'} holds a colony with config ${saved}; start with the same config or another directory`);
-      else this.config = makeConfig(JSON.parse(saved) as Partial<ColonyConfig>);
+      else this.config = storedConfig(saved);
       this.registry.restore(store.shards(), Number(store.meta('epoch') ?? 0), Number(store.meta('next_id') ?? 1), clock.nowMs());
       this.replicaSets.restore(store.meta('replica_sets'));
       // attempt numbers go on from the last one given out: a restarted coordinator never reuses one

@@ -25,7 +25,7 @@ import {
   type CoordinatorMethod,
 } from '../rpc/schemas.js';
 import { rpcError, type Handler } from '../rpc/server.js';
-import { checkK, parseQuery } from '../search/query.js';
+import { checkK, conceptQueryTerms, parseQuery } from '../search/query.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
 import { routeIngest } from './ingest.js';
@@ -186,7 +186,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       const k = checkK(req.k || 10, c.limits);
       const deadlineMs = queryDeadline(c, req.deadline_ms);
       const alpha = req.has_alpha ? req.alpha : DEFAULT_ALPHA;
-      const r = await routeQuery(c, { concepts: req.concepts, terms, k, alpha, deadlineMs });
+      const r = await routeQuery(c, { concepts: req.concepts, terms: req.concepts ? conceptQueryTerms(req.text, terms) : terms, k, alpha, deadlineMs });
       return { [req.concepts ? 'concepts' : 'documents']: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
     },
 

@@ -80,7 +80,7 @@ export async function routeQuery(c: Coordinator, q: RoutedQuery): Promise<{ hits
   return r;
 }
 
-async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, alpha: number, deadlineMs: number) {
+async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, alpha: number, deadlineMs: number, wordsOnly = false) {
   type R = { concepts: { id: string; label: string; seed: boolean; affinity: number; access_count: number }[]; seeds: number };
   const { replies, missing } = await fanout<R>(c, 'local_query', () => ({ terms, k, concepts: true }), deadlineMs, snapshot);
   const cands: ConceptCandidate[] = [];
@@ -89,7 +89,7 @@ async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: str
     seeds += reply.seeds;
     for (const x of reply.concepts) cands.push({ id: x.id, label: x.label, seed: x.seed, affinity: x.affinity, accessCount: x.access_count });
   }
-  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k, specificFirst: c.config.specificFirst === 1 }), missing };
+  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k, specificFirst: c.config.specificFirst === 1, wordsOnly }, terms), missing };
 }
 
 async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {
@@ -97,7 +97,7 @@ async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: st
   let concepts: { label: string; lexical: number; graph: number }[] = [];
   const plan = { expansion: c.expansion, coordination: c.coordination, gate: c.config.expansionGate, stem: c.config.stemming === 1 };
   if (needsConcepts(plan) && terms.length > 0) {
-    const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs);
+    const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs, true);
     concepts = r.hits;
     r.missing.forEach((s) => missing.add(s));
   }

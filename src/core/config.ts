@@ -47,6 +47,11 @@ export interface ColonyConfig {
   expansionGate: number;
   /** 1: concepts of equal score rank the one seen in fewer documents first (more specific); 0: more first. */
   specificFirst: number;
+  /**
+   * Phrase concepts: two adjacent words that a document repeats at least this many times are a concept
+   * of that document too ("cell membrane"); 0 = words only (docs/colony.md, "Phrases").
+   */
+  phrases: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
@@ -70,19 +75,29 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   shortQueryTerms: 4,
   expansionGate: 0.05,
   specificFirst: 1,
+  phrases: 3,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst', 'phrases'];
 const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
-export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {
-  return { stem: cfg.stemming === 1, stopwords: cfg.stopwords === 1 ? 'extended' : 'base', titleWeight: cfg.titleWeight };
+export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'> & Partial<Pick<ColonyConfig, 'phrases'>>): TextOptions {
+  return { stem: cfg.stemming === 1, stopwords: cfg.stopwords === 1 ? 'extended' : 'base', titleWeight: cfg.titleWeight, phrases: cfg.phrases ?? DEFAULT_CONFIG.phrases };
 }
 
 /** How a holder scores documents (BM25 b, re-scoring bonuses) from the config. */
 export function rankOptionsOf(cfg: Pick<ColonyConfig, 'bm25B' | 'bm25K1' | 'exactWeight' | 'proximity' | 'shortQueryTerms'>): RankOptions {
   return { b: cfg.bm25B, k1: cfg.bm25K1, exact: cfg.exactWeight, proximity: cfg.proximity, shortQuery: cfg.shortQueryTerms };
+}
+
+/**
+ * A config read back from storage. One written before a field existed keeps that field's old
+ * behaviour: `phrases` absent means a colony built without phrase concepts (0), not the default.
+ */
+export function storedConfig(json: string): ColonyConfig {
+  const saved = JSON.parse(json) as Partial<ColonyConfig>;
+  return makeConfig({ phrases: 0, ...saved });
 }
 
 /** Merge a partial config over the defaults and check every value; throws RangeError with the field named. */
@@ -101,6 +116,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
   if (cfg.shortQueryTerms > 1024) throw new RangeError(`config shortQueryTerms must be in [0, 1024], got ${cfg.shortQueryTerms}`);
   if (cfg.expansionGate > 1) throw new RangeError(`config expansionGate must be in [0, 1], got ${cfg.expansionGate}`);
   if (cfg.proximity > 16) throw new RangeError(`config proximity must be in [0, 16], got ${cfg.proximity}`);
+  if (cfg.phrases > 64) throw new RangeError(`config phrases must be an integer in [0, 64], got ${cfg.phrases}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');
   return cfg;

@@ -1,6 +1,7 @@
 import type { ValidDocument } from './input.js';
 import type { DocumentId } from '../ids/ids.js';
 import { DEFAULT_TEXT, documentTerms, stem, type TermStat, type TextOptions } from '../text/tokenizer.js';
+import { isPhrase } from '../text/phrases.js';
 import { Int32Column } from './growable.js';
 import { TermLists } from './term-lists.js';
 import { Vocabulary } from './vocabulary.js';
@@ -116,8 +117,8 @@ export class DocumentTable {
   private readonly digestedTicks = new Int32Column(1024);
   /**
    * Concept terms as numbers: the index's own term numbers when it numbers its terms and indexes the
-   * concept terms themselves (no stemming; one dictionary, one lookup per term), else a vocabulary of
-   * the table's own.
+   * concept terms themselves (no stemming, no phrases; one dictionary, one lookup per term), else a
+   * vocabulary of the table's own.
    */
   private readonly vocab: Vocabulary | null;
   /** Terms (term numbers) in salience order, kept while pending. */
@@ -134,7 +135,8 @@ export class DocumentTable {
     readonly text: Readonly<TextOptions> = DEFAULT_TEXT,
     readonly rank: Readonly<RankOptions> = DEFAULT_RANK,
   ) {
-    this.vocab = !text.stem && index.termName && index.termNumber ? null : new Vocabulary();
+    // phrase concepts are not index terms, so the index's numbers cannot name them
+    this.vocab = !text.stem && !(text.phrases ?? 0) && index.termName && index.termNumber ? null : new Vocabulary();
   }
 
   /** The concept term of a term number (`digestTerms`). */
@@ -340,11 +342,12 @@ export class DocumentTable {
   }
 
   /**
-   * The distinct index terms of a document (what its df counts): its concept terms, stemmed when
-   * stemming (the title weight changes counts, not which terms there are).
+   * The distinct index terms of a document (what its df counts): its concept terms that are words
+   * (not phrases), stemmed when stemming (the title weight changes counts, not which terms there are).
    */
   indexTerms(n: number): string[] {
-    const words = this.salientTerms(n);
+    const all = this.salientTerms(n);
+    const words = this.text.phrases ? all.filter((t) => !isPhrase(t)) : all;
     return this.text.stem ? [...new Set(words.map(stem))] : words;
   }
 

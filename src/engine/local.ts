@@ -6,7 +6,7 @@ import type { Limits } from '../core/limits.js';
 import { EXPANSION_TERMS, rankDocuments } from '../search/bm25.js';
 import { needsConcepts, planQuery } from '../search/expansion.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../search/concepts.js';
-import { checkAlpha, checkK, parseQuery } from '../search/query.js';
+import { checkAlpha, checkK, conceptQueryTerms, parseQuery } from '../search/query.js';
 import { bridgeConcepts, centralConcepts, neighbours, resolveLabel, shortestPath } from '../search/structure.js';
 import type { ConceptQueryResult, DocQueryResult, Engine, EngineStats, ForgetSummary, IngestSummary, TickSummary } from './engine.js';
 
@@ -61,7 +61,7 @@ export class LocalEngine implements Engine {
     checkK(k, this.colony.limits);
     const { config } = this.colony;
     const plan = { ...this.search, gate: config.expansionGate, stem: config.stemming === 1 };
-    const concepts = needsConcepts(plan) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1 }) : [];
+    const concepts = needsConcepts(plan) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1, wordsOnly: true }) : [];
     const { weighted, coordination } = planQuery(terms, concepts, plan);
     const hits = rankDocuments(this.colony.docs, this.localStats(), weighted, k, { coordination });
     return { hits, missingShards: [] };
@@ -70,7 +70,7 @@ export class LocalEngine implements Engine {
   async searchConcepts(query: string, k: number, alpha = DEFAULT_ALPHA): Promise<ConceptQueryResult> {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
-    return { hits: conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: checkAlpha(alpha), k, specificFirst: this.colony.config.specificFirst === 1 }), missingShards: [] };
+    return { hits: conceptSearch(this.colony.graph, this.colony.currentTick, conceptQueryTerms(query, terms), { alpha: checkAlpha(alpha), k, specificFirst: this.colony.config.specificFirst === 1 }), missingShards: [] };
   }
 
   private localStats() {

@@ -2,6 +2,7 @@ import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents
 import type { DocumentId } from '../ids/ids.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { indexTerm } from '../text/tokenizer.js';
+import { isPhrase } from '../text/phrases.js';
 import { idf } from './bm25-formula.js';
 import { exactTerm, isExactTerm, needsRescore, rescoreBonus } from './rescore.js';
 
@@ -177,6 +178,7 @@ function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { 
     out.push({ term, weight, original });
   };
   for (const t of terms) add(t, 1, true);
-  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0).slice(0, expansion)) add(h.label, EXPANSION_WEIGHT * h.graph, false);
+  // a phrase concept is not an index term (its words are): expansion takes words only
+  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0 && !isPhrase(c.label)).slice(0, expansion)) add(h.label, EXPANSION_WEIGHT * h.graph, false);
   return out;
 }

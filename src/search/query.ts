@@ -1,6 +1,7 @@
 import { invalid } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
-import { queryTerms } from '../text/tokenizer.js';
+import { MIN_TOKEN_BYTES, queryTerms } from '../text/tokenizer.js';
+import { queryPhrases } from '../text/phrases.js';
 
 /**
  * Tokenize and bound a query; throws INVALID_ARGUMENT with the reason. Only upstream's short stopword
@@ -13,6 +14,16 @@ export function parseQuery(text: unknown, limits: Limits): string[] {
   const terms = queryTerms(text, 'base');
   if (terms.length > limits.maxQueryTerms) throw invalid(`query has ${terms.length} terms, over the limit of ${limits.maxQueryTerms}`);
   return terms;
+}
+
+/**
+ * The terms of a concept query: its words (`parseQuery`) followed by its adjacent word pairs, which
+ * seed the phrase concepts they name ("cell membrane"; src/search/concepts.ts). Pairs follow the
+ * document rule's adjacency (no punctuation or removed word between them); at most maxQueryTerms − 1.
+ */
+export function conceptQueryTerms(text: string, words: readonly string[]): string[] {
+  const phrases = queryPhrases(text, 'base', MIN_TOKEN_BYTES);
+  return phrases.length === 0 ? [...words] : words.concat(phrases.slice(0, Math.max(0, words.length - 1)));
 }
 
 export function checkK(k: unknown, limits: Limits): number {

@@ -1,4 +1,4 @@
-import { makeConfig, type ColonyConfig } from '../core/config.js';
+import { storedConfig } from '../core/config.js';
 import type { ValidDocument } from '../core/input.js';
 import type { NodeRow } from '../core/graph.js';
 import type { Partition } from '../core/partition.js';
@@ -56,7 +56,7 @@ export function recoverShard(s: ShardNode): void {
   const cfg = st.meta.get('config');
   s.id = Number(st.meta.get('shard_id') ?? 0);
   s.setMembership(Number(st.meta.get('epoch') ?? 0), JSON.parse(st.meta.get('members') ?? '[]') as { id: number; address: string }[]);
-  s.resetPartition(cfg ? makeConfig(JSON.parse(cfg) as Partial<ColonyConfig>) : s.config);
+  s.resetPartition(cfg ? storedConfig(cfg) : s.config);
   s.dfBatch = Number(st.meta.get('df_batch') ?? 0);
   s.dfDirty = st.docs.some((d) => d.unreportedBatch !== null) || s.storage.unreportedForgets().length > 0;
   const r = restorePartition(s.part, st);

@@ -1,5 +1,6 @@
 import { newStemmer } from 'snowball-stemmers';
 import { BASE_STOPWORDS, STOPWORDS } from './stopwords.js';
+import { phraseStats, tokenRun } from './phrases.js';
 
 /**
  * The one tokenizer of phago: digestion, document frequencies and query scoring all use it.
@@ -24,9 +25,14 @@ export interface TextOptions {
    * length = w·|title| + |text|), so a match in the title weighs w times one in the text. 1 = one field.
    */
   titleWeight: number;
+  /**
+   * Phrase concepts (src/text/phrases.ts): two adjacent words a document repeats at least this many
+   * times are a concept too ("cell membrane"); 0 or absent = none. Concepts only, never index terms.
+   */
+  phrases?: number;
 }
 
-export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended', titleWeight: 3 });
+export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended', titleWeight: 3, phrases: 3 });
 
 function utf8Length(s: string): number {
   return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
@@ -137,8 +143,30 @@ export function termStats(text: string, stopwords: 'base' | 'extended' = DEFAULT
  * index length (title tokens counted `titleWeight` times too).
  */
 export function documentTerms(title: string, text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
+  const minCount = opts.phrases ?? 0;
+  if (minCount > 0) return withPhrases(title, text, opts, minCount);
   const head = tokenize(title, opts.stopwords);
   const tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
+  return wordTerms(head, tokens, opts);
+}
+
+/**
+ * documentTerms with phrase concepts: the words' terms as without, and the phrases of title and text
+ * (each its own run) appended to the concepts. A phrase follows its words in the list, so in salience
+ * order it comes after its first word when their counts and first positions tie.
+ */
+function withPhrases(title: string, text: string, opts: Readonly<TextOptions>, minCount: number): { concepts: TermStat[]; index: TermStat[]; length: number } {
+  const h = tokenRun(title, opts.stopwords, MIN_TOKEN_BYTES);
+  const b = tokenRun(text, opts.stopwords, MIN_TOKEN_BYTES);
+  const tokens = h.tokens.length === 0 ? b.tokens : h.tokens.concat(b.tokens);
+  const joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
+  if (h.tokens.length > 0 && b.tokens.length > 0) joined[h.tokens.length] = 0; // title | text
+  const words = wordTerms(h.tokens, tokens, opts);
+  const phrases = phraseStats(tokens, joined, minCount);
+  return phrases.length === 0 ? words : { ...words, concepts: words.concepts.concat(phrases) };
+}
+
+function wordTerms(head: readonly string[], tokens: readonly string[], opts: Readonly<TextOptions>): { concepts: TermStat[]; index: TermStat[]; length: number } {
   const concepts = statsOf(tokens);
   const w = head.length === 0 ? 1 : opts.titleWeight;
   const length = tokens.length + (w - 1) * head.length;
