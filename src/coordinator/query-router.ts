@@ -95,7 +95,7 @@ async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: str
 async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {
   const missing = new Set<ShardId>();
   let concepts: { label: string; lexical: number; graph: number }[] = [];
-  const plan = { expansion: c.expansion, coordination: c.coordination, gate: c.config.expansionGate, stem: c.config.stemming === 1 };
+  const plan = { expansion: c.expansion, coordination: c.coordination, gate: c.config.expansionGate, stem: c.config.stemming === 1, weight: c.config.expansionWeight };
   if (needsConcepts(plan) && terms.length > 0) {
     const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs);
     concepts = r.hits;

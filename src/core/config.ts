@@ -45,6 +45,12 @@ export interface ColonyConfig {
    * concepts; 0 = every query). Read by whoever expands a query (docs/search.md, "The gate").
    */
   expansionGate: number;
+  /**
+   * Weight of a graph-expansion concept per unit of its graph score (the weight is expansionWeight ×
+   * its mean edge weight to the query's concepts; the query's own terms weigh 1). Read by whoever
+   * expands a query (docs/search.md, "NDCG@10 on the sample corpus": 0.25 stays).
+   */
+  expansionWeight: number;
   /** 1: concepts of equal score rank the one seen in fewer documents first (more specific); 0: more first. */
   specificFirst: number;
 }
@@ -69,6 +75,7 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   proximity: 2,
   shortQueryTerms: 4,
   expansionGate: 0.05,
+  expansionWeight: 0.25,
   specificFirst: 1,
 });
 
@@ -100,6 +107,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
   if (cfg.exactWeight > 16) throw new RangeError(`config exactWeight must be in [0, 16], got ${cfg.exactWeight}`);
   if (cfg.shortQueryTerms > 1024) throw new RangeError(`config shortQueryTerms must be in [0, 1024], got ${cfg.shortQueryTerms}`);
   if (cfg.expansionGate > 1) throw new RangeError(`config expansionGate must be in [0, 1], got ${cfg.expansionGate}`);
+  if (cfg.expansionWeight > 16) throw new RangeError(`config expansionWeight must be in [0, 16], got ${cfg.expansionWeight}`);
   if (cfg.proximity > 16) throw new RangeError(`config proximity must be in [0, 16], got ${cfg.proximity}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');
   if (cfg.seed > 0xffffffff) throw new RangeError('config seed must fit in 32 bits');

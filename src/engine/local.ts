@@ -60,7 +60,7 @@ export class LocalEngine implements Engine {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
     const { config } = this.colony;
-    const plan = { ...this.search, gate: config.expansionGate, stem: config.stemming === 1 };
+    const plan = { ...this.search, gate: config.expansionGate, stem: config.stemming === 1, weight: config.expansionWeight };
     const concepts = needsConcepts(plan) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1 }) : [];
     const { weighted, coordination } = planQuery(terms, concepts, plan);
     const hits = rankDocuments(this.colony.docs, this.localStats(), weighted, k, { coordination });

@@ -146,19 +146,19 @@ export function mergeRanked<T extends { score: number; base: number; id: string 
 }
 
 
-/** Expansion: how many of the query's best non-query concepts join it, and their weight factor. */
+/** Expansion: how many of the query's best non-query concepts join it, and their weight factor (the default of ColonyConfig.expansionWeight). */
 export const EXPANSION_TERMS = 5;
 export const EXPANSION_WEIGHT = 0.25;
 
 /**
  * The query's own terms (weight 1) plus graph expansion: the best-ranked concepts that are not query
- * terms, each weighted EXPANSION_WEIGHT × its graph score (its mean Hebbian weight to the query's
+ * terms, each weighted `weight` (EXPANSION_WEIGHT unless the config says otherwise) × its graph score (its mean Hebbian weight to the query's
  * concepts). `conceptHits` is the concept ranking of the same query. Terms and concept labels are
  * words; with `stem` they become index terms (stems), a stem counted once (the first occurrence
  * wins, so an expansion concept with the stem of a query term adds nothing).
  */
-export function expandQuery(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion = EXPANSION_TERMS, stem = false): WeightedTerm[] {
-  const out = ownAndExpansionTerms(terms, conceptHits, expansion, stem);
+export function expandQuery(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion = EXPANSION_TERMS, stem = false, weight = EXPANSION_WEIGHT): WeightedTerm[] {
+  const out = ownAndExpansionTerms(terms, conceptHits, expansion, stem, weight);
   if (!stem) return out;
   // with stemming, the query's exact word forms follow for the second stage (rescore.ts; a holder whose
   // config has exactWeight 0 ignores them); at most as many as keep the list within what a shard accepts
@@ -167,7 +167,7 @@ export function expandQuery(terms: readonly string[], conceptHits: readonly { la
   return out.concat(terms.slice(0, room).map(exactTerm));
 }
 
-function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion: number, stem: boolean): WeightedTerm[] {
+function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion: number, stem: boolean, weight: number): WeightedTerm[] {
   const out: WeightedTerm[] = [];
   const seen = new Set<string>();
   const add = (word: string, weight: number, original: boolean) => {
@@ -177,6 +177,6 @@ function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { 
     out.push({ term, weight, original });
   };
   for (const t of terms) add(t, 1, true);
-  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0).slice(0, expansion)) add(h.label, EXPANSION_WEIGHT * h.graph, false);
+  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0).slice(0, expansion)) add(h.label, weight * h.graph, false);
   return out;
 }

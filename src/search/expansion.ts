@@ -29,6 +29,8 @@ export interface QueryPlanOptions {
   gate: number;
   /** Index terms are stems. */
   stem: boolean;
+  /** Weight of an expansion concept per unit of graph score (ColonyConfig.expansionWeight; EXPANSION_WEIGHT if absent). */
+  weight?: number;
 }
 
 export interface QueryPlan {
@@ -64,5 +66,5 @@ export function planQuery(terms: readonly string[], concepts: readonly PlanConce
   const density = queryDensity(concepts);
   const open = opts.gate <= 0 || density >= opts.gate;
   const expansion = open ? opts.expansion : 0;
-  return { weighted: expandQuery(terms, concepts, expansion, opts.stem), coordination: open && opts.coordination, density, open };
+  return { weighted: expandQuery(terms, concepts, expansion, opts.stem, opts.weight), coordination: open && opts.coordination, density, open };
 }
