@@ -46,11 +46,16 @@ export interface ColonyConfig {
    */
   expansionGate: number;
   /**
-   * Weight of a graph-expansion concept per unit of its graph score (the weight is expansionWeight ×
-   * its mean edge weight to the query's concepts; the query's own terms weigh 1). Read by whoever
-   * expands a query (docs/search.md, "NDCG@10 on the sample corpus": 0.25 stays).
+   * Weight factor of a graph-expansion concept (the query's own terms weigh 1): × how strongly it
+   * predicts the query's concepts with `expansionPredict`, else × its mean edge weight to them (0.25 was
+   * the default then). Read by whoever expands a query (docs/search.md, "Graph expansion").
    */
   expansionWeight: number;
+  /**
+   * 1: an expansion concept weighs expansionWeight × min(1, graph / (edgeBaseWeight × documents that
+   * presented it)), how strongly it predicts the query's concepts; 0: expansionWeight × graph.
+   */
+  expansionPredict: number;
   /** 1: concepts of equal score rank the one seen in fewer documents first (more specific); 0: more first. */
   specificFirst: number;
 }
@@ -75,12 +80,13 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   proximity: 2,
   shortQueryTerms: 4,
   expansionGate: 0.05,
-  expansionWeight: 0.25,
+  expansionWeight: 1,
+  expansionPredict: 1,
   specificFirst: 1,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst'];
-const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst', 'expansionPredict'];
+const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst', 'expansionPredict'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
 export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'>): TextOptions {

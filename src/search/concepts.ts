@@ -23,6 +23,13 @@ export interface ConceptQueryOptions {
    * before "structure"); false: more documents first (before `specificFirst` in the config).
    */
   specificFirst?: boolean;
+  /** Keep each hit's document count (`documents`: how many documents presented it), for graph expansion. */
+  documents?: boolean;
+}
+
+/** A concept hit with the number of documents that presented it (ConceptQueryOptions.documents). */
+export interface CountedConceptHit extends ConceptHit {
+  documents: number;
 }
 
 /** A concept that may answer a query, before ranking (what a shard sends to the coordinator). */
@@ -98,6 +105,8 @@ export function topCandidates(cands: ConceptCandidate[], k: number): ConceptCand
   return [...best(cands.filter((c) => c.seed)), ...best(cands.filter((c) => !c.seed))];
 }
 
+export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions & { documents: true }): CountedConceptHit[];
+export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions): ConceptHit[];
 export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions): ConceptHit[] {
   const rows: (ConceptHit & { accessCount: number })[] = [];
   for (const c of cands) {
@@ -107,9 +116,11 @@ export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, o
   }
   const fewer = opts.specificFirst === true;
   rows.sort((x, y) => y.score - x.score || (fewer ? x.accessCount - y.accessCount : y.accessCount - x.accessCount) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return rows.slice(0, opts.k).map(({ accessCount: _a, ...hit }) => hit);
+  return rows.slice(0, opts.k).map(({ accessCount, ...hit }) => (opts.documents ? { ...hit, documents: accessCount } : hit));
 }
 
+export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions & { documents: true }): CountedConceptHit[];
+export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[];
 export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[] {
   if (opts.k <= 0) return [];
   const { candidates, seeds } = conceptCandidates(graph, tick, terms);
