@@ -4,7 +4,7 @@
  * grades of its top 10, and the relevant documents ranked below 10. Ends with the mean NDCG@10 and the
  * lexical ceiling: NDCG@10 when the documents holding at least one query word (index term) are ranked
  * perfectly and the others not at all.
- *   node dist/bench/sample-queries.js [--docs F --queries F --qrels F] [--config '{"expansionWeight":0.5}']
+ *   node dist/bench/sample-queries.js [--docs F --queries F --qrels F] [--config '{"expansionPredict":0,"expansionWeight":0.25}']
  */
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, makeConfig, textOptionsOf } from '../src/core/config.js';
@@ -13,7 +13,7 @@ import { ndcgAt } from '../src/eval/metrics.js';
 import { readDocsJsonl, readQrels, readQueriesJsonl } from '../src/io/files.js';
 import { EXPANSION_TERMS } from '../src/search/bm25.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../src/search/concepts.js';
-import { planQuery } from '../src/search/expansion.js';
+import { expansionPlanOf, planQuery } from '../src/search/expansion.js';
 import { parseQuery } from '../src/search/query.js';
 import { indexTerm, tokenize } from '../src/text/tokenizer.js';
 
@@ -47,8 +47,8 @@ for (const q of queries) {
   const ndcg = ndcgAt(ranked, rels, 10);
   sum += ndcg;
   const terms = parseQuery(q.text, colony.limits);
-  const concepts = conceptSearch(colony.graph, colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + EXPANSION_TERMS, specificFirst: config.specificFirst === 1 });
-  const plan = planQuery(terms, concepts, { expansion: EXPANSION_TERMS, coordination: true, gate: config.expansionGate, stem: text.stem, weight: config.expansionWeight });
+  const concepts = conceptSearch(colony.graph, colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + EXPANSION_TERMS, specificFirst: config.specificFirst === 1, documents: true });
+  const plan = planQuery(terms, concepts, { expansion: EXPANSION_TERMS, coordination: true, ...expansionPlanOf(config) });
   const expansion = plan.weighted.filter((t) => !t.original && !t.term.startsWith('=')).map((t) => `${t.term} ${t.weight.toFixed(3)}`);
   const stems = new Set(terms.map((t) => indexTerm(t, text.stem)));
   const lexical = docs.filter((d) => [...termsOf.get(d.id)!].some((t) => stems.has(t))).map((d) => ({ id: d.id, g: rels.get(d.id) ?? 0 }));
