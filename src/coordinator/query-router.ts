@@ -12,7 +12,7 @@ import { describeError, type RpcClient } from '../rpc/client.js';
 import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
-import { expansionPlanOf, needsConcepts, planQuery } from '../search/expansion.js';
+import { expansionPlanOf, needsConcepts, planQuery, type PlanConcept } from '../search/expansion.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import type { Coordinator } from './coordinator.js';
@@ -95,7 +95,7 @@ async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: str
 
 async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {
   const missing = new Set<ShardId>();
-  let concepts: { label: string; lexical: number; graph: number }[] = [];
+  let concepts: PlanConcept[] = [];
   const plan = { expansion: c.expansion, coordination: c.coordination, ...expansionPlanOf(c.config) };
   if (needsConcepts(plan) && terms.length > 0) {
     const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs, true);

@@ -176,9 +176,9 @@ export function expansionWeightOf(h: ExpansionConcept, weight: number, edgeUnit 
 
 /**
  * The query's own terms (weight 1) plus graph expansion: the best-ranked concepts that are not query
- * terms, each weighted by `expansionWeightOf` (`weight` × its graph score, or with `edgeUnit` `weight` × how
- * strongly it predicts the query's concepts) (its mean Hebbian weight to the query's
- * concepts). `conceptHits` is the concept ranking of the same query. Terms and concept labels are
+ * terms, each weighted by `expansionWeightOf` (`weight` × its graph score, its mean Hebbian weight to
+ * the query's concepts; with `edgeUnit`, `weight` × how strongly it predicts them). `conceptHits` is
+ * the concept ranking of the same query (with document counts for `edgeUnit`). Terms and concept labels are
  * words; with `stem` they become index terms (stems), a stem counted once (the first occurrence
  * wins, so an expansion concept with the stem of a query term adds nothing).
  */
