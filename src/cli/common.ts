@@ -42,6 +42,8 @@ export function addColonyOptions(cmd: Command): Command {
     .option('--short-query <n>', 'graph expansion and coordination only for queries of at most n terms (0 = every query)', intArg('--short-query', 0), DEFAULT_CONFIG.shortQueryTerms)
     .option('--expansion-gate <x>', "graph expansion and coordination only when the query's concepts are wired together this strongly (mean edge weight; 0 = always)", floatArg('--expansion-gate', 0, 1), DEFAULT_CONFIG.expansionGate)
     .option('--phrases <n>', 'phrase concepts: two adjacent words a document repeats at least n times ("cell membrane"; 0 = words only)', intArg('--phrases', 0), DEFAULT_CONFIG.phrases)
+    .option('--expansion-weight <x>', 'weight factor of a graph-expansion concept (query terms weigh 1)', floatArg('--expansion-weight', 0, 16), DEFAULT_CONFIG.expansionWeight)
+    .option('--no-expansion-predict', 'weigh an expansion concept by its graph score (before: with --expansion-weight 0.25), not by how strongly it predicts the query concepts')
     .option('--no-specific-first', 'concepts of equal score: the one seen in more documents first (the default: fewer, the more specific)');
 }
 
@@ -65,11 +67,13 @@ export function colonyConfigFrom(opts: {
   proximity?: number;
   shortQuery?: number;
   expansionGate?: number;
+  expansionWeight?: number;
+  expansionPredict?: boolean;
   specificFirst?: boolean;
   phrases?: number;
 }): Partial<ColonyConfig> {
   const text = { stemming: opts.stemming === undefined ? DEFAULT_CONFIG.stemming : opts.stemming ? 1 : 0, stopwords: opts.baseStopwords ? 0 : 1, titleWeight: opts.titleWeight ?? DEFAULT_CONFIG.titleWeight, phrases: opts.phrases ?? DEFAULT_CONFIG.phrases };
-  const rank = { bm25B: opts.bm25B ?? DEFAULT_CONFIG.bm25B, bm25K1: opts.bm25K1 ?? DEFAULT_CONFIG.bm25K1, exactWeight: opts.exactWeight ?? DEFAULT_CONFIG.exactWeight, proximity: opts.proximity ?? DEFAULT_CONFIG.proximity, shortQueryTerms: opts.shortQuery ?? DEFAULT_CONFIG.shortQueryTerms, expansionGate: opts.expansionGate ?? DEFAULT_CONFIG.expansionGate, specificFirst: opts.specificFirst === undefined ? DEFAULT_CONFIG.specificFirst : opts.specificFirst ? 1 : 0 };
+  const rank = { bm25B: opts.bm25B ?? DEFAULT_CONFIG.bm25B, bm25K1: opts.bm25K1 ?? DEFAULT_CONFIG.bm25K1, exactWeight: opts.exactWeight ?? DEFAULT_CONFIG.exactWeight, proximity: opts.proximity ?? DEFAULT_CONFIG.proximity, shortQueryTerms: opts.shortQuery ?? DEFAULT_CONFIG.shortQueryTerms, expansionGate: opts.expansionGate ?? DEFAULT_CONFIG.expansionGate, expansionWeight: opts.expansionWeight ?? DEFAULT_CONFIG.expansionWeight, expansionPredict: opts.expansionPredict === undefined ? DEFAULT_CONFIG.expansionPredict : opts.expansionPredict ? 1 : 0, specificFirst: opts.specificFirst === undefined ? DEFAULT_CONFIG.specificFirst : opts.specificFirst ? 1 : 0 };
   return { seed: opts.seed, digestPerTick: opts.digestPerTick, wiringLimit: opts.wiringLimit, ...text, ...rank };
 }
 

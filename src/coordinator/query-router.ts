@@ -12,7 +12,7 @@ import { describeError, type RpcClient } from '../rpc/client.js';
 import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
-import { needsConcepts, planQuery } from '../search/expansion.js';
+import { expansionPlanOf, needsConcepts, planQuery, type PlanConcept } from '../search/expansion.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
 import type { Coordinator } from './coordinator.js';
@@ -80,7 +80,8 @@ export async function routeQuery(c: Coordinator, q: RoutedQuery): Promise<{ hits
   return r;
 }
 
-async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, alpha: number, deadlineMs: number, wordsOnly = false) {
+/** With `forExpansion`, words only (a phrase is not an index term) and each hit keeps its document count. */
+async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, alpha: number, deadlineMs: number, forExpansion = false) {
   type R = { concepts: { id: string; label: string; seed: boolean; affinity: number; access_count: number }[]; seeds: number };
   const { replies, missing } = await fanout<R>(c, 'local_query', () => ({ terms, k, concepts: true }), deadlineMs, snapshot);
   const cands: ConceptCandidate[] = [];
@@ -89,13 +90,13 @@ async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: str
     seeds += reply.seeds;
     for (const x of reply.concepts) cands.push({ id: x.id, label: x.label, seed: x.seed, affinity: x.affinity, accessCount: x.access_count });
   }
-  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k, specificFirst: c.config.specificFirst === 1, wordsOnly }, terms), missing };
+  return { hits: seeds === 0 ? [] : rankConcepts(cands, seeds, { alpha, k, specificFirst: c.config.specificFirst === 1, wordsOnly: forExpansion, documents: forExpansion }, terms), missing };
 }
 
 async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, deadlineMs: number) {
   const missing = new Set<ShardId>();
-  let concepts: { label: string; lexical: number; graph: number }[] = [];
-  const plan = { expansion: c.expansion, coordination: c.coordination, gate: c.config.expansionGate, stem: c.config.stemming === 1 };
+  let concepts: PlanConcept[] = [];
+  const plan = { expansion: c.expansion, coordination: c.coordination, ...expansionPlanOf(c.config) };
   if (needsConcepts(plan) && terms.length > 0) {
     const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs, true);
     concepts = r.hits;

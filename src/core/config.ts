@@ -45,6 +45,17 @@ export interface ColonyConfig {
    * concepts; 0 = every query). Read by whoever expands a query (docs/search.md, "The gate").
    */
   expansionGate: number;
+  /**
+   * Weight factor of a graph-expansion concept (the query's own terms weigh 1): × how strongly it
+   * predicts the query's concepts with `expansionPredict`, else × its mean edge weight to them (0.25 was
+   * the default then). Read by whoever expands a query (docs/search.md, "Graph expansion").
+   */
+  expansionWeight: number;
+  /**
+   * 1: an expansion concept weighs expansionWeight × min(1, graph / (edgeBaseWeight × documents that
+   * presented it)), how strongly it predicts the query's concepts; 0: expansionWeight × graph.
+   */
+  expansionPredict: number;
   /** 1: concepts of equal score rank the one seen in fewer documents first (more specific); 0: more first. */
   specificFirst: number;
   /**
@@ -74,12 +85,14 @@ export const DEFAULT_CONFIG: Readonly<ColonyConfig> = Object.freeze({
   proximity: 2,
   shortQueryTerms: 4,
   expansionGate: 0.05,
+  expansionWeight: 1,
+  expansionPredict: 1,
   specificFirst: 1,
   phrases: 3,
 });
 
-const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst', 'phrases'];
-const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst'];
+const INT_FIELDS: (keyof ColonyConfig)[] = ['seed', 'digestPerTick', 'wiringLimit', 'maturationTicks', 'maxEdgeDegree', 'stemming', 'stopwords', 'titleWeight', 'shortQueryTerms', 'specificFirst', 'phrases', 'expansionPredict'];
+const SWITCHES: (keyof ColonyConfig)[] = ['stemming', 'stopwords', 'specificFirst', 'expansionPredict'];
 
 /** How the colony's text becomes terms (the tokenizer's options from the config). */
 export function textOptionsOf(cfg: Pick<ColonyConfig, 'stemming' | 'stopwords' | 'titleWeight'> & Partial<Pick<ColonyConfig, 'phrases'>>): TextOptions {
@@ -115,6 +128,7 @@ export function makeConfig(partial: Partial<ColonyConfig> = {}): ColonyConfig {
   if (cfg.exactWeight > 16) throw new RangeError(`config exactWeight must be in [0, 16], got ${cfg.exactWeight}`);
   if (cfg.shortQueryTerms > 1024) throw new RangeError(`config shortQueryTerms must be in [0, 1024], got ${cfg.shortQueryTerms}`);
   if (cfg.expansionGate > 1) throw new RangeError(`config expansionGate must be in [0, 1], got ${cfg.expansionGate}`);
+  if (cfg.expansionWeight > 16) throw new RangeError(`config expansionWeight must be in [0, 16], got ${cfg.expansionWeight}`);
   if (cfg.proximity > 16) throw new RangeError(`config proximity must be in [0, 16], got ${cfg.proximity}`);
   if (cfg.phrases > 64) throw new RangeError(`config phrases must be an integer in [0, 64], got ${cfg.phrases}`);
   if (cfg.digestPerTick < 1) throw new RangeError('config digestPerTick must be at least 1');

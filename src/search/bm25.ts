@@ -147,19 +147,44 @@ export function mergeRanked<T extends { score: number; base: number; id: string 
 }
 
 
-/** Expansion: how many of the query's best non-query concepts join it, and their weight factor. */
+/**
+ * Expansion: how many of the query's best non-query concepts join it, and their weight factor without
+ * `edgeUnit` (graph weighting, the default before predictive weighting; ColonyConfig.expansionWeight).
+ */
 export const EXPANSION_TERMS = 5;
 export const EXPANSION_WEIGHT = 0.25;
 
+/** The parts of a concept hit expansion reads; `documents`: how many documents presented it. */
+export interface ExpansionConcept {
+  label: string;
+  lexical: number;
+  graph: number;
+  documents?: number;
+}
+
+/**
+ * The weight of an expansion concept (docs/search.md, "Graph expansion"). With `edgeUnit` > 0 (the weight
+ * one co-activation adds to an edge) and the concept's document count: weight × min(1, graph /
+ * (edgeUnit × documents)). graph / edgeUnit estimates how many of the documents that presented the
+ * concept also wired it with a query concept (graph is its mean edge weight to them), so the ratio is
+ * how strongly the concept predicts the query's concepts: a neighbour seen only with them weighs
+ * `weight`, a hub seen in many other documents little. Otherwise weight × graph.
+ */
+export function expansionWeightOf(h: ExpansionConcept, weight: number, edgeUnit = 0): number {
+  if (edgeUnit > 0 && h.documents !== undefined && h.documents > 0) return weight * Math.min(1, h.graph / (edgeUnit * h.documents));
+  return weight * h.graph;
+}
+
 /**
  * The query's own terms (weight 1) plus graph expansion: the best-ranked concepts that are not query
- * terms, each weighted EXPANSION_WEIGHT × its graph score (its mean Hebbian weight to the query's
- * concepts). `conceptHits` is the concept ranking of the same query. Terms and concept labels are
+ * terms, each weighted by `expansionWeightOf` (`weight` × its graph score, its mean Hebbian weight to
+ * the query's concepts; with `edgeUnit`, `weight` × how strongly it predicts them). `conceptHits` is
+ * the concept ranking of the same query (with document counts for `edgeUnit`). Terms and concept labels are
  * words; with `stem` they become index terms (stems), a stem counted once (the first occurrence
  * wins, so an expansion concept with the stem of a query term adds nothing).
  */
-export function expandQuery(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion = EXPANSION_TERMS, stem = false): WeightedTerm[] {
-  const out = ownAndExpansionTerms(terms, conceptHits, expansion, stem);
+export function expandQuery(terms: readonly string[], conceptHits: readonly ExpansionConcept[], expansion = EXPANSION_TERMS, stem = false, weight = EXPANSION_WEIGHT, edgeUnit = 0): WeightedTerm[] {
+  const out = ownAndExpansionTerms(terms, conceptHits, expansion, stem, weight, edgeUnit);
   if (!stem) return out;
   // with stemming, the query's exact word forms follow for the second stage (rescore.ts; a holder whose
   // config has exactWeight 0 ignores them); at most as many as keep the list within what a shard accepts
@@ -168,7 +193,7 @@ export function expandQuery(terms: readonly string[], conceptHits: readonly { la
   return out.concat(terms.slice(0, room).map(exactTerm));
 }
 
-function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { label: string; lexical: number; graph: number }[], expansion: number, stem: boolean): WeightedTerm[] {
+function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly ExpansionConcept[], expansion: number, stem: boolean, weight: number, edgeUnit: number): WeightedTerm[] {
   const out: WeightedTerm[] = [];
   const seen = new Set<string>();
   const add = (word: string, weight: number, original: boolean) => {
@@ -179,6 +204,6 @@ function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly { 
   };
   for (const t of terms) add(t, 1, true);
   // a phrase concept is not an index term (its words are): expansion takes words only
-  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0 && !isPhrase(c.label)).slice(0, expansion)) add(h.label, EXPANSION_WEIGHT * h.graph, false);
+  for (const h of conceptHits.filter((c) => c.lexical === 0 && c.graph > 0 && !isPhrase(c.label)).slice(0, expansion)) add(h.label, expansionWeightOf(h, weight, edgeUnit), false);
   return out;
 }

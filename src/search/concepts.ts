@@ -26,6 +26,13 @@ export interface ConceptQueryOptions {
   specificFirst?: boolean;
   /** Leave phrase concepts out (a document query's expansion reads words only: they are its index terms). */
   wordsOnly?: boolean;
+  /** Keep each hit's document count (`documents`: how many documents presented it), for graph expansion. */
+  documents?: boolean;
+}
+
+/** A concept hit with the number of documents that presented it (ConceptQueryOptions.documents). */
+export interface CountedConceptHit extends ConceptHit {
+  documents: number;
 }
 
 /** A concept that may answer a query, before ranking (what a shard sends to the coordinator). */
@@ -130,6 +137,8 @@ export function topCandidates(cands: ConceptCandidate[], k: number): ConceptCand
 }
 
 /** `terms`: the query's terms (conceptQueryTerms), for the words a phrase candidate contains. */
+export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions & { documents: true }, terms?: readonly string[]): CountedConceptHit[];
+export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions, terms?: readonly string[]): ConceptHit[];
 export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, opts: ConceptQueryOptions, terms: readonly string[] = []): ConceptHit[] {
   const termSet = new Set(terms);
   const rows: (ConceptHit & { accessCount: number })[] = [];
@@ -143,9 +152,11 @@ export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, o
   }
   const fewer = opts.specificFirst === true;
   rows.sort((x, y) => y.score - x.score || (fewer ? x.accessCount - y.accessCount : y.accessCount - x.accessCount) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return rows.slice(0, opts.k).map(({ accessCount: _a, ...hit }) => hit);
+  return rows.slice(0, opts.k).map(({ accessCount, ...hit }) => (opts.documents ? { ...hit, documents: accessCount } : hit));
 }
 
+export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions & { documents: true }): CountedConceptHit[];
+export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[];
 export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions): ConceptHit[] {
   if (opts.k <= 0) return [];
   const { candidates, seeds } = conceptCandidates(graph, tick, terms);

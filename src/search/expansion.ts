@@ -1,5 +1,6 @@
 import type { WeightedTerm } from '../core/documents.js';
-import { expandQuery } from './bm25.js';
+import type { ColonyConfig } from '../core/config.js';
+import { expandQuery, type ExpansionConcept } from './bm25.js';
 
 /**
  * The gate of graph expansion and coordination (docs/search.md, "The gate"): both help a query whose
@@ -13,12 +14,8 @@ import { expandQuery } from './bm25.js';
  * shards' candidates) and one process compute the same number.
  */
 
-/** The parts of a concept hit the plan reads (ConceptHit). */
-export interface PlanConcept {
-  label: string;
-  lexical: number;
-  graph: number;
-}
+/** The parts of a concept hit the plan reads (ConceptHit; `documents` with predictive expansion). */
+export type PlanConcept = ExpansionConcept;
 
 export interface QueryPlanOptions {
   /** Expansion concepts to add when the gate is open (0 = none). */
@@ -29,6 +26,13 @@ export interface QueryPlanOptions {
   gate: number;
   /** Index terms are stems. */
   stem: boolean;
+  /** Weight factor of an expansion concept (ColonyConfig.expansionWeight; EXPANSION_WEIGHT if absent). */
+  weight?: number;
+  /**
+   * Predictive weighting: the weight of one co-activation (ColonyConfig.edgeBaseWeight) when
+   * ColonyConfig.expansionPredict is on, else 0 (graph weighting); see `expansionWeightOf`.
+   */
+  edgeUnit?: number;
 }
 
 export interface QueryPlan {
@@ -36,6 +40,11 @@ export interface QueryPlan {
   coordination: boolean;
   density: number;
   open: boolean;
+}
+
+/** The plan options a colony's config decides (the gate, stems, the expansion weighting). */
+export function expansionPlanOf(cfg: Pick<ColonyConfig, 'expansionGate' | 'stemming' | 'expansionWeight' | 'expansionPredict' | 'edgeBaseWeight'>): Pick<QueryPlanOptions, 'gate' | 'stem' | 'weight' | 'edgeUnit'> {
+  return { gate: cfg.expansionGate, stem: cfg.stemming === 1, weight: cfg.expansionWeight, edgeUnit: cfg.expansionPredict === 1 ? cfg.edgeBaseWeight : 0 };
 }
 
 /** Whether the plan reads the concept ranking: for expansion, or for the gate of coordination. */
@@ -64,5 +73,5 @@ export function planQuery(terms: readonly string[], concepts: readonly PlanConce
   const density = queryDensity(concepts);
   const open = opts.gate <= 0 || density >= opts.gate;
   const expansion = open ? opts.expansion : 0;
-  return { weighted: expandQuery(terms, concepts, expansion, opts.stem), coordination: open && opts.coordination, density, open };
+  return { weighted: expandQuery(terms, concepts, expansion, opts.stem, opts.weight, opts.edgeUnit), coordination: open && opts.coordination, density, open };
 }
