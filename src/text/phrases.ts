@@ -1,4 +1,4 @@
-import { BASE_STOPWORDS, STOPWORDS } from './stopwords.js';
+import { keptToken, SPLIT, stopwordSet } from './token-rule.js';
 
 /**
  * Phrase concepts (docs/colony.md, "Phrases"): two adjacent content words that a document repeats,
@@ -13,8 +13,7 @@ import { BASE_STOPWORDS, STOPWORDS } from './stopwords.js';
  */
 export const PHRASE_WORD_MAX = 40;
 /** The tokenizer's split, keeping the separators (odd indices). */
-const SPLIT_KEEP = /([^\p{L}\p{N}]+)/u;
-const ASCII = /^[\x00-\x7f]*$/;
+const SPLIT_KEEP = new RegExp(`(${SPLIT.source})`, 'u');
 /** Whitespace with at most one line break, or a single hyphen. */
 const JOIN = /^(?:[^\S\r\n]*(?:\r\n|\r|\n)?[^\S\r\n]*|-)$/;
 
@@ -25,10 +24,6 @@ export interface TokenRun {
   joined: number[];
 }
 
-function utf8Length(s: string): number {
-  return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
-}
-
 /** Whether a separator joins two words (one space or one hyphen, the common cases, at once). */
 function joins(sep: string): boolean {
   return sep === ' ' || sep === '-' || JOIN.test(sep);
@@ -36,7 +31,7 @@ function joins(sep: string): boolean {
 
 /** `tokenize` with adjacency: the same tokens (split on non-letters/numbers, lowercase, ≥ minBytes, no stopwords). */
 export function tokenRun(text: string, stopwords: 'base' | 'extended', minBytes: number): TokenRun {
-  const stop = stopwords === 'base' ? BASE_STOPWORDS : STOPWORDS;
+  const stop = stopwordSet(stopwords);
   const tokens: string[] = [];
   const joined: number[] = [];
   const parts = text.split(SPLIT_KEEP); // token, separator, token, …; a token may be empty at either end
@@ -44,8 +39,8 @@ export function tokenRun(text: string, stopwords: 'base' | 'extended', minBytes:
   for (let i = 0; i < parts.length; i += 2) {
     const raw = parts[i];
     if (raw.length === 0) continue;
-    const tok = raw.toLowerCase();
-    const keep = utf8Length(tok) >= minBytes && !stop.has(tok);
+    const tok = keptToken(raw, stop, minBytes);
+    const keep = tok !== null;
     if (keep) {
       tokens.push(tok);
       joined.push(prevKept && joins(parts[i - 1]) ? 1 : 0);

@@ -1,6 +1,8 @@
 import { newStemmer } from 'snowball-stemmers';
-import { BASE_STOPWORDS, STOPWORDS } from './stopwords.js';
 import { phraseStats, tokenRun } from './phrases.js';
+import { keptToken, MIN_TOKEN_BYTES, SPLIT, stopwordSet } from './token-rule.js';
+
+export { MIN_TOKEN_BYTES } from './token-rule.js';
 
 /**
  * The one tokenizer of phago: digestion, document frequencies and query scoring all use it.
@@ -10,9 +12,6 @@ import { phraseStats, tokenRun } from './phrases.js';
  * Concepts are these tokens (readable words). The inverted index may hold their Snowball English
  * stems instead (`TextOptions.stem`), so "membranes" finds "membrane": see `indexTerm`.
  */
-export const MIN_TOKEN_BYTES = 3;
-const SPLIT = /[^\p{L}\p{N}]+/u;
-const ASCII = /^[\x00-\x7f]*$/;
 
 /** How text becomes terms; every holder of a colony uses the same (it is part of the ColonyConfig). */
 export interface TextOptions {
@@ -34,19 +33,14 @@ export interface TextOptions {
 
 export const DEFAULT_TEXT: Readonly<TextOptions> = Object.freeze({ stem: true, stopwords: 'extended', titleWeight: 3, phrases: 3 });
 
-function utf8Length(s: string): number {
-  return ASCII.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
-}
-
 /** Tokens in text order, duplicates kept. */
 export function tokenize(text: string, stopwords: 'base' | 'extended' = DEFAULT_TEXT.stopwords): string[] {
-  const stop = stopwords === 'base' ? BASE_STOPWORDS : STOPWORDS;
+  const stop = stopwordSet(stopwords);
   const out: string[] = [];
   for (const raw of text.split(SPLIT)) {
     if (raw.length === 0) continue;
-    const tok = raw.toLowerCase();
-    if (utf8Length(tok) < MIN_TOKEN_BYTES || stop.has(tok)) continue;
-    out.push(tok);
+    const tok = keptToken(raw, stop);
+    if (tok !== null) out.push(tok);
   }
   return out;
 }
