@@ -27,12 +27,27 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/**
+ * The four 32-bit words of a 128-bit id (32 hex digits, hyphens ignored). Parsed in one pass with no
+ * allocation but the result: placement runs once per label a shard interns and per document routed.
+ */
 export function keyWords(id: string): [number, number, number, number] {
-  const hex = id.length === 32 ? id : id.replace(/-/g, '');
-  if (hex.length !== 32) throw new RangeError(`not a 128-bit id: ${id}`);
-  const w = [0, 8, 16, 24].map((i) => parseInt(hex.slice(i, i + 8), 16));
-  if (w.some((x) => Number.isNaN(x))) throw new RangeError(`not a 128-bit id: ${id}`);
-  return w as [number, number, number, number];
+  const w: [number, number, number, number] = [0, 0, 0, 0];
+  let digits = 0;
+  let v = 0;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c === 45) continue; // '-'
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0 || digits === 32) throw new RangeError(`not a 128-bit id: ${id.slice(0, 100)}`);
+    v = v * 16 + d;
+    if (++digits % 8 === 0) {
+      w[digits / 8 - 1] = v >>> 0;
+      v = 0;
+    }
+  }
+  if (digits !== 32) throw new RangeError(`not a 128-bit id: ${id.slice(0, 100)}`);
+  return w;
 }
 
 function saltOf(shard: ShardId): number {
@@ -62,18 +77,12 @@ export class Placement {
     return this.shards.length;
   }
 
-  /** Owners already computed (a placement is immutable, so the memo never goes stale). */
-  private readonly memo = new Map<string, ShardId>();
-
-  /** The owner of a key; throws if there are no shards. */
+  /**
+   * The owner of a key; throws if there are no shards. Computed each time: parsing the id and scoring
+   * the shards costs about what a memo's lookup does, and most keys are looked up once.
+   */
   owner(id: string): ShardId {
-    let o = this.memo.get(id);
-    if (o === undefined) {
-      o = this.shards.length === 1 ? this.shards[0] : this.ownerOfWords(keyWords(id));
-      if (this.memo.size >= 1 << 20) this.memo.clear();
-      this.memo.set(id, o);
-    }
-    return o;
+    return this.shards.length === 1 ? this.shards[0] : this.ownerOfWords(keyWords(id));
   }
 
   /** The owner of a key given as its four 32-bit words. */
