@@ -29,7 +29,7 @@ export async function loadAndRun(engine: Engine, docs: Parameters<Engine['ingest
   const t1 = performance.now();
   let pt: ReturnType<typeof progress> | undefined;
   const t = await engine.tick(ticks, (done, total) => {
-    pt ??= progress('ticks', total, quiet);
+    pt ??= progress(ticks === 'digest' ? 'digest' : 'ticks', total, quiet); // 'digest' counts documents
     pt.update(done);
   });
   pt?.stop();

@@ -55,7 +55,10 @@ export interface Engine {
    * df leave before this resolves; graph contributions are withdrawn at the next tick (docs/forget.md).
    */
   forget(ids: string[]): Promise<ForgetSummary>;
-  /** Run n ticks, or, with 'digest', exactly as many as it takes to digest every pending document. */
+  /**
+   * Run n ticks, or, with 'digest', exactly as many as it takes to digest every pending document.
+   * `onProgress(done, total)` counts ticks, or with 'digest' documents digested.
+   */
   tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary>;
   searchDocuments(query: string, k: number): Promise<DocQueryResult>;
   searchConcepts(query: string, k: number, alpha?: number): Promise<ConceptQueryResult>;

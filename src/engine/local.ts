@@ -46,10 +46,13 @@ export class LocalEngine implements Engine {
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {
     const total = n === 'digest' ? this.colony.ticksToDigestAll() : n;
+    // progress as ClusterEngine reports it: documents digested for 'digest', ticks run otherwise
+    const docs = this.colony.docs.pendingCount;
     let digested = 0;
     for (let i = 0; i < total; i++) {
       digested += this.colony.tick().digested;
-      onProgress?.(i + 1, total);
+      if (n === 'digest') onProgress?.(digested, docs);
+      else onProgress?.(i + 1, total);
     }
     // after a bulk load (at least half of what is held digested now), give spare capacity back
     if (digested * 2 >= this.colony.docs.size && digested > 0) this.colony.trim();
