@@ -317,20 +317,15 @@ export async function runClusterBench(o: Opts): Promise<Record<string, unknown>>
   // PHAGO_BENCH_CLUSTER_PARTS=empty,scale,tick,ingest,placement runs only those parts (all by default)
   const parts = new Set((process.env.PHAGO_BENCH_CLUSTER_PARTS ?? 'empty,scale,tick,ingest,placement').split(',').map((x) => x.trim()));
   const out: Record<string, unknown> = {};
-  if (parts.has('empty')) {
-    out.emptyTick = await emptyTickBench(o);
-    o.log('');
-  }
-  if (parts.has('scale')) {
-    out.scale = await scaleClusterBench(o);
-    o.log('');
-  }
-  if (parts.has('tick')) {
-    out.tickAndQuery = await tickAndQueryBench(o);
-    o.log('');
-  }
-  if (parts.has('ingest')) {
-    out.ingest = await ingestBench(o);
+  const timed: [part: string, key: string, run: (o: Opts) => Promise<unknown>][] = [
+    ['empty', 'emptyTick', emptyTickBench],
+    ['scale', 'scale', scaleClusterBench],
+    ['tick', 'tickAndQuery', tickAndQueryBench],
+    ['ingest', 'ingest', ingestBench],
+  ];
+  for (const [part, key, run] of timed) {
+    if (!parts.has(part)) continue;
+    out[key] = await run(o);
     o.log('');
   }
   if (parts.has('placement')) out.placement = placementBench(o);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import { RpcClient } from '../src/rpc/client.js';

@@ -22,7 +22,7 @@
  *
  * Scoring is that of `bm25Search` (bm25.ts), bit for bit: see `topK`.
  */
-import { BLOCK_DOCS, BLOCK_LEN_CAP, BLOCK_SHIFT, BLOCK_TF_CAP, MAX_INT32, TF_BIG, type BlockBounds, type IndexedTerm, type PostingLists, type ScoredDoc, type TopKOptions, type TopKQueryTerm, type TopKStats } from './postings.js';
+import { BLOCK_LEN_CAP, BLOCK_SHIFT, BLOCK_TF_CAP, MAX_INT32, TF_BIG, type BlockBounds, type IndexedTerm, type PostingLists, type ScoredDoc, type TopKOptions, type TopKQueryTerm, type TopKStats } from './postings.js';
 import { PostingArena } from './posting-arena.js';
 import { topK } from './top-k.js';
 

@@ -1,7 +1,7 @@
 import { PhagoError } from '../core/errors.js';
 import { splitPresentation } from '../core/documents.js';
 import type { NumPresentation, Presentation, Verdicts } from '../core/graph.js';
-import type { LabelPair, Partition, TickBody } from '../core/partition.js';
+import type { Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
 import {
   decodePairs,
