@@ -67,7 +67,7 @@ function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; 
     ownerOfNode: (id) => placement.owner(id),
   });
   const who = ids.map((s) => owners(s));
-  const ps = parts.map((p) => new TickParticipant(p));
+  const ps = parts.map((p, i) => new TickParticipant(p, `bench-${i}`));
   const perShard = ids.map(() => ({ ACT: 0, DECAY: 0, ADVANCE: 0 }));
   const timed = <T>(i: number, phase: Phase, f: () => T): T => {
     const t0 = performance.now();
@@ -87,9 +87,19 @@ function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; 
     const chosen = planDigestion(cands, config.digestPerTick) as typeof cands;
     const acts = ps.map((p, i) => timed(i, 'ACT', () => p.act(t, attempt, chosen.filter((c) => c.shard === i).map((c) => c.id), who[i])));
     // delivery is the receiver's work (decoding), counted in its ACT as the handler does it
-    acts.forEach((outs, from) => outs.forEach((o) => timed(ids.indexOf(o.to), 'ACT', () => ps[ids.indexOf(o.to)].deliver(t, attempt, ids[from], 0, o.payload))));
+    acts.forEach((outs, from) =>
+      outs.forEach((o) => {
+        timed(ids.indexOf(o.to), 'ACT', () => ps[ids.indexOf(o.to)].deliver(t, attempt, ids[from], 0, o.payload));
+        ps[from].acknowledge(o);
+      }),
+    );
     const decays = ps.map((p, i) => timed(i, 'DECAY', () => p.decay(t, attempt, who[i])));
-    decays.forEach((outs, from) => outs.forEach((o) => timed(ids.indexOf(o.to), 'DECAY', () => ps[ids.indexOf(o.to)].receiveDrops(t, attempt, ids[from], o.payload))));
+    decays.forEach((outs, from) =>
+      outs.forEach((o) => {
+        timed(ids.indexOf(o.to), 'DECAY', () => ps[ids.indexOf(o.to)].receiveDrops(t, attempt, ids[from], o.payload));
+        ps[from].acknowledge(o);
+      }),
+    );
     ps.forEach((p, i) => timed(i, 'ADVANCE', () => p.advance(t, attempt, false)));
     ps.forEach((p, i) => timed(i, 'ADVANCE', () => p.commit(t)));
   }

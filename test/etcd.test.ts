@@ -265,10 +265,10 @@ test('df records fold into snapshots: exact totals for the next leader, whatever
     };
     for (let b = 1; b <= 12; b++) {
       const df = { shared: 1, [`only${b}`]: b, [`pair${b % 3}`]: 2 };
-      assert.ok(store.applyDf(b % 2 ? 'shard-a' : 'shard-b', b, df, 1, 10 * b));
+      assert.ok(store.applyDf(b % 2 ? 'shard-a' : 'shard-b', b, new Map(Object.entries(df)), 1, 10 * b));
       add(df);
       if (b % 4 === 0) {
-        store.addDf({ shared: -1 }, -1, -5);
+        store.addDf(new Map([['shared', -1]]), -1, -5);
         add({ shared: -1 });
       }
     }
@@ -297,10 +297,10 @@ test('df records fold into snapshots: exact totals for the next leader, whatever
     assert.equal(next.dfRecords().obsolete, 2, 'the stale record and the unfinished generation are to delete');
     // it goes on: more reports fold into a generation above the unfinished one, and the leftovers go
     for (let b = 13; b <= 18; b++) {
-      assert.ok(next.applyDf('shard-a', b, { late: 1 }, 1, 1));
+      assert.ok(next.applyDf('shard-a', b, new Map([['late', 1]]), 1, 1));
       add({ late: 1 });
     }
-    assert.equal(next.applyDf('shard-a', 13, { late: 1 }, 1, 1), false, 'a batch is applied once');
+    assert.equal(next.applyDf('shard-a', 13, new Map([['late', 1]]), 1, 1), false, 'a batch is applied once');
     await until(async () => (await next.flush(), next.dfRecords()), (r) => r.obsolete === 0, 'the leftovers are deleted', 10_000);
     assert.ok(next.dfRecords().generation > st.generation + 5, 'a new generation number');
     const third = await EtcdCoordinatorStorage.load(client, '/dfc/', fence, 1000, 5);

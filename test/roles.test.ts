@@ -93,3 +93,20 @@ test("a client's token cannot forge a df report or a heartbeat; the message says
     client.close();
   }
 });
+
+test('a df report with a malformed packed list is INVALID_ARGUMENT and counts nothing; a well-formed one counts', LONG, async () => {
+  const { encodeDfPacked } = await import('../src/protocol/df-packed.js');
+  const shard = new RpcClient(CoordinatorServiceClient, cluster.address, { token: tokenOf('shard') });
+  try {
+    const base = { shard_id: 1, epoch: 0, df: {}, documents: 0, total_length: 0, batch: 0 };
+    const good = encodeDfPacked([['zyxcount', 2]]);
+    for (const bad of [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), encodeDfPacked([['zyxcount', 0]]), encodeDfPacked([['zyxcount', 1], ['zyxcount', 1]])]) {
+      await assert.rejects(shard.call('report_df', { ...base, df_packed: bad }), (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /df_packed/.test(e.details));
+    }
+    assert.equal((await shard.call('get_global_df', { terms: ['zyxcount'] })).df.zyxcount, 0);
+    await shard.call('report_df', { ...base, df_packed: good, df_removed: { zyxcount: 1 } });
+    assert.equal((await shard.call('get_global_df', { terms: ['zyxcount'] })).df.zyxcount, 1);
+  } finally {
+    shard.close();
+  }
+});

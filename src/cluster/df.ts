@@ -8,8 +8,8 @@ export class GlobalStats {
   documents = 0;
   totalLength = 0;
 
-  apply(df: Record<string, number>, documents: number, totalLength: number): void {
-    for (const [t, n] of Object.entries(df)) {
+  apply(df: ReadonlyMap<string, number>, documents: number, totalLength: number): void {
+    for (const [t, n] of df) {
       const v = (this.df.get(t) ?? 0) + n;
       if (v === 0) this.df.delete(t);
       else this.df.set(t, v);

@@ -348,7 +348,7 @@ export class Coordinator {
    * Apply a shard's df report: exactly once per (shard identity, batch) when numbered (a report re-sent
    * after a crash is ignored), always when `batch` is 0.
    */
-  applyDfReport(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): Promise<void> | void {
+  applyDfReport(identity: string, batch: number, df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved = 0): Promise<void> | void {
     if (batch > 0) {
       if (!this.store.applyDf(identity, batch, df, documents, totalLength, digestedRemoved)) return this.store.flush?.();
     } else this.store.addDf(df, documents, totalLength, digestedRemoved);

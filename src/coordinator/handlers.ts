@@ -1,5 +1,7 @@
 // The CoordinatorService handlers: argument validation and wire conversion around the coordinator
 // and its parts (tick-driver.ts, membership.ts, query-router.ts, ingest.ts).
+import { CodecError } from '../protocol/codec.js';
+import { decodeDfPacked } from '../protocol/df-packed.js';
 import { countsOf } from '../rpc/wire.js';
 import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { describeError } from '../rpc/client.js';
@@ -242,9 +244,11 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       // an older epoch is fine (a shard flushes its reports before its documents move, while the
       // coordinator already counts the joining shard); a report is about documents, not placement
       if (req.epoch > c.registry.epoch) throw rpcError.precondition(`epoch ${req.epoch} is ahead of the cluster's epoch ${c.registry.epoch}`);
-      // forgotten documents' decrements (docs/forget.md) travel as non-negative amounts
-      const df = { ...req.df };
-      for (const [t, n] of Object.entries(req.df_removed)) df[t] = (df[t] ?? 0) - n;
+      // increments come packed (shards) or as a map; forgotten documents' decrements (docs/forget.md)
+      // travel as non-negative amounts
+      const df = packedDf(req.df_packed);
+      for (const [t, n] of Object.entries(req.df)) df.set(t, (df.get(t) ?? 0) + n);
+      for (const [t, n] of Object.entries(req.df_removed)) df.set(t, (df.get(t) ?? 0) - n);
       return Promise.resolve(c.applyDfReport(rec.identity, req.batch, df, req.documents - req.documents_removed, req.total_length - req.length_removed, req.digested_removed)).then(() => ({}));
     },
 
@@ -261,4 +265,14 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       return {};
     },
   };
+}
+
+/** A report's packed increments (a malformed buffer is INVALID_ARGUMENT). */
+function packedDf(buf: Buffer): Map<string, number> {
+  try {
+    return decodeDfPacked(buf);
+  } catch (e) {
+    if (e instanceof CodecError) throw rpcError.invalid(`df_packed: ${e.message}`);
+    throw e;
+  }
 }

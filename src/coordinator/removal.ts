@@ -144,10 +144,10 @@ async function recountStats(c: Coordinator, rec: ShardRecord): Promise<void> {
     c.log(`df after removing shard ${rec.id}: the survivors did not all answer (${describeError(e)}); df keeps the removed shard's documents`);
     return;
   }
-  const delta: Record<string, number> = {};
+  const delta = new Map<string, number>();
   for (const t of terms) {
     const d = (now.get(t) ?? 0) - c.stats.get(t);
-    if (d !== 0) delta[t] = d;
+    if (d !== 0) delta.set(t, d);
   }
   const lost = Math.min(rec.counts.documents, c.stats.documents);
   const kept = c.stats.documents - lost;

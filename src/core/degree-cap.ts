@@ -68,7 +68,7 @@ export abstract class CappedGraph extends JournaledGraph {
       for (let j = 0; j < deg; j++) if (kept[j] !== 1) VE[ne++] = A[o0 + j];
       for (let j = deg, c = start[i]; j < m; j++, c++) if (kept[j] !== 1) VF[nf++] = list[c];
     }
-    return { edges: Array.from(vEdges.data.subarray(0, ne)), fresh: Array.from(vFresh.data.subarray(0, nf)) };
+    return { edges: vEdges.data.slice(0, ne), fresh: vFresh.data.slice(0, nf) };
   }
 
   /**
@@ -78,7 +78,7 @@ export abstract class CappedGraph extends JournaledGraph {
    */
   settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = [], receivedNums?: ArrayLike<number>): number {
     const f = this.fresh;
-    const gone = [...own.edges];
+    const gone: number[] = [];
     for (const c of own.fresh) f.dropped.data[c] = 1;
     const drop = (a: number, b: number) => {
       const e = this.pairs.get(a, b);
@@ -95,7 +95,7 @@ export abstract class CappedGraph extends JournaledGraph {
     }
     // node-number pairs (-1: a label not known here)
     if (receivedNums) for (let k = 0; k + 1 < receivedNums.length; k += 2) if (receivedNums[k] >= 0 && receivedNums[k + 1] >= 0) drop(receivedNums[k], receivedNums[k + 1]);
-    const removed = this.dropEdges(gone);
+    const removed = this.dropEdges(own.edges, gone);
     for (let c = 0; c < f.size; c++) {
       if (f.dropped.data[c] === 1) continue;
       const a = f.a.data[c];
@@ -115,9 +115,13 @@ export abstract class CappedGraph extends JournaledGraph {
     return removed;
   }
 
-  /** Endpoint node numbers of a new pair. */
-  freshEndpoints(c: number): [number, number] {
-    return [this.fresh.a.data[c], this.fresh.b.data[c]];
+  /** Endpoint node numbers of a new pair (the smaller NodeId first). */
+  freshA(c: number): number {
+    return this.fresh.a.data[c];
+  }
+
+  freshB(c: number): number {
+    return this.fresh.b.data[c];
   }
 
   /** Endpoint labels of a new pair. */
@@ -126,10 +130,11 @@ export abstract class CappedGraph extends JournaledGraph {
   }
 
   /** Remove edges by number; returns how many were still there. */
-  private dropEdges(edges: Iterable<number>): number {
+  private dropEdges(own: Int32Array, received: readonly number[]): number {
     let n = 0;
     const touched: number[] = [];
-    for (const e of edges) {
+    for (let i = 0; i < own.length + received.length; i++) {
+      const e = i < own.length ? own[i] : received[i - own.length];
       if (this.alive.data[e] !== 1) continue;
       this.markDead(e);
       this.schedAt.data[e] = NEVER;

@@ -103,6 +103,11 @@ export abstract class GraphStore {
     return n;
   }
 
+  /** Labels interned (node numbers in use, with or without a node record). */
+  get labelCount(): number {
+    return this.labels.length;
+  }
+
   numberOf(label: string): number | undefined {
     return this.byLabel.get(label);
   }
@@ -254,6 +259,15 @@ export abstract class GraphStore {
     return [this.ea.data[e], this.eb.data[e]];
   }
 
+  /** An edge's first endpoint (the smaller NodeId). */
+  endpointA(e: number): number {
+    return this.ea.data[e];
+  }
+
+  endpointB(e: number): number {
+    return this.eb.data[e];
+  }
+
   node(n: number): NodeRow | undefined {
     if (this.has.data[n] !== 1) return undefined;
     return { id: this.ids[n], label: this.labels[n], accessCount: this.access.data[n], createdTick: this.created.data[n] };
@@ -300,6 +314,19 @@ export abstract class GraphStore {
   }
 
   /** Live edge numbers. */
+  /**
+   * Edges whose first endpoint (the smaller NodeId) this holder owns: each edge of a cluster counts on
+   * one shard. One pass over the columns, nothing allocated (a shard reports it with every tick).
+   */
+  primaryEdgeCount(): number {
+    const alive = this.alive.data;
+    const ea = this.ea.data;
+    const owned = this.owned.data;
+    let n = 0;
+    for (let e = 0; e < this.edgeSlots; e++) if (alive[e] === 1 && owned[ea[e]] === 1) n++;
+    return n;
+  }
+
   *edgeNumbers(): IterableIterator<number> {
     for (let e = 0; e < this.edgeSlots; e++) if (this.alive.data[e] === 1) yield e;
   }

@@ -54,6 +54,6 @@ export interface GraphView {
 
 /** Degree-cap verdicts: existing edges and this tick's new pairs to drop. */
 export interface Verdicts {
-  edges: number[];
-  fresh: number[];
+  edges: Int32Array;
+  fresh: Int32Array;
 }

@@ -6,7 +6,7 @@ import { DocumentTable, presentationOf, wiredCount, type Candidate, type TextInd
 import { Int32Column } from './growable.js';
 import { ConceptGraph, type NumPresentation, type Presentation, type Verdicts } from './graph.js';
 
-const NO_VERDICTS: Verdicts = { edges: [], fresh: [] };
+const NO_VERDICTS: Verdicts = { edges: new Int32Array(0), fresh: new Int32Array(0) };
 
 /** Which keys a holder owns: every key ('all', one process) or a predicate over ids (a shard). */
 export type Ownership = ((id: string) => boolean) | 'all';
@@ -264,7 +264,7 @@ export class Partition {
 
   /** Verdicts as label pairs (how they travel to the other endpoint's owner and into the log). */
   verdictPairs(v: Verdicts): LabelPair[] {
-    return [...v.edges.map((e) => this.graph.edgeLabels(e)), ...v.fresh.map((c) => this.graph.freshLabels(c))];
+    return [...Array.from(v.edges, (e) => this.graph.edgeLabels(e)), ...Array.from(v.fresh, (c) => this.graph.freshLabels(c))];
   }
 
   /**

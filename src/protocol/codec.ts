@@ -12,6 +12,9 @@ import type { LabelPair } from '../core/partition.js';
  *                  nWithdrawn, {nTerms, wired, index×nTerms}×nWithdrawn
  *   label pairs:   2, nLabels, {len, bytes}×nLabels, nPairs, {index, index}×nPairs
  *
+ * Live ticks send the layouts by reference of label-refs.ts (4 and 5), which name a label once per
+ * receiver; these by label are for withdrawals and for the tick log, which must replay anywhere.
+ *
  * A decoder refuses (throws CodecError) a wrong version, a truncated buffer, an index out of range,
  * a label that is empty, longer than 1 KiB, not valid UTF-8 or containing a control character, a
  * repeated term in one document, or `wired` larger than the document's terms.
@@ -23,7 +26,7 @@ const PRESENTATIONS = 1;
 const PAIRS = 2;
 const WITH_WITHDRAWALS = 3;
 
-class Writer {
+export class Writer {
   private buf: Buffer;
   private n = 0;
   constructor(size = 4096) {
@@ -68,7 +71,7 @@ class Writer {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-class Reader {
+export class Reader {
   private i = 0;
   constructor(private readonly b: Uint8Array) {}
   varint(): number {
@@ -203,66 +206,6 @@ function readDocs(r: Reader, dict: readonly string[], seen: Int32Array, acc: { i
     acc.wired.push(wired);
     acc.start.push(acc.n);
   }
-}
-
-/**
- * Encode presentations whose terms are numbers of the sender's own (`keys`, e.g. its vocabulary),
- * named by `name`: the same bytes as `encodePresentations` of the named presentations, without a
- * string lookup per term (each distinct key is named once). Not for withdrawals.
- */
-export function encodeKeyedPresentations(docs: readonly { keys: ArrayLike<number>; wired: number }[], name: (key: number) => string): Buffer {
-  const index = new Map<number, number>();
-  const labels: string[] = [];
-  let total = 0;
-  for (const d of docs) {
-    total += d.keys.length;
-    for (let j = 0; j < d.keys.length; j++) {
-      const k = d.keys[j];
-      if (!index.has(k)) {
-        index.set(k, labels.length);
-        labels.push(name(k));
-      }
-    }
-  }
-  const w = new Writer(16 + total * 2 + labels.length * 12);
-  w.varint(PRESENTATIONS);
-  w.varint(labels.length);
-  for (const l of labels) w.string(l);
-  w.varint(docs.length);
-  for (const d of docs) {
-    w.varint(d.keys.length);
-    w.varint(d.wired);
-    for (let j = 0; j < d.keys.length; j++) w.varint(index.get(d.keys[j])!);
-  }
-  return w.done();
-}
-
-/**
- * Encode pairs given as numbers of the sender's own (`keys`: x0, y0, x1, y1, …), named by `name`:
- * the same bytes as `encodePairs` of the named pairs, each distinct key named once.
- */
-export function encodeKeyedPairs(keys: ArrayLike<number>, name: (key: number) => string): Buffer {
-  const index = new Map<number, number>();
-  const labels: string[] = [];
-  const idx = new Uint32Array(keys.length);
-  for (let j = 0; j < keys.length; j++) {
-    let i = index.get(keys[j]);
-    if (i === undefined) {
-      index.set(keys[j], (i = labels.length));
-      labels.push(name(keys[j]));
-    }
-    idx[j] = i;
-  }
-  const w = new Writer(16 + keys.length * 3 + labels.length * 12);
-  w.varint(PAIRS);
-  w.varint(labels.length);
-  for (const l of labels) w.string(l);
-  w.varint(keys.length >> 1);
-  for (let j = 0; j + 1 < keys.length; j += 2) {
-    w.varint(idx[j]);
-    w.varint(idx[j + 1]);
-  }
-  return w.done();
 }
 
 export function encodePairs(pairs: readonly LabelPair[]): Buffer {

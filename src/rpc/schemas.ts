@@ -153,6 +153,7 @@ export const DfReport = z.object({
   documents_removed: uint,
   length_removed: uint,
   digested_removed: uint,
+  df_packed: bytes,
 });
 
 /** forget: ids or keys of documents (each checked by core/input.ts forgetIds against the limits). */

@@ -38,7 +38,7 @@ import { migrateOut } from './migration.js';
 import { incomingRows, type EdgeWire } from './migration-rows.js';
 import { applyReplicated, promoteFollower } from './follower.js';
 import { applyMembership, settleOpenTick } from './membership-update.js';
-import type { Outgoing } from './participant.js';
+import type { Outgoing, TickParticipant } from './participant.js';
 import type { ShardNode } from './shard.js';
 import { abortTick, commitTick, openTick } from './tick-gate.js';
 
@@ -80,16 +80,22 @@ export function shardHandlers(s: ShardNode): Handlers {
 }
 
 function handlers(s: ShardNode): Handlers {
-  const send = (method: string, tick: number, attempt: number, outs: Outgoing[], body: (o: Outgoing) => object) =>
+  // the labels a message named are known to its receiver once it has answered; a failed send makes
+  // the next message to that peer name them again (it may have restarted)
+  const send = (p: TickParticipant, method: string, tick: number, attempt: number, outs: Outgoing[], body: (o: Outgoing) => object) =>
     Promise.all(
       outs.map((o) => {
         const msg = { tick, attempt, epoch: s.epoch, from: s.id, ...body(o) };
         return s
           .peer(o.to)
           .call(method, msg)
-          .catch((e) => {
-            throw rpcError.unavailable(`${method} to shard ${o.to} failed: ${describeError(e)}`);
-          });
+          .then(
+            () => p.acknowledge(o),
+            (e) => {
+              p.sendFailed(o.to);
+              throw rpcError.unavailable(`${method} to shard ${o.to} failed: ${describeError(e)}`);
+            },
+          );
       }),
     );
 
@@ -121,12 +127,12 @@ function handlers(s: ShardNode): Handlers {
         const outs = guard(() => p.act(tick, attempt, ids, s.owners()));
         const local = outs.filter((o) => o.to === s.id);
         for (const o of local) p.deliver(tick, attempt, s.id, 0, o.payload);
-        await send('deliver_deltas', tick, attempt, outs.filter((o) => o.to !== s.id), (o) => ({ batch: 0, presentations: o.payload }));
+        await send(p, 'deliver_deltas', tick, attempt, outs.filter((o) => o.to !== s.id), (o) => ({ batch: 0, presentations: o.payload }));
         return {};
       }
       if (phase === 'DECAY') {
         const outs = guard(() => p.decay(tick, attempt, s.owners()));
-        await send('receive_signals', tick, attempt, outs, (o) => ({ pairs: o.payload }));
+        await send(p, 'receive_signals', tick, attempt, outs, (o) => ({ pairs: o.payload }));
         return {};
       }
       // ADVANCE: the tick's inputs are durable before the phase is reported done

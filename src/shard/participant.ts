@@ -1,23 +1,13 @@
 import { PhagoError } from '../core/errors.js';
 import { splitPresentation } from '../core/documents.js';
 import type { NumPresentation, Presentation, Verdicts } from '../core/graph.js';
-import type { Partition, TickBody } from '../core/partition.js';
+import type { LabelPair, Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
-import {
-  decodePairs,
-  decodePairsIndexed,
-  decodePresentations,
-  decodePresentationsIndexed,
-  encodeKeyedPairs,
-  encodeKeyedPresentations,
-  encodePairs,
-  encodePresentations,
-  labelPairsOf,
-  type IndexedPairs,
-  type IndexedPresentations,
-} from '../protocol/codec.js';
+import { decodePairs, decodePairsIndexed, decodePresentations, decodePresentationsIndexed, encodePairs, encodePresentations } from '../protocol/codec.js';
+import { decodeRefs, encodePairRefs, encodePresentationRefs, messageKind, PAIR_REFS, PRESENTATION_REFS } from '../protocol/label-refs.js';
 import type { LoggedTick } from '../storage/shard-storage.js';
 import { memoized, splitTermLists, type OwnerMemo, type Owners } from './owners.js';
+import { PeerLabels } from './peer-labels.js';
 
 export type ShardId = number;
 
@@ -25,6 +15,18 @@ export type ShardId = number;
 export interface Outgoing {
   to: ShardId;
   payload: Buffer;
+  /** Numbers whose labels the payload names: known to `to` once it has answered (`acknowledge`). */
+  named?: number[];
+}
+
+/** A received presentations batch with its concepts resolved to this shard's node numbers. */
+interface Batch {
+  nums: Int32Array;
+  /** Document d's concepts: nums[start[d] .. start[d+1]). */
+  start: ArrayLike<number>;
+  wired: ArrayLike<number>;
+  /** Documents from this one on are withdrawals (forgotten documents, docs/forget.md). */
+  withdrawnFrom: number;
 }
 
 export type { Owners } from './owners.js';
@@ -48,14 +50,14 @@ const refuse = (msg: string) => new PhagoError('FAILED_PRECONDITION', msg);
  */
 export class TickParticipant {
   private open: { tick: number; attempt: number } | null = null;
-  /** Received presentations by "sender:batch": the bytes (for the log) and their decoding. */
-  private staged = new Map<string, { payload: Buffer; msg: IndexedPresentations }>();
+  /** Received presentations by "sender:batch", resolved to node numbers when they arrive. */
+  private staged = new Map<string, Batch>();
   /** This shard's own part of its digested documents' presentations, interned (encoded only to be logged). */
   private local: NumPresentation[] = [];
-  private drops: IndexedPairs[] = [];
+  /** Received verdicts as node-number pairs (x0, y0, x1, y1, …), one array per sender. */
+  private drops: Int32Array[] = [];
   private dropBatches = new Set<ShardId>();
-  /** Owners of term numbers (ACT) and of graph node numbers (DECAY) under the current placement. */
-  private termOwners: OwnerMemo = { key: undefined, owner: new Int32Array(0) };
+  /** Owners of graph node numbers under the current placement. */
   private nodeOwners: OwnerMemo = { key: undefined, owner: new Int32Array(0) };
   private verdicts: Verdicts | null = null;
   private prepared: LoggedTick | null = null;
@@ -67,7 +69,25 @@ export class TickParticipant {
   private acted: { ids: string; out: Outgoing[] } | null = null;
   private decayed: Outgoing[] | null = null;
 
-  constructor(private readonly part: Partition) {}
+  /** Labels named to and by peers (protocol/label-refs.ts); `incarnation` tells this participant's numbers from another's. */
+  readonly labels: PeerLabels;
+
+  constructor(
+    private readonly part: Partition,
+    incarnation: string,
+  ) {
+    this.labels = new PeerLabels(incarnation);
+  }
+
+  /** `to` answered a message this participant produced: the labels it named are known there. */
+  acknowledge(o: Outgoing): void {
+    if (o.named) this.labels.acknowledge(o.to, o.named);
+  }
+
+  /** A message to `to` failed: it may have restarted and lost what it was told. */
+  sendFailed(to: ShardId): void {
+    this.labels.forget(to);
+  }
 
   get openTick(): number | null {
     return this.open?.tick ?? null;
@@ -112,11 +132,21 @@ export class TickParticipant {
   private actOnce(tick: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     const withdrawals = this.part.withdraw();
     if (withdrawals.length > 0) return this.actByLabel(withdrawals, ids, owners);
-    const per = splitTermLists(this.part.digestTermLists(tick, ids), this.termOwnerOf(owners));
+    // concepts as this shard's node numbers, each looked up once per document; a peer that knows a
+    // number gets the number only
+    const docs = this.part.digestTermLists(tick, ids).map(({ terms, wired }) => ({ terms: terms.map((t) => this.part.nodeOfTerm(t)), wired }));
+    const per = splitTermLists(docs, this.nodeOwnerOf(owners));
     const out: Outgoing[] = [];
+    const g = this.part.graph;
     for (const [to, list] of [...per].sort((a, b) => a[0] - b[0])) {
-      if (to === owners.self) this.local = list.map((p) => ({ nums: p.keys.map((t) => this.part.nodeOfTerm(t)), wired: p.wired }));
-      else out.push({ to, payload: encodeKeyedPresentations(list, (t) => this.part.termName(t)) });
+      if (to === owners.self) this.local = list.map((p) => ({ nums: p.keys, wired: p.wired }));
+      else {
+        const { payload, named } = encodePresentationRefs(
+          list,
+          this.labels.naming(to, (n) => g.labelOf(n)),
+        );
+        out.push({ to, payload, named });
+      }
     }
     return out;
   }
@@ -140,32 +170,59 @@ export class TickParticipant {
     return out;
   }
 
-  /** The owner of a term number, kept while the placement (`owners.key`) stays. */
-  private termOwnerOf(owners: Owners): (t: number) => ShardId {
-    return memoized(owners, this.termOwners, (m) => (this.termOwners = m), (t) => owners.ownerOfLabel(this.part.termName(t)));
-  }
-
   /** Presentations from a peer (or self) for the open attempt; a re-sent batch is kept once. */
   deliver(tick: number, attempt: number, from: ShardId, batch: number, payload: Buffer): void {
     this.check(tick, attempt, 'deliver_deltas');
-    const msg = decodePresentationsIndexed(payload); // refuse a malformed batch now, not at DECAY
+    // resolved now (a malformed batch is refused now, not at DECAY); a batch by reference also
+    // teaches this shard the labels it names, even when it is a re-sent one kept once below
+    const b = this.resolvePresentations(from, payload);
     const key = `${from}:${batch}`;
-    if (!this.staged.has(key)) this.staged.set(key, { payload, msg });
+    if (!this.staged.has(key)) this.staged.set(key, b);
   }
 
-  /** This attempt's presentations, interned: own part first, then the received batches in key order. */
-  private presentations(): NumPresentation[] {
+  private resolvePresentations(from: ShardId, payload: Buffer): Batch {
     const g = this.part.graph;
+    if (messageKind(payload) === PRESENTATION_REFS) {
+      const m = decodeRefs(payload);
+      const nums = this.labels.resolve(from, m, (l) => g.intern(l));
+      this.checkDistinct(nums, m.start);
+      return { nums, start: m.start, wired: m.wired, withdrawnFrom: m.wired.length };
+    }
+    // by label (withdrawals of forgotten documents): each dictionary label interned once
+    const m = decodePresentationsIndexed(payload);
+    const node = new Int32Array(m.dict.length);
+    for (let i = 0; i < m.dict.length; i++) node[i] = g.intern(m.dict[i]);
+    const nums = new Int32Array(m.idx.length);
+    for (let j = 0; j < m.idx.length; j++) nums[j] = node[m.idx[j]];
+    return { nums, start: m.start, wired: m.wired, withdrawnFrom: m.withdrawnFrom };
+  }
+
+  private mark = new Int32Array(0);
+  private stamp = 0;
+
+  /** Refuse a document that names one concept twice (as the label layout's decoder does). */
+  private checkDistinct(nums: Int32Array, start: ArrayLike<number>): void {
+    if (this.mark.length < this.part.graph.labelCount) {
+      const grown = new Int32Array(this.part.graph.labelCount * 2);
+      grown.set(this.mark);
+      this.mark = grown;
+    }
+    for (let d = 0; d + 1 < start.length; d++) {
+      const s = ++this.stamp;
+      for (let j = start[d]; j < start[d + 1]; j++) {
+        if (this.mark[nums[j]] === s) throw new PhagoError('INVALID_ARGUMENT', `document ${d}: concept "${this.part.graph.labelOf(nums[j]).slice(0, 40)}" repeated`);
+        this.mark[nums[j]] = s;
+      }
+    }
+  }
+
+  /** This attempt's presentations as node numbers: own part first, then the received batches in key order. */
+  private presentations(): NumPresentation[] {
     const all: NumPresentation[] = [...this.local];
     for (const k of [...this.staged.keys()].sort()) {
-      const m = this.staged.get(k)!.msg;
-      // each label of the batch interned once, in dictionary (first use) order
-      const node = new Int32Array(m.dict.length);
-      for (let i = 0; i < m.dict.length; i++) node[i] = g.intern(m.dict[i]);
-      const nums = new Int32Array(m.idx.length);
-      for (let j = 0; j < m.idx.length; j++) nums[j] = node[m.idx[j]];
+      const m = this.staged.get(k)!;
       for (let d = 0; d < m.wired.length; d++) {
-        const p: NumPresentation = { nums: nums.subarray(m.start[d], m.start[d + 1]), wired: m.wired[d] };
+        const p: NumPresentation = { nums: m.nums.subarray(m.start[d], m.start[d + 1]), wired: m.wired[d] };
         all.push(d >= m.withdrawnFrom ? { ...p, withdrawn: true } : p);
       }
     }
@@ -189,24 +246,29 @@ export class TickParticipant {
     const g = this.part.graph;
     const ownerOf = this.nodeOwnerOf(owners);
     const remote = new Map<ShardId, number[]>();
-    const send = (x: number, y: number) => {
-      for (const n of [x, y]) {
-        if (g.isOwned(n)) continue;
-        const o = ownerOf(n);
-        let list = remote.get(o);
-        if (!list) remote.set(o, (list = []));
-        list.push(x, y);
-      }
+    const to = (n: number, x: number, y: number) => {
+      const o = ownerOf(n);
+      let list = remote.get(o);
+      if (!list) remote.set(o, (list = []));
+      list.push(x, y);
     };
-    for (const e of this.verdicts.edges) {
-      const [x, y] = g.endpoints(e);
-      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y);
-    }
-    for (const c of this.verdicts.fresh) {
-      const [x, y] = g.freshEndpoints(c);
-      if (!g.isOwned(x) || !g.isOwned(y)) send(x, y);
-    }
-    return [...remote.entries()].sort((a, b) => a[0] - b[0]).map(([to, pairs]) => ({ to, payload: encodeKeyedPairs(pairs, (n) => g.labelOf(n)) }));
+    // a pair goes to the owner of each endpoint not owned here (both, when they differ)
+    const send = (x: number, y: number) => {
+      if (!g.isOwned(x)) to(x, x, y);
+      if (!g.isOwned(y)) to(y, x, y);
+    };
+    const { edges, fresh } = this.verdicts;
+    for (let i = 0; i < edges.length; i++) send(g.endpointA(edges[i]), g.endpointB(edges[i]));
+    for (let i = 0; i < fresh.length; i++) send(g.freshA(fresh[i]), g.freshB(fresh[i]));
+    return [...remote.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([to, pairs]) => {
+        const { payload, named } = encodePairRefs(
+          pairs,
+          this.labels.naming(to, (n) => g.labelOf(n)),
+        );
+        return { to, payload, named };
+      });
   }
 
   /** The owner of a graph node number, kept while the placement (`owners.key`) stays. */
@@ -216,26 +278,31 @@ export class TickParticipant {
     return memoized(owners, this.nodeOwners, (m) => (this.nodeOwners = m), ofNode ? (n) => ofNode(g.idOf(n)) : (n) => owners.ownerOfLabel(g.labelOf(n)));
   }
 
-  /** Verdicts from a peer for the open attempt (one message per peer and attempt). */
+  /** Verdicts from a peer for the open attempt (one message per peer and attempt), resolved to node numbers. */
   receiveDrops(tick: number, attempt: number, from: ShardId, payload: Buffer): void {
     this.check(tick, attempt, 'receive_signals');
-    const msg = decodePairsIndexed(payload);
+    const g = this.part.graph;
+    let pairs: Int32Array;
+    if (messageKind(payload) === PAIR_REFS) {
+      pairs = this.labels.resolve(from, decodeRefs(payload), (l) => g.intern(l));
+      for (let k = 0; k + 1 < pairs.length; k += 2) if (pairs[k] === pairs[k + 1]) throw new PhagoError('INVALID_ARGUMENT', `pair ${k >> 1}: an edge needs two different concepts`);
+    } else {
+      const m = decodePairsIndexed(payload);
+      const node = m.dict.map((l) => g.intern(l));
+      pairs = Int32Array.from(m.pairs, (i) => node[i]);
+    }
     if (this.dropBatches.has(from)) return;
     this.dropBatches.add(from);
-    this.drops.push(msg);
+    this.drops.push(pairs);
   }
 
-  /**
-   * Received verdicts as node-number pairs (-1: a label unknown here), each label looked up once per
-   * message; at ADVANCE, when this shard's own DECAY has interned every label of the tick.
-   */
+  /** Received verdicts as node-number pairs, every sender's in arrival order. */
   private receivedNums(): Int32Array {
-    const g = this.part.graph;
-    const out = new Int32Array(this.drops.reduce((n, m) => n + m.pairs.length, 0));
+    const out = new Int32Array(this.drops.reduce((n, m) => n + m.length, 0));
     let k = 0;
     for (const m of this.drops) {
-      const node = m.dict.map((l) => g.numberOf(l) ?? -1);
-      for (let j = 0; j < m.pairs.length; j++) out[k++] = node[m.pairs[j]];
+      out.set(m, k);
+      k += m.length;
     }
     return out;
   }
@@ -250,19 +317,35 @@ export class TickParticipant {
     if (!this.prepared) {
       const ownPairs = log ? this.part.verdictPairs(this.verdicts) : [];
       this.part.drop(tick, this.verdicts, [], this.receivedNums());
-      const g = this.part.graph;
-      // the log names everything by label (replay interns again): the own part is encoded only here
-      const localLabels = (): Presentation[] => this.local.map((p) => ({ labels: Array.from(p.nums, (n) => g.labelOf(n)), wired: p.wired, ...(p.withdrawn ? { withdrawn: true } : {}) }));
-      this.prepared = log
-        ? {
-            presentations: [...(this.local.length > 0 ? [encodePresentations(localLabels())] : []), ...[...this.staged.keys()].sort().map((k) => this.staged.get(k)!.payload)].map((b) => b.toString('base64')),
-            drops: encodePairs([...ownPairs, ...this.drops.flatMap(labelPairsOf)]).toString('base64'),
-            digested: this.part.digestedIds(),
-            ...(this.part.withdrawnIds().length > 0 ? { withdrawn: this.part.withdrawnIds() } : {}),
-          }
-        : EMPTY_LOG;
+      this.prepared = log ? this.logEntry(ownPairs) : EMPTY_LOG;
     }
     return log ? this.prepared : null;
+  }
+
+  /**
+   * The tick's log entry: everything by label (replay interns again, in any process), so the
+   * presentations and verdicts received by number are named here; only when the tick is logged.
+   */
+  private logEntry(ownPairs: LabelPair[]): LoggedTick {
+    const g = this.part.graph;
+    const labels = (nums: ArrayLike<number>) => Array.from(nums, (n) => g.labelOf(n));
+    const received: Presentation[] = [];
+    for (const k of [...this.staged.keys()].sort()) {
+      const m = this.staged.get(k)!;
+      for (let d = 0; d < m.wired.length; d++) {
+        const p: Presentation = { labels: labels(m.nums.subarray(m.start[d], m.start[d + 1])), wired: m.wired[d] };
+        received.push(d >= m.withdrawnFrom ? { ...p, withdrawn: true } : p);
+      }
+    }
+    const own: Presentation[] = this.local.map((p) => ({ labels: labels(p.nums), wired: p.wired, ...(p.withdrawn ? { withdrawn: true } : {}) }));
+    const drops: LabelPair[] = [...ownPairs];
+    for (const m of this.drops) for (let k = 0; k + 1 < m.length; k += 2) drops.push([g.labelOf(m[k]), g.labelOf(m[k + 1])]);
+    return {
+      presentations: [...(own.length > 0 ? [encodePresentations(own)] : []), ...(received.length > 0 ? [encodePresentations(received)] : [])].map((b) => b.toString('base64')),
+      drops: encodePairs(drops).toString('base64'),
+      digested: this.part.digestedIds(),
+      ...(this.part.withdrawnIds().length > 0 ? { withdrawn: this.part.withdrawnIds() } : {}),
+    };
   }
 
   /** An empty tick (nothing digested anywhere): prune only, and the (empty) log entry. */

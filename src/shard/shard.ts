@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { encodeDfPacked } from '../protocol/df-packed.js';
 import { makeConfig, type ColonyConfig } from '../core/config.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { Partition } from '../core/partition.js';
@@ -58,7 +60,7 @@ export class ShardNode {
   config: ColonyConfig = makeConfig();
   readonly limits: Limits;
   part: Partition = ShardNode.newPartition(this.config);
-  participant = new TickParticipant(this.part);
+  participant = new TickParticipant(this.part, ShardNode.incarnation());
   placement = new Placement([]);
   addresses = new Map<ShardId, string>();
   private peers = new Map<ShardId, RpcClient>();
@@ -115,7 +117,12 @@ export class ShardNode {
   resetPartition(config: ColonyConfig): void {
     this.config = config;
     this.part = ShardNode.newPartition(config, this.owns);
-    this.participant = new TickParticipant(this.part);
+    this.participant = new TickParticipant(this.part, ShardNode.incarnation());
+  }
+
+  /** A new participant's incarnation: peers never mistake its concept numbers for an earlier one's. */
+  private static incarnation(): string {
+    return randomBytes(8).toString('hex');
   }
 
   /** Serve ShardService, register with the coordinator, start heartbeats. Returns the ShardId. */
@@ -259,7 +266,7 @@ export class ShardNode {
 
   /** Report the df, count and length of stored documents to the coordinator, as batch `batch` of this identity. */
   async reportDf(ids: readonly DocumentId[], batch: number): Promise<void> {
-    const df: Record<string, number> = {};
+    const df = new Map<string, number>();
     let total = 0;
     let documents = 0;
     const docs = this.part.docs;
@@ -269,9 +276,9 @@ export class ShardNode {
       documents++;
       total += docs.lengthOf(n);
       // the distinct index terms (stems when stemming), as the inverted index counts df
-      for (const t of docs.indexTerms(n)) df[t] = (df[t] ?? 0) + 1;
+      for (const t of docs.indexTerms(n)) df.set(t, (df.get(t) ?? 0) + 1);
     }
-    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df, documents, total_length: total, batch });
+    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, df_packed: encodeDfPacked(df, df.size), documents, total_length: total, batch });
   }
 
   /** Leave the cluster gracefully (the coordinator moves this shard's data first). */
@@ -300,19 +307,11 @@ export class ShardNode {
     return {
       shard_id: this.id,
       node_count: this.part.graph.nodeCount,
-      edge_count: this.primaryEdges(),
+      edge_count: this.part.graph.primaryEdgeCount(),
       document_count: this.part.docs.size,
       digested_count: this.part.docs.digestedCount,
       pending_count: this.part.docs.pendingCount,
     };
-  }
-
-  /** Edges whose smaller endpoint this shard owns: each edge of the cluster counts on one shard. */
-  private primaryEdges(): number {
-    const g = this.part.graph;
-    let n = 0;
-    for (const e of g.edgeNumbers()) if (g.isOwned(g.endpoints(e)[0])) n++;
-    return n;
   }
 
   peer(id: ShardId): RpcClient {

@@ -71,6 +71,9 @@ interface Replica {
  * the way src/shard/handlers.ts wires them to gRPC. A crash drops this object; a restart builds a new
  * one over the same SimShardStorage (its durable state).
  */
+/** Participants created in this process: each gets its own incarnation (label numbers are per incarnation). */
+let incarnations = 0;
+
 export class SimShard implements TickHost, Server {
   part: Partition;
   participant: TickParticipant;
@@ -99,7 +102,7 @@ export class SimShard implements TickHost, Server {
     // as recoverShard: the membership from the durable meta
     this.setMembership(Number(st.meta.get('epoch') ?? 0), JSON.parse(st.meta.get('members') ?? '[]') as { id: number; address: string }[]);
     this.part = new Partition(config, newTextIndex(), this.owns);
-    this.participant = new TickParticipant(this.part);
+    this.participant = new TickParticipant(this.part, `sim-${++incarnations}`);
     const r = restorePartition(this.part, st);
     this.committedTick = r.committedTick;
     this.checkpointTick = r.checkpointTick;
@@ -340,6 +343,9 @@ export class SimShard implements TickHost, Server {
     if (left === 0) return reply({ ok: true, value: {} });
     for (const o of outs) {
       this.net.call(this.id, o.to, method, { tick, attempt, epoch: this.epoch, from: this.id, ...body(o) }, this.opts.deadline, (r) => {
+        // the labels a message named are known to its receiver once it has answered (every reply counts)
+        if (!r.ok) this.participant.sendFailed(o.to);
+        else this.participant.acknowledge(o);
         if (failed) return;
         if (!r.ok) {
           failed = true;

@@ -23,10 +23,10 @@ export interface CoordinatorStorage {
    * be negative (forgotten documents); `digestedRemoved` forgotten digested documents leave the
    * durable `digested` count in the same transaction.
    */
-  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved?: number): boolean;
+  applyDf(identity: string, batch: number, df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved?: number): boolean;
   lastDfBatch(identity: string): number;
   /** Apply a report without deduplication (batch 0). */
-  addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved?: number): void;
+  addDf(df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved?: number): void;
   df(): Map<string, number>;
   /**
    * Only for a store written behind the coordinator's back (etcd): resolves when every change made so

@@ -49,7 +49,7 @@ export class CoordinatorStore extends SqliteStore implements CoordinatorStorage 
    * Apply a shard's df report exactly once: batches of one shard identity are numbered in order, and a
    * batch at or below the last applied one is a re-send. Returns false for a re-send.
    */
-  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): boolean {
+  applyDf(identity: string, batch: number, df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved = 0): boolean {
     return this.db.transaction(() => {
       const last = (this.st.getBatch.get(identity) as { batch: number } | undefined)?.batch ?? -1;
       if (batch <= last) return false;
@@ -69,7 +69,7 @@ export class CoordinatorStore extends SqliteStore implements CoordinatorStorage 
   }
 
   /** Apply a report without deduplication (shards without a data directory). */
-  addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
+  addDf(df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
     this.db.transaction(() => {
       this.addCounts(df, digestedRemoved);
       this.setMetaSt.run('documents', String(Number(this.meta('documents') ?? 0) + documents));
@@ -78,9 +78,9 @@ export class CoordinatorStore extends SqliteStore implements CoordinatorStorage 
   }
 
   /** df increments (a forgotten document's are negative: a term at 0 goes) and digested documents forgotten. */
-  private addCounts(df: Record<string, number>, digestedRemoved: number): void {
+  private addCounts(df: ReadonlyMap<string, number>, digestedRemoved: number): void {
     let negative = false;
-    for (const [t, n] of Object.entries(df)) {
+    for (const [t, n] of df) {
       this.st.addDf.run(t, n);
       negative ||= n < 0;
     }

@@ -111,8 +111,8 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
       const head = inflate<SnapHead>(kvs.get(hk)!);
       const parts = Array.from({ length: head.parts }, (_, i) => kvs.get(snapKey(gen, `part-${i}`)));
       if (parts.some((p) => p === undefined)) continue;
-      for (const p of parts) s.count(inflate<{ df: Record<string, number> }>(p!).df, 0, 0);
-      s.count({}, head.documents, head.totalLength);
+      for (const p of parts) s.count(new Map(Object.entries(inflate<{ df: Record<string, number> }>(p!).df)), 0, 0);
+      s.count(new Map(), head.documents, head.totalLength);
       s.digestedRemoved += head.digestedRemoved;
       for (const [id, b] of Object.entries(head.batches)) s.batches.set(id, b);
       folded = new Set(head.folded);
@@ -135,7 +135,7 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
         }
         s.dfKeys.add(key);
         const rec = inflate<DfRecord>(value);
-        s.count(rec.df, rec.documents, rec.totalLength);
+        s.count(new Map(Object.entries(rec.df)), rec.documents, rec.totalLength);
         s.digestedRemoved += rec.digestedRemoved ?? 0;
         if (key.startsWith('state/df/')) {
           const [identity, batch] = key.slice('state/df/'.length).split('/');
@@ -180,12 +180,12 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     this.setMeta(meta);
   }
 
-  applyDf(identity: string, batch: number, df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): boolean {
+  applyDf(identity: string, batch: number, df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved = 0): boolean {
     if (batch <= (this.batches.get(identity) ?? 0)) return false;
     this.batches.set(identity, batch);
     this.count(df, documents, totalLength);
     this.digestedRemoved += digestedRemoved;
-    this.record(batchKey(identity, batch), dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
+    this.record(batchKey(identity, batch), dfValue({ df: Object.fromEntries(df), documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
     return true;
   }
 
@@ -193,10 +193,10 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
     return this.batches.get(identity) ?? 0;
   }
 
-  addDf(df: Record<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
+  addDf(df: ReadonlyMap<string, number>, documents: number, totalLength: number, digestedRemoved = 0): void {
     this.count(df, documents, totalLength);
     this.digestedRemoved += digestedRemoved;
-    this.record(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df, documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
+    this.record(`state/df0/${this.fence.createRevision}-${String(++this.unnumbered).padStart(12, '0')}`, dfValue({ df: Object.fromEntries(df), documents, totalLength, ...(digestedRemoved > 0 ? { digestedRemoved } : {}) }));
   }
 
   private record(key: string, value: Buffer): void {
@@ -248,8 +248,8 @@ export class EtcdCoordinatorStorage implements CoordinatorStorage {
   /** Nothing to release (the etcd client is the caller's); changes still pending are flushed by `flush`. */
   close(): void {}
 
-  private count(df: Record<string, number>, documents: number, totalLength: number): void {
-    for (const [t, n] of Object.entries(df)) {
+  private count(df: ReadonlyMap<string, number>, documents: number, totalLength: number): void {
+    for (const [t, n] of df) {
       const v = (this.dfMap.get(t) ?? 0) + n;
       if (v === 0) this.dfMap.delete(t);
       else this.dfMap.set(t, v);
