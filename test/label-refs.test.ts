@@ -114,3 +114,85 @@ test('the decoder refuses malformed messages', () => {
   ];
   for (const b of bad) assert.throws(() => decodeRefs(b), CodecError, b.toString('hex'));
 });
+
+test('ticks between two participants: a receiver that restarts refuses the next message by number; the aborted attempt is retried with labels and the graph equals one process', async () => {
+  const { Placement } = await import('../src/cluster/placement.js');
+  const { makeConfig } = await import('../src/core/config.js');
+  const { canonicalLines, hashCanonical } = await import('../src/core/hash.js');
+  const { validateBatch } = await import('../src/core/input.js');
+  const { DEFAULT_LIMITS } = await import('../src/core/limits.js');
+  const { Partition, planDigestion } = await import('../src/core/partition.js');
+  const { nodeIdOf } = await import('../src/ids/ids.js');
+  const { newTextIndex } = await import('../src/search/text-index.js');
+  const { TickParticipant } = await import('../src/shard/participant.js');
+  const { readDocsJsonl } = await import('../src/io/files.js');
+  const { CORPUS } = await import('./helpers.js');
+  const { join } = await import('node:path');
+
+  const config = makeConfig({ digestPerTick: 16 });
+  const valid = validateBatch(readDocsJsonl(join(CORPUS, 'docs.jsonl')), DEFAULT_LIMITS);
+  const one = new Partition(config, newTextIndex());
+  one.ingest(valid, 0);
+  const placement = new Placement([1, 2]);
+  const parts = [1, 2].map((s) => new Partition(config, newTextIndex(), (id) => placement.owner(id) === s));
+  for (const v of valid) parts[placement.owner(v.id) - 1].ingest([v], 0);
+  const owners = (self: number) => ({ self, members: [1, 2], key: placement, ownerOfLabel: (l: string) => placement.owner(nodeIdOf(l)), ownerOfNode: (id: string) => placement.owner(id) });
+  const ps = [new TickParticipant(parts[0], 'a-1'), new TickParticipant(parts[1], 'b-1')];
+  let refusals = 0;
+  let named = [0, 0];
+  /** One attempt of a tick; false when a delivery was refused (then every participant aborts). */
+  const attempt = (t: number, a: number): boolean => {
+    const cands = parts.flatMap((p, i) => {
+      ps[i].openAttemptOf(t, a);
+      return p.candidates(t, config.digestPerTick).map((c) => ({ ...c, shard: i }));
+    });
+    const chosen = planDigestion(cands, config.digestPerTick) as typeof cands;
+    const run = (phase: 'act' | 'decay'): boolean => {
+      const outs = ps.map((p, i) => (phase === 'act' ? p.act(t, a, chosen.filter((c) => c.shard === i).map((c) => c.id), owners(i + 1)) : p.decay(t, a, owners(i + 1))));
+      for (const [from, list] of outs.entries())
+        for (const o of list) {
+          try {
+            if (phase === 'act') ps[o.to - 1].deliver(t, a, from + 1, 0, o.payload);
+            else ps[o.to - 1].receiveDrops(t, a, from + 1, o.payload);
+            ps[from].acknowledge(o);
+            named[from] += o.named?.length ?? 0;
+          } catch (e) {
+            assert.equal((e as { code?: string }).code, 'FAILED_PRECONDITION');
+            refusals++;
+            ps[from].sendFailed(o.to);
+            return false;
+          }
+        }
+      return true;
+    };
+    if (!run('act') || !run('decay')) {
+      for (const p of ps) p.abort();
+      return false;
+    }
+    for (const p of ps) p.advance(t, a, true);
+    for (const p of ps) p.commit(t);
+    return true;
+  };
+  let t = 0;
+  for (; t < 3; t++) {
+    one.runTick(t + 1, config.digestPerTick);
+    assert.ok(attempt(t + 1, 1));
+  }
+  const before = [...named];
+  one.runTick(4, config.digestPerTick);
+  assert.ok(attempt(4, 1));
+  assert.ok(named[0] - before[0] < before[0], 'a later tick names fewer labels than the first ones');
+  // shard 2 "restarts": a new participant (new incarnation) over the same committed partition
+  ps[1] = new TickParticipant(parts[1], 'b-2');
+  one.runTick(5, config.digestPerTick);
+  assert.equal(attempt(5, 1), false, 'shard 1 sent numbers the restarted shard 2 was never told');
+  assert.ok(refusals >= 1);
+  assert.ok(attempt(5, 2), 'the retry names the labels again');
+  for (let k = 6; k <= 8; k++) {
+    one.runTick(k, config.digestPerTick);
+    assert.ok(attempt(k, 1));
+  }
+  const hashOf = (ls: { nodes: string[]; edges: string[] }[]) => hashCanonical(ls.flatMap((l) => l.nodes), ls.flatMap((l) => l.edges));
+  const cluster = hashOf(parts.map((p) => canonicalLines(p.graph, 8, (e) => p.ownsKey(e.a))));
+  assert.equal(cluster, hashOf([canonicalLines(one.graph, 8, () => true)]));
+});

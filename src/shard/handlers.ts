@@ -105,9 +105,13 @@ function handlers(s: ShardNode): Handlers {
       return s.ingestLock.run(() => forgetOnShard(s, req));
     },
 
-    ingest_document: (raw) => {
+    ingest_document: async (raw) => {
       const req = parse(ShardIngestRequest, raw, 'ingest_document');
-      return s.ingestLock.run(() => ingest(s, req));
+      // stored under the ingest lock, counted after it: the next request is stored while this one's
+      // df report travels (reports still go in batch order, one flush at a time)
+      const stored = await s.ingestLock.run(() => ingest(s, req));
+      if (stored.batch > 0) await countStored(s);
+      return stored.reply;
     },
 
     tick_phase: async (raw) => {
@@ -332,16 +336,18 @@ function checkContent(s: ShardNode, checks: readonly { id: string; digest: strin
   return { results };
 }
 
-/** Store documents durably, have the coordinator count them (df), then acknowledge. */
-async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
+/**
+ * Store documents durably (their df report marked pending); `countStored` then has the coordinator
+ * count them before the request is acknowledged. `batch` 0: nothing new was stored.
+ */
+async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply: object; batch: number }> {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
   s.checkEpoch(req.epoch);
-  await s.flushDfReports();
   // the coordinator's tick, not this shard's view (it may still hold a tick that was aborted)
   const ingestTick = req.tick;
   if (ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
-  if (req.check_only) return checkContent(s, req.checks);
+  if (req.check_only) return { reply: checkContent(s, req.checks), batch: 0 };
   // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
   const vs = validateBatch(
     req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })),
@@ -355,28 +361,28 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg) {
   const had = new Set(vs.filter((v) => s.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
   const created = s.part.ingest(vs, ingestTick); // all or none: ALREADY_EXISTS before anything is added
   const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
+  let batch = 0;
   if (fresh.length > 0) {
     // durable first (with its df report marked pending), then counted by the coordinator, then
     // acknowledged; a report lost in a crash or a timeout is re-sent with the same batch and applied once
-    const batch = ++s.dfBatch;
+    batch = ++s.dfBatch;
+    s.dfDirty = true;
     const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick, digestedTick: null, unreportedBatch: batch }));
     s.storage.addDocs(stored, batch);
     s.replicator.documents(fresh.map((v) => v.id), 1);
     // on every in-sync follower before the coordinator counts them and the client hears of them
     await s.replicator.ship({ k: 'docs', tick: ingestTick, batch, docs: fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text })) });
-    try {
-      await s.reportDf(
-        fresh.map((v) => v.id),
-        batch,
-      );
-      s.storage.markReported(batch);
-      await s.replicator.ship({ k: 'reported', batch });
-    } catch (e) {
-      s.dfDirty = true;
-      throw rpcError.unavailable(`documents stored but not yet counted by the coordinator (${describeError(e)}); send them again`);
-    }
   }
-  return { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) };
+  return { reply: { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) }, batch };
+}
+
+/** Have the coordinator count what was stored (every pending report, in batch order) before acknowledging. */
+async function countStored(s: ShardNode): Promise<void> {
+  try {
+    await s.flushDfReports();
+  } catch (e) {
+    throw rpcError.unavailable(`documents stored but not yet counted by the coordinator (${describeError(e)}); send them again`);
+  }
 }
 
 export { PhagoError };

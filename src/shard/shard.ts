@@ -83,6 +83,8 @@ export class ShardNode {
   /** A tick prepared before a restart, whose outcome is asked of the coordinator. */
   pendingPrepared: { tick: number; body: import('../storage/shard-storage.js').LoggedTick } | null = null;
   readonly ingestLock = new Mutex();
+  /** Serializes df report flushes (flushDfReports). */
+  private readonly reportLock = new Mutex();
   /** A primary serves its group's ticks and writes; a follower replicates it (docs/replication.md). */
   role: 'primary' | 'follower' = 'primary';
   /** A follower's place in its primary's stream. */
@@ -245,18 +247,30 @@ export class ShardNode {
     this.pendingPrepared = null;
   }
 
-  /** Send the df reports of documents stored but not yet acknowledged by the coordinator (idempotent per batch). */
-  async flushDfReports(): Promise<void> {
-    if (!this.dfDirty) return;
-    // ingest and forget batches in batch order (the coordinator applies them in order, once each)
-    const work = [...this.storage.unreported().map((u) => ({ batch: u.batch, send: () => this.reportDf(u.ids, u.batch) })), ...this.storage.unreportedForgets().map((u) => ({ batch: u.batch, send: () => this.reportForget(u.report, u.batch) }))];
-    work.sort((a, b) => a.batch - b.batch);
-    for (const { batch, send } of work) {
-      await send();
-      this.storage.markReported(batch);
-      await this.replicator.ship({ k: 'reported', batch });
-    }
-    this.dfDirty = false;
+  /**
+   * Send the df reports of documents stored but not yet acknowledged by the coordinator (idempotent per
+   * batch). One flush at a time, so batches reach the coordinator in order (it applies a batch number
+   * once and ignores a lower one after it); a batch stored while a flush is under way is left for the
+   * next flush (the flag is set again by whoever stores it).
+   */
+  flushDfReports(): Promise<void> {
+    return this.reportLock.run(async () => {
+      if (!this.dfDirty) return;
+      this.dfDirty = false;
+      // ingest and forget batches in batch order (the coordinator applies them in order, once each)
+      const work = [...this.storage.unreported().map((u) => ({ batch: u.batch, send: () => this.reportDf(u.ids, u.batch) })), ...this.storage.unreportedForgets().map((u) => ({ batch: u.batch, send: () => this.reportForget(u.report, u.batch) }))];
+      work.sort((a, b) => a.batch - b.batch);
+      try {
+        for (const { batch, send } of work) {
+          await send();
+          this.storage.markReported(batch);
+          await this.replicator.ship({ k: 'reported', batch });
+        }
+      } catch (e) {
+        this.dfDirty = true;
+        throw e;
+      }
+    });
   }
 
   /** Report forgotten documents' df decrements (docs/forget.md) as batch `batch` of this identity. */
