@@ -110,7 +110,8 @@ function handlers(s: ShardNode): Handlers {
       // stored under the ingest lock, counted after it: the next request is stored while this one's
       // df report travels (reports still go in batch order, one flush at a time)
       const stored = await s.ingestLock.run(() => ingest(s, req));
-      if (stored.batch > 0) await countStored(s);
+      // also what an earlier request stored but could not have counted (the client sends it again)
+      if (!req.check_only) await countStored(s);
       return stored.reply;
     },
 
@@ -338,16 +339,16 @@ function checkContent(s: ShardNode, checks: readonly { id: string; digest: strin
 
 /**
  * Store documents durably (their df report marked pending); `countStored` then has the coordinator
- * count them before the request is acknowledged. `batch` 0: nothing new was stored.
+ * count them before the request is acknowledged.
  */
-async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply: object; batch: number }> {
+async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply: object }> {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
   s.checkEpoch(req.epoch);
   // the coordinator's tick, not this shard's view (it may still hold a tick that was aborted)
   const ingestTick = req.tick;
   if (ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
-  if (req.check_only) return { reply: checkContent(s, req.checks), batch: 0 };
+  if (req.check_only) return { reply: checkContent(s, req.checks) };
   // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
   const vs = validateBatch(
     req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })),
@@ -361,11 +362,10 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply
   const had = new Set(vs.filter((v) => s.part.docs.numberOf(v.id) !== undefined).map((v) => v.id));
   const created = s.part.ingest(vs, ingestTick); // all or none: ALREADY_EXISTS before anything is added
   const fresh = vs.filter((v, i) => created[i].created && !had.has(v.id));
-  let batch = 0;
   if (fresh.length > 0) {
     // durable first (with its df report marked pending), then counted by the coordinator, then
     // acknowledged; a report lost in a crash or a timeout is re-sent with the same batch and applied once
-    batch = ++s.dfBatch;
+    const batch = ++s.dfBatch;
     s.dfDirty = true;
     const stored: StoredDoc[] = fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text, ingestTick, digestedTick: null, unreportedBatch: batch }));
     s.storage.addDocs(stored, batch);
@@ -373,7 +373,7 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply
     // on every in-sync follower before the coordinator counts them and the client hears of them
     await s.replicator.ship({ k: 'docs', tick: ingestTick, batch, docs: fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text })) });
   }
-  return { reply: { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) }, batch };
+  return { reply: { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) } };
 }
 
 /** Have the coordinator count what was stored (every pending report, in batch order) before acknowledging. */

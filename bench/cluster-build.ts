@@ -1,0 +1,98 @@
+/**
+ * One WordNet build, to compare builds or flags side by side (docs/performance.md):
+ *   node dist/bench/cluster-build.js [--shards N] [--docs M] [--shard-node-args "--cpu-prof ..."]
+ * --shards 0 runs one process (LocalEngine); N ≥ 1 a coordinator in this process and N shard processes.
+ * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
+ * (/proc, Linux) for each part, the ticks, the median time of each phase and the graph hash.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Coordinator } from '../src/coordinator/coordinator.js';
+import type { DocumentInput } from '../src/core/input.js';
+import { ClusterEngine } from '../src/engine/cluster.js';
+import { LocalEngine } from '../src/engine/local.js';
+import { ensureCollection } from '../scripts/collections.js';
+import { median } from './colony-bench.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const shards = Number(arg('--shards', '3'));
+const n = Number(arg('--docs', '117659'));
+const nodeArgs = arg('--shard-node-args', '').split(' ').filter(Boolean);
+const docs = readFileSync(await ensureCollection('wordnet'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as DocumentInput);
+
+const procCpu = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(x[11]) + Number(x[12])) / 100;
+};
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const s1 = (x: number) => x.toFixed(1);
+
+if (shards === 0) {
+  const l = new LocalEngine();
+  const c0 = ownCpu();
+  const t0 = performance.now();
+  await l.ingest(docs);
+  const ti = performance.now() - t0;
+  const ci = ownCpu() - c0;
+  const t = await l.tick('digest');
+  const tt = performance.now() - t0;
+  console.log(`one process: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await l.graphHash()).slice(0, 16)}`);
+} else {
+  const security = { token: randomBytes(16).toString('hex') };
+  const co = new Coordinator({ security });
+  const addr = `127.0.0.1:${await co.start()}`;
+  const kids: ChildProcess[] = await Promise.all(
+    Array.from(
+      { length: shards },
+      (_, i) =>
+        new Promise<ChildProcess>((resolve, reject) => {
+          const ch = spawn(process.execPath, [...nodeArgs, CLI, 'shard', '--join', addr, '--port', '0', '--identity', `build-${i}`, '--cluster-token', security.token], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          ch.stdout!.on('data', (d) => {
+            out += d;
+            if (/shard \d+ \S+/.test(out)) resolve(ch);
+          });
+          ch.on('exit', (code) => reject(new Error(`shard ${i} exited with ${code}`)));
+        }),
+    ),
+  );
+  while (co.registry.size < shards) await new Promise((r) => setTimeout(r, 20));
+  const e = new ClusterEngine(addr, security);
+  try {
+    const m0 = ownCpu();
+    const c0 = kids.map((k) => procCpu(k.pid!));
+    const t0 = performance.now();
+    await e.ingest(docs);
+    const ti = performance.now() - t0;
+    const mi = ownCpu() - m0;
+    const ci = kids.map((k, i) => procCpu(k.pid!) - c0[i]);
+    const t = await e.tick('digest');
+    const tt = performance.now() - t0;
+    const md = ownCpu() - m0 - mi;
+    const cd = kids.map((k, i) => procCpu(k.pid!) - c0[i] - ci[i]);
+    const phases = (['SENSE', 'ACT', 'DECAY', 'ADVANCE'] as const).map((p) => median(co.phaseMs[p]).toFixed(1)).join(' / ');
+    console.log(
+      `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, shards ${ci.map(s1).join(' / ')}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, shards ${cd.map(s1).join(' / ')}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,
+    );
+  } finally {
+    e.close();
+    // SIGINT lets a shard write a profile asked for with --shard-node-args
+    for (const k of kids) {
+      k.removeAllListeners('exit');
+      k.kill(nodeArgs.length > 0 ? 'SIGINT' : 'SIGKILL');
+    }
+    await new Promise((r) => setTimeout(r, nodeArgs.length > 0 ? 1500 : 0));
+    await co.stop();
+  }
+}
