@@ -19,7 +19,7 @@ export type NodeId = string;
 export type DocumentId = string;
 
 /** Node's one-shot hash (Node ≥ 20.12): several times faster than createHash for short inputs. */
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+const oneShot = (crypto as unknown as { hash?: ((alg: string, data: string, enc: 'buffer') => Buffer) & ((alg: string, data: string, enc: 'hex') => string) }).hash;
 
 export function sha256(...parts: (string | Uint8Array)[]): Buffer {
   // well-formed strings: the UTF-8 of their concatenation is the concatenation of their UTF-8
@@ -34,20 +34,27 @@ export function bytesToUuid(b: Uint8Array): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The UUID of SHA-256(prefix || s): straight from the hex digest when it can (4× faster: no buffers). */
+function uuidOf(prefix: string, s: string): string {
+  if (oneShot === undefined || !s.isWellFormed()) return bytesToUuid(sha256(prefix, s));
+  const h = oneShot('sha256', prefix + s, 'hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 export function isUuid(s: string): boolean {
   return UUID_RE.test(s);
 }
 
 /** NodeId of a label, computed (no memo: the concept graph interns labels itself). */
 export function deriveNodeId(label: string): NodeId {
-  return bytesToUuid(sha256('phago/node/v1\0', label));
+  return uuidOf('phago/node/v1\0', label);
 }
 
 const nodeIdCache = new Map<string, NodeId>();
 export function nodeIdOf(label: string): NodeId {
   let id = nodeIdCache.get(label);
   if (id === undefined) {
-    id = bytesToUuid(sha256('phago/node/v1\0', label));
+    id = uuidOf('phago/node/v1\0', label);
     if (nodeIdCache.size >= 1 << 20) nodeIdCache.clear(); // a memo, bounded
     nodeIdCache.set(label, id);
   }
@@ -60,7 +67,7 @@ export function contentDigest(title: string, text: string): string {
 }
 
 export function documentIdOf(key: string): DocumentId {
-  return isUuid(key) ? key.toLowerCase() : bytesToUuid(sha256('phago/doc/v1\0', key));
+  return isUuid(key) ? key.toLowerCase() : uuidOf('phago/doc/v1\0', key);
 }
 
 export function contentKey(title: string, text: string): string {
