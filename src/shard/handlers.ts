@@ -326,15 +326,15 @@ function handlers(s: ShardNode): Handlers {
  * here is owned by this shard, and a stored one with its id has the same content (by digest).
  */
 function checkContent(s: ShardNode, checks: readonly { id: string; digest: string }[]) {
-  const results = checks.map(({ id: key, digest }) => {
+  for (const { id: key, digest } of checks) {
     const id = documentIdOf(key);
     const owner = s.placement.owner(id);
     if (owner !== s.id) throw rpcError.precondition(`document ${describeValue(key)} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
     const have = s.part.docs.get(id);
     if (have && contentDigest(have.title, have.text) !== digest) throw new PhagoError('ALREADY_EXISTS', `document ${describeValue(have.key)} already exists with different content; ids are never re-used, nothing of this request was stored`);
-    return { id, key, created: have === undefined, shard: s.id };
-  });
-  return { results };
+  }
+  // a check's answer is its status (a conflict or another owner is an error): no results to encode
+  return { results: [] };
 }
 
 /**
