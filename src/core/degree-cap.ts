@@ -79,7 +79,7 @@ export abstract class CappedGraph extends JournaledGraph {
   settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = [], receivedNums?: ArrayLike<number>): number {
     const f = this.fresh;
     const gone: number[] = [];
-    for (const c of own.fresh) f.dropped.data[c] = 1;
+    for (let i = 0; i < own.fresh.length; i++) f.dropped.data[own.fresh[i]] = 1;
     const drop = (a: number, b: number) => {
       const e = this.pairs.get(a, b);
       if (e >= 0) gone.push(e);

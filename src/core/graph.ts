@@ -39,7 +39,9 @@ export class ConceptGraph extends CappedGraph {
     const owned = this.owned.data;
     for (const d of docs) {
       const nums = d.nums;
-      for (const n of nums) {
+      // index loops: an iterator over a typed array allocates in this hot loop
+      for (let k = 0; k < nums.length; k++) {
+        const n = nums[k];
         if (owned[n] !== 1) continue;
         if (pn.data[n]++ === 0) touchedNodes.push(n);
       }

@@ -7,11 +7,11 @@ import { CodecError, Reader, Writer } from './codec.js';
  * checked and copied field by field. Decoding refuses (CodecError) a truncated buffer, trailing bytes,
  * a bad term, a term twice, or a count of 0.
  */
-export function encodeDfPacked(df: Iterable<readonly [string, number]>, size = 0): Buffer {
-  const entries = [...df];
-  const w = new Writer(16 + (size || entries.length) * 12);
-  w.varint(entries.length);
-  for (const [t, n] of entries) {
+export function encodeDfPacked(df: ReadonlyMap<string, number> | readonly (readonly [string, number])[]): Buffer {
+  const count = 'size' in df ? df.size : df.length;
+  const w = new Writer(16 + count * 12);
+  w.varint(count);
+  for (const [t, n] of df) {
     w.string(t);
     w.varint(n);
   }

@@ -292,7 +292,7 @@ export class ShardNode {
       // the distinct index terms (stems when stemming), as the inverted index counts df
       for (const t of docs.indexTerms(n)) df.set(t, (df.get(t) ?? 0) + 1);
     }
-    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, df_packed: encodeDfPacked(df, df.size), documents, total_length: total, batch });
+    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, df_packed: encodeDfPacked(df), documents, total_length: total, batch });
   }
 
   /** Leave the cluster gracefully (the coordinator moves this shard's data first). */
