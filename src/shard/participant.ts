@@ -3,11 +3,12 @@ import { splitPresentation } from '../core/documents.js';
 import type { NumPresentation, Presentation, Verdicts } from '../core/graph.js';
 import type { LabelPair, Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
-import { decodePairs, decodePairsIndexed, decodePresentations, decodePresentationsIndexed, encodePairs, encodePresentations } from '../protocol/codec.js';
-import { decodeRefs, encodePairRefs, encodePresentationRefs, messageKind, PAIR_REFS, PRESENTATION_REFS } from '../protocol/label-refs.js';
+import { decodePairs, decodePresentations, encodePairs, encodePresentations } from '../protocol/codec.js';
+import { encodePairRefs, encodePresentationRefs } from '../protocol/label-refs.js';
 import type { LoggedTick } from '../storage/shard-storage.js';
 import { memoized, splitTermLists, type OwnerMemo, type Owners } from './owners.js';
 import { PeerLabels } from './peer-labels.js';
+import { Received, type Batch } from './received.js';
 
 export type ShardId = number;
 
@@ -17,16 +18,6 @@ export interface Outgoing {
   payload: Buffer;
   /** Numbers whose labels the payload names: known to `to` once it has answered (`acknowledge`). */
   named?: number[];
-}
-
-/** A received presentations batch with its concepts resolved to this shard's node numbers. */
-interface Batch {
-  nums: Int32Array;
-  /** Document d's concepts: nums[start[d] .. start[d+1]). */
-  start: ArrayLike<number>;
-  wired: ArrayLike<number>;
-  /** Documents from this one on are withdrawals (forgotten documents, docs/forget.md). */
-  withdrawnFrom: number;
 }
 
 export type { Owners } from './owners.js';
@@ -72,11 +63,14 @@ export class TickParticipant {
   /** Labels named to and by peers (protocol/label-refs.ts); `incarnation` tells this participant's numbers from another's. */
   readonly labels: PeerLabels;
 
+  private readonly received: Received;
+
   constructor(
     private readonly part: Partition,
     incarnation: string,
   ) {
     this.labels = new PeerLabels(incarnation);
+    this.received = new Received(part.graph, this.labels);
   }
 
   /** `to` answered a message this participant produced: the labels it named are known there. */
@@ -175,45 +169,9 @@ export class TickParticipant {
     this.check(tick, attempt, 'deliver_deltas');
     // resolved now (a malformed batch is refused now, not at DECAY); a batch by reference also
     // teaches this shard the labels it names, even when it is a re-sent one kept once below
-    const b = this.resolvePresentations(from, payload);
+    const b = this.received.presentations(from, payload);
     const key = `${from}:${batch}`;
     if (!this.staged.has(key)) this.staged.set(key, b);
-  }
-
-  private resolvePresentations(from: ShardId, payload: Buffer): Batch {
-    const g = this.part.graph;
-    if (messageKind(payload) === PRESENTATION_REFS) {
-      const m = decodeRefs(payload);
-      const nums = this.labels.resolve(from, m, (l) => g.intern(l));
-      this.checkDistinct(nums, m.start);
-      return { nums, start: m.start, wired: m.wired, withdrawnFrom: m.wired.length };
-    }
-    // by label (withdrawals of forgotten documents): each dictionary label interned once
-    const m = decodePresentationsIndexed(payload);
-    const node = new Int32Array(m.dict.length);
-    for (let i = 0; i < m.dict.length; i++) node[i] = g.intern(m.dict[i]);
-    const nums = new Int32Array(m.idx.length);
-    for (let j = 0; j < m.idx.length; j++) nums[j] = node[m.idx[j]];
-    return { nums, start: m.start, wired: m.wired, withdrawnFrom: m.withdrawnFrom };
-  }
-
-  private mark = new Int32Array(0);
-  private stamp = 0;
-
-  /** Refuse a document that names one concept twice (as the label layout's decoder does). */
-  private checkDistinct(nums: Int32Array, start: ArrayLike<number>): void {
-    if (this.mark.length < this.part.graph.labelCount) {
-      const grown = new Int32Array(this.part.graph.labelCount * 2);
-      grown.set(this.mark);
-      this.mark = grown;
-    }
-    for (let d = 0; d + 1 < start.length; d++) {
-      const s = ++this.stamp;
-      for (let j = start[d]; j < start[d + 1]; j++) {
-        if (this.mark[nums[j]] === s) throw new PhagoError('INVALID_ARGUMENT', `document ${d}: concept "${this.part.graph.labelOf(nums[j]).slice(0, 40)}" repeated`);
-        this.mark[nums[j]] = s;
-      }
-    }
   }
 
   /** This attempt's presentations as node numbers: own part first, then the received batches in key order. */
@@ -281,16 +239,7 @@ export class TickParticipant {
   /** Verdicts from a peer for the open attempt (one message per peer and attempt), resolved to node numbers. */
   receiveDrops(tick: number, attempt: number, from: ShardId, payload: Buffer): void {
     this.check(tick, attempt, 'receive_signals');
-    const g = this.part.graph;
-    let pairs: Int32Array;
-    if (messageKind(payload) === PAIR_REFS) {
-      pairs = this.labels.resolve(from, decodeRefs(payload), (l) => g.intern(l));
-      for (let k = 0; k + 1 < pairs.length; k += 2) if (pairs[k] === pairs[k + 1]) throw new PhagoError('INVALID_ARGUMENT', `pair ${k >> 1}: an edge needs two different concepts`);
-    } else {
-      const m = decodePairsIndexed(payload);
-      const node = m.dict.map((l) => g.intern(l));
-      pairs = Int32Array.from(m.pairs, (i) => node[i]);
-    }
+    const pairs = this.received.pairs(from, payload);
     if (this.dropBatches.has(from)) return;
     this.dropBatches.add(from);
     this.drops.push(pairs);
