@@ -107,9 +107,9 @@ export class TickParticipant {
 
   /**
    * ACT: digest the chosen documents. Returns one encoded presentations message per other owner that
-   * needs any; this shard's own part is interned directly (no encoding). Terms travel as this
-   * shard's term numbers until they are encoded (each distinct label named once per message), and
-   * their owners are kept per term number while the placement stays.
+   * needs any; this shard's own part stays as node numbers (no encoding). Terms become this shard's
+   * node numbers once per document, their owners are kept per node number while the placement stays,
+   * and a message names only the labels its receiver has not acknowledged (protocol/label-refs.ts).
    */
   act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
