@@ -313,7 +313,6 @@ export abstract class GraphStore {
     return n !== undefined && this.has.data[n] === 1;
   }
 
-  /** Live edge numbers. */
   /**
    * Edges whose first endpoint (the smaller NodeId) this holder owns: each edge of a cluster counts on
    * one shard. One pass over the columns, nothing allocated (a shard reports it with every tick).
@@ -327,6 +326,7 @@ export abstract class GraphStore {
     return n;
   }
 
+  /** Live edge numbers. */
   *edgeNumbers(): IterableIterator<number> {
     for (let e = 0; e < this.edgeSlots; e++) if (this.alive.data[e] === 1) yield e;
   }

@@ -30,15 +30,18 @@ export function sha256(...parts: (string | Uint8Array)[]): Buffer {
 }
 
 export function bytesToUuid(b: Uint8Array): string {
-  const hex = Buffer.from(b.subarray(0, 16)).toString('hex');
+  return hexToUuid(Buffer.from(b.subarray(0, 16)).toString('hex'));
+}
+
+/** The first 16 bytes of a hex digest as a hyphenated UUID. */
+function hexToUuid(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The UUID of SHA-256(prefix || s): straight from the hex digest when it can (4× faster: no buffers). */
 function uuidOf(prefix: string, s: string): string {
   if (oneShot === undefined || !s.isWellFormed()) return bytesToUuid(sha256(prefix, s));
-  const h = oneShot('sha256', prefix + s, 'hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return hexToUuid(oneShot('sha256', prefix + s, 'hex'));
 }
 
 export function isUuid(s: string): boolean {

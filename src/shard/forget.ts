@@ -42,22 +42,19 @@ export async function forgetOnShard(s: ShardNode, req: ShardForgetRequestMsg): P
   // earlier df batches first: the coordinator applies one identity's batches in order
   await s.flushDfReports();
   const batch = s.dfBatch + 1;
-  let report: ForgetReport | null = null;
   const results = s.part.forget(req.ids, (res, withdrawals) => {
-    report = forgetReport(res);
     s.replicator.documents(res.map((r) => r.id), -1);
-    s.storage.forgetDocs(res.map((r) => r.id), withdrawals, batch, report);
+    s.storage.forgetDocs(res.map((r) => r.id), withdrawals, batch, forgetReport(res));
     s.dfBatch = batch;
+    s.dfDirty = true;
   });
   failpoint('shard-after-forget-stored');
   // on every in-sync follower before the coordinator subtracts it and the client hears of it
   await s.replicator.ship({ k: 'forget', ids: results.map((r) => r.id), batch });
+  // sent like every df batch (flushDfReports: in batch order, one flush at a time)
   try {
-    await s.reportForget(report!, batch);
-    s.storage.markReported(batch);
-    await s.replicator.ship({ k: 'reported', batch });
+    await s.flushDfReports();
   } catch (e) {
-    s.dfDirty = true;
     throw rpcError.unavailable(`documents forgotten but not yet subtracted by the coordinator (${describeError(e)}); it is re-sent with the next heartbeat`);
   }
   return { ids: results.map((r) => r.id), digested: results.filter((r) => r.digested).length };

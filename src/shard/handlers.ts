@@ -109,10 +109,10 @@ function handlers(s: ShardNode): Handlers {
       const req = parse(ShardIngestRequest, raw, 'ingest_document');
       // stored under the ingest lock, counted after it: the next request is stored while this one's
       // df report travels (reports still go in batch order, one flush at a time)
-      const stored = await s.ingestLock.run(() => ingest(s, req));
+      const reply = await s.ingestLock.run(() => ingest(s, req));
       // also what an earlier request stored but could not have counted (the client sends it again)
       if (!req.check_only) await countStored(s);
-      return stored.reply;
+      return reply;
     },
 
     tick_phase: async (raw) => {
@@ -129,10 +129,9 @@ function handlers(s: ShardNode): Handlers {
       if (phase === 'ACT') {
         const ids = req.digest;
         for (const id of ids) if (s.part.docs.numberOf(id) === undefined) throw rpcError.notFound(`document ${id} is not on shard ${s.id}`);
+        // act keeps this shard's own part (no message to itself)
         const outs = guard(() => p.act(tick, attempt, ids, s.owners()));
-        const local = outs.filter((o) => o.to === s.id);
-        for (const o of local) p.deliver(tick, attempt, s.id, 0, o.payload);
-        await send(p, 'deliver_deltas', tick, attempt, outs.filter((o) => o.to !== s.id), (o) => ({ batch: 0, presentations: o.payload }));
+        await send(p, 'deliver_deltas', tick, attempt, outs, (o) => ({ batch: 0, presentations: o.payload }));
         return {};
       }
       if (phase === 'DECAY') {
@@ -341,14 +340,14 @@ function checkContent(s: ShardNode, checks: readonly { id: string; digest: strin
  * Store documents durably (their df report marked pending); `countStored` then has the coordinator
  * count them before the request is acknowledged.
  */
-async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply: object }> {
+async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<object> {
   if (!s.ready) throw rpcError.unavailable(`shard ${s.id} is recovering; try again`);
   s.checkEpoch(req.epoch);
   // the coordinator's tick, not this shard's view (it may still hold a tick that was aborted)
   const ingestTick = req.tick;
   if (ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
-  if (req.check_only) return { reply: checkContent(s, req.checks) };
+  if (req.check_only) return checkContent(s, req.checks);
   // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
   const vs = validateBatch(
     req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })),
@@ -373,7 +372,7 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<{ reply
     // on every in-sync follower before the coordinator counts them and the client hears of them
     await s.replicator.ship({ k: 'docs', tick: ingestTick, batch, docs: fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text })) });
   }
-  return { reply: { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) } };
+  return { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) };
 }
 
 /** Have the coordinator count what was stored (every pending report, in batch order) before acknowledging. */

@@ -274,12 +274,12 @@ export class ShardNode {
   }
 
   /** Report forgotten documents' df decrements (docs/forget.md) as batch `batch` of this identity. */
-  async reportForget(r: ForgetReport, batch: number): Promise<void> {
+  private async reportForget(r: ForgetReport, batch: number): Promise<void> {
     await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, documents: 0, total_length: 0, batch, df_removed: r.df, documents_removed: r.documents, length_removed: r.length, digested_removed: r.digested });
   }
 
   /** Report the df, count and length of stored documents to the coordinator, as batch `batch` of this identity. */
-  async reportDf(ids: readonly DocumentId[], batch: number): Promise<void> {
+  private async reportDf(ids: readonly DocumentId[], batch: number): Promise<void> {
     const df = new Map<string, number>();
     let total = 0;
     let documents = 0;
