@@ -28,6 +28,7 @@ import type { SecurityConfig } from '../src/rpc/security.js';
 import { Prng } from '../src/util/prng.js';
 import { fmt, median, quantile, table } from './colony-bench.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { cpuSeconds } from './script-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, '..', 'src', 'cli', 'main.js');
@@ -78,13 +79,6 @@ class BenchCluster {
     }
     await this.coordinator.stop();
   }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** An empty tick (nothing pending anywhere: SENSE, ADVANCE, commit) against a bare fan-out round trip. */

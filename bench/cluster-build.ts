@@ -16,22 +16,14 @@ import { ClusterEngine } from '../src/engine/cluster.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { ensureCollection } from '../scripts/collections.js';
 import { median } from './colony-bench.js';
+import { arg, cpuSeconds } from './script-args.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const shards = Number(arg('--shards', '3'));
 const n = Number(arg('--docs', '117659'));
 const nodeArgs = arg('--shard-node-args', '').split(' ').filter(Boolean);
 const docs = readFileSync(await ensureCollection('wordnet'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as DocumentInput);
 
-const procCpu = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(x[11]) + Number(x[12])) / 100;
-};
 const ownCpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -71,16 +63,16 @@ if (shards === 0) {
   const e = new ClusterEngine(addr, security);
   try {
     const m0 = ownCpu();
-    const c0 = kids.map((k) => procCpu(k.pid!));
+    const c0 = kids.map((k) => cpuSeconds(k.pid!));
     const t0 = performance.now();
     await e.ingest(docs);
     const ti = performance.now() - t0;
     const mi = ownCpu() - m0;
-    const ci = kids.map((k, i) => procCpu(k.pid!) - c0[i]);
+    const ci = kids.map((k, i) => cpuSeconds(k.pid!) - c0[i]);
     const t = await e.tick('digest');
     const tt = performance.now() - t0;
     const md = ownCpu() - m0 - mi;
-    const cd = kids.map((k, i) => procCpu(k.pid!) - c0[i] - ci[i]);
+    const cd = kids.map((k, i) => cpuSeconds(k.pid!) - c0[i] - ci[i]);
     const phases = (['SENSE', 'ACT', 'DECAY', 'ADVANCE'] as const).map((p) => median(co.phaseMs[p]).toFixed(1)).join(' / ');
     console.log(
       `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, shards ${ci.map(s1).join(' / ')}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, shards ${cd.map(s1).join(' / ')}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,

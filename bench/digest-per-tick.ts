@@ -10,11 +10,8 @@ import { evaluate } from '../src/eval/evaluate.js';
 import { readDocsJsonl, readQrels, readQueriesJsonl } from '../src/io/files.js';
 import { sampleCorpus } from '../src/util/paths.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { arg } from './script-args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const n = Number(arg('--docs', '30000'));
 const values = arg('--values', '64,256,1024,4096').split(',').map(Number);
 const path = await ensureCollection('wordnet');

@@ -10,11 +10,8 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { Prng } from '../src/util/prng.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { arg } from './script-args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const n = Number(arg('--docs', '5000'));
 const nq = Number(arg('--queries', '200'));
 const shardCounts = arg('--shards', '1,2,3,5').split(',').map(Number);

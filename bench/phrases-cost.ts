@@ -9,11 +9,8 @@ import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { LocalEngine } from '../src/engine/local.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { arg } from './script-args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const collection = arg('--collection', 'wordnet');
 const runs = arg('--runs', '0,3,0,3,3,0').split(',').map(Number);
 const file = collection === 'wordnet' ? await ensureCollection('wordnet') : join(homedir(), '.cache', 'phago', 'eval', collection, 'docs.jsonl');

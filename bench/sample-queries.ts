@@ -16,11 +16,8 @@ import { conceptSearch, DEFAULT_ALPHA } from '../src/search/concepts.js';
 import { expansionPlanOf, planQuery } from '../src/search/expansion.js';
 import { parseQuery } from '../src/search/query.js';
 import { indexTerm, tokenize } from '../src/text/tokenizer.js';
+import { arg } from './script-args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return (i >= 0 ? process.argv[i + 1] : undefined) ?? def;
-};
 const corpus = join(import.meta.dirname, '..', '..', 'data', 'phago-corpus');
 // documents need their ids here (the qrels name them)
 const docs = readDocsJsonl(arg('--docs', join(corpus, 'docs.jsonl'))).map((d, i) => ({ ...d, id: d.id ?? `doc-${i}` }));

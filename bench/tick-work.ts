@@ -20,11 +20,8 @@ import { nodeIdOf } from '../src/ids/ids.js';
 import { newTextIndex } from '../src/search/text-index.js';
 import { TickParticipant, type Owners } from '../src/shard/participant.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { arg } from './script-args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const nDocs = Number(arg('--docs', '40000'));
 const shardCounts = arg('--shards', '1,2,3').split(',').map(Number);
 const config = makeConfig({ digestPerTick: Number(arg('--digest-per-tick', '4096')) });

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+
+/** The value after `--name` on this script's command line, or `def` when absent. */
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(name);
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? def;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
