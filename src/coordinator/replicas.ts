@@ -190,12 +190,16 @@ export async function failover(c: Coordinator, offlineOnly = false): Promise<Sha
  * promote it and run the write once more (it is idempotent: documents are deduplicated by content).
  */
 export async function withFailover<T>(c: Coordinator, run: () => Promise<T>): Promise<T> {
+  const primaries = () => c.registry.list().map((r) => `${r.id}@${r.address}`).join(',');
+  const before = primaries();
   try {
     return await run();
   } catch (e) {
     if (c.replicaSets.replicas <= 1 || !down(e)) throw e;
     const changed = await c.writeState(() => failover(c)).catch(() => []);
-    if (changed.length === 0) throw e;
+    // the watchdog's failover may have promoted the follower meanwhile: then there is nothing left to
+    // change here, but the write can go again all the same
+    if (changed.length === 0 && primaries() === before) throw e;
     return run();
   }
 }
