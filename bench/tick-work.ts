@@ -15,7 +15,8 @@ import { makeConfig } from '../src/core/config.js';
 import { canonicalLines, hashCanonical } from '../src/core/hash.js';
 import { validateBatch } from '../src/core/input.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
-import { Partition, planDigestion } from '../src/core/partition.js';
+import { Partition } from '../src/core/partition.js';
+import { decodeCandidates, encodeCandidates, planCounts } from '../src/protocol/candidates.js';
 import { nodeIdOf } from '../src/ids/ids.js';
 import { newTextIndex } from '../src/search/text-index.js';
 import { TickParticipant, type Owners } from '../src/shard/participant.js';
@@ -77,13 +78,13 @@ function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; 
   const attempt = 1;
   while (parts.some((p) => p.docs.pendingCount > 0)) {
     const t = ++tick;
-    const cands = parts.flatMap((p, i) => {
-      ps[i].openAttemptOf(t, attempt);
-      return p.candidates(t, config.digestPerTick).map((c) => ({ ...c, shard: i }));
+    // SENSE as on the wire: each shard's offer packed, the plan as counts (protocol/candidates.ts)
+    const offers = ps.map((p) => {
+      p.openAttemptOf(t, attempt);
+      return decodeCandidates(encodeCandidates(p.offer(t, attempt, config.digestPerTick)), config.digestPerTick);
     });
-    const chosen = planDigestion(cands, config.digestPerTick) as typeof cands;
-    const acts = ps.map((p, i) => timed(i, 'ACT', () => p.act(t, attempt, chosen.filter((c) => c.shard === i).map((c) => c.id), who[i])));
-    // delivery is the receiver's work (decoding), counted in its ACT as the handler does it
+    const counts = planCounts(offers, config.digestPerTick);
+    const acts = ps.map((p, i) => timed(i, 'ACT', () => p.act(t, attempt, counts[i], who[i])));
     acts.forEach((outs, from) =>
       outs.forEach((o) => {
         timed(ids.indexOf(o.to), 'ACT', () => ps[ids.indexOf(o.to)].deliver(t, attempt, ids[from], 0, o.payload));

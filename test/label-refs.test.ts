@@ -121,7 +121,8 @@ test('ticks between two participants: a receiver that restarts refuses the next 
   const { canonicalLines, hashCanonical } = await import('../src/core/hash.js');
   const { validateBatch } = await import('../src/core/input.js');
   const { DEFAULT_LIMITS } = await import('../src/core/limits.js');
-  const { Partition, planDigestion } = await import('../src/core/partition.js');
+  const { Partition } = await import('../src/core/partition.js');
+  const { decodeCandidates, encodeCandidates, planCounts } = await import('../src/protocol/candidates.js');
   const { nodeIdOf } = await import('../src/ids/ids.js');
   const { newTextIndex } = await import('../src/search/text-index.js');
   const { TickParticipant } = await import('../src/shard/participant.js');
@@ -142,13 +143,13 @@ test('ticks between two participants: a receiver that restarts refuses the next 
   let named = [0, 0];
   /** One attempt of a tick; false when a delivery was refused (then every participant aborts). */
   const attempt = (t: number, a: number): boolean => {
-    const cands = parts.flatMap((p, i) => {
-      ps[i].openAttemptOf(t, a);
-      return p.candidates(t, config.digestPerTick).map((c) => ({ ...c, shard: i }));
+    const offers = ps.map((p) => {
+      p.openAttemptOf(t, a);
+      return decodeCandidates(encodeCandidates(p.offer(t, a, config.digestPerTick)), config.digestPerTick);
     });
-    const chosen = planDigestion(cands, config.digestPerTick) as typeof cands;
+    const counts = planCounts(offers, config.digestPerTick);
     const run = (phase: 'act' | 'decay'): boolean => {
-      const outs = ps.map((p, i) => (phase === 'act' ? p.act(t, a, chosen.filter((c) => c.shard === i).map((c) => c.id), owners(i + 1)) : p.decay(t, a, owners(i + 1))));
+      const outs = ps.map((p, i) => (phase === 'act' ? p.act(t, a, counts[i], owners(i + 1)) : p.decay(t, a, owners(i + 1))));
       for (const [from, list] of outs.entries())
         for (const o of list) {
           try {

@@ -1,17 +1,18 @@
-import type { Candidate } from '../core/documents.js';
-import { planDigestion } from '../core/partition.js';
+import { decodeCandidates, planCounts } from '../protocol/candidates.js';
 import type { ShardId } from './placement.js';
 import type { Phase, TickMachine } from './tick-machine.js';
 
 /** What the coordinator pushes to one shard in a phase (besides tick, attempt and epoch). */
 export interface PhaseBody {
-  digest?: string[];
+  /** ACT: how many of the candidates it offered at SENSE the shard digests. */
+  digest_count?: number;
   empty?: boolean;
 }
 
 /** A shard's reply to a phase, as far as the round reads it (SENSE's candidates). */
 export interface RoundReply {
-  candidates?: unknown;
+  /** SENSE: the shard's candidates (protocol/candidates.ts). */
+  candidates?: Uint8Array;
   /** Forgotten documents' withdrawals the shard has to send (they travel at ACT, docs/forget.md). */
   withdrawals?: unknown;
 }
@@ -55,21 +56,19 @@ export class TickRound {
   next(phase: Phase, replies: readonly RoundReply[]): RoundStep {
     if (!this.machine.barrierComplete) throw new Error(`the ${phase} barrier did not complete`);
     if (phase === 'SENSE') {
-      const candidates: (Candidate & { shard: ShardId })[] = [];
-      replies.forEach((r, i) => {
-        for (const cand of (r.candidates ?? []) as { ingest_tick: number; id: string }[]) candidates.push({ ingestTick: cand.ingest_tick, id: cand.id, shard: this.members[i] });
-      });
-      const chosen = planDigestion(candidates, this.digestPerTick);
-      this.chosen = chosen.length;
+      // each shard's first candidates in (ingest tick, id) order; the tick digests the first digestPerTick
+      // of them merged, which is a prefix of each shard's: ACT tells each shard how many
+      const lists = replies.map((r) => decodeCandidates(r.candidates ?? new Uint8Array(0), this.digestPerTick));
+      const counts = planCounts(lists, this.digestPerTick);
+      this.chosen = counts.reduce((a, b) => a + b, 0);
       const withdrawals = replies.reduce((n, r) => n + Number(r.withdrawals ?? 0), 0);
-      if (chosen.length === 0 && withdrawals === 0) {
+      if (this.chosen === 0 && withdrawals === 0) {
         // nothing to digest or withdraw anywhere: no presentations, no new edges, no verdicts; ADVANCE prunes and prepares
         this.machine.skipToAdvance();
         return { kind: 'phase', phase: 'ADVANCE', body: () => ({ empty: true }) };
       }
-      const owner = new Map(candidates.map((cand) => [cand.id, cand.shard]));
       this.machine.nextPhase();
-      return { kind: 'phase', phase: 'ACT', body: (s) => ({ digest: chosen.filter((d) => owner.get(d.id) === s).map((d) => d.id) }) };
+      return { kind: 'phase', phase: 'ACT', body: (s) => ({ digest_count: counts[this.members.indexOf(s)] }) };
     }
     if (phase === 'ADVANCE') return { kind: 'decide', digested: this.chosen };
     this.machine.nextPhase();

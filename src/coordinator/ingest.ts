@@ -1,10 +1,12 @@
 // Cluster ingest: the whole request is validated first (a conflict inside it refuses it before
 // anything is stored), documents are grouped by owner, and when the request spans several shards
 // each first checks its part against what it stores (check_only) before any shard stores.
-import { validateBatch, type DocumentInput } from '../core/input.js';
+import { PhagoError } from '../core/errors.js';
+import { validateBatch, type DocumentInput, type ValidDocument } from '../core/input.js';
 import { contentDigest } from '../ids/ids.js';
 import type { ShardId } from '../cluster/placement.js';
 import { describeError } from '../rpc/client.js';
+import { describeValue } from '../rpc/parse-request.js';
 import { rpcError } from '../rpc/server.js';
 import { completePendingForget } from './forget.js';
 import type { Coordinator } from './coordinator.js';
@@ -14,7 +16,7 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promis
   if (c.registry.size === 0) throw rpcError.precondition('no shards are registered');
   await completePendingForget(c);
   const placement = c.registry.placement();
-  const groups = new Map<ShardId, { doc: DocumentInput; index: number }[]>();
+  const groups = new Map<ShardId, { v: ValidDocument; named: boolean; index: number }[]>();
   // the whole request first: a conflict inside it refuses it before anything is stored
   const valid = validateBatch(docs.map((d) => ({ id: d.id, title: d.title, text: d.text })), c.limits);
   docs.forEach((d, index) => {
@@ -22,30 +24,44 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promis
     const s = placement.owner(v.id);
     let g = groups.get(s);
     if (!g) groups.set(s, (g = []));
-    // what the shard gets is what was validated (normalized text, e.g. no lone surrogates)
-    g.push({ doc: { id: d.id === undefined || d.id === null ? undefined : v.key, title: v.title, text: v.text }, index });
+    g.push({ v, named: d.id !== undefined && d.id !== null, index });
   });
   const results: unknown[] = new Array(docs.length);
   const epoch = c.registry.epoch;
   // the ingestion tick is the coordinator's (no tick runs during an ingest): a shard may still hold a
   // tick that was aborted
   const tick = c.machine.current;
-  // several shards: each first checks the documents it gets that carry a client id against what it
-  // stores (by content digest: the texts travel once), so a conflict with a stored document refuses the
-  // whole request before any shard stores anything; a document named by its content never conflicts
+  // several shards: each first says which of the documents it gets that carry a client id it already
+  // stores, with their content digests, so a conflict with a stored document refuses the whole request
+  // before any shard stores anything; a document named by its content never conflicts
   if (groups.size > 1) {
-    const checks = [...groups.entries()]
-      .map(([s, list]) => [s, list.filter((x) => x.doc.id !== undefined).map((x) => ({ id: x.doc.id!, digest: contentDigest(x.doc.title ?? '', x.doc.text) }))] as const)
-      .filter(([, list]) => list.length > 0);
-    await Promise.all(checks.map(([s, list]) => c.client(s).call('ingest_document', { epoch, tick, check_only: true, docs: [], checks: list })));
+    const checks = [...groups.entries()].map(([s, list]) => [s, list.filter((x) => x.named)] as const).filter(([, list]) => list.length > 0);
+    await Promise.all(
+      checks.map(async ([s, list]) => {
+        const r = await c.client(s).call<{ held?: { id: string; digest: string }[] }>('ingest_document', { epoch, tick, check_only: true, docs: [], check_ids: list.map((x) => x.v.id) });
+        if (!r.held?.length) return;
+        const asked = new Map(list.map((x) => [x.v.id, x.v]));
+        for (const h of r.held) {
+          const v = asked.get(h.id);
+          if (!v) throw new Error(`shard ${s} answered a check of document ${h.id}, which it was not asked about`);
+          if (contentDigest(v.title, v.text) !== h.digest) throw new PhagoError('ALREADY_EXISTS', `document ${describeValue(v.key)} already exists with different content; ids are never re-used, nothing of this request was stored`);
+        }
+      }),
+    );
   }
   // an owner that fails after others stored makes the answer say which documents landed (storing is
-  // idempotent: the client may send the same request again)
+  // idempotent: the client may send the same request again); what the shard gets is what was validated
+  // (normalized text, e.g. no lone surrogates), and it answers only which documents are new
   const stored = await Promise.allSettled(
     [...groups.entries()].map(async ([s, list]) => {
-      const reply = await c.client(s).call<{ results: unknown[] }>('ingest_document', { epoch, tick, docs: list.map((x) => x.doc) });
-      reply.results.forEach((r, i) => (results[list[i].index] = r));
-      c.metrics.documentsIngested.inc(reply.results.filter((r) => (r as { created: boolean }).created).length);
+      const reply = await c.client(s).call<{ created: boolean[] }>('ingest_document', { epoch, tick, docs: list.map(({ v, named }) => ({ id: named ? v.key : undefined, title: v.title, text: v.text })) });
+      if (reply.created.length !== list.length) throw new Error(`shard ${s} answered ${reply.created.length} results for ${list.length} documents`);
+      let created = 0;
+      list.forEach(({ v, index }, i) => {
+        results[index] = { id: v.id, key: v.key, created: reply.created[i], shard: s };
+        if (reply.created[i]) created++;
+      });
+      c.metrics.documentsIngested.inc(created);
     }),
   );
   const failed = stored.findIndex((r) => r.status === 'rejected');

@@ -173,7 +173,7 @@ async function waitWhole(c: Coordinator, end: number): Promise<void> {
 }
 
 /** A shard's reply to tick_phase (candidates after SENSE, counts after ADVANCE). */
-type PhaseReply = { candidates?: unknown; counts?: unknown; withdrawals?: unknown };
+type PhaseReply = { candidates?: Uint8Array; counts?: unknown; withdrawals?: unknown };
 
 /**
  * One phase on every shard: push it and wait for every reply. The reply is the shard's one

@@ -63,6 +63,13 @@ export class Writer {
     this.buf.write(s, this.n, 'utf8');
     this.n += len;
   }
+  /** A UUID (DocumentId, NodeId) as its 16 bytes. */
+  uuid(id: string): void {
+    this.room(16);
+    const hex = id.length === 36 ? id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24) : '';
+    if (hex.length !== 32 || this.buf.write(hex, this.n, 'hex') !== 16) throw new CodecError(`not a UUID: ${id.slice(0, 40)}`);
+    this.n += 16;
+  }
   done(): Buffer {
     return this.buf.subarray(0, this.n);
   }
@@ -99,6 +106,12 @@ export class Reader {
     if (CONTROL.test(s)) throw new CodecError('a label contains a control character');
     this.i += len;
     return s;
+  }
+  /** The next `n` bytes (a view, not a copy). */
+  fixed(n: number): Uint8Array {
+    if (this.i + n > this.b.length) throw new CodecError('truncated message');
+    this.i += n;
+    return this.b.subarray(this.i - n, this.i);
   }
   end(): void {
     if (this.i !== this.b.length) throw new CodecError(`${this.b.length - this.i} trailing bytes`);

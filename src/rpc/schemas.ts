@@ -164,11 +164,10 @@ export const Heartbeat = z.object({ shard_id: shardId, node_count: uint, edge_co
 // ---- ShardService ------------------------------------------------------------------------------
 
 /** ingest_document: `tick` is the ingestion tick (0 before the first tick commits). */
-const ContentCheck = z.object({ id: z.string().min(1, 'must not be empty'), digest: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits') });
-export const ShardIngestRequest = z.object({ epoch: uint, docs: z.array(Document, { error: 'must be a list' }), tick: uint, check_only: bool, checks: z.array(ContentCheck, { error: 'must be a list' }) });
+export const ShardIngestRequest = z.object({ epoch: uint, docs: z.array(Document, { error: 'must be a list' }), tick: uint, check_only: bool, check_ids: z.array(uuid('document id'), { error: 'must be a list' }) });
 
 /** tick_phase: `digest` (ACT) holds DocumentIds. */
-export const TickPhaseRequest = z.object({ tick, phase, epoch: uint, digest: z.array(uuid('document id'), { error: 'must be a list' }), attempt, empty: bool });
+export const TickPhaseRequest = z.object({ tick, phase, epoch: uint, digest_count: uint, attempt, empty: bool });
 
 export const AbortRequest = z.object({ tick, reason: str, attempt });
 

@@ -33,6 +33,7 @@ import { rpcError, type Handler } from '../rpc/server.js';
 import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
+import { encodeCandidates } from '../protocol/candidates.js';
 import { forgetOnShard } from './forget.js';
 import { migrateOut } from './migration.js';
 import { incomingRows, type EdgeWire } from './migration-rows.js';
@@ -124,13 +125,11 @@ function handlers(s: ShardNode): Handlers {
       const p = s.participant;
       if (phase === 'SENSE') {
         openTick(s, tick, attempt);
-        return { candidates: s.part.candidates(tick, s.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })), withdrawals: s.part.pendingWithdrawals.length };
+        return { candidates: encodeCandidates(p.offer(tick, attempt, s.config.digestPerTick)), withdrawals: s.part.pendingWithdrawals.length };
       }
       if (phase === 'ACT') {
-        const ids = req.digest;
-        for (const id of ids) if (s.part.docs.numberOf(id) === undefined) throw rpcError.notFound(`document ${id} is not on shard ${s.id}`);
-        // act keeps this shard's own part (no message to itself)
-        const outs = guard(() => p.act(tick, attempt, ids, s.owners()));
+        // the first digest_count of what SENSE offered; act keeps this shard's own part (no message to itself)
+        const outs = guard(() => p.act(tick, attempt, req.digest_count, s.owners()));
         await send(p, 'deliver_deltas', tick, attempt, outs, (o) => ({ batch: 0, presentations: o.payload }));
         return {};
       }
@@ -321,19 +320,19 @@ function handlers(s: ShardNode): Handlers {
 }
 
 /**
- * The coordinator's check before a request that spans shards stores anything: every document named
- * here is owned by this shard, and a stored one with its id has the same content (by digest).
+ * The coordinator's check before a request that spans shards stores anything: every id named here is
+ * owned by this shard; the answer lists those stored here, with the digest of their content, for the
+ * coordinator to compare with the request's (usually none are: only they cost a digest).
  */
-function checkContent(s: ShardNode, checks: readonly { id: string; digest: string }[]) {
-  for (const { id: key, digest } of checks) {
-    const id = documentIdOf(key);
+function checkContent(s: ShardNode, ids: readonly string[]) {
+  const held: { id: string; digest: string }[] = [];
+  for (const id of ids) {
     const owner = s.placement.owner(id);
-    if (owner !== s.id) throw rpcError.precondition(`document ${describeValue(key)} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
+    if (owner !== s.id) throw rpcError.precondition(`document ${id} is owned by shard ${owner} under epoch ${s.epoch}, not by shard ${s.id}`);
     const have = s.part.docs.get(id);
-    if (have && contentDigest(have.title, have.text) !== digest) throw new PhagoError('ALREADY_EXISTS', `document ${describeValue(have.key)} already exists with different content; ids are never re-used, nothing of this request was stored`);
+    if (have) held.push({ id, digest: contentDigest(have.title, have.text) });
   }
-  // a check's answer is its status (a conflict or another owner is an error): no results to encode
-  return { results: [] };
+  return { created: [], held };
 }
 
 /**
@@ -347,7 +346,7 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<object>
   const ingestTick = req.tick;
   if (ingestTick < s.committedTick || ingestTick > s.committedTick + 1)
     throw rpcError.precondition(`ingestion tick ${ingestTick} does not fit shard ${s.id}, which committed tick ${s.committedTick}`);
-  if (req.check_only) return checkContent(s, req.checks);
+  if (req.check_only) return checkContent(s, req.check_ids);
   // the whole request is checked before anything is stored (conflicts inside it or with stored documents)
   const vs = validateBatch(
     req.docs.map((d) => ({ id: d.id, title: d.title, text: d.text })),
@@ -372,7 +371,8 @@ async function ingest(s: ShardNode, req: ShardIngestRequestMsg): Promise<object>
     // on every in-sync follower before the coordinator counts them and the client hears of them
     await s.replicator.ship({ k: 'docs', tick: ingestTick, batch, docs: fresh.map((v) => ({ id: v.id, key: v.key, title: v.title, text: v.text })) });
   }
-  return { results: vs.map((v, i) => ({ id: v.id, key: v.key, created: created[i].created, shard: s.id })) };
+  // the coordinator knows each document's id: the answer says only which are new
+  return { created: created.map((c) => c.created), held: [] };
 }
 
 /** Have the coordinator count what was stored (every pending report, in batch order) before acknowledging. */

@@ -1,5 +1,6 @@
 import { PhagoError } from '../core/errors.js';
-import { splitPresentation } from '../core/documents.js';
+import { Int32Column } from '../core/growable.js';
+import { splitPresentation, type Candidate } from '../core/documents.js';
 import type { NumPresentation, Presentation, Verdicts } from '../core/graph.js';
 import type { LabelPair, Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
@@ -31,8 +32,9 @@ const refuse = (msg: string) => new PhagoError('FAILED_PRECONDITION', msg);
  * messages out, no sockets or disk). Every input names its tick and attempt; an input of another
  * attempt than the open one is refused, so nothing of an aborted attempt is counted in its retry.
  *
- *   openAttemptOf(t, a) opens attempt a of tick t (SENSE; the shard then offers its candidates)
- *   act(t, a, ids)     → digest own documents; presentations per owner (one message each)
+ *   openAttemptOf(t, a) opens attempt a of tick t (SENSE)
+ *   offer(t, a, limit) → its first eligible documents (SENSE's candidates), kept for ACT
+ *   act(t, a, count)   → digest the first `count` offered; presentations per owner (one message each)
  *   deliver(...)       ← presentations from a peer (deduplicated per sender and batch)
  *   decay(t, a)        → apply presentations, prune, verdicts; verdicts for other owners
  *   receiveDrops(...)  ← verdicts from a peer
@@ -57,7 +59,9 @@ export class TickParticipant {
    * attempt (a caller's retry) answers the same messages instead of digesting or applying twice
    * (receivers keep a batch once per sender). ADVANCE keeps its log entry the same way.
    */
-  private acted: { ids: string; out: Outgoing[] } | null = null;
+  private acted: { count: number; out: Outgoing[] } | null = null;
+  /** What SENSE offered in this attempt: ACT digests a prefix of it. */
+  private offered: Candidate[] | null = null;
   private decayed: Outgoing[] | null = null;
 
   /** Labels named to and by peers (protocol/label-refs.ts); `incarnation` tells this participant's numbers from another's. */
@@ -106,20 +110,37 @@ export class TickParticipant {
   }
 
   /**
-   * ACT: digest the chosen documents. Returns one encoded presentations message per other owner that
-   * needs any; this shard's own part stays as node numbers (no encoding). Terms become this shard's
-   * node numbers once per document, their owners are kept per node number while the placement stays,
-   * and a message names only the labels its receiver has not acknowledged (protocol/label-refs.ts).
+   * SENSE: this shard's first `limit` eligible documents in (ingestTick, DocumentId) order. The plan
+   * takes the first digestPerTick of every shard's offers merged, so each shard digests a prefix of its
+   * own: ACT says only how many. The same request again answers the same offer.
    */
-  act(tick: number, attempt: number, ids: readonly DocumentId[], owners: Owners): Outgoing[] {
+  offer(tick: number, attempt: number, limit: number): Candidate[] {
+    this.check(tick, attempt, 'SENSE');
+    this.offered ??= this.part.candidates(tick, limit);
+    return this.offered;
+  }
+
+  /**
+   * ACT: digest the first `count` documents SENSE offered. Returns one encoded presentations message
+   * per other owner that needs any; this shard's own part stays as node numbers (no encoding). Terms
+   * become this shard's node numbers once per document, their owners are kept per node number while
+   * the placement stays, and a message names only the labels its receiver has not acknowledged
+   * (protocol/label-refs.ts).
+   */
+  act(tick: number, attempt: number, count: number, owners: Owners): Outgoing[] {
     this.check(tick, attempt, 'ACT');
-    const key = ids.join(',');
     if (this.acted) {
-      if (this.acted.ids !== key) throw refuse(`ACT of attempt ${attempt} of tick ${tick} again with other documents`);
+      if (this.acted.count !== count) throw refuse(`ACT of attempt ${attempt} of tick ${tick} again with ${count} documents instead of ${this.acted.count}`);
       return this.acted.out;
     }
-    const out = this.actOnce(tick, ids, owners);
-    this.acted = { ids: key, out };
+    const offered = this.offered ?? [];
+    if (!Number.isSafeInteger(count) || count < 0 || count > offered.length) throw refuse(`ACT of attempt ${attempt} of tick ${tick} asks for ${count} documents; this shard offered ${offered.length} at SENSE`);
+    const out = this.actOnce(
+      tick,
+      offered.slice(0, count).map((c) => c.id),
+      owners,
+    );
+    this.acted = { count, out };
     return out;
   }
 
@@ -203,12 +224,15 @@ export class TickParticipant {
     // order edgeLabels/freshLabels name them, encoded by label once per target
     const g = this.part.graph;
     const ownerOf = this.nodeOwnerOf(owners);
-    const remote = new Map<ShardId, number[]>();
+    // per target: pairs flat in a growable typed column (hubs drop hundreds of thousands a tick)
+    const remote = new Map<ShardId, { pairs: Int32Column; n: number }>();
     const to = (n: number, x: number, y: number) => {
       const o = ownerOf(n);
-      let list = remote.get(o);
-      if (!list) remote.set(o, (list = []));
-      list.push(x, y);
+      let r = remote.get(o);
+      if (!r) remote.set(o, (r = { pairs: new Int32Column(1024), n: 0 }));
+      r.pairs.ensure(r.n + 1);
+      r.pairs.data[r.n++] = x;
+      r.pairs.data[r.n++] = y;
     };
     // a pair goes to the owner of each endpoint not owned here (both, when they differ)
     const send = (x: number, y: number) => {
@@ -220,9 +244,9 @@ export class TickParticipant {
     for (let i = 0; i < fresh.length; i++) send(g.freshA(fresh[i]), g.freshB(fresh[i]));
     return [...remote.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([to, pairs]) => {
+      .map(([to, r]) => {
         const { payload, named } = encodePairRefs(
-          pairs,
+          r.pairs.data.subarray(0, r.n),
           this.labels.naming(to, (n) => g.labelOf(n)),
         );
         return { to, payload, named };
@@ -336,6 +360,7 @@ export class TickParticipant {
     this.verdicts = null;
     this.prepared = null;
     this.acted = null;
+    this.offered = null;
     this.decayed = null;
   }
 }

@@ -6,6 +6,7 @@ import { Partition } from '../core/partition.js';
 import { nodeIdOf } from '../ids/ids.js';
 import { newTextIndex } from '../search/text-index.js';
 import { Placement } from '../cluster/placement.js';
+import { encodeCandidates } from '../protocol/candidates.js';
 import type { Phase } from '../cluster/tick-machine.js';
 import { decodeLogged, replayLogged, TickParticipant, type Outgoing, type Owners } from '../shard/participant.js';
 import { checkpointRows, restorePartition } from '../shard/recovery.js';
@@ -312,18 +313,16 @@ export class SimShard implements TickHost, Server {
     return open!;
   }
 
-  private phase(req: { tick: number; attempt: number; epoch: number; phase: Phase; digest?: string[]; empty?: boolean }, reply: Reply): void {
+  private phase(req: { tick: number; attempt: number; epoch: number; phase: Phase; digest_count?: number; empty?: boolean }, reply: Reply): void {
     const { tick, attempt } = req;
     this.checkEpoch(req.epoch);
     const p = this.participant;
     if (req.phase === 'SENSE') {
       openTick(this, tick, attempt);
-      return reply({ ok: true, value: { candidates: this.part.candidates(tick, this.config.digestPerTick).map((c) => ({ ingest_tick: c.ingestTick, id: c.id })) } });
+      return reply({ ok: true, value: { candidates: encodeCandidates(p.offer(tick, attempt, this.config.digestPerTick)) } });
     }
     if (req.phase === 'ACT') {
-      const ids = req.digest ?? [];
-      for (const id of ids) if (this.part.docs.numberOf(id) === undefined) throw new PhagoError('NOT_FOUND', `document ${id} is not on shard ${this.id}`);
-      const outs = p.act(tick, attempt, ids, this.owners());
+      const outs = p.act(tick, attempt, req.digest_count ?? 0, this.owners());
       return this.send('deliver_deltas', tick, attempt, outs, (o) => ({ batch: 0, payload: o.payload }), reply);
     }
     if (req.phase === 'DECAY') return this.send('receive_signals', tick, attempt, p.decay(tick, attempt, this.owners()), (o) => ({ payload: o.payload }), reply);
