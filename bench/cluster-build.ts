@@ -1,7 +1,9 @@
 /**
  * One WordNet build, to compare builds or flags side by side (docs/performance.md):
  *   node dist/bench/cluster-build.js [--shards N] [--docs M] [--shard-node-args "--cpu-prof ..."]
- * --shards 0 runs one process (LocalEngine); N ≥ 1 a coordinator in this process and N shard processes.
+ * --shards 0 runs one process (LocalEngine); N ≥ 1 a coordinator in this process and N shard processes;
+ * with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
+ * CPU is the whole cluster's work, without other processes competing for the cores).
  * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
  * (/proc, Linux) for each part, the ticks, the median time of each phase and the graph hash.
  */
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import type { DocumentInput } from '../src/core/input.js';
 import { ClusterEngine } from '../src/engine/cluster.js';
+import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { ensureCollection } from '../scripts/collections.js';
 import { median } from './colony-bench.js';
@@ -22,6 +25,7 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'm
 const shards = Number(arg('--shards', '3'));
 const n = Number(arg('--docs', '117659'));
 const nodeArgs = arg('--shard-node-args', '').split(' ').filter(Boolean);
+const embedded = process.argv.includes('--embedded');
 const docs = readFileSync(await ensureCollection('wordnet'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as DocumentInput);
 
 const ownCpu = () => {
@@ -40,6 +44,22 @@ if (shards === 0) {
   const t = await l.tick('digest');
   const tt = performance.now() - t0;
   console.log(`one process: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await l.graphHash()).slice(0, 16)}`);
+} else if (embedded) {
+  const cluster = await EmbeddedCluster.start({ shards, log: () => {} });
+  const e = cluster.engine();
+  try {
+    const c0 = ownCpu();
+    const t0 = performance.now();
+    await e.ingest(docs);
+    const ti = performance.now() - t0;
+    const ci = ownCpu() - c0;
+    const t = await e.tick('digest');
+    const tt = performance.now() - t0;
+    console.log(`${shards} embedded shard${shards > 1 ? 's' : ''} (one process): ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await e.graphHash()).slice(0, 16)}`);
+  } finally {
+    await e.close();
+    await cluster.stop();
+  }
 } else {
   const security = { token: randomBytes(16).toString('hex') };
   const co = new Coordinator({ security });

@@ -16,6 +16,7 @@ export abstract class CappedGraph extends JournaledGraph {
   private os = new Int32Array(64);
   private readonly verdictEdges = new Int32Column(1024);
   private readonly verdictFresh = new Int32Column(1024);
+  private readonly touchedScratch = new Int32Column(1024);
 
   /**
    * Degree-cap verdicts at `tick`: every owned node that gained new pairs this tick and has more than
@@ -132,7 +133,11 @@ export abstract class CappedGraph extends JournaledGraph {
   /** Remove edges by number; returns how many were still there. */
   private dropEdges(own: Int32Array, received: readonly number[]): number {
     let n = 0;
-    const touched: number[] = [];
+    // the endpoints of removed edges, in reused typed scratch (a tick removes hundreds of thousands)
+    const touched = this.touchedScratch;
+    touched.ensure(2 * (own.length + received.length));
+    const T = touched.data;
+    let nt = 0;
     for (let i = 0; i < own.length + received.length; i++) {
       const e = i < own.length ? own[i] : received[i - own.length];
       if (this.alive.data[e] !== 1) continue;
@@ -140,17 +145,19 @@ export abstract class CappedGraph extends JournaledGraph {
       this.schedAt.data[e] = NEVER;
       if (this.tx) this.tx.freed.push(e);
       else this.free.push(e);
-      touched.push(this.ea.data[e], this.eb.data[e]);
+      T[nt++] = this.ea.data[e];
+      T[nt++] = this.eb.data[e];
       n++;
     }
     // one pass per touched node instead of a search per removed edge (hubs lose hundreds at once)
     const mark = this.nodeScratch.data;
-    for (const x of touched) {
+    for (let i = 0; i < nt; i++) {
+      const x = T[i];
       if (mark[x] === 1) continue;
       mark[x] = 1;
       this.adj.filter(x, (e) => this.alive.data[e] === 1);
     }
-    for (const x of touched) mark[x] = 0;
+    for (let i = 0; i < nt; i++) mark[T[i]] = 0;
     return n;
   }
 }

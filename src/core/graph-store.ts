@@ -1,7 +1,7 @@
 import type { ColonyConfig } from './config.js';
 import { deriveNodeId, type NodeId } from '../ids/ids.js';
 import { DecayMemo, pruneTick } from './decay.js';
-import { Float64Column, Int32Column, Uint8Column } from './growable.js';
+import { Float64Column, Int32Column, IntList, Uint8Column } from './growable.js';
 import { NewEdges } from './new-edges.js';
 import { PairTable } from './pair-table.js';
 import { Adjacency } from './adjacency.js';
@@ -45,7 +45,7 @@ export abstract class GraphStore {
   protected free: number[] = [];
   protected edges = 0;
   /** Prune schedule: tick -> edges to check then (stale entries are skipped). */
-  protected readonly sched = new Map<number, number[]>();
+  protected readonly sched = new Map<number, IntList>();
   /** This tick's co-activated pairs that have no edge yet (see new-edges.ts). */
   protected fresh = new NewEdges();
   protected readonly nodeScratch = new Int32Column(1024);
@@ -219,9 +219,9 @@ export abstract class GraphStore {
     else this.free.push(e);
   }
 
-  protected bucket(t: number): number[] {
+  protected bucket(t: number): IntList {
     let b = this.sched.get(t);
-    if (!b) this.sched.set(t, (b = []));
+    if (!b) this.sched.set(t, (b = new IntList()));
     return b;
   }
 

@@ -1,4 +1,5 @@
 import type { EdgeRow, GraphView, NodeRow, NumPresentation, Presentation } from './graph-types.js';
+import { IntList } from './growable.js';
 import { CappedGraph } from './degree-cap.js';
 import { ConceptGraphView } from './graph-view.js';
 import { pruneTick } from './decay.js';
@@ -163,7 +164,8 @@ export class ConceptGraph extends CappedGraph {
     if (!due) return 0;
     this.sched.delete(tick);
     let pruned = 0;
-    for (const e of due) {
+    for (let i = 0; i < due.length; i++) {
+      const e = due.data[i];
       if (this.alive.data[e] !== 1 || this.schedAt.data[e] !== tick) continue;
       const t = pruneTick(this.ew.data[e], this.el.data[e], this.eco.data[e], this.ec.data[e], tick, this.config);
       if (t === tick) {
@@ -242,7 +244,11 @@ export class ConceptGraph extends CappedGraph {
     this.pairs.trim();
     // drop the schedule's stale entries (edges removed or rescheduled since): prune skips them anyway
     for (const [t, due] of this.sched) {
-      const keep = due.filter((e) => this.alive.data[e] === 1 && this.schedAt.data[e] === t);
+      const keep = new IntList();
+      for (let i = 0; i < due.length; i++) {
+        const e = due.data[i];
+        if (this.alive.data[e] === 1 && this.schedAt.data[e] === t) keep.push(e);
+      }
       if (keep.length === 0) this.sched.delete(t);
       else this.sched.set(t, keep);
     }

@@ -41,3 +41,17 @@ export class Uint8Column extends Column<Uint8Array> {
     super((n) => new Uint8Array(n), capacity);
   }
 }
+
+/** A list of int32 values that only grows (amortized O(1) push, 4 bytes a value where a JS array takes 8). */
+export class IntList {
+  data = new Int32Array(16);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = x;
+  }
+}
