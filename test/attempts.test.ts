@@ -7,6 +7,7 @@ import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.j
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import { ShardNode } from '../src/shard/shard.js';
 import { encodePairs, encodePresentations } from '../src/protocol/codec.js';
+import { decodeCandidates } from '../src/protocol/candidates.js';
 import { fakeCoordinator } from './fakes.js';
 import { rejects, SHORT, within, tempDir } from './helpers.js';
 
@@ -32,7 +33,11 @@ test('messages of an aborted attempt of a tick are refused in its retry (deltas,
     await sc.call('deliver_deltas', deltas(1, 'stale'));
     await sc.call('abort_tick', { tick: 1, attempt: 1, reason: 'test: attempt 1 failed' });
     // attempt 2 of the same tick
-    await sc.call('tick_phase', { tick: 1, attempt: 2, phase: 'SENSE', epoch: 1 });
+    const sensed = await sc.call<{ candidates: Uint8Array }>('tick_phase', { tick: 1, attempt: 2, phase: 'SENSE', epoch: 1 });
+    const offer = decodeCandidates(sensed.candidates, 10);
+    assert.equal(offer.length, 1, 'SENSE offers the one pending document, packed');
+    // ACT names how many of its offer a shard digests: never more than it offered
+    await rejects(sc.call('tick_phase', { tick: 1, attempt: 2, phase: 'ACT', epoch: 1, digest_count: 2 }), grpc.status.FAILED_PRECONDITION, /asks for 2 documents; this shard offered 1/, 'ACT past the offer');
     // attempt 1's messages arrive late: refused, nothing of them counts in attempt 2
     await rejects(sc.call('deliver_deltas', deltas(1, 'stale')), grpc.status.FAILED_PRECONDITION, /attempt 1 .*attempt 2/, 'a batch of attempt 1');
     await rejects(sc.call('receive_signals', { tick: 1, attempt: 1, epoch: 1, from: 1, pairs: encodePairs([]) }), grpc.status.FAILED_PRECONDITION, /attempt 1/, 'signals of attempt 1');
