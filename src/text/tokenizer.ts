@@ -1,4 +1,4 @@
-import { newStemmer } from 'snowball-stemmers';
+import { stem as porter2 } from 'porter2';
 import { phraseStats, tokenRun } from './phrases.js';
 import { keptToken, MIN_TOKEN_BYTES, SPLIT, stopwordSet } from './token-rule.js';
 
@@ -45,7 +45,6 @@ export function tokenize(text: string, stopwords: 'base' | 'extended' = DEFAULT_
   return out;
 }
 
-const english = newStemmer('english');
 /** Stems of the tokens seen, memoized (a vocabulary is far smaller than a collection's tokens). */
 const stems = new Map<string, string>();
 const MAX_MEMO = 1 << 20;
@@ -54,7 +53,8 @@ const MAX_MEMO = 1 << 20;
 export function stem(token: string): string {
   let s = stems.get(token);
   if (s === undefined) {
-    s = /[a-z]/.test(token) ? english.stem(token) : token;
+    // porter2: Snowball's English algorithm, the same stems as Snowball's own code (test/tokenizer.test.ts), about 5× as fast
+    s = /[a-z]/.test(token) ? porter2(token) : token;
     if (stems.size >= MAX_MEMO) stems.clear(); // bound the memo's memory
     stems.set(token, s);
   }
