@@ -144,6 +144,11 @@ export abstract class GraphStore {
     return this.has.data[n] === 1;
   }
 
+  /** How many documents presented node n (its access count; 0 without a record). */
+  accessOf(n: number): number {
+    return this.has.data[n] === 1 ? this.access.data[n] : 0;
+  }
+
   /** NodeId order of two nodes: the leading 48 bits decide unless equal. */
   protected idLess(a: number, b: number): boolean {
     const ka = this.idKey.data[a];

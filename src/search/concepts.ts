@@ -109,9 +109,9 @@ export function conceptCandidates(graph: ConceptGraph, tick: number, terms: read
   const seedSet = new Set(seedNums);
   const candidates: ConceptCandidate[] = [];
   for (const [n, a] of affinity) {
-    const node = graph.node(n);
-    if (!node) continue;
-    candidates.push({ id: node.id, label: node.label, seed: seedSet.has(n), affinity: a, accessCount: node.accessCount });
+    // read the columns: no NodeRow per candidate (this runs for every expanded document query)
+    if (!graph.hasNode(n)) continue;
+    candidates.push({ id: graph.idOf(n), label: graph.labelOf(n), seed: seedSet.has(n), affinity: a, accessCount: graph.accessOf(n) });
   }
   return { candidates, seeds };
 }

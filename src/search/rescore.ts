@@ -153,25 +153,63 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
 
 /** minDistance from each term's positions: the same scan over the query terms' occurrences only. */
 function minDistanceOf(positions: Map<string, number[]>, originals: readonly WeightedTerm[]): number {
-  const occ: number[] = []; // pos * 64 + query term index (queries have at most a few dozen terms)
-  const seen = new Map<string, number>();
-  originals.forEach((t, i) => {
-    if (seen.has(t.term)) return; // a repeated term: its first index, as the scan's map gives
-    seen.set(t.term, i);
-  });
-  const idx = [...seen.values()];
-  if (idx.some((i) => i >= 64)) return minDistance([...positions.entries()].flatMap(([t, ps]) => ps.map((p) => [p, t] as const)).sort((a, b) => a[0] - b[0]).map(([, t]) => t), [], originals, false);
-  for (const [term, i] of seen) for (const p of positions.get(term) ?? []) occ.push(p * 64 + i);
-  occ.sort((a, b) => a - b);
-  const last = new Float64Array(originals.length).fill(-Infinity);
+  const seen = distinctTerms(originals);
+  if (seen.over64) return minDistance([...positions.entries()].flatMap(([t, ps]) => ps.map((p) => [p, t] as const)).sort((a, b) => a[0] - b[0]).map(([, t]) => t), [], originals, false);
+  // pos * 64 + query term index, in reused typed scratch (this runs for each re-scored document of
+  // every query: a Map, two arrays and a sort's copy each time made a sixth of a query's garbage)
+  let n = 0;
+  for (let k = 0; k < seen.terms.length; k++) {
+    const ps = positions.get(seen.terms[k]);
+    if (!ps) continue;
+    if (occScratch.length < n + ps.length) occScratch = grown(occScratch, n, n + ps.length);
+    for (const p of ps) occScratch[n++] = p * 64 + seen.index[k];
+  }
+  // insertion sort in place (a window holds few occurrences of the query's terms; no view, no copy)
+  const occ = occScratch;
+  for (let i = 1; i < n; i++) {
+    const x = occ[i];
+    let j = i - 1;
+    while (j >= 0 && occ[j] > x) {
+      occ[j + 1] = occ[j];
+      j--;
+    }
+    occ[j + 1] = x;
+  }
+  if (lastScratch.length < originals.length) lastScratch = new Float64Array(originals.length * 2);
+  const last = lastScratch;
+  last.fill(-Infinity, 0, originals.length);
   let best = Infinity;
-  for (const o of occ) {
+  for (let j = 0; j < n; j++) {
+    const o = occ[j];
     const pos = Math.floor(o / 64);
     const q = o % 64;
-    for (let r = 0; r < last.length; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];
+    for (let r = 0; r < originals.length; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];
     last[q] = pos;
   }
   return best;
+}
+
+let occScratch: Float64Array = new Float64Array(256);
+let lastScratch: Float64Array = new Float64Array(16);
+
+/** A larger copy of the first `used` entries of `a`, room for `need`. */
+function grown(a: Float64Array, used: number, need: number): Float64Array {
+  const b = new Float64Array(Math.max(need, a.length * 2));
+  b.set(a.subarray(0, used));
+  return b;
+}
+
+/** A query's distinct terms and the index of each one's first occurrence (as the scan's map gives), kept for the query's documents. */
+let distinct: { of: readonly WeightedTerm[] | null; terms: string[]; index: number[]; over64: boolean } = { of: null, terms: [], index: [], over64: false };
+
+function distinctTerms(originals: readonly WeightedTerm[]): typeof distinct {
+  if (distinct.of === originals) return distinct;
+  const seen = new Map<string, number>();
+  originals.forEach((t, i) => {
+    if (!seen.has(t.term)) seen.set(t.term, i);
+  });
+  distinct = { of: originals, terms: [...seen.keys()], index: [...seen.values()], over64: [...seen.values()].some((i) => i >= 64) };
+  return distinct;
 }
 
 /** Smallest distance in tokens (title then text) between occurrences of two different query terms. */
