@@ -34,28 +34,24 @@ const ownCpu = () => {
 };
 const s1 = (x: number) => x.toFixed(1);
 
-if (shards === 0) {
-  const l = new LocalEngine();
+/** Ingest and digest in this process (one process, or an embedded cluster): its wall time and CPU for each part. */
+async function inProcess(what: string, e: Pick<LocalEngine, 'ingest' | 'tick' | 'graphHash'>): Promise<void> {
   const c0 = ownCpu();
   const t0 = performance.now();
-  await l.ingest(docs);
+  await e.ingest(docs);
   const ti = performance.now() - t0;
   const ci = ownCpu() - c0;
-  const t = await l.tick('digest');
+  const t = await e.tick('digest');
   const tt = performance.now() - t0;
-  console.log(`one process: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await l.graphHash()).slice(0, 16)}`);
-} else if (embedded) {
+  console.log(`${what}: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await e.graphHash()).slice(0, 16)}`);
+}
+
+if (shards === 0) await inProcess('one process', new LocalEngine());
+else if (embedded) {
   const cluster = await EmbeddedCluster.start({ shards, log: () => {} });
   const e = cluster.engine();
   try {
-    const c0 = ownCpu();
-    const t0 = performance.now();
-    await e.ingest(docs);
-    const ti = performance.now() - t0;
-    const ci = ownCpu() - c0;
-    const t = await e.tick('digest');
-    const tt = performance.now() - t0;
-    console.log(`${shards} embedded shard${shards > 1 ? 's' : ''} (one process): ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await e.graphHash()).slice(0, 16)}`);
+    await inProcess(`${shards} embedded shard${shards > 1 ? 's' : ''} (one process)`, e);
   } finally {
     await e.close();
     await cluster.stop();
