@@ -77,7 +77,7 @@ export interface RebalanceReport {
 
 /**
  * The coordinator: membership, placement, the tick protocol, global statistics and the cluster's
- * query entry point. The pure parts (Registry, TickMachine, GlobalStats, planDigestion) hold the
+ * query entry point. The pure parts (Registry, TickMachine, TickRound with its plan, GlobalStats) hold the
  * logic; this class and the modules beside it are the gRPC layer around them.
  */
 export class Coordinator {

@@ -242,7 +242,7 @@ function handlers(s: ShardNode): Handlers {
       // each edge once: from the owner of its smaller endpoint
       const edges: EdgeWire[] = [];
       for (const e of g.edgeNumbers()) {
-        if (!g.isOwned(g.endpoints(e)[0])) continue;
+        if (!g.isOwned(g.endpointA(e))) continue;
         const row = g.edgeRow(e);
         const [la, lb] = g.edgeLabels(e);
         edges.push({ a: row.a, b: row.b, label_a: la, label_b: lb, weight: row.weight, co_activations: row.coActivations, created_tick: row.createdTick, last_activated_tick: row.lastActivatedTick });
