@@ -63,7 +63,8 @@ export class LocalEngine implements Engine {
     const terms = parseQuery(query, this.colony.limits);
     checkK(k, this.colony.limits);
     const { config } = this.colony;
-    const plan = { ...this.search, ...expansionPlanOf(config) };
+    const x = expansionPlanOf(config);
+    const plan = { expansion: this.search.expansion, coordination: this.search.coordination, gate: x.gate, stem: x.stem, weight: x.weight, edgeUnit: x.edgeUnit };
     const concepts = needsConcepts(plan) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1, wordsOnly: true, documents: true }) : [];
     const { weighted, coordination } = planQuery(terms, concepts, plan);
     const hits = rankDocuments(this.colony.docs, this.localStats(), weighted, k, { coordination });

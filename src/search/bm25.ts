@@ -82,13 +82,13 @@ function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonl
   const own = indexed.filter((t) => t.original).length;
   if (table.rank.shortQuery > 0 && own > table.rank.shortQuery) {
     if (own < indexed.length) indexed = indexed.filter((t) => t.original);
-    opts = { ...opts, coordination: false };
+    opts = { coordination: false };
   }
   const expanding = isExpanding(indexed);
   const originals = expanding ? indexed.filter((t) => t.original) : indexed;
   const second = needsRescore(table, originals, exact);
   const depth = expanding || second ? Math.max(k, RESCORE_DEPTH) : k;
-  const top = ix.topK(originals, stats, depth, { ...opts, b, k1 }, table.idOf);
+  const top = ix.topK(originals, stats, depth, { coordination: opts.coordination, b, k1 }, table.idOf);
   if (!expanding && !second) return top.map(({ doc, score }) => ({ doc, score, base: score }));
   const avgdl = stats.totalLength / stats.documents || 1;
   const w = indexed.map((t) => t.weight * idf(stats.documents, stats.df(t.term)));
@@ -122,15 +122,17 @@ export function isExpanding(terms: readonly WeightedTerm[]): boolean {
 
 /** The best k documents of one holder of everything (bm25Search, then mergeRanked of its one list). */
 export function rankDocuments(table: DocumentTable, stats: CorpusStats, terms: readonly WeightedTerm[], k: number, opts: Bm25Options = {}): DocHit[] {
-  // one holder: its list is already the global set; rank by score (ties by id) and make k hits
+  // one holder: its list is already the global set; rank by score (ties by id) and make k hits.
+  // Object literals, not spreads: in V8 a spread's copies outlive the query (they survived young
+  // collections and were promoted, making each collection pause a query for milliseconds).
   const idOf = table.idOf;
   return scoreDocuments(table, stats, terms, k, opts)
-    .map((r) => ({ ...r, id: idOf(r.doc) }))
+    .map((r) => ({ doc: r.doc, score: r.score, id: idOf(r.doc) }))
     .sort(compareHits)
     .slice(0, k)
     .map((r) => {
-      const { base: _b, ...hit } = hitOf(table, r);
-      return hit;
+      const d = table.record(r.doc);
+      return { id: d.id, key: d.key, title: d.title, score: r.score };
     });
 }
 

@@ -152,7 +152,8 @@ export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, o
   }
   const fewer = opts.specificFirst === true;
   rows.sort((x, y) => y.score - x.score || (fewer ? x.accessCount - y.accessCount : y.accessCount - x.accessCount) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return rows.slice(0, opts.k).map(({ accessCount, ...hit }) => (opts.documents ? { ...hit, documents: accessCount } : hit));
+  // literals, not rest and spread (V8 keeps a spread's copies alive past young collections; bm25.ts)
+  return rows.slice(0, opts.k).map((r) => (opts.documents ? { id: r.id, label: r.label, lexical: r.lexical, graph: r.graph, score: r.score, documents: r.accessCount } : { id: r.id, label: r.label, lexical: r.lexical, graph: r.graph, score: r.score }));
 }
 
 export function conceptSearch(graph: ConceptGraph, tick: number, terms: readonly string[], opts: ConceptQueryOptions & { documents: true }): CountedConceptHit[];

@@ -46,171 +46,184 @@ export function needsRescore(table: DocumentTable, originals: readonly WeightedT
   return (r.exact > 0 && table.text.stem && exact.length > 0) || (r.proximity > 0 && originals.length >= 2);
 }
 
-/** A document's tokenized window (title and first RESCORE_CHARS of text), and its index terms once asked. */
+/**
+ * A document's window (title, then the first RESCORE_CHARS of text) as token numbers of its table's
+ * window dictionary. Kept compact on purpose: cached windows live through many queries, and every
+ * object they hold is copied by each young-generation collection until it is promoted (strings, maps
+ * and arrays per window made those collections pause a query for 5–15 ms; docs/performance.md).
+ */
 interface Window {
   title: string;
   text: string;
-  head: string[];
-  body: string[];
-  /** Title and text counts of each token (exact forms), made once asked. */
-  counts: Map<string, { head: number; body: number }> | null;
-  /** Positions (title then text) of each index term (proximity), made once asked. */
-  positions: Map<string, number[]> | null;
+  toks: Int32Array;
+  headLen: number;
 }
 
 /**
- * Windows of recently re-scored documents, least recently used first, per table: the same documents
+ * Per table: windows of recently re-scored documents, least recently used first (the same documents
  * come back in the top results of many queries, and tokenizing them again is most of the second
- * stage's cost. Bounded by tokens held; an entry is valid only for the very text it was made from (a
- * document number forgotten and reused gets a new one).
+ * stage's cost), bounded by tokens held; and the dictionary that numbers their tokens, with the number
+ * of each token's index term. A window is valid only for the very text it was made from (a document
+ * number forgotten and reused gets a new one). The dictionary only grows, with words of documents.
  */
+interface Windows {
+  map: Map<number, Window>;
+  tokens: number;
+  dict: Map<string, number>;
+  /** Index-term number of each token number (its stem when stemming). */
+  termOf: Int32Array;
+  terms: Map<string, number>;
+}
+
 const MAX_CACHED_TOKENS = 1 << 18;
-const windows = new WeakMap<DocumentTable, { map: Map<number, Window>; tokens: number }>();
+const windows = new WeakMap<DocumentTable, Windows>();
 
 /** Drop a table's cached windows (tests compare answers from a cold cache with a warm one). */
 export function dropWindows(table: DocumentTable): void {
   windows.delete(table);
 }
 
-function windowOf(table: DocumentTable, doc: number): Window {
-  let cache = windows.get(table);
-  if (!cache) windows.set(table, (cache = { map: new Map(), tokens: 0 }));
+function windowsOf(table: DocumentTable): Windows {
+  let c = windows.get(table);
+  if (!c) windows.set(table, (c = { map: new Map(), tokens: 0, dict: new Map(), termOf: new Int32Array(1024), terms: new Map() }));
+  return c;
+}
+
+function tokenNumber(c: Windows, tok: string, stemming: boolean): number {
+  let x = c.dict.get(tok);
+  if (x !== undefined) return x;
+  x = c.dict.size;
+  c.dict.set(tok, x);
+  if (x >= c.termOf.length) {
+    const grown = new Int32Array(c.termOf.length * 2);
+    grown.set(c.termOf);
+    c.termOf = grown;
+  }
+  const term = indexTerm(tok, stemming);
+  let t = c.terms.get(term);
+  if (t === undefined) c.terms.set(term, (t = c.terms.size));
+  c.termOf[x] = t;
+  return x;
+}
+
+function windowOf(table: DocumentTable, c: Windows, doc: number): Window {
   const d = table.record(doc);
-  const hit = cache.map.get(doc);
+  const hit = c.map.get(doc);
   if (hit && hit.text === d.text && hit.title === d.title) {
-    cache.map.delete(doc);
-    cache.map.set(doc, hit);
+    c.map.delete(doc);
+    c.map.set(doc, hit);
     return hit;
   }
   if (hit) {
-    cache.map.delete(doc);
-    cache.tokens -= hit.head.length + hit.body.length;
+    c.map.delete(doc);
+    c.tokens -= hit.toks.length;
   }
-  const stop = table.text.stopwords;
-  const w: Window = { title: d.title, text: d.text, head: tokenize(d.title, stop), body: tokenize(d.text.length > RESCORE_CHARS ? d.text.slice(0, RESCORE_CHARS) : d.text, stop), counts: null, positions: null };
-  cache.map.set(doc, w);
-  cache.tokens += w.head.length + w.body.length;
-  for (const [k, old] of cache.map) {
-    if (cache.tokens <= MAX_CACHED_TOKENS) break;
-    cache.map.delete(k);
-    cache.tokens -= old.head.length + old.body.length;
+  const { stopwords, stem: stemming } = table.text;
+  const head = tokenize(d.title, stopwords);
+  const body = tokenize(d.text.length > RESCORE_CHARS ? d.text.slice(0, RESCORE_CHARS) : d.text, stopwords);
+  const toks = new Int32Array(head.length + body.length);
+  for (let i = 0; i < head.length; i++) toks[i] = tokenNumber(c, head[i], stemming);
+  for (let i = 0; i < body.length; i++) toks[head.length + i] = tokenNumber(c, body[i], stemming);
+  const w: Window = { title: d.title, text: d.text, toks, headLen: head.length };
+  c.map.set(doc, w);
+  c.tokens += toks.length;
+  for (const [k, old] of c.map) {
+    if (c.tokens <= MAX_CACHED_TOKENS) break;
+    c.map.delete(k);
+    c.tokens -= old.toks.length;
   }
   return w;
+}
+
+/**
+ * A query's terms as dictionary numbers, made once per query (and again when the dictionary grew):
+ * for the exact forms, each distinct token's slot; for the originals, each distinct index term's
+ * first position among them (what minDistance's scan compares). A number not in the dictionary
+ * occurs in no window.
+ */
+interface QueryKeys {
+  exact: readonly WeightedTerm[] | null;
+  originals: readonly WeightedTerm[] | null;
+  dict: Map<string, number> | null;
+  dictSize: number;
+  /** exact[k]'s token number (-1: in no window). */
+  exactTok: Int32Array;
+  /** How many distinct originals are in the dictionary (fewer than two: no distance). */
+  present: number;
+}
+
+let keys: QueryKeys = { exact: null, originals: null, dict: null, dictSize: -1, exactTok: new Int32Array(0), present: 0 };
+/** Index-term number -> first index among the current query's originals + 1 (0: not a query term). */
+let termSlot = new Int32Array(1024);
+const slotsSet: number[] = [];
+
+function queryKeys(c: Windows, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
+  if (keys.exact === exact && keys.originals === originals && keys.dict === c.dict && keys.dictSize === c.dict.size) return keys;
+  const exactTok = new Int32Array(exact.length);
+  exact.forEach((t, k) => (exactTok[k] = c.dict.get(t.term.slice(EXACT_PREFIX.length)) ?? -1));
+  for (const n of slotsSet) termSlot[n] = 0;
+  slotsSet.length = 0;
+  if (termSlot.length < c.terms.size) termSlot = new Int32Array(c.terms.size * 2);
+  originals.forEach((t, i) => {
+    const n = c.terms.get(t.term);
+    if (n === undefined || termSlot[n] !== 0) return;
+    termSlot[n] = i + 1;
+    slotsSet.push(n);
+  });
+  keys = { exact, originals, dict: c.dict, dictSize: c.dict.size, exactTok, present: slotsSet.length };
+  return keys;
 }
 
 /** The second-stage bonus of one document (0 when no bonus is on). */
 export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: number, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): number {
   const { rank, text } = table;
-  const win = windowOf(table, doc);
-  const { head, body } = win;
+  const c = windowsOf(table);
+  const win = windowOf(table, c, doc);
+  const q = queryKeys(c, originals, exact);
+  const { toks, headLen } = win;
   let bonus = 0;
   if (rank.exact > 0 && text.stem && exact.length > 0) {
     const avgdl = stats.totalLength / stats.documents || 1;
     const dl = table.lengthOf(doc);
-    const w = head.length === 0 ? 1 : text.titleWeight;
-    if (!win.counts) {
-      const counts = new Map<string, { head: number; body: number }>();
-      const at = (t: string) => {
-        let c = counts.get(t);
-        if (!c) counts.set(t, (c = { head: 0, body: 0 }));
-        return c;
-      };
-      for (const t of head) at(t).head++;
-      for (const t of body) at(t).body++;
-      win.counts = counts;
-    }
+    const w = headLen === 0 ? 1 : text.titleWeight;
     let sum = 0;
-    for (const t of exact) {
-      const word = t.term.slice(EXACT_PREFIX.length);
-      const c = win.counts.get(word);
-      const f = c ? c.head * w + c.body : 0;
+    for (let k = 0; k < exact.length; k++) {
+      const x = q.exactTok[k];
+      if (x < 0) continue;
+      let f = 0;
+      for (let i = 0; i < toks.length; i++) if (toks[i] === x) f += i < headLen ? w : 1;
       if (f === 0) continue;
-      const weight = t.weight * idf(stats.documents, stats.df(stem(word)));
+      const weight = exact[k].weight * idf(stats.documents, stats.df(stem(exact[k].term.slice(EXACT_PREFIX.length))));
       sum += (weight * f * (rank.k1 + 1)) / (f + rank.k1 * (1 - rank.b + (rank.b * dl) / avgdl));
     }
     bonus += rank.exact * sum;
   }
   if (rank.proximity > 0 && originals.length >= 2) {
-    // where each index term (stem when stemming) occurs, title then text, made once per window
-    if (!win.positions) {
-      const positions = new Map<string, number[]>();
-      let pos = 0;
-      for (const part of [head, body])
-        for (const tok of part) {
-          const t = indexTerm(tok, text.stem);
-          const l = positions.get(t);
-          if (l) l.push(pos);
-          else positions.set(t, [pos]);
-          pos++;
-        }
-      win.positions = positions;
-    }
-    const d = minDistanceOf(win.positions, originals);
+    const d = q.present < 2 ? Infinity : minDistanceOf(toks, c.termOf, originals.length);
     if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
   }
   return bonus;
 }
 
-/** minDistance from each term's positions: the same scan over the query terms' occurrences only. */
-function minDistanceOf(positions: Map<string, number[]>, originals: readonly WeightedTerm[]): number {
-  const seen = distinctTerms(originals);
-  if (seen.over64) return minDistance([...positions.entries()].flatMap(([t, ps]) => ps.map((p) => [p, t] as const)).sort((a, b) => a[0] - b[0]).map(([, t]) => t), [], originals, false);
-  // pos * 64 + query term index, in reused typed scratch (this runs for each re-scored document of
-  // every query: a Map, two arrays and a sort's copy each time made a sixth of a query's garbage)
-  let n = 0;
-  for (let k = 0; k < seen.terms.length; k++) {
-    const ps = positions.get(seen.terms[k]);
-    if (!ps) continue;
-    if (occScratch.length < n + ps.length) occScratch = grown(occScratch, n, n + ps.length);
-    for (const p of ps) occScratch[n++] = p * 64 + seen.index[k];
-  }
-  // insertion sort in place (a window holds few occurrences of the query's terms; no view, no copy)
-  const occ = occScratch;
-  for (let i = 1; i < n; i++) {
-    const x = occ[i];
-    let j = i - 1;
-    while (j >= 0 && occ[j] > x) {
-      occ[j + 1] = occ[j];
-      j--;
-    }
-    occ[j + 1] = x;
-  }
-  if (lastScratch.length < originals.length) lastScratch = new Float64Array(originals.length * 2);
+/** minDistance over a window's token numbers: the same scan, with each token's index term looked up by number. */
+function minDistanceOf(toks: Int32Array, termOf: Int32Array, terms: number): number {
+  const slot = termSlot;
+  if (lastScratch.length < terms) lastScratch = new Float64Array(terms * 2);
   const last = lastScratch;
-  last.fill(-Infinity, 0, originals.length);
+  last.fill(-Infinity, 0, terms);
   let best = Infinity;
-  for (let j = 0; j < n; j++) {
-    const o = occ[j];
-    const pos = Math.floor(o / 64);
-    const q = o % 64;
-    for (let r = 0; r < originals.length; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];
+  for (let pos = 0; pos < toks.length; pos++) {
+    const t = termOf[toks[pos]];
+    const s = t < slot.length ? slot[t] : 0;
+    if (s === 0) continue;
+    const q = s - 1;
+    for (let r = 0; r < terms; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];
     last[q] = pos;
   }
   return best;
 }
 
-let occScratch: Float64Array = new Float64Array(256);
 let lastScratch: Float64Array = new Float64Array(16);
-
-/** A larger copy of the first `used` entries of `a`, room for `need`. */
-function grown(a: Float64Array, used: number, need: number): Float64Array {
-  const b = new Float64Array(Math.max(need, a.length * 2));
-  b.set(a.subarray(0, used));
-  return b;
-}
-
-/** A query's distinct terms and the index of each one's first occurrence (as the scan's map gives), kept for the query's documents. */
-let distinct: { of: readonly WeightedTerm[] | null; terms: string[]; index: number[]; over64: boolean } = { of: null, terms: [], index: [], over64: false };
-
-function distinctTerms(originals: readonly WeightedTerm[]): typeof distinct {
-  if (distinct.of === originals) return distinct;
-  const seen = new Map<string, number>();
-  originals.forEach((t, i) => {
-    if (!seen.has(t.term)) seen.set(t.term, i);
-  });
-  distinct = { of: originals, terms: [...seen.keys()], index: [...seen.values()], over64: [...seen.values()].some((i) => i >= 64) };
-  return distinct;
-}
 
 /** Smallest distance in tokens (title then text) between occurrences of two different query terms. */
 export function minDistance(head: readonly string[], body: readonly string[], originals: readonly WeightedTerm[], stemming: boolean): number {
