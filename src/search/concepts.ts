@@ -152,7 +152,7 @@ export function rankConcepts(cands: Iterable<ConceptCandidate>, seeds: number, o
   }
   const fewer = opts.specificFirst === true;
   rows.sort((x, y) => y.score - x.score || (fewer ? x.accessCount - y.accessCount : y.accessCount - x.accessCount) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  // literals, not rest and spread (V8 keeps a spread's copies alive past young collections; bm25.ts)
+  // literals, not rest and spread: see rankDocuments (bm25.ts)
   return rows.slice(0, opts.k).map((r) => (opts.documents ? { id: r.id, label: r.label, lexical: r.lexical, graph: r.graph, score: r.score, documents: r.accessCount } : { id: r.id, label: r.label, lexical: r.lexical, graph: r.graph, score: r.score }));
 }
 
