@@ -39,7 +39,8 @@ export class ClusterEngine implements Engine {
     let failure: unknown = null;
     const run = async (): Promise<void> => {
       while (next < batches.length && failure === null) {
-        const { offset, docs: batch } = batches[next++];
+        const { offset, end } = batches[next++];
+        const batch = wireBatch(docs, offset, end);
         try {
           const r = await this.coordinator.call<{ results: { id: string; created: boolean }[] }>('ingest', { docs: batch });
           created += r.results.filter((x) => x.created).length;
@@ -143,25 +144,40 @@ export class ClusterEngine implements Engine {
 }
 
 /**
- * The documents as wire batches. Well formed before the wire: UTF-8 cannot carry a lone surrogate (it
- * would arrive as U+FFFD × 3); an absent id stays absent (the empty id is refused, as in one process).
+ * Where the wire batches of `docs` start and end: at most INGEST_BATCH documents and about
+ * INGEST_BATCH_BYTES of text each (a document larger than that goes alone).
  */
-function ingestBatches(docs: readonly DocumentInput[]): { offset: number; docs: DocumentInput[] }[] {
-  const out: { offset: number; docs: DocumentInput[] }[] = [];
-  let cur: DocumentInput[] = [];
+function ingestBatches(docs: readonly DocumentInput[]): { offset: number; end: number }[] {
+  const out: { offset: number; end: number }[] = [];
+  let start = 0;
   let bytes = 0;
   docs.forEach((d, i) => {
-    const w = { ...(d.id === undefined || d.id === null ? {} : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id }), title: wellFormed(d.title ?? ''), text: typeof d.text === 'string' ? wellFormed(d.text) : d.text };
-    const size = (typeof w.text === 'string' ? w.text.length : 0) + w.title.length;
-    if (cur.length > 0 && (cur.length >= INGEST_BATCH || bytes + size > INGEST_BATCH_BYTES)) {
-      out.push({ offset: i - cur.length, docs: cur });
-      cur = [];
+    const size = (typeof d.text === 'string' ? d.text.length : 0) + (typeof d.title === 'string' ? d.title.length : 0);
+    if (i > start && (i - start >= INGEST_BATCH || bytes + size > INGEST_BATCH_BYTES)) {
+      out.push({ offset: start, end: i });
+      start = i;
       bytes = 0;
     }
-    cur.push(w);
     bytes += size;
   });
-  if (cur.length > 0) out.push({ offset: docs.length - cur.length, docs: cur });
+  if (start < docs.length) out.push({ offset: start, end: docs.length });
+  return out;
+}
+
+/**
+ * One batch as it goes on the wire, made when it is sent (not all at once: a large ingest would keep
+ * a copy of every document alive until its batch went). Well formed before the wire: UTF-8 cannot
+ * carry a lone surrogate (it would arrive as U+FFFD × 3); an absent id stays absent (the empty id is
+ * refused, as in one process).
+ */
+function wireBatch(docs: readonly DocumentInput[], offset: number, end: number): DocumentInput[] {
+  const out: DocumentInput[] = [];
+  for (let i = offset; i < end; i++) {
+    const d = docs[i];
+    const title = wellFormed(d.title ?? '');
+    const text = typeof d.text === 'string' ? wellFormed(d.text) : d.text;
+    out.push(d.id === undefined || d.id === null ? { title, text } : { id: typeof d.id === 'string' ? wellFormed(d.id) : d.id, title, text });
+  }
   return out;
 }
 
