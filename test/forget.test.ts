@@ -17,6 +17,8 @@ import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient } from '../src/rpc/proto.js';
 import { newTextIndex } from '../src/search/text-index.js';
 import { freePort } from '../src/util/net.js';
+import { PENDING as PENDING_FORGET } from '../src/coordinator/forget.js';
+import { forgetReport } from '../src/shard/forget.js';
 import { CORPUS, exitOf, killProcess, killStarted, LONG, rejects, SHORT, startProcess, within, tempDir } from './helpers.js';
 
 after(killStarted);
@@ -215,6 +217,37 @@ test('cluster forget: NOT_FOUND all or none across shards, bad ids INVALID_ARGUM
     assert.equal(Number((await client.call('get_global_df', { terms: [term] })).df[term] ?? 0), Number(before) - has.length);
     assert.equal(Number((await client.call('stats', {})).documents), 20 - has.length);
     await rejects(client.call('forget', { ids: [has[0]] }), grpc.status.NOT_FOUND);
+  } finally {
+    client.close();
+    await within(cluster.stop(), 20_000, 'the cluster did not stop');
+  }
+});
+
+test('a forget rolled forward completes only once its df decrements are counted, also where an earlier try already forgot the documents', SHORT, async () => {
+  // no heartbeat in the test's time: only the roll-forward itself can deliver the waiting report
+  const cluster = await within(EmbeddedCluster.start({ shards: 2, leaseMs: 600_000, shardOptions: () => ({ heartbeatMs: 3_600_000 }) }), 60_000, 'the cluster did not start');
+  const client = new RpcClient(CoordinatorServiceClient, cluster.address, cluster.security, 10_000);
+  try {
+    const docs = corpus.slice(0, 20);
+    await client.call('ingest', { docs: docs.map((d) => ({ id: d.id, title: d.title, text: d.text })) });
+    await client.call('run_ticks', { until_digested: true });
+    // an earlier try of forget(ids) that stopped half way: shard 1 forgot them durably (its df report
+    // waiting), then the try died before the report reached the coordinator, which kept the forget recorded
+    const s = cluster.shards[0];
+    const ids = s.part.docs.allIds().slice(0, 3);
+    const batch = s.dfBatch + 1;
+    s.part.forget(ids, (res, withdrawals) => {
+      s.storage.forgetDocs(res.map((r) => r.id), withdrawals, batch, forgetReport(res));
+      s.dfBatch = batch;
+      s.dfDirty = true;
+    });
+    cluster.coordinator.store.setMeta({ [PENDING_FORGET]: JSON.stringify(ids) });
+    assert.equal(Number((await client.call('stats', {})).documents), 20, 'not counted yet');
+    // the next forget completes the recorded one first: counted before it answers
+    const other = cluster.shards[1].part.docs.allIds()[0];
+    await client.call('forget', { ids: [other] });
+    assert.equal(Number((await client.call('stats', {})).documents), 20 - ids.length - 1);
+    assert.equal(cluster.coordinator.store.meta(PENDING_FORGET), '');
   } finally {
     client.close();
     await within(cluster.stop(), 20_000, 'the cluster did not stop');

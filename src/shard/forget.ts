@@ -28,7 +28,12 @@ export async function forgetOnShard(s: ShardNode, req: ShardForgetRequestMsg): P
   if (req.missing_ok) {
     // a recorded forget being completed: what is no longer here was forgotten by its first try
     const ids = req.ids.filter(held);
-    if (ids.length === 0) return { ids: [], digested: 0 };
+    if (ids.length === 0) {
+      // all forgotten by an earlier try, which may have stopped before the coordinator counted them
+      // (this shard died, or the report failed): the forget is complete once its df decrements are counted
+      await flushCounted(s);
+      return { ids: [], digested: 0 };
+    }
     return forgetOnShard(s, { ...req, ids, missing_ok: false });
   }
   if (missing.length > 0) throw rpcError.notFound(`${missing.length} document(s) not found on shard ${s.id} (${missing.slice(0, 3).join(', ')}); nothing was forgotten`);
@@ -51,11 +56,15 @@ export async function forgetOnShard(s: ShardNode, req: ShardForgetRequestMsg): P
   failpoint('shard-after-forget-stored');
   // on every in-sync follower before the coordinator subtracts it and the client hears of it
   await s.replicator.ship({ k: 'forget', ids: results.map((r) => r.id), batch });
-  // sent like every df batch (flushDfReports: in batch order, one flush at a time)
+  await flushCounted(s);
+  return { ids: results.map((r) => r.id), digested: results.filter((r) => r.digested).length };
+}
+
+/** Send the waiting df reports (flushDfReports: in batch order, one flush at a time); UNAVAILABLE if they did not all arrive. */
+async function flushCounted(s: ShardNode): Promise<void> {
   try {
     await s.flushDfReports();
   } catch (e) {
     throw rpcError.unavailable(`documents forgotten but not yet subtracted by the coordinator (${describeError(e)}); it is re-sent with the next heartbeat`);
   }
-  return { ids: results.map((r) => r.id), digested: results.filter((r) => r.digested).length };
 }
