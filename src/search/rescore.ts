@@ -137,8 +137,8 @@ function windowOf(table: DocumentTable, c: Windows, doc: number): Window {
 
 /**
  * A query's terms as dictionary numbers, made once per query (and again when the dictionary grew):
- * for the exact forms, each distinct token's slot; for the originals, each distinct index term's
- * first position among them (what minDistance's scan compares). A number not in the dictionary
+ * each exact form's token number, and for each distinct index term of the originals its first
+ * position among them (`termSlot`: what minDistance's scan compares). A word not in the dictionary
  * occurs in no window.
  */
 interface QueryKeys {
