@@ -7,7 +7,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { mergeRanked } from '../src/search/bm25.js';
-import { dropWindows, minDistance } from '../src/search/rescore.js';
+import { dropWindows, minDistance, setMaxWindowDictionary, windowDictionarySize } from '../src/search/rescore.js';
 import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const keys = async (e: LocalEngine, q: string) => (await e.searchDocuments(q, 10)).hits.map((h) => h.key);
@@ -144,4 +144,15 @@ it('the second stage gives the same scores from its cached windows as from a col
   const after = await ask();
   dropWindows(table);
   assert.deepEqual(await ask(), after, 'after a forget and an ingest, the same scores as from a cold cache');
+  // a dictionary past its bound starts again with the windows: the same scores, bounded memory
+  const big = windowDictionarySize(table);
+  assert.ok(big > 100, `${big} tokens in the dictionary`);
+  const was = setMaxWindowDictionary(100);
+  try {
+    assert.deepEqual(await ask(), after, 'the same scores while the dictionary starts again');
+    assert.ok(windowDictionarySize(table) < big, `the dictionary started again (${windowDictionarySize(table)} tokens)`);
+    assert.deepEqual(await ask(), after);
+  } finally {
+    setMaxWindowDictionary(was);
+  }
 });

@@ -64,7 +64,7 @@ interface Window {
  * come back in the top results of many queries, and tokenizing them again is most of the second
  * stage's cost), bounded by tokens held; and the dictionary that numbers their tokens, with the number
  * of each token's index term. A window is valid only for the very text it was made from (a document
- * number forgotten and reused gets a new one). The dictionary only grows, with words of documents.
+ * number forgotten and reused gets a new one). The dictionary grows with words of documents, up to maxDictionary.
  */
 interface Windows {
   map: Map<number, Window>;
@@ -76,11 +76,28 @@ interface Windows {
 }
 
 const MAX_CACHED_TOKENS = 1 << 18;
+/**
+ * The dictionary's bound (distinct tokens): past it, the table's windows and dictionary start again
+ * (a long-running process that re-scores documents of a large vocabulary keeps bounded memory).
+ */
+let maxDictionary = 1 << 18;
 const windows = new WeakMap<DocumentTable, Windows>();
 
 /** Drop a table's cached windows (tests compare answers from a cold cache with a warm one). */
 export function dropWindows(table: DocumentTable): void {
   windows.delete(table);
+}
+
+/** Set the dictionary's bound; returns the previous one (tests). */
+export function setMaxWindowDictionary(n: number): number {
+  const was = maxDictionary;
+  maxDictionary = n;
+  return was;
+}
+
+/** Distinct tokens in a table's window dictionary (tests). */
+export function windowDictionarySize(table: DocumentTable): number {
+  return windows.get(table)?.dict.size ?? 0;
 }
 
 function windowsOf(table: DocumentTable): Windows {
@@ -177,7 +194,11 @@ function queryKeys(c: Windows, originals: readonly WeightedTerm[], exact: readon
 /** The second-stage bonus of one document (0 when no bonus is on). */
 export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: number, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): number {
   const { rank, text } = table;
-  const c = windowsOf(table);
+  let c = windowsOf(table);
+  if (c.dict.size > maxDictionary) {
+    windows.delete(table);
+    c = windowsOf(table);
+  }
   const win = windowOf(table, c, doc);
   const q = queryKeys(c, originals, exact);
   const { toks, headLen } = win;
