@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Colony } from '../src/colony/colony.js';
-import { planDigestion } from '../src/core/partition.js';
+import { planDigestion } from './plan-reference.js';
 import { documentIdOf } from '../src/ids/ids.js';
 import { CodecError } from '../src/protocol/codec.js';
 import { decodeCandidates, encodeCandidates, planCounts } from '../src/protocol/candidates.js';

@@ -48,17 +48,6 @@ export interface TickCounts {
 }
 
 /**
- * The first `perTick` candidates in (ingestTick, DocumentId) order: the documents digested at a
- * tick. Each holder offers its own first `perTick` eligible documents; the union's first `perTick`
- * are the same whatever the partitioning, so digestion never depends on the number of shards.
- */
-export function planDigestion(candidates: Iterable<Candidate>, perTick: number): Candidate[] {
-  const all = [...candidates];
-  all.sort((x, y) => x.ingestTick - y.ingestTick || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return all.slice(0, perTick);
-}
-
-/**
  * The rules of one tick applied to the keys one holder owns: one process owns every key, a shard its
  * share. Colony (one process) and the shard are drivers around this class; neither reimplements a
  * rule. A tick is begin → digest (own documents) → present (everyone's presentations) → prune →
@@ -324,7 +313,10 @@ export class Partition {
   /** Run a whole tick when this holder owns every key (one process). */
   runTick(tick: number, perTick: number): TickCounts & { digested: number } {
     this.begin(tick, false);
-    const chosen = planDigestion(this.candidates(tick, perTick), perTick);
+    // which documents a tick digests: the first perTick eligible in (ingestTick, DocumentId) order, as
+    // the table serves them; a cluster merges its shards' offers to the same choice (planCounts,
+    // protocol/candidates.ts)
+    const chosen = this.candidates(tick, perTick);
     const nodesCreated = this.present(tick, [...this.withdraw(), ...this.digestNums(tick, chosen.map((c) => c.id))]);
     const pruned = this.prune(tick);
     const capped = this.drop(tick, this.verdicts(tick));

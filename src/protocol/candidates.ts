@@ -60,9 +60,9 @@ export function compareCandidates(a: CandidateList, i: number, b: CandidateList,
 }
 
 /**
- * How many of each list's first candidates are among the first `perTick` of all lists merged: the same
- * documents `planDigestion` picks from their union, as counts (each list is sorted, so a list's share is
- * a prefix). Equal candidates (one document offered twice) go to the earlier list.
+ * How many of each list's first candidates are among the first `perTick` of all lists merged: the
+ * union's first `perTick` in (ingestTick, DocumentId) order, as counts (each list is sorted, so a list's
+ * share is a prefix; test/plan-reference.ts is the plan written plainly). Equal candidates (one document offered twice) go to the earlier list.
  */
 export function planCounts(lists: readonly CandidateList[], perTick: number): number[] {
   const counts = lists.map(() => 0);

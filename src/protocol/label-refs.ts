@@ -1,3 +1,4 @@
+import { Int32Column } from '../core/growable.js';
 import { CodecError, Reader, Writer } from './codec.js';
 
 /**
@@ -52,26 +53,22 @@ function writeHeader(w: Writer, kind: number, naming: RefNaming, named: number[]
 }
 
 /** Which keys the current call has seen: a stamp per key (a Set per message was a tenth of ACT). */
-let seenStamp = new Uint32Array(1024);
+const seenStamp = new Int32Column(1024);
 let stamp = 0;
 
 /** Keys (each once, in first-use order) the receiver does not know yet. */
 function unknownKeys(keys: Iterable<ArrayLike<number>>, naming: RefNaming): number[] {
-  if (++stamp === 0xffffffff) {
-    seenStamp.fill(0);
+  if (++stamp === 0x7fffffff) {
+    seenStamp.data.fill(0);
     stamp = 1;
   }
   const named: number[] = [];
   for (const list of keys)
     for (let j = 0; j < list.length; j++) {
       const k = list[j];
-      if (k >= seenStamp.length) {
-        const grown = new Uint32Array(Math.max(k + 1, seenStamp.length * 2));
-        grown.set(seenStamp);
-        seenStamp = grown;
-      }
-      if (seenStamp[k] === stamp) continue;
-      seenStamp[k] = stamp;
+      seenStamp.ensure(k);
+      if (seenStamp.data[k] === stamp) continue;
+      seenStamp.data[k] = stamp;
       if (!naming.known(k)) named.push(k);
     }
   return named;

@@ -166,7 +166,7 @@ export const Heartbeat = z.object({ shard_id: shardId, node_count: uint, edge_co
 /** ingest_document: `tick` is the ingestion tick (0 before the first tick commits). */
 export const ShardIngestRequest = z.object({ epoch: uint, docs: z.array(Document, { error: 'must be a list' }), tick: uint, check_only: bool, check_ids: z.array(uuid('document id'), { error: 'must be a list' }) });
 
-/** tick_phase: `digest` (ACT) holds DocumentIds. */
+/** tick_phase: `digest_count` (ACT) is how many of the candidates it offered at SENSE the shard digests. */
 export const TickPhaseRequest = z.object({ tick, phase, epoch: uint, digest_count: uint, attempt, empty: bool });
 
 export const AbortRequest = z.object({ tick, reason: str, attempt });

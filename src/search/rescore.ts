@@ -1,5 +1,6 @@
 import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
 import { indexTerm, stem, tokenize } from '../text/tokenizer.js';
+import { Int32Column } from '../core/growable.js';
 import { idf } from './bm25-formula.js';
 
 /**
@@ -71,7 +72,7 @@ interface Windows {
   tokens: number;
   dict: Map<string, number>;
   /** Index-term number of each token number (its stem when stemming). */
-  termOf: Int32Array;
+  termOf: Int32Column;
   terms: Map<string, number>;
 }
 
@@ -102,7 +103,7 @@ export function windowDictionarySize(table: DocumentTable): number {
 
 function windowsOf(table: DocumentTable): Windows {
   let c = windows.get(table);
-  if (!c) windows.set(table, (c = { map: new Map(), tokens: 0, dict: new Map(), termOf: new Int32Array(1024), terms: new Map() }));
+  if (!c) windows.set(table, (c = { map: new Map(), tokens: 0, dict: new Map(), termOf: new Int32Column(1024), terms: new Map() }));
   return c;
 }
 
@@ -111,15 +112,11 @@ function tokenNumber(c: Windows, tok: string, stemming: boolean): number {
   if (x !== undefined) return x;
   x = c.dict.size;
   c.dict.set(tok, x);
-  if (x >= c.termOf.length) {
-    const grown = new Int32Array(c.termOf.length * 2);
-    grown.set(c.termOf);
-    c.termOf = grown;
-  }
+  c.termOf.ensure(x);
   const term = indexTerm(tok, stemming);
   let t = c.terms.get(term);
   if (t === undefined) c.terms.set(term, (t = c.terms.size));
-  c.termOf[x] = t;
+  c.termOf.data[x] = t;
   return x;
 }
 
@@ -171,20 +168,20 @@ interface QueryKeys {
 
 let keys: QueryKeys = { exact: null, originals: null, dict: null, dictSize: -1, exactTok: new Int32Array(0), present: 0 };
 /** Index-term number -> first index among the current query's originals + 1 (0: not a query term). */
-let termSlot = new Int32Array(1024);
+const termSlot = new Int32Column(1024);
 const slotsSet: number[] = [];
 
 function queryKeys(c: Windows, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
   if (keys.exact === exact && keys.originals === originals && keys.dict === c.dict && keys.dictSize === c.dict.size) return keys;
   const exactTok = new Int32Array(exact.length);
   exact.forEach((t, k) => (exactTok[k] = c.dict.get(t.term.slice(EXACT_PREFIX.length)) ?? -1));
-  for (const n of slotsSet) termSlot[n] = 0;
+  for (const n of slotsSet) termSlot.data[n] = 0;
   slotsSet.length = 0;
-  if (termSlot.length < c.terms.size) termSlot = new Int32Array(c.terms.size * 2);
+  termSlot.ensure(c.terms.size);
   originals.forEach((t, i) => {
     const n = c.terms.get(t.term);
-    if (n === undefined || termSlot[n] !== 0) return;
-    termSlot[n] = i + 1;
+    if (n === undefined || termSlot.data[n] !== 0) return;
+    termSlot.data[n] = i + 1;
     slotsSet.push(n);
   });
   keys = { exact, originals, dict: c.dict, dictSize: c.dict.size, exactTok, present: slotsSet.length };
@@ -220,7 +217,7 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     bonus += rank.exact * sum;
   }
   if (rank.proximity > 0 && originals.length >= 2) {
-    const d = q.present < 2 ? Infinity : minDistanceOf(toks, c.termOf, originals.length);
+    const d = q.present < 2 ? Infinity : minDistanceOf(toks, c.termOf.data, originals.length);
     if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
   }
   return bonus;
@@ -228,7 +225,7 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
 
 /** minDistance over a window's token numbers: the same scan, with each token's index term looked up by number. */
 function minDistanceOf(toks: Int32Array, termOf: Int32Array, terms: number): number {
-  const slot = termSlot;
+  const slot = termSlot.data;
   if (lastScratch.length < terms) lastScratch = new Float64Array(terms * 2);
   const last = lastScratch;
   last.fill(-Infinity, 0, terms);
