@@ -2,6 +2,8 @@
  * One WordNet build, to compare builds or flags side by side (docs/performance.md):
  *   node dist/bench/cluster-build.js [--shards N] [--docs M] [--shard-node-args "--cpu-prof ..."]
  * --shards 0 runs one process (LocalEngine); N ≥ 1 a coordinator in this process and N shard processes;
+ * --warm M first ingests and digests the first M man pages (not timed) on the same engine, so that the
+ * timed build runs on processes whose code is already compiled (a long-running cluster's steady state);
  * with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
  * CPU is the whole cluster's work, without other processes competing for the cores).
  * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
@@ -18,6 +20,7 @@ import { ClusterEngine } from '../src/engine/cluster.js';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { ensureEvalCollection } from '../scripts/eval-collections.js';
 import { median } from './colony-bench.js';
 import { arg, cpuSeconds } from './script-args.js';
 
@@ -26,7 +29,17 @@ const shards = Number(arg('--shards', '3'));
 const n = Number(arg('--docs', '117659'));
 const nodeArgs = arg('--shard-node-args', '').split(' ').filter(Boolean);
 const embedded = process.argv.includes('--embedded');
-const docs = readFileSync(await ensureCollection('wordnet'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as DocumentInput);
+const warm = Number(arg('--warm', '0'));
+const readDocs = (path: string, limit: number) => readFileSync(path, 'utf8').trim().split('\n').slice(0, limit).map((l) => JSON.parse(l) as DocumentInput);
+const docs = readDocs(await ensureCollection('wordnet'), n);
+const warmDocs = warm > 0 ? readDocs(ensureEvalCollection('manpages').docs, warm) : [];
+
+/** The untimed warm-up build (--warm). */
+async function warmUp(e: Pick<LocalEngine, 'ingest' | 'tick'>): Promise<void> {
+  if (warmDocs.length === 0) return;
+  await e.ingest(warmDocs);
+  await e.tick('digest');
+}
 
 const ownCpu = () => {
   const u = process.cpuUsage();
@@ -36,6 +49,7 @@ const s1 = (x: number) => x.toFixed(1);
 
 /** Ingest and digest in this process (one process, or an embedded cluster): its wall time and CPU for each part. */
 async function inProcess(what: string, e: Pick<LocalEngine, 'ingest' | 'tick' | 'graphHash'>): Promise<void> {
+  await warmUp(e);
   const c0 = ownCpu();
   const t0 = performance.now();
   await e.ingest(docs);
@@ -78,6 +92,8 @@ else if (embedded) {
   while (co.registry.size < shards) await new Promise((r) => setTimeout(r, 20));
   const e = new ClusterEngine(addr, security);
   try {
+    await warmUp(e);
+    for (const times of Object.values(co.phaseMs)) times.length = 0; // the phases of the timed build only
     const m0 = ownCpu();
     const c0 = kids.map((k) => cpuSeconds(k.pid!));
     const t0 = performance.now();

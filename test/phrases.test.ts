@@ -13,6 +13,7 @@ import { rankConcepts, topCandidates, type ConceptCandidate } from '../src/searc
 import { phraseStats, queryPhrases, tokenRun } from '../src/text/phrases.js';
 import { DEFAULT_TEXT, documentTerms, tokenize } from '../src/text/tokenizer.js';
 import { CORPUS, LONG, within } from './helpers.js';
+import { SimpleIndex } from './simple-index.js';
 
 const phrasesOf = (text: string, min = 1) => {
   const r = tokenRun(text, 'extended', 3);
@@ -79,6 +80,29 @@ describe('the phrase rule', () => {
       assert.equal(t.df('error'), 1);
       assert.equal(t.df('error correction'), 0);
     }
+  });
+
+  it("a table's df report (statsOf) is the index's own df and indexTerms summed, under every text option", async () => {
+    const docs = (await readDocsJsonl(join(CORPUS, 'docs.jsonl'))).slice(0, 40);
+    // the index's term numbers, and names for an index that does not number its terms
+    for (const makeIndex of [newTextIndex, () => new SimpleIndex()])
+    for (const stem of [true, false])
+      for (const phrases of [0, 2]) {
+        const t = new DocumentTable(makeIndex(), { ...DEFAULT_TEXT, stem, phrases });
+        const ns = docs.map((d, i) => t.add({ id: `d${i}` as never, key: `d${i}`, title: d.title ?? '', text: d.text }, 0));
+        // words with one stem ("membrane", "membranes") count once per document
+        t.add({ id: 'x' as never, key: 'x', title: 'membranes', text: 'membrane membranes membrane' }, 0);
+        ns.push(ns.length);
+        const expected = new Map<string, number>();
+        for (const n of ns) for (const term of t.indexTerms(n)) expected.set(term, (expected.get(term) ?? 0) + 1);
+        const got = t.statsOf(ns);
+        assert.deepEqual([...got.df].sort(), [...expected].sort(), `stem ${stem}, phrases ${phrases}, ${makeIndex.name}`);
+        for (const [term, n] of got.df) assert.equal(t.df(term), n, term);
+        assert.equal(got.documents, ns.length);
+        assert.equal(got.totalLength, ns.reduce((s, n) => s + t.lengthOf(n), 0));
+        // a second report of a subset starts from zero
+        assert.deepEqual([...t.statsOf([0]).df].sort(), t.indexTerms(0).map((x) => [x, 1]).sort());
+      }
   });
 
   it('queries: adjacent pairs of the query seed phrase concepts, at most words − 1 of them', () => {

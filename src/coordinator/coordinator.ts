@@ -155,7 +155,7 @@ export class Coordinator {
       // attempt numbers go on from the last one given out: a restarted coordinator never reuses one
       this.machine = new TickMachine(Number(store.meta('current_tick') ?? 0), Number(store.meta('attempt') ?? 0));
       this.digested = Number(store.meta('digested') ?? 0);
-      for (const [t, n] of store.df()) this.stats.df.set(t, n);
+      for (const [t, n] of store.df()) this.stats.set(t, n);
       this.stats.documents = Number(store.meta('documents') ?? 0);
       this.stats.totalLength = Number(store.meta('total_length') ?? 0);
       this.recoveredTick = Number(store.meta('tick_in_progress') ?? 0);

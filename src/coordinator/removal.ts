@@ -132,7 +132,7 @@ async function removeReplica(c: Coordinator, rec: ShardRecord, identity: string)
  * the total length scaled by the documents kept (the coordinator never knew per-shard lengths).
  */
 async function recountStats(c: Coordinator, rec: ShardRecord): Promise<void> {
-  const terms = [...c.stats.df.keys()];
+  const terms = [...c.stats.terms()];
   const now = new Map<string, number>();
   try {
     for (let i = 0; i < terms.length; i += MAX_TERMS_PER_CALL) {

@@ -354,6 +354,80 @@ export class DocumentTable {
   lengthOf(n: number): number {
     return this.lengths.data[n];
   }
+
+  /**
+   * What documents `ns` add to the collection statistics (a shard's df report): their count, total
+   * length and the df of each index term, exactly `indexTerms` summed, counted by term number (each
+   * concept term's index term is looked up once per table, not stemmed again per document).
+   */
+  statsOf(ns: Iterable<number>): { documents: number; totalLength: number; df: Map<string, number> } {
+    if (!this.index.termNumber || !this.index.termName) return this.statsByName(ns);
+    const counts = this.dfScratch;
+    const touched: number[] = [];
+    let documents = 0;
+    let totalLength = 0;
+    for (const n of ns) {
+      if (this.ids[n] === undefined) continue;
+      documents++;
+      totalLength += this.lengths.data[n];
+      const stamp = ++this.dfStamp;
+      for (const c of this.salientIds(n)) {
+        const t = this.indexNumberOf(c);
+        if (t < 0) continue;
+        counts.ensure(t);
+        this.dfSeen.ensure(t);
+        if (this.dfSeen.data[t] === stamp) continue; // two words with one stem
+        this.dfSeen.data[t] = stamp;
+        if (counts.data[t]++ === 0) touched.push(t);
+      }
+    }
+    const df = new Map<string, number>();
+    for (const t of touched) {
+      df.set(this.index.termName!(t), counts.data[t]);
+      counts.data[t] = 0;
+    }
+    return { documents, totalLength, df };
+  }
+
+  private readonly dfScratch = new Int32Column(1024);
+  private readonly dfSeen = new Int32Column(1024);
+  private dfStamp = 0;
+  /** `statsOf` for an index that does not number its terms. */
+  private statsByName(ns: Iterable<number>): { documents: number; totalLength: number; df: Map<string, number> } {
+    const df = new Map<string, number>();
+    let documents = 0;
+    let totalLength = 0;
+    for (const n of ns) {
+      if (this.ids[n] === undefined) continue;
+      documents++;
+      totalLength += this.lengths.data[n];
+      for (const t of this.indexTerms(n)) df.set(t, (df.get(t) ?? 0) + 1);
+    }
+    return { documents, totalLength, df };
+  }
+
+  /** Index term number + 2 of each concept term number (1: none, a phrase; 0: not looked up yet). */
+  private readonly indexOfConcept = new Int32Column(1024);
+
+  /** The index's number of a concept term's index term (its stem when stemming), −1 for a phrase. */
+  private indexNumberOf(c: number): number {
+    if (!this.vocab) return c; // the index's own numbers: concept terms are index terms
+    this.indexOfConcept.ensure(c);
+    let v = this.indexOfConcept.data[c];
+    if (v === 0) {
+      const label = this.vocab.name(c);
+      if (this.text.phrases && isPhrase(label)) v = 1;
+      else {
+        // a document's index terms were added to the index, and a term keeps its number
+        const t = this.index.termNumber!(this.text.stem ? stem(label) : label);
+        if (t < 0) throw new Error(`index term of "${label.slice(0, 40)}" is not in the index`);
+        v = t + 2;
+      }
+      this.indexOfConcept.data[c] = v;
+    }
+    return v - 2;
+  }
+
 }
 
 /**

@@ -280,19 +280,15 @@ export class ShardNode {
 
   /** Report the df, count and length of stored documents to the coordinator, as batch `batch` of this identity. */
   private async reportDf(ids: readonly DocumentId[], batch: number): Promise<void> {
-    const df = new Map<string, number>();
-    let total = 0;
-    let documents = 0;
     const docs = this.part.docs;
+    const nums: number[] = [];
     for (const id of ids) {
       const n = docs.numberOf(id);
-      if (n === undefined) continue;
-      documents++;
-      total += docs.lengthOf(n);
-      // the distinct index terms (stems when stemming), as the inverted index counts df
-      for (const t of docs.indexTerms(n)) df.set(t, (df.get(t) ?? 0) + 1);
+      if (n !== undefined) nums.push(n);
     }
-    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, df_packed: encodeDfPacked(df), documents, total_length: total, batch });
+    // the distinct index terms (stems when stemming), as the inverted index counts df
+    const { df, documents, totalLength } = docs.statsOf(nums);
+    await this.coordinator.call('report_df', { shard_id: this.id, epoch: this.epoch, df: {}, df_packed: encodeDfPacked(df), documents, total_length: totalLength, batch });
   }
 
   /** Leave the cluster gracefully (the coordinator moves this shard's data first). */
