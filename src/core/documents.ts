@@ -128,6 +128,12 @@ export class DocumentTable {
   private queueTicks: number[] = [];
   private pending = 0;
   private digested = 0;
+  /** Index term number + 2 of each concept term number (1: none, a phrase; 0: not looked up yet): `statsOf`. */
+  private readonly indexOfConcept = new Int32Column(1024);
+  /** `statsOf`'s scratch: a count per index term number, and the last document that counted it. */
+  private readonly dfScratch = new Int32Column(1024);
+  private readonly dfSeen = new Int32Column(1024);
+  private dfStamp = 0;
 
   /** `text`: how documents become terms (concepts and index terms; the colony's config). */
   constructor(
@@ -366,32 +372,30 @@ export class DocumentTable {
     const touched: number[] = [];
     let documents = 0;
     let totalLength = 0;
-    for (const n of ns) {
-      if (this.ids[n] === undefined) continue;
-      documents++;
-      totalLength += this.lengths.data[n];
-      const stamp = ++this.dfStamp;
-      for (const c of this.salientIds(n)) {
-        const t = this.indexNumberOf(c);
-        if (t < 0) continue;
-        counts.ensure(t);
-        this.dfSeen.ensure(t);
-        if (this.dfSeen.data[t] === stamp) continue; // two words with one stem
-        this.dfSeen.data[t] = stamp;
-        if (counts.data[t]++ === 0) touched.push(t);
-      }
-    }
     const df = new Map<string, number>();
-    for (const t of touched) {
-      df.set(this.index.termName!(t), counts.data[t]);
-      counts.data[t] = 0;
+    try {
+      for (const n of ns) {
+        if (this.ids[n] === undefined) continue;
+        documents++;
+        totalLength += this.lengths.data[n];
+        const stamp = ++this.dfStamp;
+        for (const c of this.salientIds(n)) {
+          const t = this.indexNumberOf(c);
+          if (t < 0) continue;
+          counts.ensure(t);
+          this.dfSeen.ensure(t);
+          if (this.dfSeen.data[t] === stamp) continue; // two words with one stem
+          this.dfSeen.data[t] = stamp;
+          if (counts.data[t]++ === 0) touched.push(t);
+        }
+      }
+      for (const t of touched) df.set(this.index.termName!(t), counts.data[t]);
+    } finally {
+      for (const t of touched) counts.data[t] = 0; // the scratch is all zeros between calls
     }
     return { documents, totalLength, df };
   }
 
-  private readonly dfScratch = new Int32Column(1024);
-  private readonly dfSeen = new Int32Column(1024);
-  private dfStamp = 0;
   /** `statsOf` for an index that does not number its terms. */
   private statsByName(ns: Iterable<number>): { documents: number; totalLength: number; df: Map<string, number> } {
     const df = new Map<string, number>();
@@ -405,9 +409,6 @@ export class DocumentTable {
     }
     return { documents, totalLength, df };
   }
-
-  /** Index term number + 2 of each concept term number (1: none, a phrase; 0: not looked up yet). */
-  private readonly indexOfConcept = new Int32Column(1024);
 
   /** The index's number of a concept term's index term (its stem when stemming), −1 for a phrase. */
   private indexNumberOf(c: number): number {
@@ -427,7 +428,6 @@ export class DocumentTable {
     }
     return v - 2;
   }
-
 }
 
 /**
