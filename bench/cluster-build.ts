@@ -4,6 +4,9 @@
  * --shards 0 runs one process (LocalEngine); N ≥ 1 a coordinator in this process and N shard processes;
  * --warm M first ingests and digests the first M man pages (not timed) on the same engine, so that the
  * timed build runs on processes whose code is already compiled (a long-running cluster's steady state);
+ * --empty-ticks K (shard processes) then runs K empty ticks on the built graph (they only prune what
+ * decay makes due) and prints their p50 and p90 after the first third (a tick's fixed cost with a
+ * large graph in place);
  * with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
  * CPU is the whole cluster's work, without other processes competing for the cores).
  * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
@@ -30,6 +33,7 @@ const n = Number(arg('--docs', '117659'));
 const nodeArgs = arg('--shard-node-args', '').split(' ').filter(Boolean);
 const embedded = process.argv.includes('--embedded');
 const warm = Number(arg('--warm', '0'));
+const emptyTicks = Number(arg('--empty-ticks', '0'));
 const readDocs = (path: string, limit: number) => readFileSync(path, 'utf8').trim().split('\n').slice(0, limit).map((l) => JSON.parse(l) as DocumentInput);
 const docs = readDocs(await ensureCollection('wordnet'), n);
 const warmDocs = warm > 0 ? readDocs(ensureEvalCollection('manpages').docs, warm) : [];
@@ -109,6 +113,20 @@ else if (embedded) {
     console.log(
       `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, shards ${ci.map(s1).join(' / ')}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, shards ${cd.map(s1).join(' / ')}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,
     );
+    if (emptyTicks > 0) {
+      const edges = (await e.stats()).edges;
+      const times: number[] = [];
+      for (let i = 0; i < emptyTicks; i++) {
+        await co.commitRound;
+        const t0 = performance.now();
+        await co.runTick();
+        if (i >= Math.floor(emptyTicks / 3)) times.push(performance.now() - t0);
+      }
+      times.sort((x, y) => x - y);
+      const at = (q: number) => times[Math.min(times.length - 1, Math.floor(times.length * q))].toFixed(2);
+      // nothing is pending, so each tick only prunes the edges that decay makes due
+      console.log(`${times.length} empty ticks after the first ${emptyTicks - times.length} on the built graph (${edges} edges before, ${(await e.stats()).edges} after): p50 ${at(0.5)} ms, p90 ${at(0.9)} ms`);
+    }
   } finally {
     e.close();
     // SIGINT lets a shard write a profile asked for with --shard-node-args

@@ -21,6 +21,13 @@ const docs = readFileSync(join(CORPUS, 'docs.jsonl'), 'utf8')
   .split('\n')
   .map((l) => JSON.parse(l) as { id: string; title: string; text: string });
 
+/** Live edges whose first endpoint the partition owns, by a scan of every edge. */
+function primaryByScan(p: Partition): number {
+  let n = 0;
+  for (const e of p.graph.edgeNumbers()) if (p.graph.isOwned(p.graph.endpointA(e))) n++;
+  return n;
+}
+
 /** N partitions in one process exchanging exactly what shards exchange; no network. */
 function runPartitioned(n: number, perTick: number, batches: number): string {
   const config = makeConfig({ digestPerTick: perTick });
@@ -74,6 +81,8 @@ function runPartitioned(n: number, perTick: number, batches: number): string {
   const nodes: string[] = [];
   const edges: string[] = [];
   for (const p of parts) {
+    // the count each shard reports, kept as edges link and die, is what a scan finds
+    assert.equal(p.graph.primaryEdgeCount(), primaryByScan(p), `${n} partitions: primary edges`);
     const l = canonicalLines(p.graph, tick, (e) => p.ownsKey(e.a));
     nodes.push(...l.nodes);
     edges.push(...l.edges);
@@ -114,13 +123,22 @@ test('an aborted tick rolls back to the exact prior state', () => {
     a.prune(t);
     a.drop(t, a.verdicts(t));
     a.rollback();
+    assert.equal(a.graph.primaryEdgeCount(), primaryByScan(a), `tick ${t}: primary edges after the rollback`);
     a.runTick(t, 16);
     b.runTick(t, 16);
   }
+  assert.equal(a.graph.primaryEdgeCount(), a.graph.edgeCount); // one holder owns every key
   const h = (p: Partition) => {
     const l = canonicalLines(p.graph, 8, () => true);
     return hashCanonical(l.nodes, l.edges);
   };
   assert.equal(h(a), h(b));
   assert.equal(a.docs.pendingCount, b.docs.pendingCount);
+  // a membership change: the count follows the new ownership, and the edges the holder then drops
+  const half = new Placement([1, 2]);
+  a.setOwnership((id) => half.owner(id) === 1);
+  assert.equal(a.graph.primaryEdgeCount(), primaryByScan(a));
+  assert.ok(a.graph.primaryEdgeCount() > 0 && a.graph.primaryEdgeCount() < a.graph.edgeCount);
+  a.graph.retainOwned();
+  assert.equal(a.graph.primaryEdgeCount(), primaryByScan(a));
 });

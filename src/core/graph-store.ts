@@ -44,6 +44,8 @@ export abstract class GraphStore {
   protected edgeSlots = 0;
   protected free: number[] = [];
   protected edges = 0;
+  /** Live edges whose first endpoint this holder owns (`primaryEdgeCount`), kept as edges link and die. */
+  private primaryEdges = 0;
   /** Prune schedule: tick -> edges to check then (stale entries are skipped). */
   protected readonly sched = new Map<number, IntList>();
   /** This tick's co-activated pairs that have no edge yet (see new-edges.ts). */
@@ -134,6 +136,8 @@ export abstract class GraphStore {
     this.owns = owns;
     this.ownsAll = owns === 'all';
     for (let n = 0; n < this.ids.length; n++) this.owned.data[n] = this.ownsId(this.ids[n]) ? 1 : 0;
+    this.primaryEdges = 0;
+    for (let e = 0; e < this.edgeSlots; e++) if (this.alive.data[e] === 1 && this.owned.data[this.ea.data[e]] === 1) this.primaryEdges++;
   }
 
   isOwned(n: number): boolean {
@@ -195,6 +199,7 @@ export abstract class GraphStore {
     this.addAdj(a, e);
     this.addAdj(b, e);
     this.edges++;
+    if (this.owned.data[this.ea.data[e]] === 1) this.primaryEdges++;
   }
 
   protected addAdj(n: number, e: number): void {
@@ -214,6 +219,7 @@ export abstract class GraphStore {
     this.alive.data[e] = 0;
     this.pairs.delete(this.ea.data[e], this.eb.data[e]);
     this.edges--;
+    if (this.owned.data[this.ea.data[e]] === 1) this.primaryEdges--;
   }
 
   /** Remove an edge; its slot is reused once the tick commits. */
@@ -320,15 +326,11 @@ export abstract class GraphStore {
 
   /**
    * Edges whose first endpoint (the smaller NodeId) this holder owns: each edge of a cluster counts on
-   * one shard. One pass over the columns, nothing allocated (a shard reports it with every tick).
+   * one shard. Kept as edges link and die (a shard reports it with every tick and heartbeat; a scan of
+   * every edge slot cost a large graph an O(edges) pass per tick, empty ticks included).
    */
   primaryEdgeCount(): number {
-    const alive = this.alive.data;
-    const ea = this.ea.data;
-    const owned = this.owned.data;
-    let n = 0;
-    for (let e = 0; e < this.edgeSlots; e++) if (alive[e] === 1 && owned[ea[e]] === 1) n++;
-    return n;
+    return this.primaryEdges;
   }
 
   /** Live edge numbers. */
