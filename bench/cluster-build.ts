@@ -6,7 +6,8 @@
  * timed build runs on processes whose code is already compiled (a long-running cluster's steady state);
  * --empty-ticks K (shard processes) then runs K empty ticks on the built graph (they only prune what
  * decay makes due) and prints their p50 and p90 after the first third (a tick's fixed cost with a
- * large graph in place);
+ * large graph in place); --small-ticks K (one process or shard processes) then K times ingests 10 man
+ * pages and runs one tick, and prints the p50 and mean of each and the CPU per round of every process;
  * with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
  * CPU is the whole cluster's work, without other processes competing for the cores).
  * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
@@ -34,6 +35,7 @@ const nodeArgs = arg('--shard-node-args', '').split(' ').filter(Boolean);
 const embedded = process.argv.includes('--embedded');
 const warm = Number(arg('--warm', '0'));
 const emptyTicks = Number(arg('--empty-ticks', '0'));
+const smallTicks = Number(arg('--small-ticks', '0'));
 const readDocs = (path: string, limit: number) => readFileSync(path, 'utf8').trim().split('\n').slice(0, limit).map((l) => JSON.parse(l) as DocumentInput);
 const docs = readDocs(await ensureCollection('wordnet'), n);
 const warmDocs = warm > 0 ? readDocs(ensureEvalCollection('manpages').docs, warm) : [];
@@ -51,6 +53,31 @@ const ownCpu = () => {
 };
 const s1 = (x: number) => x.toFixed(1);
 
+/**
+ * --small-ticks: rounds of a small ingest (10 man pages not in the build) and one tick on the built
+ * graph; `pids` are the other processes whose CPU counts (shard processes).
+ */
+async function smallRounds(e: Pick<LocalEngine, 'ingest' | 'tick'>, pids: number[]): Promise<void> {
+  if (smallTicks === 0) return;
+  const pages = readDocs(ensureEvalCollection('manpages').docs, 10 * smallTicks);
+  const ingest: number[] = [];
+  const tick: number[] = [];
+  const c0 = ownCpu();
+  const p0 = pids.map(cpuSeconds);
+  for (let i = 0; i < smallTicks; i++) {
+    let t0 = performance.now();
+    await e.ingest(pages.slice(10 * i, 10 * i + 10).map((d, j) => ({ ...d, id: `small-${i}-${j}` })));
+    ingest.push(performance.now() - t0);
+    t0 = performance.now();
+    await e.tick(1);
+    tick.push(performance.now() - t0);
+  }
+  const ms = (x: number[]) => `p50 ${median(x).toFixed(2)} ms, mean ${(x.reduce((a, b) => a + b, 0) / x.length).toFixed(2)} ms`;
+  const per = (sec: number) => ((sec * 1000) / smallTicks).toFixed(1);
+  const others = pids.length ? `, shards ${pids.map((p, i) => per(cpuSeconds(p) - p0[i])).join(' / ')}` : '';
+  console.log(`${smallTicks} rounds of 10 documents and one tick: ingest ${ms(ingest)}; tick ${ms(tick)}; CPU ms per round: this process ${per(ownCpu() - c0)}${others}`);
+}
+
 /** Ingest and digest in this process (one process, or an embedded cluster): its wall time and CPU for each part. */
 async function inProcess(what: string, e: Pick<LocalEngine, 'ingest' | 'tick' | 'graphHash'>): Promise<void> {
   await warmUp(e);
@@ -62,6 +89,7 @@ async function inProcess(what: string, e: Pick<LocalEngine, 'ingest' | 'tick' | 
   const t = await e.tick('digest');
   const tt = performance.now() - t0;
   console.log(`${what}: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await e.graphHash()).slice(0, 16)}`);
+  await smallRounds(e, []);
 }
 
 if (shards === 0) await inProcess('one process', new LocalEngine());
@@ -113,6 +141,7 @@ else if (embedded) {
     console.log(
       `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, shards ${ci.map(s1).join(' / ')}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, shards ${cd.map(s1).join(' / ')}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,
     );
+    await smallRounds(e, kids.map((k) => k.pid!));
     if (emptyTicks > 0) {
       const edges = (await e.stats()).edges;
       const times: number[] = [];
