@@ -1,4 +1,4 @@
-import type { CorpusStats, TextIndex, WeightedTerm } from '../src/core/documents.js';
+import type { CorpusStats, TextIndex, WeightedTerm } from '../src/core/ranking.js';
 import { BM25_B, BM25_K1, idf } from '../src/search/bm25.js';
 
 /** The Map-based index and brute-force BM25 phago used before InvertedIndex: an independent reference for tests and the top-k bench. */

@@ -2,7 +2,7 @@ import { type DocumentId } from '../ids/ids.js';
 import { makeConfig, type ColonyConfig } from '../core/config.js';
 import { Partition, type ForgetResult } from '../core/partition.js';
 import { canonicalHash } from '../core/hash.js';
-import type { TextIndex } from '../core/documents.js';
+import type { TextIndex } from '../core/ranking.js';
 import { forgetIds, validateBatch, type DocumentInput } from '../core/input.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { newTextIndex } from '../search/text-index.js';

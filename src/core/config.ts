@@ -1,4 +1,4 @@
-import type { RankOptions } from './documents.js';
+import type { RankOptions } from './ranking.js';
 import type { TextOptions } from '../text/tokenizer.js';
 
 /**

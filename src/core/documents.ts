@@ -6,6 +6,8 @@ import { Int32Column } from './growable.js';
 import { TermLists } from './term-lists.js';
 import { Vocabulary } from './vocabulary.js';
 import type { Presentation } from './graph.js';
+import { presentationOf } from './presentation.js';
+import { DEFAULT_RANK, type RankOptions, type TextIndex } from './ranking.js';
 
 /** A document as seen from outside. */
 export interface DocRecord {
@@ -28,74 +30,9 @@ export interface Candidate {
   id: DocumentId;
 }
 
-/** Collection statistics BM25 needs; a cluster passes in the global ones. */
-export interface CorpusStats {
-  documents: number;
-  totalLength: number;
-  df: (term: string) => number;
-}
-
-export interface WeightedTerm {
-  term: string;
-  weight: number;
-  /** A term of the query itself (counted by the coordination factor), not an expansion term. */
-  original?: boolean;
-}
-
-/**
- * How a holder scores documents beyond the index (docs/search.md, "Ranking"): part of the colony's
- * config, so every shard scores as one process does.
- */
-export interface RankOptions {
-  /** BM25 length normalization b in [0, 1]. */
-  b: number;
-  /** BM25 tf saturation k1 (> 0). */
-  k1: number;
-  /** With stemming: weight of the bonus for the query's exact word forms in a re-scored document (0 = off). */
-  exact: number;
-  /** Weight of the term-proximity bonus in a re-scored document (0 = off). */
-  proximity: number;
-  /**
-   * Graph expansion and coordination apply to queries of at most this many terms of their own (0 = to
-   * every query): they help short keyword queries and hurt longer ones (docs/search.md).
-   */
-  shortQuery: number;
-}
-
-export const DEFAULT_RANK: Readonly<RankOptions> = Object.freeze({ b: 0.9, k1: 1.5, exact: 0.4, proximity: 2, shortQuery: 4 });
-
-/** The inverted index a document table keeps (src/search/inverted-index.ts). */
-export interface TextIndex {
-  readonly documents: number;
-  readonly totalLength: number;
-  /** Returns, when the index numbers its terms (then also `termName`/`termNumber`), the numbers of `terms`. */
-  add(doc: number, terms: readonly { term: string; tf: number }[], length: number): ArrayLike<number> | void;
-  termName?(t: number): string;
-  termNumber?(term: string): number;
-  remove(doc: number): void;
-  df(term: string): number;
-  /** Terms with at least one live posting. */
-  terms(): IterableIterator<string>;
-  /** Give back spare capacity (after a bulk load). */
-  trim?(): void;
-  /** A term's frequency in a live document (0 when absent). */
-  tf(term: string, doc: number): number;
-  topK(query: readonly WeightedTerm[], stats: CorpusStats, k: number, opts: { coordination?: boolean; b?: number; k1?: number }, idOf: (doc: number) => string): { doc: number; score: number }[];
-}
-
 /** Salience: term frequency in the document, descending; ties by first occurrence. */
 export function salienceOrder(terms: readonly TermStat[]): string[] {
   return [...terms].sort((x, y) => y.tf - x.tf || x.first - y.first).map((t) => t.term);
-}
-
-/** What a document presents when digested: every distinct term, the `wiringLimit` most salient wired (0 = all). */
-export function presentationOf(salient: readonly string[], wiringLimit: number): Presentation {
-  return { labels: salient, wired: wiredCount(salient.length, wiringLimit) };
-}
-
-/** How many of a presentation's `terms` most salient terms are wired. */
-export function wiredCount(terms: number, wiringLimit: number): number {
-  return wiringLimit > 0 ? Math.min(wiringLimit, terms) : terms;
 }
 
 export const PENDING = -1;
@@ -428,32 +365,4 @@ export class DocumentTable {
     }
     return v - 2;
   }
-}
-
-/**
- * The parts of a presentation that each holder needs, in one pass over its terms: for every owner of
- * a wired term, the wired terms (for the pairs with an owned endpoint) followed by the other terms it
- * owns; for an owner of only unwired terms, those terms (for their access counts). Applying its part
- * to a holder's keys gives exactly what the whole presentation gives there.
- */
-export function splitPresentation<O>(p: Presentation, ownerOf: (label: string) => O): Map<O, Presentation> {
-  const w = p.wired;
-  const out = new Map<O, { labels: string[]; wired: number; withdrawn?: boolean }>();
-  const wired = p.labels.slice(0, w);
-  for (let i = 0; i < w; i++) {
-    const o = ownerOf(p.labels[i]);
-    if (!out.has(o)) out.set(o, p.withdrawn ? { labels: wired.slice(), wired: w, withdrawn: true } : { labels: wired.slice(), wired: w });
-  }
-  for (let i = w; i < p.labels.length; i++) {
-    const o = ownerOf(p.labels[i]);
-    let part = out.get(o);
-    if (!part) out.set(o, (part = p.withdrawn ? { labels: [], wired: 0, withdrawn: true } : { labels: [], wired: 0 }));
-    part.labels.push(p.labels[i]);
-  }
-  return out;
-}
-
-/** The part of a presentation one holder needs (see splitPresentation); null when it owns none of the terms. */
-export function restrictPresentation(p: Presentation, ownsLabel: (label: string) => boolean): Presentation | null {
-  return splitPresentation(p, ownsLabel).get(true) ?? null;
 }

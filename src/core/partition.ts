@@ -2,7 +2,9 @@ import { rankOptionsOf, textOptionsOf, type ColonyConfig } from './config.js';
 import { PhagoError } from './errors.js';
 import type { ValidDocument } from './input.js';
 import type { DocumentId, NodeId } from '../ids/ids.js';
-import { DocumentTable, presentationOf, wiredCount, type Candidate, type TextIndex } from './documents.js';
+import { DocumentTable, type Candidate } from './documents.js';
+import { type TextIndex } from './ranking.js';
+import { presentationOf, wiredCount } from './presentation.js';
 import { Int32Column } from './growable.js';
 import { ConceptGraph, type NumPresentation, type Presentation, type Verdicts } from './graph.js';
 

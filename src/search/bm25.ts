@@ -1,4 +1,5 @@
-import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
+import type { DocumentTable } from '../core/documents.js';
+import type { CorpusStats, WeightedTerm } from '../core/ranking.js';
 import type { DocumentId } from '../ids/ids.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { indexTerm } from '../text/tokenizer.js';
@@ -15,7 +16,7 @@ export interface DocHit {
   score: number;
 }
 
-export type { WeightedTerm } from '../core/documents.js';
+export type { WeightedTerm } from '../core/ranking.js';
 
 export interface Bm25Options {
   /**

@@ -1,4 +1,4 @@
-import type { WeightedTerm } from '../core/documents.js';
+import type { WeightedTerm } from '../core/ranking.js';
 import type { ColonyConfig } from '../core/config.js';
 import { expandQuery, type ExpansionConcept } from './bm25.js';
 

@@ -14,7 +14,7 @@ export interface TopKQueryTerm {
   readonly original?: boolean;
 }
 
-/** Collection statistics used for scoring (the shape of documents.ts's CorpusStats). */
+/** Collection statistics used for scoring (the shape of core/ranking.ts's CorpusStats). */
 export interface TopKStats {
   readonly documents: number;
   readonly totalLength: number;

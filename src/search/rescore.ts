@@ -1,4 +1,5 @@
-import type { CorpusStats, DocumentTable, WeightedTerm } from '../core/documents.js';
+import type { DocumentTable } from '../core/documents.js';
+import type { CorpusStats, WeightedTerm } from '../core/ranking.js';
 import { indexTerm, stem, tokenize } from '../text/tokenizer.js';
 import { Int32Column } from '../core/growable.js';
 import { idf } from './bm25-formula.js';

@@ -1,4 +1,4 @@
-import type { TextIndex } from '../core/documents.js';
+import type { TextIndex } from '../core/ranking.js';
 import { InvertedIndex } from './inverted-index.js';
 
 /** The inverted index every holder of documents uses (one process and shards alike). */

@@ -39,7 +39,7 @@ export function memoized(owners: Owners, memo: OwnerMemo, replace: (m: OwnerMemo
 }
 
 /**
- * `splitPresentation` (core/documents.ts) over numbers (a shard's graph node numbers): every owner of a wired term gets all the
+ * `splitPresentation` (core/presentation.ts) over numbers (a shard's graph node numbers): every owner of a wired term gets all the
  * wired terms, every owner of another term that term. Returns each owner's parts in document order.
  */
 export function splitTermLists(docs: Iterable<{ terms: number[]; wired: number }>, ownerOf: (t: number) => ShardId): Map<ShardId, { keys: number[]; wired: number }[]> {

@@ -1,6 +1,7 @@
 import { PhagoError } from '../core/errors.js';
 import { Int32Column } from '../core/growable.js';
-import { splitPresentation, type Candidate } from '../core/documents.js';
+import { type Candidate } from '../core/documents.js';
+import { splitPresentation } from '../core/presentation.js';
 import type { NumPresentation, Presentation, Verdicts } from '../core/graph.js';
 import type { LabelPair, Partition, TickBody } from '../core/partition.js';
 import type { DocumentId } from '../ids/ids.js';
