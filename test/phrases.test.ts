@@ -84,7 +84,7 @@ describe('the phrase rule', () => {
 
   it("a table's df report (statsOf) is the index's own df and indexTerms summed, under every text option", async () => {
     const docs = (await readDocsJsonl(join(CORPUS, 'docs.jsonl'))).slice(0, 40);
-    // the index's term numbers, and names for an index that does not number its terms
+    // two indexes that number their terms: InvertedIndex, and the Map-based reference
     for (const makeIndex of [newTextIndex, () => new SimpleIndex()])
     for (const stem of [true, false])
       for (const phrases of [0, 2]) {

@@ -6,6 +6,9 @@ export class SimpleIndex implements TextIndex {
   private postings = new Map<string, Map<number, number>>();
   private lengths = new Map<number, number>();
   private docTerms = new Map<number, string[]>();
+  /** Terms numbered in the order first added, as InvertedIndex numbers them. */
+  private numbers = new Map<string, number>();
+  private names: string[] = [];
   totalLength = 0;
   get documents(): number {
     return this.lengths.size;
@@ -15,6 +18,7 @@ export class SimpleIndex implements TextIndex {
     this.totalLength += length;
     this.docTerms.set(doc, terms.map((t) => t.term));
     for (const t of terms) {
+      if (!this.numbers.has(t.term)) this.numbers.set(t.term, this.names.push(t.term) - 1);
       let p = this.postings.get(t.term);
       if (!p) this.postings.set(t.term, (p = new Map()));
       p.set(doc, t.tf);
@@ -31,6 +35,12 @@ export class SimpleIndex implements TextIndex {
       if (p.size === 0) this.postings.delete(t);
     }
     this.docTerms.delete(doc);
+  }
+  termName(t: number): string {
+    return this.names[t];
+  }
+  termNumber(term: string): number {
+    return this.numbers.get(term) ?? -1;
   }
   tf(term: string, doc: number): number {
     return this.postings.get(term)?.get(doc) ?? 0;

@@ -304,7 +304,8 @@ export class DocumentTable {
    * concept term's index term is looked up once per table, not stemmed again per document).
    */
   statsOf(ns: Iterable<number>): { documents: number; totalLength: number; df: Map<string, number> } {
-    if (!this.index.termNumber || !this.index.termName) return this.statsByName(ns);
+    // every table a shard keeps numbers its terms (search/inverted-index.ts)
+    if (!this.index.termNumber || !this.index.termName) throw new Error('statsOf needs an index that numbers its terms');
     const counts = this.dfScratch;
     const touched: number[] = [];
     let documents = 0;
@@ -329,20 +330,6 @@ export class DocumentTable {
       for (const t of touched) df.set(this.index.termName!(t), counts.data[t]);
     } finally {
       for (const t of touched) counts.data[t] = 0; // the scratch is all zeros between calls
-    }
-    return { documents, totalLength, df };
-  }
-
-  /** `statsOf` for an index that does not number its terms. */
-  private statsByName(ns: Iterable<number>): { documents: number; totalLength: number; df: Map<string, number> } {
-    const df = new Map<string, number>();
-    let documents = 0;
-    let totalLength = 0;
-    for (const n of ns) {
-      if (this.ids[n] === undefined) continue;
-      documents++;
-      totalLength += this.lengths.data[n];
-      for (const t of this.indexTerms(n)) df.set(t, (df.get(t) ?? 0) + 1);
     }
     return { documents, totalLength, df };
   }
