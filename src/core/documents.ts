@@ -289,9 +289,18 @@ export class DocumentTable {
    * (not phrases), stemmed when stemming (the title weight changes counts, not which terms there are).
    */
   indexTerms(n: number): string[] {
-    const all = this.salientTerms(n);
-    const words = this.text.phrases ? all.filter((t) => !isPhrase(t)) : all;
-    return this.text.stem ? [...new Set(words.map(stem))] : words;
+    const out = new Set<string>();
+    for (const label of this.salientTerms(n)) {
+      const t = this.indexTermOf(label);
+      if (t !== null) out.add(t);
+    }
+    return [...out];
+  }
+
+  /** The index term of a concept term: its stem when stemming; null for a phrase (not an index term). */
+  private indexTermOf(label: string): string | null {
+    if (this.text.phrases && isPhrase(label)) return null;
+    return this.text.stem ? stem(label) : label;
   }
 
   lengthOf(n: number): number {
@@ -341,10 +350,11 @@ export class DocumentTable {
     let v = this.indexOfConcept.data[c];
     if (v === 0) {
       const label = this.vocab.name(c);
-      if (this.text.phrases && isPhrase(label)) v = 1;
+      const term = this.indexTermOf(label);
+      if (term === null) v = 1;
       else {
         // a document's index terms were added to the index, and a term keeps its number
-        const t = this.index.termNumber!(this.text.stem ? stem(label) : label);
+        const t = this.index.termNumber!(term);
         if (t < 0) throw new Error(`index term of "${label.slice(0, 40)}" is not in the index`);
         v = t + 2;
       }
