@@ -47,6 +47,7 @@ async function warmUp(e: Pick<LocalEngine, 'ingest' | 'tick'>): Promise<void> {
   await e.tick('digest');
 }
 
+const PHASES = ['SENSE', 'ACT', 'DECAY', 'ADVANCE'] as const;
 const ownCpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -57,8 +58,9 @@ const s1 = (x: number) => x.toFixed(1);
  * --small-ticks: rounds of a small ingest (10 man pages not in the build) and one tick on the built
  * graph; `pids` are the other processes whose CPU counts (shard processes).
  */
-async function smallRounds(e: Pick<LocalEngine, 'ingest' | 'tick'>, pids: number[]): Promise<void> {
+async function smallRounds(e: Pick<LocalEngine, 'ingest' | 'tick'>, pids: number[], phaseMs?: Coordinator['phaseMs']): Promise<void> {
   if (smallTicks === 0) return;
+  if (phaseMs) for (const times of Object.values(phaseMs)) times.length = 0;
   const pages = readDocs(ensureEvalCollection('manpages').docs, 10 * smallTicks);
   const ingest: number[] = [];
   const tick: number[] = [];
@@ -75,7 +77,8 @@ async function smallRounds(e: Pick<LocalEngine, 'ingest' | 'tick'>, pids: number
   const ms = (x: number[]) => `p50 ${median(x).toFixed(2)} ms, mean ${(x.reduce((a, b) => a + b, 0) / x.length).toFixed(2)} ms`;
   const per = (sec: number) => ((sec * 1000) / smallTicks).toFixed(1);
   const others = pids.length ? `, shards ${pids.map((p, i) => per(cpuSeconds(p) - p0[i])).join(' / ')}` : '';
-  console.log(`${smallTicks} rounds of 10 documents and one tick: ingest ${ms(ingest)}; tick ${ms(tick)}; CPU ms per round: this process ${per(ownCpu() - c0)}${others}`);
+  const phases = phaseMs ? `; phase p50 ms SENSE / ACT / DECAY / ADVANCE ${PHASES.map((p) => median(phaseMs[p]).toFixed(2)).join(' / ')}` : '';
+  console.log(`${smallTicks} rounds of 10 documents and one tick: ingest ${ms(ingest)}; tick ${ms(tick)}; CPU ms per round: this process ${per(ownCpu() - c0)}${others}${phases}`);
 }
 
 /** Ingest and digest in this process (one process, or an embedded cluster): its wall time and CPU for each part. */
@@ -137,11 +140,11 @@ else if (embedded) {
     const tt = performance.now() - t0;
     const md = ownCpu() - m0 - mi;
     const cd = kids.map((k, i) => cpuSeconds(k.pid!) - c0[i] - ci[i]);
-    const phases = (['SENSE', 'ACT', 'DECAY', 'ADVANCE'] as const).map((p) => median(co.phaseMs[p]).toFixed(1)).join(' / ');
+    const phases = PHASES.map((p) => median(co.phaseMs[p]).toFixed(1)).join(' / ');
     console.log(
       `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, shards ${ci.map(s1).join(' / ')}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, shards ${cd.map(s1).join(' / ')}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,
     );
-    await smallRounds(e, kids.map((k) => k.pid!));
+    await smallRounds(e, kids.map((k) => k.pid!), co.phaseMs);
     if (emptyTicks > 0) {
       const edges = (await e.stats()).edges;
       const times: number[] = [];

@@ -2,14 +2,27 @@ import * as grpc from '@grpc/grpc-js';
 import { channelOptions } from './proto.js';
 import { authMetadata, channelCredentials, type SecurityConfig } from './security.js';
 import { clock } from '../util/clock.js';
+import { CallStreamClient, NoCallStream, statusError } from './call-stream.js';
+
+/**
+ * Methods never sent over the call stream: their replies carry bulk data (a whole graph, migrated
+ * rows), which would hold up the small calls behind them on the one stream.
+ */
+const BULK_REPLIES = new Set(['export_graph', 'migrate_out']);
+/** Requests larger than this go as their own unary call, for the same reason. */
+export const MAX_STREAMED_REQUEST_BYTES = 256 * 1024;
 
 /**
  * A promise-based unary client for one service at one address. Every call carries the token and a
- * deadline. Errors are grpc ServiceErrors (with `.code` and `.details`).
+ * deadline. Errors are grpc ServiceErrors (with `.code` and `.details`). Small calls travel as
+ * frames of one stream to the server (src/rpc/call-stream.ts), the rest as gRPC unary calls; the
+ * server answers both the same way.
  */
 export class RpcClient {
   private readonly client: grpc.Client;
   private readonly md: grpc.Metadata;
+  private readonly methods: grpc.ServiceDefinition;
+  private readonly stream: CallStreamClient;
 
   constructor(
     Ctor: grpc.ServiceClientConstructor,
@@ -20,10 +33,41 @@ export class RpcClient {
   ) {
     this.client = new Ctor(address, channelCredentials(sec), { ...channelOptions, ...extraOptions });
     this.md = authMetadata(sec.token);
+    this.methods = Ctor.service;
+    this.stream = new CallStreamClient(this.client, this.md);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call<Res = any>(method: string, req: unknown, deadlineMs = this.defaultDeadlineMs): Promise<Res> {
+    const def = this.methods[method];
+    if (def && !def.requestStream && !def.responseStream && !BULK_REPLIES.has(method) && !this.stream.unsupported) {
+      let bytes: Buffer | undefined;
+      try {
+        bytes = def.requestSerialize(req);
+      } catch {
+        // not a valid request object: the unary call reports it as grpc-js does
+      }
+      if (bytes && bytes.length <= MAX_STREAMED_REQUEST_BYTES) {
+        return this.stream.call(method, bytes, deadlineMs).then(
+          (reply) => {
+            try {
+              return def.responseDeserialize(reply) as Res;
+            } catch (e) {
+              throw statusError(grpc.status.INTERNAL, `reply of ${method} does not parse: ${(e as Error).message}`);
+            }
+          },
+          (e: unknown) => {
+            if (e instanceof NoCallStream) return this.unary<Res>(method, req, deadlineMs);
+            throw e;
+          },
+        );
+      }
+    }
+    return this.unary<Res>(method, req, deadlineMs);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private unary<Res = any>(method: string, req: unknown, deadlineMs: number): Promise<Res> {
     return new Promise((resolve, reject) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const fn = (this.client as any)[method];
@@ -33,6 +77,7 @@ export class RpcClient {
   }
 
   close(): void {
+    this.stream.close();
     this.client.close();
   }
 }

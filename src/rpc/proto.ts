@@ -23,6 +23,9 @@ export const CoordinatorServiceClient: grpc.ServiceClientConstructor = pkg.Coord
 export const ShardServiceClient: grpc.ServiceClientConstructor = pkg.ShardService;
 export const coordinatorService: grpc.ServiceDefinition = pkg.CoordinatorService.service;
 export const shardService: grpc.ServiceDefinition = pkg.ShardService.service;
+/** Unary calls as frames of one stream (src/rpc/call-stream.ts); every phago server hosts it. */
+export const CallStreamServiceClient: grpc.ServiceClientConstructor = pkg.CallStream;
+export const callStreamService: grpc.ServiceDefinition = pkg.CallStream.service;
 
 /** A message of the package by its (unqualified) name, as the loader describes it (src/rpc/strict-decode.ts). */
 export function messageDescriptor(name: string): MessageDescriptor | undefined {

@@ -5,6 +5,7 @@ import { channelOptions, messageDescriptor } from './proto.js';
 import { authorize, memberOnly, type Access } from './roles.js';
 import { serverCredentials, type SecurityConfig } from './security.js';
 import { shapeOf, wireProblem, type MessageDescriptor, type MessageShape } from './strict-decode.js';
+import { closeCallStreams, serveCallStream, type Outcome, type StreamedMethod } from './call-stream.js';
 
 /** A gRPC error with a status code and a message a person can act on. */
 export class RpcError extends Error {
@@ -54,6 +55,39 @@ function requestShape(method: grpc.MethodDefinition<unknown, unknown>): MessageS
   return type ? shapeOf(type, messageDescriptor) : undefined;
 }
 
+/** One unary method with phago's rules around its handler; the unary call and a CallStream frame both run it. */
+function serve(name: string, method: grpc.MethodDefinition<unknown, unknown>, handler: Handler, sec: SecurityConfig, access: Access, onError?: (method: string, e: unknown) => void): StreamedMethod {
+  const shape = requestShape(method);
+  const fail = (code: grpc.status, details: string): Outcome => ({ code, details: capDetails(details) });
+  return {
+    deserialize(buf) {
+      const problem = shape ? wireProblem(buf, shape) : null;
+      if (problem) return { [MALFORMED]: `not a valid ${name} request (${problem.slice(0, 200)})` };
+      try {
+        return method.requestDeserialize(buf);
+      } catch (e) {
+        return { [MALFORMED]: (e as Error).message };
+      }
+    },
+    serializeReply: (res) => method.responseSerialize(res),
+    async run(req, md) {
+      const denied = authorize(name, access, md, sec);
+      if (denied) return fail(grpc.status[denied.code], denied.details);
+      const r = req as Record<symbol, unknown>;
+      if (r && typeof r === 'object' && MALFORMED in r) return fail(grpc.status.INVALID_ARGUMENT, `malformed request: ${String(r[MALFORMED])}`);
+      try {
+        return { code: grpc.status.OK, res: (await handler(req, md)) ?? {} };
+      } catch (e) {
+        if (e instanceof RpcError) return fail(e.code, e.message);
+        if (e instanceof PhagoError) return fail(PHAGO_CODES[e.code], e.message);
+        if (isGrpcError(e)) return fail(e.code, e.details); // a downstream call's status, passed on
+        onError?.(name, e);
+        return fail(grpc.status.INTERNAL, `internal error in ${name}: ${(e as Error)?.message ?? String(e)}`);
+      }
+    },
+  };
+}
+
 /**
  * Serve a service with phago's rules around every handler:
  *   - the credential is checked first: UNAUTHENTICATED without a known one, PERMISSION_DENIED when
@@ -62,55 +96,25 @@ function requestShape(method: grpc.MethodDefinition<unknown, unknown>): MessageS
  *     decode, is answered INVALID_ARGUMENT (not INTERNAL) and never runs;
  *   - handler errors become typed statuses; an unexpected exception becomes INTERNAL with its
  *     message and is logged, and never takes the process down.
+ * The same methods are also served as frames of the server's CallStream (src/rpc/call-stream.ts),
+ * under the same rules; a server hosts one such service.
  */
 export function addService(server: grpc.Server, def: grpc.ServiceDefinition, handlers: Record<string, Handler>, sec: SecurityConfig, onError?: (method: string, e: unknown) => void, access: Access = memberOnly(Object.keys(def))): void {
   const wrappedDef: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const impl: grpc.UntypedServiceImplementation = {};
+  const methods = new Map<string, StreamedMethod>();
   for (const [name, method] of Object.entries(def)) {
     const handler = handlers[name];
     if (!handler) throw new Error(`no handler for ${name}`);
-    const shape = requestShape(method);
-    wrappedDef[name] = {
-      ...method,
-      requestDeserialize: (buf: Buffer) => {
-        const problem = shape ? wireProblem(buf, shape) : null;
-        if (problem) return { [MALFORMED]: `not a valid ${name} request (${problem.slice(0, 200)})` };
-        try {
-          return method.requestDeserialize(buf);
-        } catch (e) {
-          return { [MALFORMED]: (e as Error).message };
-        }
-      },
-    };
+    const served = serve(name, method, handler, sec, access, onError);
+    methods.set(name, served);
+    wrappedDef[name] = { ...method, requestDeserialize: served.deserialize };
     impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, reply: grpc.sendUnaryData<unknown>) => {
-      const callback: grpc.sendUnaryData<unknown> = (err, res) => (err ? reply({ ...err, details: capDetails(err.details ?? '') }) : reply(null, res));
-      const denied = authorize(name, access, call.metadata, sec);
-      if (denied) {
-        callback({ code: grpc.status[denied.code], details: denied.details });
-        return;
-      }
-      const req = call.request as Record<symbol, unknown>;
-      if (req && typeof req === 'object' && MALFORMED in req) {
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: `malformed request: ${String(req[MALFORMED])}` });
-        return;
-      }
-      Promise.resolve()
-        .then(() => handler(call.request, call.metadata))
-        .then(
-          (res) => callback(null, res ?? {}),
-          (e: unknown) => {
-            if (e instanceof RpcError) callback({ code: e.code, details: e.message });
-            else if (e instanceof PhagoError) callback({ code: PHAGO_CODES[e.code], details: e.message });
-            else if (isGrpcError(e)) callback({ code: e.code, details: e.details }); // a downstream call's status, passed on
-            else {
-              onError?.(name, e);
-              callback({ code: grpc.status.INTERNAL, details: `internal error in ${name}: ${(e as Error)?.message ?? String(e)}` });
-            }
-          },
-        );
+      void served.run(call.request, call.metadata).then((o) => ('res' in o ? reply(null, o.res) : reply({ code: o.code, details: o.details })));
     };
   }
   server.addService(wrappedDef, impl);
+  serveCallStream(server, methods);
 }
 
 export function newServer(): grpc.Server {
@@ -125,6 +129,7 @@ export function listen(server: grpc.Server, host: string, port: number, sec: Sec
 }
 
 export function shutdown(server: grpc.Server, graceMs = 2000): Promise<void> {
+  closeCallStreams(server); // open streams would hold a graceful shutdown until the grace ends
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();
