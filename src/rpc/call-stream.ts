@@ -40,22 +40,28 @@ export function statusError(code: grpc.status, details: string): grpc.ServiceErr
 
 // ---- server ----
 
-const openStreams = new WeakMap<grpc.Server, Set<grpc.ServerDuplexStream<CallFrame, CallResult>>>();
+/** A served stream; `closed` once it ended either way (later replies are dropped). */
+interface ServedStream {
+  call: grpc.ServerDuplexStream<CallFrame, CallResult>;
+  closed: boolean;
+}
+
+const openStreams = new WeakMap<grpc.Server, Set<ServedStream>>();
 
 /** Serve `methods` (the unary methods of the server's one phago service) as CallStream frames too. */
 export function serveCallStream(server: grpc.Server, methods: ReadonlyMap<string, StreamedMethod>): void {
-  const streams = new Set<grpc.ServerDuplexStream<CallFrame, CallResult>>();
+  const streams = new Set<ServedStream>();
   openStreams.set(server, streams);
   server.addService(callStreamService, {
     calls(call: grpc.ServerDuplexStream<CallFrame, CallResult>) {
-      streams.add(call);
-      let closed = false;
+      const served: ServedStream = { call, closed: false };
+      streams.add(served);
       const close = () => {
-        closed = true;
-        streams.delete(call);
+        served.closed = true;
+        streams.delete(served);
       };
       const answer = (r: Partial<CallResult> & { id: number }) => {
-        if (!closed) call.write({ code: 0, details: '', reply: Buffer.alloc(0), ...r });
+        if (!served.closed) call.write({ code: 0, details: '', reply: Buffer.alloc(0), ...r });
       };
       call.on('data', (f: CallFrame) => {
         const m = methods.get(f.method);
@@ -75,7 +81,7 @@ export function serveCallStream(server: grpc.Server, methods: ReadonlyMap<string
         });
       });
       call.on('end', () => {
-        if (!closed) call.end();
+        if (!served.closed) call.end();
         close();
       });
       call.on('error', close);
@@ -91,8 +97,13 @@ export function openCallStreams(server: grpc.Server): number {
 
 /** End every open call stream of `server` (before a shutdown: a graceful one waits for open calls). */
 export function closeCallStreams(server: grpc.Server): void {
-  for (const call of openStreams.get(server) ?? []) call.end();
-  openStreams.get(server)?.clear();
+  const streams = openStreams.get(server);
+  if (!streams) return;
+  for (const s of streams) {
+    s.closed = true;
+    s.call.end();
+  }
+  streams.clear();
 }
 
 // ---- client ----
