@@ -47,7 +47,7 @@ function oneProcess(): { msPerTick: number; ticks: number; hash: string } {
   return { msPerTick: ms / tick, ticks: tick, hash: hashCanonical(l.nodes, l.edges) };
 }
 
-function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; hash: string } {
+function shards(n: number): { perShard: Record<Phase, number>[]; inbound: Record<Phase, number>[]; ticks: number; hash: string } {
   const placement = new Placement(Array.from({ length: n }, (_, i) => i + 1));
   const ids = placement.shards;
   const parts = ids.map((s) => new Partition(config, newTextIndex(), (id) => placement.owner(id) === s));
@@ -67,10 +67,14 @@ function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; 
   const who = ids.map((s) => owners(s));
   const ps = parts.map((p, i) => new TickParticipant(p, `bench-${i}`));
   const perShard = ids.map(() => ({ ACT: 0, DECAY: 0, ADVANCE: 0 }));
-  const timed = <T>(i: number, phase: Phase, f: () => T): T => {
+  /** Of each phase, the time spent taking in peers' messages (deliver, receiveDrops). */
+  const inbound = ids.map(() => ({ ACT: 0, DECAY: 0, ADVANCE: 0 }));
+  const timed = <T>(i: number, phase: Phase, f: () => T, fromPeer = false): T => {
     const t0 = performance.now();
     const r = f();
-    perShard[i][phase] += performance.now() - t0;
+    const dt = performance.now() - t0;
+    perShard[i][phase] += dt;
+    if (fromPeer) inbound[i][phase] += dt;
     return r;
   };
   gc();
@@ -87,14 +91,14 @@ function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; 
     const acts = ps.map((p, i) => timed(i, 'ACT', () => p.act(t, attempt, counts[i], who[i])));
     acts.forEach((outs, from) =>
       outs.forEach((o) => {
-        timed(ids.indexOf(o.to), 'ACT', () => ps[ids.indexOf(o.to)].deliver(t, attempt, ids[from], 0, o.payload));
+        timed(ids.indexOf(o.to), 'ACT', () => ps[ids.indexOf(o.to)].deliver(t, attempt, ids[from], 0, o.payload), true);
         ps[from].acknowledge(o);
       }),
     );
     const decays = ps.map((p, i) => timed(i, 'DECAY', () => p.decay(t, attempt, who[i])));
     decays.forEach((outs, from) =>
       outs.forEach((o) => {
-        timed(ids.indexOf(o.to), 'DECAY', () => ps[ids.indexOf(o.to)].receiveDrops(t, attempt, ids[from], o.payload));
+        timed(ids.indexOf(o.to), 'DECAY', () => ps[ids.indexOf(o.to)].receiveDrops(t, attempt, ids[from], o.payload), true);
         ps[from].acknowledge(o);
       }),
     );
@@ -108,7 +112,8 @@ function shards(n: number): { perShard: Record<Phase, number>[]; ticks: number; 
     for (const x of l.nodes) nodes.push(x);
     for (const x of l.edges) edges.push(x);
   }
-  return { perShard: perShard.map((x) => ({ ACT: x.ACT / tick, DECAY: x.DECAY / tick, ADVANCE: x.ADVANCE / tick })), ticks: tick, hash: hashCanonical(nodes, edges) };
+  const per = (x: Record<Phase, number>) => ({ ACT: x.ACT / tick, DECAY: x.DECAY / tick, ADVANCE: x.ADVANCE / tick });
+  return { perShard: perShard.map(per), inbound: inbound.map(per), ticks: tick, hash: hashCanonical(nodes, edges) };
 }
 
 const fmt = (x: number) => x.toFixed(0);
@@ -118,8 +123,8 @@ console.log(`  one process (Partition.runTick): ${fmt(ref.msPerTick)}`);
 for (const n of shardCounts) {
   const r = shards(n);
   const total = r.perShard.map((x) => x.ACT + x.DECAY + x.ADVANCE);
-  const mean = (f: (x: Record<Phase, number>) => number) => r.perShard.reduce((s, x) => s + f(x), 0) / n;
+  const mean = (f: (x: Record<Phase, number>) => number, of = r.perShard) => of.reduce((s, x) => s + f(x), 0) / n;
   console.log(
-    `  ${n} shard${n > 1 ? 's' : ' '}: per shard mean ${fmt(mean((x) => x.ACT + x.DECAY + x.ADVANCE))} (max ${fmt(Math.max(...total))}; ACT ${fmt(mean((x) => x.ACT))}, DECAY ${fmt(mean((x) => x.DECAY))}, ADVANCE ${fmt(mean((x) => x.ADVANCE))}); all shards ${fmt(total.reduce((a, b) => a + b, 0))}; graph ${r.hash === ref.hash ? 'same' : 'DIFFERENT'} (${r.ticks} ticks)`,
+    `  ${n} shard${n > 1 ? 's' : ' '}: per shard mean ${fmt(mean((x) => x.ACT + x.DECAY + x.ADVANCE))} (max ${fmt(Math.max(...total))}; ACT ${fmt(mean((x) => x.ACT))} (peers' messages ${fmt(mean((x) => x.ACT, r.inbound))}), DECAY ${fmt(mean((x) => x.DECAY))} (peers' ${fmt(mean((x) => x.DECAY, r.inbound))}), ADVANCE ${fmt(mean((x) => x.ADVANCE))}); all shards ${fmt(total.reduce((a, b) => a + b, 0))}; graph ${r.hash === ref.hash ? 'same' : 'DIFFERENT'} (${r.ticks} ticks)`,
   );
 }
