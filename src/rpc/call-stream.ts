@@ -3,8 +3,9 @@ import { callStreamService, CallStreamServiceClient } from './proto.js';
 
 /**
  * Unary calls carried as frames over one long-lived gRPC stream per client and server (proto:
- * `CallStream`). On this machine a grpc-js unary call costs about 0.5 ms of CPU (both sides, an HTTP/2
- * stream, headers and trailers each); a frame on an open stream about 0.08 ms. A tick of a cluster is
+ * `CallStream`). On this machine a small unary call costs 0.31–0.48 ms of CPU, client and server
+ * together (an HTTP/2 stream, headers and trailers each), and a frame on an open stream 0.06–0.07 ms
+ * (`node dist/bench/call-cost.js`). A tick of a cluster is
  * a few dozen small calls, so the tick, ingest and query paths send theirs this way (the same idea as
  * etcd's rafthttp, which keeps a stream per peer for its small messages). The server answers a frame
  * exactly as the unary call: same method, same checks and statuses (src/rpc/server.ts).
@@ -162,7 +163,14 @@ export class CallStreamClient {
         reject(statusError(grpc.status.DEADLINE_EXCEEDED, `Deadline exceeded: ${method} had no reply after ${deadlineMs} ms`));
       }, deadlineMs);
       link.pending.set(id, { resolve, reject, timer });
-      link.stream.write({ id, method, request });
+      try {
+        link.stream.write({ id, method, request });
+      } catch (e) {
+        // the stream ended under us: fail now, not at the deadline
+        clearTimeout(timer);
+        link.pending.delete(id);
+        reject(statusError(grpc.status.UNAVAILABLE, `the call stream failed: ${(e as Error).message}`));
+      }
     });
   }
 
