@@ -1,5 +1,6 @@
 /**
  * Cluster benchmarks, each measured side by side in one run:
+ *   0. one small call as a gRPC unary call (the baseline) and as a frame of the call stream;
  *   1. an empty tick (nothing pending: ADVANCE, then the commit overlapping what follows) against a
  *      bare gRPC fan-out round trip, and the same tick until every shard has committed it;
  *   1b. the WordNet collection through 1, 2 and 3 shard processes against one process: ingest + digest
@@ -28,6 +29,7 @@ import type { SecurityConfig } from '../src/rpc/security.js';
 import { Prng } from '../src/util/prng.js';
 import { fmt, median, quantile, table } from './colony-bench.js';
 import { ensureCollection } from '../scripts/collections.js';
+import { callCost } from './call-cost.js';
 import { cpuSeconds } from './script-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -327,10 +329,11 @@ function placementBench(o: Opts) {
 }
 
 export async function runClusterBench(o: Opts): Promise<Record<string, unknown>> {
-  // PHAGO_BENCH_CLUSTER_PARTS=empty,scale,tick,ingest,placement runs only those parts (all by default)
-  const parts = new Set((process.env.PHAGO_BENCH_CLUSTER_PARTS ?? 'empty,scale,tick,ingest,placement').split(',').map((x) => x.trim()));
+  // PHAGO_BENCH_CLUSTER_PARTS=calls,empty,scale,tick,ingest,placement runs only those parts (all by default)
+  const parts = new Set((process.env.PHAGO_BENCH_CLUSTER_PARTS ?? 'calls,empty,scale,tick,ingest,placement').split(',').map((x) => x.trim()));
   const out: Record<string, unknown> = {};
   const timed: [part: string, key: string, run: (o: Opts) => Promise<unknown>][] = [
+    ['calls', 'callCost', (x) => callCost(x.quick ? 1000 : 4000, 3, x.log)],
     ['empty', 'emptyTick', emptyTickBench],
     ['scale', 'scale', scaleClusterBench],
     ['tick', 'tickAndQuery', tickAndQueryBench],
