@@ -7,7 +7,8 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../src/search/concepts.js';
-import { planQuery, queryDensity } from '../src/search/expansion.js';
+import { rankDocuments } from '../src/search/bm25.js';
+import { needsConcepts, ownTermCount, planQuery, queryDensity } from '../src/search/expansion.js';
 import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const seed = (label: string, graph: number) => ({ label, lexical: 1, graph });
@@ -35,6 +36,41 @@ describe('expansion gate: pure', () => {
     assert.equal(wired.weighted.length, 3);
     // coordination off stays off with the gate open
     assert.equal(planQuery(['cell', 'death'], [seed('cell', 0.5), seed('death', 0.3)], { ...opts, coordination: false, gate: 0.05 }).coordination, false);
+  });
+
+  it('a query longer than shortQuery needs no concept ranking; distinct index terms count', () => {
+    const opts = { expansion: 5, coordination: true, gate: 0.05, stem: true, shortQuery: 4 };
+    assert.equal(needsConcepts(opts, ['cell', 'membrane', 'transport', 'protein']), true);
+    assert.equal(needsConcepts(opts, ['cell', 'membrane', 'transport', 'protein', 'channel']), false);
+    // "cells" and "cell" are one index term (stems): four of their own
+    assert.equal(ownTermCount(['cell', 'cells', 'membrane', 'transport', 'protein'], true), 4);
+    assert.equal(needsConcepts(opts, ['cell', 'cells', 'membrane', 'transport', 'protein']), true);
+    assert.equal(needsConcepts({ ...opts, shortQuery: 0 }, ['a1', 'b1', 'c1', 'd1', 'e1', 'f1']), true);
+    assert.equal(needsConcepts({ ...opts, expansion: 0, coordination: false }, ['cell']), false);
+    assert.equal(needsConcepts(opts, []), false);
+  });
+
+  it('skipping the concept ranking of a long query changes no answer', async () => {
+    const e = new LocalEngine();
+    const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+    await e.ingest(docs);
+    await e.tick('digest');
+    const { colony } = e as unknown as { colony: { docs: Parameters<typeof rankDocuments>[0]; graph: Parameters<typeof conceptSearch>[0]; currentTick: number } };
+    const stats = { documents: colony.docs.index.documents, totalLength: colony.docs.index.totalLength, df: (t: string) => colony.docs.index.df(t) };
+    const opts = { expansion: 5, coordination: true, gate: 0, stem: true, shortQuery: 4 };
+    let compared = 0;
+    for (const q of ['cell membrane transport proteins channels', 'quantum error correction surface codes qubits', 'gene regulation expression transcription factors']) {
+      const terms = q.split(' ');
+      assert.equal(needsConcepts(opts, terms), false, q);
+      // with the ranking (gate 0: expansion terms and coordination are in the plan) and without it
+      const concepts = conceptSearch(colony.graph, colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + 5, wordsOnly: true, documents: true });
+      const full = planQuery(terms, concepts, opts);
+      assert.ok(full.weighted.some((t) => !t.original && !t.term.startsWith('=')), `${q}: the full plan has expansion terms`);
+      const skipped = planQuery(terms, [], opts);
+      assert.deepEqual(rankDocuments(colony.docs, stats, skipped.weighted, 10, { coordination: skipped.coordination }), rankDocuments(colony.docs, stats, full.weighted, 10, { coordination: full.coordination }), q);
+      compared++;
+    }
+    assert.equal(compared, 3);
   });
 
   it('config: expansionGate in [0, 1]', () => {

@@ -97,7 +97,7 @@ async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: st
   const missing = new Set<ShardId>();
   let concepts: PlanConcept[] = [];
   const plan = { expansion: c.expansion, coordination: c.coordination, ...expansionPlanOf(c.config) };
-  if (needsConcepts(plan) && terms.length > 0) {
+  if (needsConcepts(plan, terms)) {
     const r = await queryConcepts(c, snapshot, terms, terms.length + c.expansion, DEFAULT_ALPHA, deadlineMs, true);
     concepts = r.hits;
     r.missing.forEach((s) => missing.add(s));

@@ -64,8 +64,8 @@ export class LocalEngine implements Engine {
     checkK(k, this.colony.limits);
     const { config } = this.colony;
     const x = expansionPlanOf(config);
-    const plan = { expansion: this.search.expansion, coordination: this.search.coordination, gate: x.gate, stem: x.stem, weight: x.weight, edgeUnit: x.edgeUnit };
-    const concepts = needsConcepts(plan) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1, wordsOnly: true, documents: true }) : [];
+    const plan = { expansion: this.search.expansion, coordination: this.search.coordination, ...x };
+    const concepts = needsConcepts(plan, terms) ? conceptSearch(this.colony.graph, this.colony.currentTick, terms, { alpha: DEFAULT_ALPHA, k: terms.length + plan.expansion, specificFirst: config.specificFirst === 1, wordsOnly: true, documents: true }) : [];
     const { weighted, coordination } = planQuery(terms, concepts, plan);
     const hits = rankDocuments(this.colony.docs, this.localStats(), weighted, k, { coordination });
     return { hits, missingShards: [] };

@@ -1,5 +1,6 @@
 import type { WeightedTerm } from '../core/ranking.js';
 import type { ColonyConfig } from '../core/config.js';
+import { indexTerm } from '../text/tokenizer.js';
 import { expandQuery, type ExpansionConcept } from './bm25.js';
 
 /**
@@ -33,6 +34,12 @@ export interface QueryPlanOptions {
    * ColonyConfig.expansionPredict is on, else 0 (graph weighting); see `expansionWeightOf`.
    */
   edgeUnit?: number;
+  /**
+   * RankOptions.shortQuery (ColonyConfig.shortQueryTerms): a query with more index terms of its own is
+   * scored without expansion terms and without coordination, so it needs no concept ranking (0 or
+   * absent: every query may expand).
+   */
+  shortQuery?: number;
 }
 
 export interface QueryPlan {
@@ -43,13 +50,26 @@ export interface QueryPlan {
 }
 
 /** The plan options a colony's config decides (the gate, stems, the expansion weighting). */
-export function expansionPlanOf(cfg: Pick<ColonyConfig, 'expansionGate' | 'stemming' | 'expansionWeight' | 'expansionPredict' | 'edgeBaseWeight'>): Pick<QueryPlanOptions, 'gate' | 'stem' | 'weight' | 'edgeUnit'> {
-  return { gate: cfg.expansionGate, stem: cfg.stemming === 1, weight: cfg.expansionWeight, edgeUnit: cfg.expansionPredict === 1 ? cfg.edgeBaseWeight : 0 };
+export function expansionPlanOf(cfg: Pick<ColonyConfig, 'expansionGate' | 'stemming' | 'expansionWeight' | 'expansionPredict' | 'edgeBaseWeight' | 'shortQueryTerms'>): Pick<QueryPlanOptions, 'gate' | 'stem' | 'weight' | 'edgeUnit' | 'shortQuery'> {
+  return { gate: cfg.expansionGate, stem: cfg.stemming === 1, weight: cfg.expansionWeight, edgeUnit: cfg.expansionPredict === 1 ? cfg.edgeBaseWeight : 0, shortQuery: cfg.shortQueryTerms };
 }
 
-/** Whether the plan reads the concept ranking: for expansion, or for the gate of coordination. */
-export function needsConcepts(opts: Pick<QueryPlanOptions, 'expansion' | 'coordination' | 'gate'>): boolean {
-  return opts.expansion > 0 || (opts.coordination && opts.gate > 0);
+/**
+ * Whether the plan reads the concept ranking: for expansion, or for the gate of coordination, and only
+ * for a query short enough to use them. A longer one (more distinct index terms than `shortQuery`) is
+ * scored by the holders without expansion terms and without coordination (scoreDocuments in bm25.ts),
+ * so its concept ranking would change no answer: one process skips the ranking, a cluster's
+ * coordinator a fan-out to every shard.
+ */
+export function needsConcepts(opts: Pick<QueryPlanOptions, 'expansion' | 'coordination' | 'gate' | 'stem' | 'shortQuery'>, terms: readonly string[]): boolean {
+  if (terms.length === 0 || !(opts.expansion > 0 || (opts.coordination && opts.gate > 0))) return false;
+  const short = opts.shortQuery ?? 0;
+  return short <= 0 || ownTermCount(terms, opts.stem) <= short;
+}
+
+/** How many distinct index terms a query has of its own (what a holder counts against shortQuery). */
+export function ownTermCount(terms: readonly string[], stem: boolean): number {
+  return new Set(terms.map((t) => indexTerm(t, stem))).size;
 }
 
 /** Mean graph score of the query's concepts (seeds); 0 with fewer than two of them. */
