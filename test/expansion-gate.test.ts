@@ -124,9 +124,25 @@ describe('expansion gate on a cluster', () => {
     // the sample holds both kinds of query
     const density = queries.map((q) => queryDensity(conceptSearch(single.colony.graph, single.colony.currentTick, q.text.toLowerCase().split(' '), { alpha: DEFAULT_ALPHA, k: 8 })));
     assert.ok(density.some((d) => d >= 0.05) && density.some((d) => d < 0.05), `densities ${density.join(', ')}`);
-    const cluster = await within(EmbeddedCluster.start({ shards: 3, config }), 60_000, 'a cluster of 3 shards did not start');
+    // every local_query a shard answers is counted: a short document query takes two rounds (concepts,
+    // then documents), a long one needs no concepts
+    let asked = 0;
+    const cluster = await within(EmbeddedCluster.start({ shards: 3, config, shardOptions: () => ({ beforeQuery: async () => void asked++ }) }), 60_000, 'a cluster of 3 shards did not start');
     try {
-      assert.deepEqual(await within(answers(cluster.engine()), 120_000, 'the run on 3 shards did not finish'), expected);
+      const e = cluster.engine();
+      assert.deepEqual(await within(answers(e), 120_000, 'the run on 3 shards did not finish'), expected);
+      const rounds = async (q: string) => {
+        const before = asked;
+        const got = await within(e.searchDocuments(q, 10), 30_000, `the query "${q}" did not finish`);
+        const brief = (hits: { id: string; score: number }[]) => hits.map((h) => [h.id, h.score]);
+        assert.deepEqual(brief(got.hits), brief((await single.searchDocuments(q, 10)).hits), q);
+        return (asked - before) / 3;
+      };
+      const open = queries[density.findIndex((d) => d >= 0.05)].text;
+      const closed = queries[density.findIndex((d) => d < 0.05)].text;
+      assert.equal(await rounds(open), 2, `"${open}": gate open, concepts then documents`);
+      assert.equal(await rounds(closed), 2, `"${closed}": gate closed, concepts then documents`);
+      assert.equal(await rounds('cell membrane transport proteins channels pumps'), 1, 'a long query: no concept round');
     } finally {
       await cluster.stop();
     }
