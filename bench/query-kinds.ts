@@ -13,7 +13,7 @@ import type { DocumentInput } from '../src/core/input.js';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { ensureEvalCollection } from '../scripts/eval-collections.js';
 import { parseQuery } from '../src/search/query.js';
-import { indexTerm } from '../src/text/tokenizer.js';
+import { isLongQuery, ownTermCount } from '../src/search/bm25.js';
 import { arg } from './script-args.js';
 
 const shards = Number(arg('--shards', '3'));
@@ -21,8 +21,7 @@ const set = ensureEvalCollection('manpages');
 const read = <T>(path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
 const docs = read<DocumentInput>(set.docs);
 const queries = read<{ text: string }>(set.queries.dev);
-// distinct index terms of its own, as a holder counts them (and ownTermCount in src/search/expansion.ts)
-const isLong = (q: string) => new Set(parseQuery(q, DEFAULT_LIMITS).map((t) => indexTerm(t, DEFAULT_CONFIG.stemming === 1))).size > DEFAULT_CONFIG.shortQueryTerms;
+const isLong = (q: string) => isLongQuery(ownTermCount(parseQuery(q, DEFAULT_LIMITS), DEFAULT_CONFIG.stemming === 1), DEFAULT_CONFIG.shortQueryTerms);
 
 const cluster = await EmbeddedCluster.start({ shards, log: () => {} });
 const e = cluster.engine();

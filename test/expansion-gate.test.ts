@@ -7,8 +7,8 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { conceptSearch, DEFAULT_ALPHA } from '../src/search/concepts.js';
-import { rankDocuments } from '../src/search/bm25.js';
-import { needsConcepts, ownTermCount, planQuery, queryDensity } from '../src/search/expansion.js';
+import { ownTermCount, rankDocuments } from '../src/search/bm25.js';
+import { needsConcepts, planQuery, queryDensity } from '../src/search/expansion.js';
 import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const seed = (label: string, graph: number) => ({ label, lexical: 1, graph });

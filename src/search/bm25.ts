@@ -81,7 +81,7 @@ function scoreDocuments(table: DocumentTable, stats: CorpusStats, terms: readonl
   let indexed = exact.length === 0 ? terms : terms.filter((t) => !isExactTerm(t));
   // a long query: no expansion terms and no coordination (RankOptions.shortQuery)
   const own = indexed.filter((t) => t.original).length;
-  if (table.rank.shortQuery > 0 && own > table.rank.shortQuery) {
+  if (isLongQuery(own, table.rank.shortQuery)) {
     if (own < indexed.length) indexed = indexed.filter((t) => t.original);
     opts = { coordination: false };
   }
@@ -195,6 +195,20 @@ export function expandQuery(terms: readonly string[], conceptHits: readonly Expa
   // (2 × maxQueryTerms of the default limits)
   const room = Math.max(0, 2 * DEFAULT_LIMITS.maxQueryTerms - out.length);
   return out.concat(terms.slice(0, room).map(exactTerm));
+}
+
+/**
+ * A query with more index terms of its own than `shortQuery` (0 = no limit) is scored without its
+ * expansion terms and without coordination (RankOptions.shortQuery); the one rule, for the holders that
+ * score and for the plans that decide whether a concept ranking is needed (expansion.ts).
+ */
+export function isLongQuery(ownTerms: number, shortQuery: number): boolean {
+  return shortQuery > 0 && ownTerms > shortQuery;
+}
+
+/** How many index terms of its own a query has (its distinct words' index terms): what `isLongQuery` counts. */
+export function ownTermCount(terms: readonly string[], stem: boolean): number {
+  return ownAndExpansionTerms(terms, [], 0, stem, 0, 0).length;
 }
 
 function ownAndExpansionTerms(terms: readonly string[], conceptHits: readonly ExpansionConcept[], expansion: number, stem: boolean, weight: number, edgeUnit: number): WeightedTerm[] {

@@ -1,7 +1,6 @@
 import type { WeightedTerm } from '../core/ranking.js';
 import type { ColonyConfig } from '../core/config.js';
-import { indexTerm } from '../text/tokenizer.js';
-import { expandQuery, type ExpansionConcept } from './bm25.js';
+import { expandQuery, isLongQuery, ownTermCount, type ExpansionConcept } from './bm25.js';
 
 /**
  * The gate of graph expansion and coordination (docs/search.md, "The gate"): both help a query whose
@@ -63,13 +62,7 @@ export function expansionPlanOf(cfg: Pick<ColonyConfig, 'expansionGate' | 'stemm
  */
 export function needsConcepts(opts: Pick<QueryPlanOptions, 'expansion' | 'coordination' | 'gate' | 'stem' | 'shortQuery'>, terms: readonly string[]): boolean {
   if (terms.length === 0 || !(opts.expansion > 0 || (opts.coordination && opts.gate > 0))) return false;
-  const short = opts.shortQuery ?? 0;
-  return short <= 0 || ownTermCount(terms, opts.stem) <= short;
-}
-
-/** How many distinct index terms a query has of its own (what a holder counts against shortQuery). */
-export function ownTermCount(terms: readonly string[], stem: boolean): number {
-  return new Set(terms.map((t) => indexTerm(t, stem))).size;
+  return !isLongQuery(ownTermCount(terms, opts.stem), opts.shortQuery ?? 0);
 }
 
 /** Mean graph score of the query's concepts (seeds); 0 with fewer than two of them. */
