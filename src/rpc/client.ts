@@ -40,30 +40,28 @@ export class RpcClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call<Res = any>(method: string, req: unknown, deadlineMs = this.defaultDeadlineMs): Promise<Res> {
     const def = this.methods[method];
-    if (def && !def.requestStream && !def.responseStream && !BULK_REPLIES.has(method) && !this.stream.unsupported) {
-      let bytes: Buffer | undefined;
-      try {
-        bytes = def.requestSerialize(req);
-      } catch {
-        // not a valid request object: the unary call reports it as grpc-js does
-      }
-      if (bytes && bytes.length <= MAX_STREAMED_REQUEST_BYTES) {
-        return this.stream.call(method, bytes, deadlineMs).then(
-          (reply) => {
-            try {
-              return def.responseDeserialize(reply) as Res;
-            } catch (e) {
-              throw statusError(grpc.status.INTERNAL, `reply of ${method} does not parse: ${(e as Error).message}`);
-            }
-          },
-          (e: unknown) => {
-            if (e instanceof NoCallStream) return this.unary<Res>(method, req, deadlineMs);
-            throw e;
-          },
-        );
-      }
+    if (!def || def.requestStream || def.responseStream) return this.unary<Res>(method, req, deadlineMs);
+    let bytes: Buffer;
+    try {
+      bytes = def.requestSerialize(req);
+    } catch {
+      // not a valid request object: the unary call reports it as grpc-js does
+      return this.unary<Res>(method, req, deadlineMs);
     }
-    return this.unary<Res>(method, req, deadlineMs);
+    if (BULK_REPLIES.has(method) || this.stream.unsupported || bytes.length > MAX_STREAMED_REQUEST_BYTES) return this.unaryBytes<Res>(def, bytes, deadlineMs);
+    return this.stream.call(method, bytes, deadlineMs).then(
+      (reply) => {
+        try {
+          return def.responseDeserialize(reply) as Res;
+        } catch (e) {
+          throw statusError(grpc.status.INTERNAL, `reply of ${method} does not parse: ${(e as Error).message}`);
+        }
+      },
+      (e: unknown) => {
+        if (e instanceof NoCallStream) return this.unaryBytes<Res>(def, bytes, deadlineMs);
+        throw e;
+      },
+    );
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -73,6 +71,14 @@ export class RpcClient {
       const fn = (this.client as any)[method];
       if (typeof fn !== 'function') return reject(new Error(`unknown method ${method}`));
       fn.call(this.client, req, this.md, { deadline: clock.nowMs() + deadlineMs }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  /** A unary call with the request already serialized (a large request is encoded once, not twice). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private unaryBytes<Res = any>(def: grpc.MethodDefinition<unknown, unknown>, bytes: Buffer, deadlineMs: number): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest<Buffer, Res>(def.path, (b) => b, def.responseDeserialize as (b: Buffer) => Res, bytes, this.md, { deadline: clock.nowMs() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res as Res)));
     });
   }
 

@@ -2,8 +2,10 @@
 // a conformant parser refuses is refused here, and the server answers INVALID_ARGUMENT instead of
 // running the request. Checked: wire types (3, 4, 6, 7 are refused; a known field must carry its
 // type's wire type, packed or not for repeated scalars), varints (at most 10 bytes), lengths within the
-// message, nested messages recursively, UTF-8 of string fields (TextDecoder fatal), and nothing cut off.
+// message, nested messages recursively, UTF-8 of string fields (`isUtf8`), and nothing cut off.
 // Unknown fields are skipped by their wire type, as protobuf says.
+
+import { isUtf8 } from 'node:buffer';
 
 /** The wire type each scalar field type is written with. */
 const WIRE: Record<string, number> = {
@@ -60,56 +62,72 @@ export function shapeOf(desc: MessageDescriptor, lookup: (name: string) => Messa
   return shape;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_DEPTH = 64;
 
 class Malformed extends Error {}
 
-/** Read a varint at `pos`; returns [value as a number (exact below 2^53, which is all a tag or length needs), next pos]. */
-function varint(buf: Uint8Array, pos: number, end: number, what: string): [number, number] {
+/** Where `varint` stopped (the position after the value): a module variable, so a read allocates nothing. */
+let next = 0;
+
+/** Read a varint at `pos` (exact below 2^53, which is all a tag or length needs); the next position is left in `next`. */
+function varint(buf: Uint8Array, pos: number, end: number, what: () => string): number {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw new Malformed(`${what}: truncated varint`);
+    if (pos >= end) throw new Malformed(`${what()}: truncated varint`);
     const b = buf[pos++];
-    if (i === 9 && b > 1) throw new Malformed(`${what}: varint longer than 64 bits`);
+    if (i === 9 && b > 1) throw new Malformed(`${what()}: varint longer than 64 bits`);
     value += (b & 0x7f) * scale;
     scale *= 128;
-    if ((b & 0x80) === 0) return [value, pos];
+    if ((b & 0x80) === 0) {
+      next = pos;
+      return value;
+    }
   }
-  throw new Malformed(`${what}: varint longer than 10 bytes`);
+  throw new Malformed(`${what()}: varint longer than 10 bytes`);
 }
 
+/**
+ * Whether bytes pos..to are UTF-8, without making the string (the decoder makes it once, after this
+ * check): ASCII is checked here, anything else by node's isUtf8.
+ */
+function validUtf8(buf: Uint8Array, pos: number, to: number): boolean {
+  for (let i = pos; i < to; i++) if (buf[i] >= 0x80) return isUtf8(buf.subarray(pos, to));
+  return true;
+}
+
+// the field's path is built only for an error message (a request holds thousands of fields)
 function checkMessage(buf: Uint8Array, start: number, end: number, shape: MessageShape | undefined, depth: number, path: string): void {
   if (depth > MAX_DEPTH) throw new Malformed(`${path || 'message'}: nested more than ${MAX_DEPTH} deep`);
   let pos = start;
+  let number = 0;
+  let field: FieldShape | undefined;
+  const where = () => `${path ? `${path}.` : ''}${field?.name ?? `field ${number}`}`;
+  const here = () => path || 'message';
   while (pos < end) {
-    let tag: number;
-    [tag, pos] = varint(buf, pos, end, path || 'message');
-    const number = Math.floor(tag / 8);
+    const tag = varint(buf, pos, end, here);
+    pos = next;
+    number = Math.floor(tag / 8);
     const wire = tag % 8;
-    const field = shape?.get(number);
-    const where = `${path ? `${path}.` : ''}${field?.name ?? `field ${number}`}`;
-    if (number === 0) throw new Malformed(`${where}: field number 0`);
-    if (wire === 3 || wire === 4 || wire > 5) throw new Malformed(`${where}: invalid wire type ${wire}`);
-    if (field && wire !== field.wire && !(field.repeated && wire === 2 && field.wire !== 2)) throw new Malformed(`${where}: wire type ${wire}, expected ${field.wire}`);
-    if (wire === 0) [, pos] = varint(buf, pos, end, where);
-    else if (wire === 1 || wire === 5) {
+    field = shape?.get(number);
+    if (number === 0) throw new Malformed(`${where()}: field number 0`);
+    if (wire === 3 || wire === 4 || wire > 5) throw new Malformed(`${where()}: invalid wire type ${wire}`);
+    if (field && wire !== field.wire && !(field.repeated && wire === 2 && field.wire !== 2)) throw new Malformed(`${where()}: wire type ${wire}, expected ${field.wire}`);
+    if (wire === 0) {
+      varint(buf, pos, end, where);
+      pos = next;
+    } else if (wire === 1 || wire === 5) {
       pos += wire === 1 ? 8 : 4;
-      if (pos > end) throw new Malformed(`${where}: truncated ${wire === 1 ? '64' : '32'}-bit value`);
+      if (pos > end) throw new Malformed(`${where()}: truncated ${wire === 1 ? '64' : '32'}-bit value`);
     } else {
-      let len: number;
-      [len, pos] = varint(buf, pos, end, where);
-      if (len > end - pos) throw new Malformed(`${where}: length ${len} runs past the end of the message (${end - pos} bytes left)`);
+      const len = varint(buf, pos, end, where);
+      pos = next;
+      if (len > end - pos) throw new Malformed(`${where()}: length ${len} runs past the end of the message (${end - pos} bytes left)`);
       const to = pos + len;
       if (field?.string) {
-        try {
-          utf8.decode(buf.subarray(pos, to));
-        } catch {
-          throw new Malformed(`${where}: not valid UTF-8`);
-        }
-      } else if (field?.message) checkMessage(buf, pos, to, field.message(), depth + 1, where);
-      else if (field && field.wire !== 2) checkPacked(buf, pos, to, field.wire, where);
+        if (!validUtf8(buf, pos, to)) throw new Malformed(`${where()}: not valid UTF-8`);
+      } else if (field?.message) checkMessage(buf, pos, to, field.message(), depth + 1, where());
+      else if (field && field.wire !== 2) checkPacked(buf, pos, to, field.wire, where());
       pos = to;
     }
   }
@@ -117,7 +135,11 @@ function checkMessage(buf: Uint8Array, start: number, end: number, shape: Messag
 
 /** A packed run of scalars: whole values only. */
 function checkPacked(buf: Uint8Array, pos: number, end: number, wire: number, where: string): void {
-  if (wire === 0) while (pos < end) [, pos] = varint(buf, pos, end, where);
+  if (wire === 0)
+    while (pos < end) {
+      varint(buf, pos, end, () => where);
+      pos = next;
+    }
   else if ((end - pos) % (wire === 1 ? 8 : 4) !== 0) throw new Malformed(`${where}: packed values cut off`);
 }
 
