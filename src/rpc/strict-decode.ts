@@ -87,13 +87,20 @@ function varint(buf: Uint8Array, pos: number, end: number, what: () => string): 
   throw new Malformed(`${what()}: varint longer than 10 bytes`);
 }
 
+/** Strings up to this many bytes are checked for ASCII here; longer ones go to isUtf8 at once (vectorized). */
+const SHORT_STRING = 64;
+
 /**
  * Whether bytes pos..to are UTF-8, without making the string (the decoder makes it once, after this
- * check): ASCII is checked here, anything else by node's isUtf8.
+ * check): a short ASCII string here (no view allocated for ids and titles), anything else by node's isUtf8.
  */
 function validUtf8(buf: Uint8Array, pos: number, to: number): boolean {
-  for (let i = pos; i < to; i++) if (buf[i] >= 0x80) return isUtf8(buf.subarray(pos, to));
-  return true;
+  if (to - pos <= SHORT_STRING) {
+    let i = pos;
+    while (i < to && buf[i] < 0x80) i++;
+    if (i === to) return true;
+  }
+  return isUtf8(buf.subarray(pos, to));
 }
 
 // the field's path is built only for an error message (a request holds thousands of fields)
