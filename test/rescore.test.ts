@@ -7,7 +7,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { mergeRanked } from '../src/search/bm25.js';
-import { dropWindows, minDistance, setMaxWindowDictionary, windowDictionarySize } from '../src/search/rescore.js';
+import { cachedWindows, dropWindows, minDistance, setMaxWindowDictionary, setWindowRing, windowDictionarySize } from '../src/search/rescore.js';
 import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const keys = async (e: LocalEngine, q: string) => (await e.searchDocuments(q, 10)).hits.map((h) => h.key);
@@ -154,5 +154,36 @@ it('the second stage gives the same scores from its cached windows as from a col
     assert.deepEqual(await ask(), after);
   } finally {
     setMaxWindowDictionary(was);
+  }
+});
+
+it('cached windows in a small ring (evicted, wrapped, copied to the front, too large to cache) give the scores of a cold cache', async () => {
+  const e = new LocalEngine();
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  await e.ingest(docs.slice(0, 60));
+  await e.tick('digest');
+  const table = e.colony.part.docs;
+  const queries = ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning', 'gene expression regulation', 'membrane proteins'];
+  const ask = async () => {
+    const out: string[] = [];
+    for (const q of queries) out.push((await e.searchDocuments(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(12)}`).join(' '));
+    return out;
+  };
+  dropWindows(table);
+  const reference = await ask();
+  // the sample's windows are 200-400 tokens: a ring of 64 caches none; 1,200 and 2,500 tokens hold a few
+  // (bound by tokens: wrapping and overlaps), 4,000 tokens with 5 records is bound by records
+  for (const [tokens, windowCount] of [[64, 4], [1200, 50], [2500, 50], [4000, 5]]) {
+    const was = setWindowRing(tokens, windowCount);
+    try {
+      dropWindows(table);
+      for (let round = 0; round < 3; round++) assert.deepEqual(await ask(), reference, `ring of ${tokens} tokens, ${windowCount} windows, round ${round}`);
+      const n = cachedWindows(table);
+      assert.ok(n <= windowCount, `${n} windows cached in a ring of ${windowCount}`);
+      if (tokens >= 1200) assert.ok(n > 0, `windows are cached in a ring of ${tokens} tokens`);
+      else assert.equal(n, 0, 'a window over half the ring is not cached');
+    } finally {
+      setWindowRing(was.tokens, was.windows);
+    }
   }
 });

@@ -1,8 +1,9 @@
 import type { DocumentTable } from '../core/documents.js';
 import type { CorpusStats, WeightedTerm } from '../core/ranking.js';
-import { indexTerm, stem, tokenize } from '../text/tokenizer.js';
+import { indexTerm, stem } from '../text/tokenizer.js';
 import { Int32Column } from '../core/growable.js';
 import { idf } from './bm25-formula.js';
+import { RING_TOKENS, RING_WINDOWS, WindowCache } from './window-cache.js';
 
 /**
  * The second stage of document ranking (docs/search.md, "Ranking"): bonuses computed from a candidate
@@ -30,15 +31,6 @@ export function isExactTerm(t: WeightedTerm): boolean {
   return t.term.startsWith(EXACT_PREFIX);
 }
 
-/**
- * How much of a document's text the second stage reads: its first 3,000 characters (and the title). This
- * bounds the cost per document, and on the man pages dev split the beginning ranks better than the whole
- * text (MRR@10 0.351 whole, 0.358 at 4,000, 0.360 at 3,000, 0.367 at 2,000): it says what a page is about.
- * 3,000 and not 2,000: the sample corpus's documents are 1,771–2,614 characters, and cutting them drops
- * its NDCG@10 from 0.876 to 0.870, below minisearch (docs/search.md).
- */
-export const RESCORE_CHARS = 3000;
-
 /** Tao and Zhai's α: how fast the proximity bonus falls with distance. */
 const PROXIMITY_ALPHA = 0.3;
 
@@ -49,41 +41,13 @@ export function needsRescore(table: DocumentTable, originals: readonly WeightedT
 }
 
 /**
- * A document's window (title, then the first RESCORE_CHARS of text) as token numbers of its table's
- * window dictionary. Kept compact on purpose: cached windows live through many queries, and every
- * object they hold is copied by each young-generation collection until it is promoted (strings, maps
- * and arrays per window made those collections pause a query for 5–15 ms; docs/performance.md).
- */
-interface Window {
-  title: string;
-  text: string;
-  toks: Int32Array;
-  headLen: number;
-}
-
-/**
- * Per table: windows of recently re-scored documents, least recently used first (the same documents
- * come back in the top results of many queries, and tokenizing them again is most of the second
- * stage's cost), bounded by tokens held; and the dictionary that numbers their tokens, with the number
- * of each token's index term. A window is valid only for the very text it was made from (a document
- * number forgotten and reused gets a new one). The dictionary grows with words of documents, up to maxDictionary.
- */
-interface Windows {
-  map: Map<number, Window>;
-  tokens: number;
-  dict: Map<string, number>;
-  /** Index-term number of each token number (its stem when stemming). */
-  termOf: Int32Column;
-  terms: Map<string, number>;
-}
-
-const MAX_CACHED_TOKENS = 1 << 18;
-/**
  * The dictionary's bound (distinct tokens): past it, the table's windows and dictionary start again
  * (a long-running process that re-scores documents of a large vocabulary keeps bounded memory).
  */
 let maxDictionary = 1 << 18;
-const windows = new WeakMap<DocumentTable, Windows>();
+/** The ring's size for caches made from now on (tests make it small to exercise eviction). */
+let ringSize = { tokens: RING_TOKENS, windows: RING_WINDOWS };
+const windows = new WeakMap<DocumentTable, WindowCache>();
 
 /** Drop a table's cached windows (tests compare answers from a cold cache with a warm one). */
 export function dropWindows(table: DocumentTable): void {
@@ -97,57 +61,27 @@ export function setMaxWindowDictionary(n: number): number {
   return was;
 }
 
+/** Set the ring's size of the window caches made from now on; returns the previous one (tests). */
+export function setWindowRing(tokens: number, windowCount: number): { tokens: number; windows: number } {
+  const was = ringSize;
+  ringSize = { tokens, windows: windowCount };
+  return was;
+}
+
 /** Distinct tokens in a table's window dictionary (tests). */
 export function windowDictionarySize(table: DocumentTable): number {
   return windows.get(table)?.dict.size ?? 0;
 }
 
-function windowsOf(table: DocumentTable): Windows {
+/** Windows a table's cache holds (tests). */
+export function cachedWindows(table: DocumentTable): number {
+  return windows.get(table)?.cached ?? 0;
+}
+
+function windowsOf(table: DocumentTable): WindowCache {
   let c = windows.get(table);
-  if (!c) windows.set(table, (c = { map: new Map(), tokens: 0, dict: new Map(), termOf: new Int32Column(1024), terms: new Map() }));
+  if (!c) windows.set(table, (c = new WindowCache(ringSize.tokens, ringSize.windows)));
   return c;
-}
-
-function tokenNumber(c: Windows, tok: string, stemming: boolean): number {
-  let x = c.dict.get(tok);
-  if (x !== undefined) return x;
-  x = c.dict.size;
-  c.dict.set(tok, x);
-  c.termOf.ensure(x);
-  const term = indexTerm(tok, stemming);
-  let t = c.terms.get(term);
-  if (t === undefined) c.terms.set(term, (t = c.terms.size));
-  c.termOf.data[x] = t;
-  return x;
-}
-
-function windowOf(table: DocumentTable, c: Windows, doc: number): Window {
-  const d = table.record(doc);
-  const hit = c.map.get(doc);
-  if (hit && hit.text === d.text && hit.title === d.title) {
-    c.map.delete(doc);
-    c.map.set(doc, hit);
-    return hit;
-  }
-  if (hit) {
-    c.map.delete(doc);
-    c.tokens -= hit.toks.length;
-  }
-  const { stopwords, stem: stemming } = table.text;
-  const head = tokenize(d.title, stopwords);
-  const body = tokenize(d.text.length > RESCORE_CHARS ? d.text.slice(0, RESCORE_CHARS) : d.text, stopwords);
-  const toks = new Int32Array(head.length + body.length);
-  for (let i = 0; i < head.length; i++) toks[i] = tokenNumber(c, head[i], stemming);
-  for (let i = 0; i < body.length; i++) toks[head.length + i] = tokenNumber(c, body[i], stemming);
-  const w: Window = { title: d.title, text: d.text, toks, headLen: head.length };
-  c.map.set(doc, w);
-  c.tokens += toks.length;
-  for (const [k, old] of c.map) {
-    if (c.tokens <= MAX_CACHED_TOKENS) break;
-    c.map.delete(k);
-    c.tokens -= old.toks.length;
-  }
-  return w;
 }
 
 /**
@@ -172,7 +106,7 @@ let keys: QueryKeys = { exact: null, originals: null, dict: null, dictSize: -1, 
 const termSlot = new Int32Column(1024);
 const slotsSet: number[] = [];
 
-function queryKeys(c: Windows, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
+function queryKeys(c: WindowCache, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
   if (keys.exact === exact && keys.originals === originals && keys.dict === c.dict && keys.dictSize === c.dict.size) return keys;
   const exactTok = new Int32Array(exact.length);
   exact.forEach((t, k) => (exactTok[k] = c.dict.get(t.term.slice(EXACT_PREFIX.length)) ?? -1));
@@ -197,9 +131,10 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     windows.delete(table);
     c = windowsOf(table);
   }
-  const win = windowOf(table, c, doc);
+  c.window(table, doc);
   const q = queryKeys(c, originals, exact);
-  const { toks, headLen } = win;
+  const { tokens, start, length, headLength: headLen } = c;
+  const end = start + length;
   let bonus = 0;
   if (rank.exact > 0 && text.stem && exact.length > 0) {
     const avgdl = stats.totalLength / stats.documents || 1;
@@ -210,7 +145,7 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
       const x = q.exactTok[k];
       if (x < 0) continue;
       let f = 0;
-      for (let i = 0; i < toks.length; i++) if (toks[i] === x) f += i < headLen ? w : 1;
+      for (let i = start; i < end; i++) if (tokens[i] === x) f += i - start < headLen ? w : 1;
       if (f === 0) continue;
       const weight = exact[k].weight * idf(stats.documents, stats.df(stem(exact[k].term.slice(EXACT_PREFIX.length))));
       sum += (weight * f * (rank.k1 + 1)) / (f + rank.k1 * (1 - rank.b + (rank.b * dl) / avgdl));
@@ -218,21 +153,21 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     bonus += rank.exact * sum;
   }
   if (rank.proximity > 0 && originals.length >= 2) {
-    const d = q.present < 2 ? Infinity : minDistanceOf(toks, c.termOf.data, originals.length);
+    const d = q.present < 2 ? Infinity : minDistanceOf(tokens, start, end, c.termOf.data, originals.length);
     if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
   }
   return bonus;
 }
 
 /** minDistance over a window's token numbers: the same scan, with each token's index term looked up by number. */
-function minDistanceOf(toks: Int32Array, termOf: Int32Array, terms: number): number {
+function minDistanceOf(tokens: Int32Array, start: number, end: number, termOf: Int32Array, terms: number): number {
   const slot = termSlot.data;
   if (lastScratch.length < terms) lastScratch = new Float64Array(terms * 2);
   const last = lastScratch;
   last.fill(-Infinity, 0, terms);
   let best = Infinity;
-  for (let pos = 0; pos < toks.length; pos++) {
-    const t = termOf[toks[pos]];
+  for (let pos = start; pos < end; pos++) {
+    const t = termOf[tokens[pos]];
     const s = t < slot.length ? slot[t] : 0;
     if (s === 0) continue;
     const q = s - 1;
