@@ -12,6 +12,7 @@ import { describeError, type RpcClient } from '../rpc/client.js';
 import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
+import { decodeHits } from '../protocol/hits-packed.js';
 import { expansionPlanOf, needsConcepts, planQuery, type PlanConcept } from '../search/expansion.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
@@ -37,10 +38,13 @@ function querySnapshot(c: Coordinator): QuerySnapshot {
  * Ask every shard (of a query's snapshot, else of the current membership); a shard that misses the
  * deadline is reported, never silently dropped.
  */
-async function fanout<T>(c: Coordinator, method: string, req: (s: ShardId) => object, deadlineMs: number, snapshot?: QuerySnapshot): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
+async function fanout<T, W = T>(c: Coordinator, method: string, req: (s: ShardId) => object, deadlineMs: number, snapshot?: QuerySnapshot, read?: (wire: W) => T): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
   const shards = snapshot?.shards ?? querySnapshot(c).shards;
   const ids = shards.map((s) => s.id);
-  const settled = await Promise.allSettled(shards.map((s) => s.client.call<T>(method, req(s.id), deadlineMs)));
+  const settled = await Promise.allSettled(shards.map(async (s) => {
+    const wire = await s.client.call<W>(method, req(s.id), deadlineMs);
+    return read ? read(wire) : (wire as unknown as T);
+  }));
   const replies: { shard: ShardId; reply: T }[] = [];
   const missing: ShardId[] = [];
   settled.forEach((r, i) => {
@@ -106,10 +110,11 @@ async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: st
   // the statistics in one synchronous step (a df report applies all of its counts at once): consistent
   const df = Object.fromEntries(weighted.map((w) => [w.term, c.stats.get(w.term)]));
   const stats = { documents: c.stats.documents, total_length: c.stats.totalLength, df };
-  const { replies, missing: m2 } = await fanout<{ documents: RankedHit[] }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination }), deadlineMs, snapshot);
+  // each shard's hits decoded as its reply arrives: a reply that does not decode counts as a missing shard
+  const { replies, missing: m2 } = await fanout<RankedHit[], { documents_packed: Uint8Array }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination }), deadlineMs, snapshot, (r) => decodeHits(r.documents_packed));
   m2.forEach((s) => missing.add(s));
   const hits = mergeRanked(
-    replies.map((r) => r.reply.documents),
+    replies.map((r) => r.reply),
     k,
     isExpanding(weighted),
   ).map(({ base: _b, ...hit }) => hit);

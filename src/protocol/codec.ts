@@ -63,6 +63,19 @@ export class Writer {
     this.buf.write(s, this.n, 'utf8');
     this.n += len;
   }
+  /** A string's UTF-8 bytes alone (no length); returns how many. */
+  text(s: string): number {
+    this.room(s.length * 3);
+    const len = this.buf.write(s, this.n, 'utf8');
+    this.n += len;
+    return len;
+  }
+  /** A float64, little-endian. */
+  f64(x: number): void {
+    this.room(8);
+    this.buf.writeDoubleLE(x, this.n);
+    this.n += 8;
+  }
   /** A UUID (DocumentId, NodeId) as its 16 bytes. */
   uuid(id: string): void {
     this.room(16);
@@ -80,6 +93,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export class Reader {
   private i = 0;
+  private view: DataView | null = null;
   constructor(private readonly b: Uint8Array) {}
   varint(): number {
     let v = 0;
@@ -106,6 +120,20 @@ export class Reader {
     if (CONTROL.test(s)) throw new CodecError('a label contains a control character');
     this.i += len;
     return s;
+  }
+  /** A float64, little-endian. */
+  f64(): number {
+    if (this.i + 8 > this.b.length) throw new CodecError('truncated message');
+    this.view ??= new DataView(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+    const x = this.view.getFloat64(this.i, true);
+    this.i += 8;
+    return x;
+  }
+  /** The bytes not read yet (a view). */
+  rest(): Uint8Array {
+    const r = this.b.subarray(this.i);
+    this.i = this.b.length;
+    return r;
   }
   /** The next `n` bytes (a view, not a copy). */
   fixed(n: number): Uint8Array {

@@ -34,6 +34,7 @@ import { bm25Search } from '../search/bm25.js';
 import { conceptCandidates, topCandidates } from '../search/concepts.js';
 import type { StoredDoc } from '../storage/shard-storage.js';
 import { encodeCandidates } from '../protocol/candidates.js';
+import { encodeHits } from '../protocol/hits-packed.js';
 import { forgetOnShard } from './forget.js';
 import { migrateOut } from './migration.js';
 import { incomingRows, type EdgeWire } from './migration-rows.js';
@@ -193,7 +194,7 @@ function handlers(s: ShardNode): Handlers {
       const st = req.stats;
       const df = st.df;
       const hits = bm25Search(s.part.docs, { documents: st.documents, totalLength: st.total_length, df: (t) => df[t] ?? 0 }, req.weighted, k, { coordination: req.coordination });
-      return { documents: hits };
+      return { documents_packed: encodeHits(hits) };
     },
 
     get_term_frequencies: (raw) => {
