@@ -10,12 +10,12 @@ import { CodecError, Reader, Writer } from './codec.js';
  * Floats are little-endian float64 (the exact scores the coordinator merges), lengths are varints
  * counting UTF-8 bytes. As repeated protobuf messages, a reply of 100 hits cost about 200 µs to encode
  * and 60 µs to decode (an object and five fields per hit); the coordinator asks every shard for up to
- * max(k, 30) hits per query. Decoding refuses (CodecError) a wrong version, a truncated buffer,
- * lengths that do not add up to the strings' bytes, and strings that are not valid UTF-8.
+ * max(k, 30) hits per query. Decoding refuses (CodecError) an empty field, a wrong version, a truncated
+ * buffer, lengths that do not add up to the strings' bytes, and strings that are not valid UTF-8.
  */
 const HITS = 1;
 
-/** A document hit as holders rank it (search/bm25.ts PackedHit). */
+/** A document hit as holders rank it (search/bm25.ts RankedHit). */
 export interface PackedHit {
   id: string;
   key: string;
@@ -40,7 +40,10 @@ export function encodeHits(hits: readonly PackedHit[]): Buffer {
 }
 
 export function decodeHits(buf: Uint8Array): PackedHit[] {
-  if (buf.length === 0) return [];
+  // a shard always sends the layout (no hits: 1, 0); nothing at all is a reply without the field, e.g.
+  // from a shard of an older phago (every shard must run the coordinator's version): refused, so the
+  // shard is reported missing rather than its hits silently lost
+  if (buf.length === 0) throw new CodecError('no packed hits in the reply (a shard of another phago version?)');
   const r = new Reader(buf);
   if (r.varint() !== HITS) throw new CodecError('not a hits layout');
   const n = r.varint();
