@@ -86,30 +86,59 @@ function windowsOf(table: DocumentTable): WindowCache {
 
 /**
  * A query's terms as dictionary numbers, made once per query (and again when the dictionary grew):
- * each exact form's token number, and for each distinct index term of the originals its first
- * position among them (`termSlot`: what minDistance's scan compares). A word not in the dictionary
- * occurs in no window.
+ * each exact form's token number, its weight × idf, and the first exact form with the same token
+ * (`exactSlot`: token number → that form + 1, what the counting scan looks up); for each distinct
+ * index term of the originals its first position among them (`termSlot`: what minDistance's scan
+ * compares). A word not in the dictionary occurs in no window.
  */
 interface QueryKeys {
   exact: readonly WeightedTerm[] | null;
   originals: readonly WeightedTerm[] | null;
+  stats: CorpusStats | null;
   dict: Map<string, number> | null;
   dictSize: number;
   /** exact[k]'s token number (-1: in no window). */
   exactTok: Int32Array;
+  /** exact[k]'s weight × the idf of its stem. */
+  exactWeight: Float64Array;
+  /** The first k' with exact[k']'s token (a repeated word counts once per occurrence in the query). */
+  exactFirst: Int32Array;
   /** How many distinct originals are in the dictionary (fewer than two: no distance). */
   present: number;
 }
 
-let keys: QueryKeys = { exact: null, originals: null, dict: null, dictSize: -1, exactTok: new Int32Array(0), present: 0 };
+let keys: QueryKeys = { exact: null, originals: null, stats: null, dict: null, dictSize: -1, exactTok: new Int32Array(0), exactWeight: new Float64Array(0), exactFirst: new Int32Array(0), present: 0 };
 /** Index-term number -> first index among the current query's originals + 1 (0: not a query term). */
 const termSlot = new Int32Column(1024);
 const slotsSet: number[] = [];
+/** Token number -> first exact form of the current query with it + 1 (0: none). */
+const exactSlot = new Int32Column(1024);
+const exactSet: number[] = [];
+/** Per exact form, its count in the window being scored (title tokens counted titleWeight times). */
+let counts = new Int32Array(16);
 
-function queryKeys(c: WindowCache, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
-  if (keys.exact === exact && keys.originals === originals && keys.dict === c.dict && keys.dictSize === c.dict.size) return keys;
+function queryKeys(c: WindowCache, stats: CorpusStats, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
+  if (keys.exact === exact && keys.originals === originals && keys.stats === stats && keys.dict === c.dict && keys.dictSize === c.dict.size) return keys;
   const exactTok = new Int32Array(exact.length);
-  exact.forEach((t, k) => (exactTok[k] = c.dict.get(t.term.slice(EXACT_PREFIX.length)) ?? -1));
+  const exactWeight = new Float64Array(exact.length);
+  const exactFirst = new Int32Array(exact.length);
+  for (const n of exactSet) exactSlot.data[n] = 0;
+  exactSet.length = 0;
+  exactSlot.ensure(c.dict.size);
+  exact.forEach((t, k) => {
+    const word = t.term.slice(EXACT_PREFIX.length);
+    const x = c.dict.get(word) ?? -1;
+    exactTok[k] = x;
+    exactFirst[k] = k;
+    if (x < 0) return;
+    exactWeight[k] = t.weight * idf(stats.documents, stats.df(stem(word)));
+    if (exactSlot.data[x] !== 0) exactFirst[k] = exactSlot.data[x] - 1;
+    else {
+      exactSlot.data[x] = k + 1;
+      exactSet.push(x);
+    }
+  });
+  if (counts.length < exact.length) counts = new Int32Array(exact.length * 2);
   for (const n of slotsSet) termSlot.data[n] = 0;
   slotsSet.length = 0;
   termSlot.ensure(c.terms.size);
@@ -119,7 +148,7 @@ function queryKeys(c: WindowCache, originals: readonly WeightedTerm[], exact: re
     termSlot.data[n] = i + 1;
     slotsSet.push(n);
   });
-  keys = { exact, originals, dict: c.dict, dictSize: c.dict.size, exactTok, present: slotsSet.length };
+  keys = { exact, originals, stats, dict: c.dict, dictSize: c.dict.size, exactTok, exactWeight, exactFirst, present: slotsSet.length };
   return keys;
 }
 
@@ -132,7 +161,7 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     c = windowsOf(table);
   }
   c.window(table, doc);
-  const q = queryKeys(c, originals, exact);
+  const q = queryKeys(c, stats, originals, exact);
   const { tokens, start, length, headLength: headLen } = c;
   const end = start + length;
   let bonus = 0;
@@ -140,15 +169,22 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     const avgdl = stats.totalLength / stats.documents || 1;
     const dl = table.lengthOf(doc);
     const w = headLen === 0 ? 1 : text.titleWeight;
+    // every exact form counted in one scan of the window
+    const f = counts;
+    f.fill(0, 0, exact.length);
+    const slot = exactSlot.data;
+    const head = start + headLen;
+    for (let i = start; i < end; i++) {
+      const x = tokens[i];
+      const s = x < slot.length ? slot[x] : 0;
+      if (s !== 0) f[s - 1] += i < head ? w : 1;
+    }
     let sum = 0;
     for (let k = 0; k < exact.length; k++) {
-      const x = q.exactTok[k];
-      if (x < 0) continue;
-      let f = 0;
-      for (let i = start; i < end; i++) if (tokens[i] === x) f += i - start < headLen ? w : 1;
-      if (f === 0) continue;
-      const weight = exact[k].weight * idf(stats.documents, stats.df(stem(exact[k].term.slice(EXACT_PREFIX.length))));
-      sum += (weight * f * (rank.k1 + 1)) / (f + rank.k1 * (1 - rank.b + (rank.b * dl) / avgdl));
+      if (q.exactTok[k] < 0) continue;
+      const fk = f[q.exactFirst[k]];
+      if (fk === 0) continue;
+      sum += (q.exactWeight[k] * fk * (rank.k1 + 1)) / (fk + rank.k1 * (1 - rank.b + (rank.b * dl) / avgdl));
     }
     bonus += rank.exact * sum;
   }
