@@ -36,7 +36,7 @@ function querySnapshot(c: Coordinator): QuerySnapshot {
 
 /**
  * Ask every shard (of a query's snapshot, else of the current membership); a shard that misses the
- * deadline is reported, never silently dropped.
+ * deadline, or whose reply `read` refuses, is reported missing, never silently dropped.
  */
 async function fanout<T, W = T>(c: Coordinator, method: string, req: (s: ShardId) => object, deadlineMs: number, snapshot?: QuerySnapshot, read?: (wire: W) => T): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
   const shards = snapshot?.shards ?? querySnapshot(c).shards;
