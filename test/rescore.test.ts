@@ -120,17 +120,22 @@ describe('second stage on a cluster', () => {
   });
 });
 
-it('the second stage gives the same scores from its cached windows as from a cold cache, also after a forget and an ingest', async () => {
+/** A colony of the sample's first `n` documents, digested, and its answers (ids and scores) to `queries`. */
+async function sampleColony(n: number, queries: readonly string[]) {
   const e = new LocalEngine();
   const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
-  await e.ingest(docs.slice(0, 40));
+  await e.ingest(docs.slice(0, n));
   await e.tick('digest');
-  const table = e.colony.part.docs;
   const ask = async () => {
     const out: string[] = [];
-    for (const q of ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning']) out.push((await e.searchDocuments(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(12)}`).join(' '));
+    for (const q of queries) out.push((await e.searchDocuments(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(12)}`).join(' '));
     return out;
   };
+  return { e, docs, table: e.colony.part.docs, ask };
+}
+
+it('the second stage gives the same scores from its cached windows as from a cold cache, also after a forget and an ingest', async () => {
+  const { e, docs, table, ask } = await sampleColony(40, ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning']);
   const warm1 = await ask();
   const warm2 = await ask(); // every window cached now
   dropWindows(table);
@@ -158,17 +163,7 @@ it('the second stage gives the same scores from its cached windows as from a col
 });
 
 it('cached windows in a small ring (evicted, wrapped, copied to the front, too large to cache) give the scores of a cold cache', async () => {
-  const e = new LocalEngine();
-  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
-  await e.ingest(docs.slice(0, 60));
-  await e.tick('digest');
-  const table = e.colony.part.docs;
-  const queries = ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning', 'gene expression regulation', 'membrane proteins'];
-  const ask = async () => {
-    const out: string[] = [];
-    for (const q of queries) out.push((await e.searchDocuments(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(12)}`).join(' '));
-    return out;
-  };
+  const { table, ask } = await sampleColony(60, ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning', 'gene expression regulation', 'membrane proteins']);
   dropWindows(table);
   const reference = await ask();
   // the sample's windows are 200-400 tokens: a ring of 64 caches none; 1,200 and 2,500 tokens hold a few
