@@ -103,7 +103,8 @@ function validUtf8(buf: Uint8Array, pos: number, to: number): boolean {
   return isUtf8(buf.subarray(pos, to));
 }
 
-// the field's path is built only for an error message (a request holds thousands of fields)
+// a field's path is built only for an error message and as the prefix of a nested message's (a request
+// holds thousands of scalar fields)
 function checkMessage(buf: Uint8Array, start: number, end: number, shape: MessageShape | undefined, depth: number, path: string): void {
   if (depth > MAX_DEPTH) throw new Malformed(`${path || 'message'}: nested more than ${MAX_DEPTH} deep`);
   let pos = start;
