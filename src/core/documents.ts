@@ -1,6 +1,6 @@
 import type { ValidDocument } from './input.js';
 import type { DocumentId } from '../ids/ids.js';
-import { DEFAULT_TEXT, documentTerms, stem, type TermStat, type TextOptions } from '../text/tokenizer.js';
+import { DEFAULT_TEXT, documentWords, indexCounts, indexTerms, stem, type DocumentWords, type TermStat, type TextOptions } from '../text/tokenizer.js';
 import { isPhrase } from '../text/phrases.js';
 import { Int32Column } from './growable.js';
 import { TermLists } from './term-lists.js';
@@ -71,6 +71,8 @@ export class DocumentTable {
   private readonly dfScratch = new Int32Column(1024);
   private readonly dfSeen = new Int32Column(1024);
   private dfStamp = 0;
+  /** `indexCounts`' scratch: −1 per index term number. */
+  private slot = new Int32Array(0);
 
   /** `text`: how documents become terms (concepts and index terms; the colony's config). */
   constructor(
@@ -144,7 +146,7 @@ export class DocumentTable {
   /** Add a validated document the caller has checked is new. Returns its number. */
   add(v: ValidDocument, ingestTick: number, digestedTick: number | null = null): number {
     const n = this.ids.length;
-    const { concepts: terms, index: indexTerms, length } = documentTerms(v.title, v.text, this.text);
+    const d = documentWords(v.title, v.text, this.text);
     this.ids.push(v.id);
     this.keys.push(v.key === v.id ? undefined : v.key);
     this.titles.push(v.title);
@@ -152,19 +154,45 @@ export class DocumentTable {
     this.lengths.ensure(n);
     this.ingestTicks.ensure(n);
     this.digestedTicks.ensure(n);
-    this.lengths.data[n] = length;
+    this.lengths.data[n] = d.length;
     this.ingestTicks.data[n] = ingestTick;
     this.byId.set(v.id, n);
-    const numbers = this.index.add(n, indexTerms, length);
     if (digestedTick === null) {
       this.digestedTicks.data[n] = PENDING;
-      this.salient.set(n, this.salientNumbers(terms, numbers));
+      this.salient.set(n, this.indexPending(n, d));
       this.enqueue(n);
     } else {
+      this.index.add(n, indexTerms(d, this.text.stem), d.length);
       this.digestedTicks.data[n] = digestedTick;
       this.digested++;
     }
     return n;
+  }
+
+  /**
+   * Index a pending document and return its concept term numbers in salience order. With a vocabulary
+   * the words are interned anyway, so each word's index term is looked up once per table
+   * (`indexNumberOf`) and the document is indexed by numbers: no stemming or dictionary lookup of the
+   * index term per document.
+   */
+  private indexPending(n: number, d: DocumentWords): number[] {
+    const c = d.concepts;
+    const order = c.map((_, i) => i).sort((x, y) => c[y].tf - c[x].tf || c[x].first - c[y].first);
+    const vocab = this.vocab;
+    if (vocab && this.index.internTerm && this.index.addNumbered) {
+      const num = new Int32Array(c.length);
+      const salient = order.map((i) => (num[i] = vocab.intern(c[i].term)));
+      const key = new Int32Array(d.words);
+      let max = 0;
+      for (let i = 0; i < d.words; i++) if ((key[i] = this.indexNumberOf(num[i], true)) > max) max = key[i];
+      if (this.slot.length <= max) this.slot = new Int32Array(2 * max + 2).fill(-1);
+      const { keys, tfs } = indexCounts(d, key, this.slot);
+      this.index.addNumbered(n, keys, tfs, d.length);
+      return salient;
+    }
+    const numbers = this.index.add(n, indexTerms(d, this.text.stem), d.length);
+    // without a vocabulary the table uses the index's numbers: its words are its index terms, in order
+    return order.map((i) => (vocab || !numbers ? this.termNumber(c[i].term) : numbers[i]));
   }
 
   /** Remove a document entirely (ownership moved, or forgotten). */
@@ -252,22 +280,8 @@ export class DocumentTable {
     return salient;
   }
 
-  private intern(terms: readonly string[]): number[] {
-    return terms.map((t) => this.termNumber(t));
-  }
-
-  /**
-   * Term numbers in salience order; `numbers` are the index's numbers of the document's index terms,
-   * which are its concept terms in the same order when the table uses the index's numbers.
-   */
-  private salientNumbers(terms: readonly TermStat[], numbers: ArrayLike<number> | void): number[] {
-    if (this.vocab || !numbers) return this.intern(salienceOrder(terms));
-    const order = terms.map((_, i) => i).sort((x, y) => terms[y].tf - terms[x].tf || terms[x].first - terms[y].first);
-    return order.map((i) => numbers[i]);
-  }
-
   private salientIds(n: number): number[] {
-    return this.salient.get(n) ?? this.intern(salienceOrder(documentTerms(this.titles[n], this.texts[n], this.text).concepts));
+    return this.salient.get(n) ?? salienceOrder(documentWords(this.titles[n], this.texts[n], this.text).concepts).map((t) => this.termNumber(t));
   }
 
   /** Undo `digest` (a tick that did not commit); the document is pending again, in its place. */
@@ -343,8 +357,11 @@ export class DocumentTable {
     return { documents, totalLength, df };
   }
 
-  /** The index's number of a concept term's index term (its stem when stemming), −1 for a phrase. */
-  private indexNumberOf(c: number): number {
+  /**
+   * The index's number of a concept term's index term (its stem when stemming), −1 for a phrase;
+   * `intern`: a term not in the index yet is interned (a document being added has it).
+   */
+  private indexNumberOf(c: number, intern = false): number {
     if (!this.vocab) return c; // the index's own numbers: concept terms are index terms
     this.indexOfConcept.ensure(c);
     let v = this.indexOfConcept.data[c];
@@ -354,7 +371,7 @@ export class DocumentTable {
       if (term === null) v = 1;
       else {
         // a document's index terms were added to the index, and a term keeps its number
-        const t = this.index.termNumber!(term);
+        const t = intern ? this.index.internTerm!(term) : this.index.termNumber!(term);
         if (t < 0) throw new Error(`index term of "${label.slice(0, 40)}" is not in the index`);
         v = t + 2;
       }

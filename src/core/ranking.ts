@@ -45,6 +45,9 @@ export interface TextIndex {
   add(doc: number, terms: readonly { term: string; tf: number }[], length: number): ArrayLike<number> | void;
   termName?(t: number): string;
   termNumber?(term: string): number;
+  /** With `addNumbered`: a term's number, interned if new (a table then adds documents by numbers). */
+  internTerm?(term: string): number;
+  addNumbered?(doc: number, tids: ArrayLike<number>, tfs: ArrayLike<number>, length: number): void;
   remove(doc: number): void;
   df(term: string): number;
   /** Terms with at least one live posting. */

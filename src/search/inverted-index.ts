@@ -207,27 +207,46 @@ export class InvertedIndex implements PostingLists {
    * on invalid input. Returns the term numbers of `terms`, in their order (see `termName`).
    */
   add(doc: number, terms: readonly IndexedTerm[], length: number): Int32Array {
-    if (!Number.isInteger(doc) || doc < this.nextDoc || doc >= MAX_INT32) throw new RangeError(`document number ${doc} must be an integer ≥ ${this.nextDoc} (numbers increase and are never reused)`);
-    if (!Number.isInteger(length) || length < 0 || length > MAX_INT32) throw new RangeError(`document length ${length} must be a non-negative 32-bit integer`);
-    const ep = this.nextEpoch();
     const tids = new Int32Array(terms.length);
+    const tfs = new Int32Array(terms.length);
     for (let i = 0; i < terms.length; i++) {
       const { term, tf } = terms[i];
       if (typeof term !== 'string') throw new RangeError('terms must be strings');
       if (!Number.isInteger(tf) || tf < 1 || tf > MAX_INT32) throw new RangeError(`tf ${tf} of "${term}" must be an integer ≥ 1`);
-      const t = this.intern(term);
-      if (this.tMark[t] === ep) throw new RangeError(`term "${term}" appears twice in document ${doc}`);
+      tids[i] = this.intern(term);
+      tfs[i] = tf;
+    }
+    this.addNumbered(doc, tids, tfs, length);
+    return tids;
+  }
+
+  /**
+   * `add` with the terms given by number (`internTerm`), e.g. by a caller that keeps the numbers of the
+   * words it has seen; `tfs[i]` is the count of `tids[i]`. The same checks, the same postings.
+   */
+  addNumbered(doc: number, tids: ArrayLike<number>, tfs: ArrayLike<number>, length: number): void {
+    if (!Number.isInteger(doc) || doc < this.nextDoc || doc >= MAX_INT32) throw new RangeError(`document number ${doc} must be an integer ≥ ${this.nextDoc} (numbers increase and are never reused)`);
+    if (!Number.isInteger(length) || length < 0 || length > MAX_INT32) throw new RangeError(`document length ${length} must be a non-negative 32-bit integer`);
+    const ep = this.nextEpoch();
+    for (let i = 0; i < tids.length; i++) {
+      const t = tids[i];
+      if (!(t >= 0 && t < this.names.length)) throw new RangeError(`term number ${t} is not interned`);
+      if (!(tfs[i] >= 1 && tfs[i] <= MAX_INT32) || !Number.isInteger(tfs[i])) throw new RangeError(`tf ${tfs[i]} of "${this.names[t]}" must be an integer ≥ 1`);
+      if (this.tMark[t] === ep) throw new RangeError(`term "${this.names[t]}" appears twice in document ${doc}`);
       this.tMark[t] = ep;
-      tids[i] = t;
     }
     this.ensureDocCapacity(doc);
     this.dLen[doc] = length; // before the postings: building block bounds reads it
-    this.dTerms[doc] = terms.length;
-    for (let i = 0; i < terms.length; i++) this.append(tids[i], doc, terms[i].tf, length);
+    this.dTerms[doc] = tids.length;
+    for (let i = 0; i < tids.length; i++) this.append(tids[i], doc, tfs[i], length);
     this.nextDoc = doc + 1;
     this.live++;
     this.liveLength += length;
-    return tids;
+  }
+
+  /** The number of a term, interned if new (it keeps the number; no posting until a document has it). */
+  internTerm(term: string): number {
+    return this.intern(term);
   }
 
   /** The term of a term number (numbers are dense, never reused: a term keeps its number). */

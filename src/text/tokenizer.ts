@@ -73,56 +73,23 @@ export interface TermStat {
   first: number;
 }
 
-function statsOf(tokens: readonly string[]): TermStat[] {
-  const byTerm = new Map<string, TermStat>();
+/** Distinct tokens with counts in first-occurrence order; `titleTf[i]` counts term i among the first `head` tokens. */
+function statsOf(tokens: readonly string[], head = 0, titleTf?: number[]): TermStat[] {
+  const byTerm = new Map<string, number>();
   const terms: TermStat[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const term = tokens[i];
-    const s = byTerm.get(term);
-    if (s) s.tf += 1;
+    let k = byTerm.get(term);
+    if (k !== undefined) terms[k].tf += 1;
     else {
-      const t = { term, tf: 1, first: i };
-      byTerm.set(term, t);
-      terms.push(t);
+      k = terms.length;
+      byTerm.set(term, k);
+      terms.push({ term, tf: 1, first: i });
+      titleTf?.push(0);
     }
+    if (i < head) titleTf![k]++;
   }
   return terms;
-}
-
-/**
- * The index terms (stems) of a document from its distinct words, each stemmed once: the statistics of
- * the token sequence `head × (w − 1), head, text` (the title counted w times, its extra copies first)
- * mapped through `stem`, in first-occurrence order. `concepts` are the words of `head, text` with
- * counts and first positions.
- */
-function stemStats(concepts: readonly TermStat[], head: readonly string[], w: number): TermStat[] {
-  const H = head.length;
-  const extra = w > 1 && H > 0 ? w - 1 : 0;
-  let titleTf: Map<string, number> | null = null;
-  if (extra > 0) {
-    titleTf = new Map();
-    for (const t of head) titleTf.set(t, (titleTf.get(t) ?? 0) + 1);
-  }
-  const byStem = new Map<string, TermStat>();
-  const out: TermStat[] = [];
-  for (const c of concepts) {
-    const s = stem(c.term);
-    // where the word first occurs in the weighted sequence: a title word in the first extra copy
-    const first = extra > 0 && c.first >= H ? c.first + extra * H : c.first;
-    const tf = c.tf + (titleTf ? extra * (titleTf.get(c.term) ?? 0) : 0);
-    const have = byStem.get(s);
-    if (have) {
-      have.tf += tf;
-      if (first < have.first) have.first = first;
-    } else {
-      const t = { term: s, tf, first };
-      byStem.set(s, t);
-      out.push(t);
-    }
-  }
-  // words were visited in their first-occurrence order in `head, text`; a stem's first occurrence in the
-  // weighted sequence keeps that order except that title words move ahead of text words (they already are)
-  return out.sort((a, b) => a.first - b.first);
 }
 
 /** Distinct terms of a text with counts, in first-occurrence order, and the token count. */
@@ -132,48 +99,104 @@ export function termStats(text: string, stopwords: 'base' | 'extended' = DEFAULT
 }
 
 /**
- * A document's concept terms (the tokens of title and text) and index terms (stems when stemming;
- * title tokens counted `titleWeight` times), both with counts in first-occurrence order, and its
- * index length (title tokens counted `titleWeight` times too).
+ * A document's concept terms, what its index terms are made of (`indexCounts`), and its index length.
+ * BM25F with one b: the index reads the token sequence `title × (w − 1), title, text` (w = titleWeight;
+ * the title's extra copies first), so a title word counts w times.
  */
-export function documentTerms(title: string, text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
+export interface DocumentWords {
+  /** The words of `title, text` with counts and first positions, then the phrase concepts (never index terms). */
+  concepts: TermStat[];
+  /** How many of `concepts` are words. */
+  words: number;
+  /** Per word: w − 1 times its count in the title (what the extra copies add to its index count). */
+  titleExtra: number[];
+  /** Title tokens, and how many extra copies of them the index reads (w − 1, or 0 without a title). */
+  titleTokens: number;
+  extraCopies: number;
+  /** Index length: the length of the weighted sequence. */
+  length: number;
+}
+
+/** A document's words and phrase concepts (`DocumentWords`). */
+export function documentWords(title: string, text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): DocumentWords {
   const minCount = opts.phrases ?? 0;
-  if (minCount > 0) return withPhrases(title, text, opts, minCount);
-  const head = tokenize(title, opts.stopwords);
-  const tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
-  return wordTerms(head, tokens, opts);
+  let head: readonly string[];
+  let tokens: readonly string[];
+  let phrases: TermStat[] = [];
+  if (minCount > 0) {
+    const h = tokenRun(title, opts.stopwords, MIN_TOKEN_BYTES);
+    const b = tokenRun(text, opts.stopwords, MIN_TOKEN_BYTES);
+    head = h.tokens;
+    tokens = h.tokens.length === 0 ? b.tokens : h.tokens.concat(b.tokens);
+    const joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
+    if (h.tokens.length > 0 && b.tokens.length > 0) joined[h.tokens.length] = 0; // title | text: separate runs
+    phrases = phraseStats(tokens, joined, minCount);
+  } else {
+    head = tokenize(title, opts.stopwords);
+    tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
+  }
+  const H = head.length;
+  const extra = H > 0 ? opts.titleWeight - 1 : 0;
+  const titleTf: number[] = [];
+  const words = statsOf(tokens, H, titleTf);
+  if (extra !== 1) for (let i = 0; i < titleTf.length; i++) titleTf[i] *= extra;
+  // a phrase follows its words, so in salience order it comes after its first word when counts and firsts tie
+  const concepts = phrases.length === 0 ? words : words.concat(phrases);
+  return { concepts, words: words.length, titleExtra: titleTf, titleTokens: H, extraCopies: extra, length: tokens.length + extra * H };
 }
 
 /**
- * documentTerms with phrase concepts: the words' terms as without, and the phrases of title and text
- * (each its own run) appended to the concepts. A phrase follows its words in the list, so in salience
- * order it comes after its first word when their counts and first positions tie.
+ * Index-term counts of a document: word i adds its count and `titleExtra[i]` to index term `key[i]`
+ * (words with one stem share a key). Keys come out in first-occurrence order in the weighted sequence,
+ * which is the words' order (a key's first word is met first; title words precede text words in both).
+ * `slot` is scratch indexed by key, −1 everywhere, and left so.
  */
-function withPhrases(title: string, text: string, opts: Readonly<TextOptions>, minCount: number): { concepts: TermStat[]; index: TermStat[]; length: number } {
-  const h = tokenRun(title, opts.stopwords, MIN_TOKEN_BYTES);
-  const b = tokenRun(text, opts.stopwords, MIN_TOKEN_BYTES);
-  const tokens = h.tokens.length === 0 ? b.tokens : h.tokens.concat(b.tokens);
-  const joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
-  if (h.tokens.length > 0 && b.tokens.length > 0) joined[h.tokens.length] = 0; // title | text
-  const words = wordTerms(h.tokens, tokens, opts);
-  const phrases = phraseStats(tokens, joined, minCount);
-  return phrases.length === 0 ? words : { ...words, concepts: words.concepts.concat(phrases) };
+export function indexCounts(d: DocumentWords, key: ArrayLike<number>, slot: Int32Array): { keys: number[]; tfs: number[]; firsts: number[] } {
+  const keys: number[] = [];
+  const tfs: number[] = [];
+  const firsts: number[] = [];
+  const shift = d.extraCopies * d.titleTokens;
+  for (let i = 0; i < d.words; i++) {
+    const c = d.concepts[i];
+    const k = key[i];
+    const tf = c.tf + d.titleExtra[i];
+    const j = slot[k];
+    if (j >= 0) tfs[j] += tf;
+    else {
+      slot[k] = keys.length;
+      keys.push(k);
+      tfs.push(tf);
+      // where the word first occurs in the weighted sequence: a title word in the first extra copy
+      firsts.push(shift > 0 && c.first >= d.titleTokens ? c.first + shift : c.first);
+    }
+  }
+  for (const k of keys) slot[k] = -1;
+  return { keys, tfs, firsts };
 }
 
-function wordTerms(head: readonly string[], tokens: readonly string[], opts: Readonly<TextOptions>): { concepts: TermStat[]; index: TermStat[]; length: number } {
-  const concepts = statsOf(tokens);
-  const w = head.length === 0 ? 1 : opts.titleWeight;
-  const length = tokens.length + (w - 1) * head.length;
-  if (opts.stem) return { concepts, index: stemStats(concepts, head, w), length };
-  if (w === 1) return { concepts, index: concepts, length };
-  // title tokens come first, so the index terms are the concepts with the title's counts added w − 1 times
-  const titleTf = new Map<string, number>();
-  for (const t of head) titleTf.set(t, (titleTf.get(t) ?? 0) + 1);
-  const index = concepts.map((c) => {
-    const e = titleTf.get(c.term);
-    return e === undefined ? c : { term: c.term, tf: c.tf + (w - 1) * e, first: c.first };
-  });
-  return { concepts, index, length };
+/**
+ * A document's concept terms (the tokens of title and text, then its phrases) and index terms (stems
+ * when stemming; title tokens counted `titleWeight` times), both with counts in first-occurrence
+ * order, and its index length (title tokens counted `titleWeight` times too).
+ */
+export function documentTerms(title: string, text: string, opts: Readonly<TextOptions> = DEFAULT_TEXT): { concepts: TermStat[]; index: TermStat[]; length: number } {
+  const d = documentWords(title, text, opts);
+  return { concepts: d.concepts, index: indexTerms(d, opts.stem), length: d.length };
+}
+
+/** A document's index terms as strings (stems when stemming) with counts, in first-occurrence order. */
+export function indexTerms(d: DocumentWords, stemming: boolean): TermStat[] {
+  const names: string[] = [];
+  const ids = new Map<string, number>();
+  const key = new Int32Array(d.words);
+  for (let i = 0; i < d.words; i++) {
+    const term = stemming ? stem(d.concepts[i].term) : d.concepts[i].term;
+    let k = ids.get(term);
+    if (k === undefined) ids.set(term, (k = names.push(term) - 1));
+    key[i] = k;
+  }
+  const { keys, tfs, firsts } = indexCounts(d, key, new Int32Array(names.length).fill(-1));
+  return keys.map((k, j) => ({ term: names[k], tf: tfs[j], first: firsts[j] }));
 }
 
 /** Distinct query terms in query order. */
