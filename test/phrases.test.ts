@@ -14,6 +14,7 @@ import { phraseStats, queryPhrases, tokenRun } from '../src/text/phrases.js';
 import { DEFAULT_TEXT, documentTerms, tokenize } from '../src/text/tokenizer.js';
 import { CORPUS, LONG, within } from './helpers.js';
 import { SimpleIndex } from './simple-index.js';
+import { Prng } from '../src/util/prng.js';
 
 const phrasesOf = (text: string, min = 1) => {
   const r = tokenRun(text, 'extended', 3);
@@ -21,6 +22,24 @@ const phrasesOf = (text: string, min = 1) => {
 };
 
 describe('the phrase rule', () => {
+  it('with the words counted by the caller, phraseStats skips only pairs that cannot be kept: the same phrases', () => {
+    const rng = new Prng(11);
+    const vocab = ['cell', 'membrane', 'protein', 'channel', 'gate', 'error', 'code'];
+    for (let round = 0; round < 300; round++) {
+      const tokens = Array.from({ length: rng.int(40) }, () => vocab[rng.int(1 + rng.int(vocab.length))]);
+      const joined = tokens.map((_, i) => (i > 0 && rng.next() < 0.8 ? 1 : 0));
+      const byWord = new Map<string, number>();
+      const counts: { tf: number }[] = [];
+      const ids = Int32Array.from(tokens, (t) => {
+        let id = byWord.get(t);
+        if (id === undefined) byWord.set(t, (id = counts.push({ tf: 0 }) - 1));
+        counts[id].tf++;
+        return id;
+      });
+      for (const min of [1, 2, 3, 5]) assert.deepEqual(phraseStats(tokens, joined, min, { ids, counts }), phraseStats(tokens, joined, min), `round ${round} min ${min}`);
+    }
+  });
+
   it('tokenRun gives exactly the tokens of tokenize', () => {
     for (const t of ["The CRISPR-Cas9 system's guide RNA, in 2012.", 'Él ß Straße μέσω', 'cell membrane\n\ncell membrane', '', '  ,;  ']) {
       assert.deepEqual(tokenRun(t, 'extended', 3).tokens, tokenize(t, 'extended'));

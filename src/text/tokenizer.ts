@@ -74,7 +74,7 @@ export interface TermStat {
 }
 
 /** Distinct tokens with counts in first-occurrence order; `titleTf[i]` counts term i among the first `head` tokens. */
-function statsOf(tokens: readonly string[], head = 0, titleTf?: number[]): TermStat[] {
+function statsOf(tokens: readonly string[], head = 0, titleTf?: number[], ids?: Int32Array): TermStat[] {
   const byTerm = new Map<string, number>();
   const terms: TermStat[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -88,6 +88,7 @@ function statsOf(tokens: readonly string[], head = 0, titleTf?: number[]): TermS
       titleTf?.push(0);
     }
     if (i < head) titleTf![k]++;
+    if (ids) ids[i] = k;
   }
   return terms;
 }
@@ -122,15 +123,14 @@ export function documentWords(title: string, text: string, opts: Readonly<TextOp
   const minCount = opts.phrases ?? 0;
   let head: readonly string[];
   let tokens: readonly string[];
-  let phrases: TermStat[] = [];
+  let joined: number[] | null = null;
   if (minCount > 0) {
     const h = tokenRun(title, opts.stopwords, MIN_TOKEN_BYTES);
     const b = tokenRun(text, opts.stopwords, MIN_TOKEN_BYTES);
     head = h.tokens;
     tokens = h.tokens.length === 0 ? b.tokens : h.tokens.concat(b.tokens);
-    const joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
+    joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
     if (h.tokens.length > 0 && b.tokens.length > 0) joined[h.tokens.length] = 0; // title | text: separate runs
-    phrases = phraseStats(tokens, joined, minCount);
   } else {
     head = tokenize(title, opts.stopwords);
     tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
@@ -138,8 +138,10 @@ export function documentWords(title: string, text: string, opts: Readonly<TextOp
   const H = head.length;
   const extra = H > 0 ? opts.titleWeight - 1 : 0;
   const titleTf: number[] = [];
-  const words = statsOf(tokens, H, titleTf);
+  const ids = joined ? new Int32Array(tokens.length) : undefined;
+  const words = statsOf(tokens, H, titleTf, ids);
   if (extra !== 1) for (let i = 0; i < titleTf.length; i++) titleTf[i] *= extra;
+  const phrases = joined ? phraseStats(tokens, joined, minCount, { ids: ids!, counts: words }) : [];
   // a phrase follows its words, so in salience order it comes after its first word when counts and firsts tie
   const concepts = phrases.length === 0 ? words : words.concat(phrases);
   return { concepts, words: words.length, titleExtra: titleTf, titleTokens: H, extraCopies: extra, length: tokens.length + extra * H };
