@@ -194,7 +194,8 @@ function handlers(s: ShardNode): Handlers {
       const st = req.stats;
       const df = st.df;
       const hits = bm25Search(s.part.docs, { documents: st.documents, totalLength: st.total_length, df: (t) => df[t] ?? 0 }, req.weighted, k, { coordination: req.coordination });
-      return { documents_packed: encodeHits(hits) };
+      const reply = { documents_packed: encodeHits(hits) };
+      return s.opts.queryReply ? s.opts.queryReply(reply) : reply;
     },
 
     get_term_frequencies: (raw) => {

@@ -42,6 +42,8 @@ export interface ShardOptions {
   beforePhase?: (phase: string, tick: number) => Promise<void>;
   /** Test hook: awaited before the shard answers a local query (lets a test hold a query on it). */
   beforeQuery?: () => Promise<void>;
+  /** Test hook: rewrites a local query's reply before it is sent (lets a test send a corrupt one). */
+  queryReply?: (reply: { documents_packed?: Uint8Array }) => object;
   /** Data directory: durable state in SQLite. Without it the shard keeps everything in memory. */
   dataDir?: string;
   /** Committed ticks between two graph checkpoints (the log of tick inputs is replayed in between). */
