@@ -78,9 +78,24 @@ export abstract class CappedGraph extends JournaledGraph {
    * many existing edges were removed.
    */
   settle(tick: number, own: Verdicts, received: Iterable<readonly [string, string]> = [], receivedNums?: ArrayLike<number>): number {
-    const f = this.fresh;
     const gone: number[] = [];
-    for (let i = 0; i < own.fresh.length; i++) f.dropped.data[own.fresh[i]] = 1;
+    // each loop in a method of its own, last in it (see ConceptGraph.present: V8's per-loop code)
+    this.dropOwnFresh(own.fresh);
+    this.dropReceived(received, receivedNums, gone);
+    const removed = this.dropEdges(own.edges, gone);
+    this.linkNewPairs(tick);
+    this.fresh.clear();
+    return removed;
+  }
+
+  private dropOwnFresh(fresh: Int32Array): void {
+    const dropped = this.fresh.dropped.data;
+    for (let i = 0; i < fresh.length; i++) dropped[fresh[i]] = 1;
+  }
+
+  /** Mark what other holders' verdicts name: existing edges into `gone`, new pairs dropped. */
+  private dropReceived(received: Iterable<readonly [string, string]>, receivedNums: ArrayLike<number> | undefined, gone: number[]): void {
+    const f = this.fresh;
     const drop = (a: number, b: number) => {
       const e = this.pairs.get(a, b);
       if (e >= 0) gone.push(e);
@@ -96,7 +111,11 @@ export abstract class CappedGraph extends JournaledGraph {
     }
     // node-number pairs (-1: a label not known here)
     if (receivedNums) for (let k = 0; k + 1 < receivedNums.length; k += 2) if (receivedNums[k] >= 0 && receivedNums[k + 1] >= 0) drop(receivedNums[k], receivedNums[k + 1]);
-    const removed = this.dropEdges(own.edges, gone);
+  }
+
+  /** Make an edge of every new pair of this tick that no one dropped. */
+  private linkNewPairs(tick: number): void {
+    const f = this.fresh;
     for (let c = 0; c < f.size; c++) {
       if (f.dropped.data[c] === 1) continue;
       const a = f.a.data[c];
@@ -112,8 +131,6 @@ export abstract class CappedGraph extends JournaledGraph {
       this.schedAt.data[e] = d === Infinity ? NEVER : tick + d;
       if (d !== Infinity) this.bucket(tick + d).push(e);
     }
-    f.clear();
-    return removed;
   }
 
   /** Endpoint node numbers of a new pair (the smaller NodeId first). */
@@ -132,12 +149,18 @@ export abstract class CappedGraph extends JournaledGraph {
 
   /** Remove edges by number; returns how many were still there. */
   private dropEdges(own: Int32Array, received: readonly number[]): number {
-    let n = 0;
     // the endpoints of removed edges, in reused typed scratch (a tick removes hundreds of thousands)
     const touched = this.touchedScratch;
     touched.ensure(2 * (own.length + received.length));
-    const T = touched.data;
-    let nt = 0;
+    const n = this.killEdges(own, received, touched.data);
+    this.filterAdjacency(touched.data, 2 * n);
+    this.unmark(touched.data, 2 * n);
+    return n;
+  }
+
+  /** Mark dead the edges still alive among `own` and `received`; their endpoints go to T, two per edge. Returns how many. */
+  private killEdges(own: Int32Array, received: readonly number[], T: Int32Array): number {
+    let n = 0;
     for (let i = 0; i < own.length + received.length; i++) {
       const e = i < own.length ? own[i] : received[i - own.length];
       if (this.alive.data[e] !== 1) continue;
@@ -145,11 +168,15 @@ export abstract class CappedGraph extends JournaledGraph {
       this.schedAt.data[e] = NEVER;
       if (this.tx) this.tx.freed.push(e);
       else this.free.push(e);
-      T[nt++] = this.ea.data[e];
-      T[nt++] = this.eb.data[e];
+      T[2 * n] = this.ea.data[e];
+      T[2 * n + 1] = this.eb.data[e];
       n++;
     }
-    // one pass per touched node instead of a search per removed edge (hubs lose hundreds at once)
+    return n;
+  }
+
+  /** Drop dead edges from the lists of the nodes T[0..nt), marking each node: one pass per node instead of a search per removed edge (hubs lose hundreds at once). */
+  private filterAdjacency(T: Int32Array, nt: number): void {
     const mark = this.nodeScratch.data;
     for (let i = 0; i < nt; i++) {
       const x = T[i];
@@ -157,7 +184,11 @@ export abstract class CappedGraph extends JournaledGraph {
       mark[x] = 1;
       this.adj.filter(x, (e) => this.alive.data[e] === 1);
     }
+  }
+
+  /** Clear filterAdjacency's marks (the node scratch is all zeros between uses). */
+  private unmark(T: Int32Array, nt: number): void {
+    const mark = this.nodeScratch.data;
     for (let i = 0; i < nt; i++) mark[T[i]] = 0;
-    return n;
   }
 }

@@ -37,8 +37,13 @@ export abstract class JournaledGraph extends GraphStore {
     const tx = this.tx;
     this.tx = null;
     this.open = false;
-    if (tx) for (const e of tx.freed) this.free.push(e);
     this.spare = tx;
+    // the loop last, in a method of its own (see ConceptGraph.present: V8's per-loop code)
+    if (tx) this.freeAll(tx.freed);
+  }
+
+  private freeAll(freed: readonly number[]): void {
+    for (let i = 0; i < freed.length; i++) this.free.push(freed[i]);
   }
 
   /** Undo everything since begin(): O(what the tick touched). */

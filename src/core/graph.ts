@@ -36,6 +36,16 @@ export class ConceptGraph extends CappedGraph {
   present(tick: number, docs: Iterable<NumPresentation>): { nodesCreated: number } {
     const touchedNodes: number[] = [];
     const touchedEdges: number[] = [];
+    // one loop per method: V8 compiles a hot loop on its own (on-stack replacement) and reuses that
+    // code every tick; code after the loop in the same method had no type feedback then, so it would
+    // leave the optimized code every tick and run the rest of the method unoptimized
+    this.countPresentations(docs, touchedNodes, touchedEdges);
+    const nodesCreated = this.countNodes(tick, touchedNodes);
+    this.applyCoActivations(tick, touchedEdges);
+    return { nodesCreated };
+  }
+
+  private countPresentations(docs: Iterable<NumPresentation>, touchedNodes: number[], touchedEdges: number[]): void {
     const pn = this.pendNode;
     const owned = this.owned.data;
     for (const d of docs) {
@@ -57,8 +67,14 @@ export class ConceptGraph extends CappedGraph {
         for (let j = 0; j < i; j++) if (owned[nums[j]] !== 1) this.coActivate(a, nums[j], touchedEdges);
       }
     }
+  }
+
+  /** Each touched node counts its presenting documents (created now if new); returns how many were created. */
+  private countNodes(tick: number, touchedNodes: readonly number[]): number {
+    const pn = this.pendNode;
     let nodesCreated = 0;
-    for (const n of touchedNodes) {
+    for (let i = 0; i < touchedNodes.length; i++) {
+      const n = touchedNodes[i];
       const c = pn.data[n];
       pn.data[n] = 0;
       this.saveNode(n);
@@ -71,8 +87,14 @@ export class ConceptGraph extends CappedGraph {
         nodesCreated++;
       }
     }
+    return nodesCreated;
+  }
+
+  /** Each touched edge takes its co-activations of this tick, one by one. */
+  private applyCoActivations(tick: number, touchedEdges: readonly number[]): void {
     const { edgeBaseWeight: base, edgeMaxWeight: cap } = this.config;
-    for (const e of touchedEdges) {
+    for (let k = 0; k < touchedEdges.length; k++) {
+      const e = touchedEdges[k];
       const c = this.pendEdge.data[e];
       this.pendEdge.data[e] = 0;
       this.saveEdge(e);
@@ -83,7 +105,6 @@ export class ConceptGraph extends CappedGraph {
       this.el.data[e] = tick;
       // a co-activation only delays pruning, so the edge's schedule entry stays valid (checked when due)
     }
-    return { nodesCreated };
   }
 
   /**
