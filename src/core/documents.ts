@@ -30,9 +30,9 @@ export interface Candidate {
   id: DocumentId;
 }
 
-/** Salience: term frequency in the document, descending; ties by first occurrence. */
-export function salienceOrder(terms: readonly TermStat[]): string[] {
-  return [...terms].sort((x, y) => y.tf - x.tf || x.first - y.first).map((t) => t.term);
+/** Salience: term frequency in the document, descending; ties by first occurrence, then list order. Indices into `terms`. */
+function salienceOrder(terms: readonly TermStat[]): number[] {
+  return terms.map((_, i) => i).sort((x, y) => terms[y].tf - terms[x].tf || terms[x].first - terms[y].first);
 }
 
 export const PENDING = -1;
@@ -177,7 +177,7 @@ export class DocumentTable {
    */
   private indexPending(n: number, d: DocumentWords): number[] {
     const c = d.concepts;
-    const order = c.map((_, i) => i).sort((x, y) => c[y].tf - c[x].tf || c[x].first - c[y].first);
+    const order = salienceOrder(c);
     const vocab = this.vocab;
     if (vocab && this.index.internTerm && this.index.addNumbered) {
       const num = new Int32Array(c.length);
@@ -281,7 +281,10 @@ export class DocumentTable {
   }
 
   private salientIds(n: number): number[] {
-    return this.salient.get(n) ?? salienceOrder(documentWords(this.titles[n], this.texts[n], this.text).concepts).map((t) => this.termNumber(t));
+    const kept = this.salient.get(n);
+    if (kept) return kept;
+    const c = documentWords(this.titles[n], this.texts[n], this.text).concepts;
+    return salienceOrder(c).map((i) => this.termNumber(c[i].term));
   }
 
   /** Undo `digest` (a tick that did not commit); the document is pending again, in its place. */
