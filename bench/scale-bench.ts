@@ -4,7 +4,7 @@
  * synthetic 1,000,000-document run.
  *
  *   node --expose-gc dist/bench/scale-bench.js [--docs N] [--quick] [--only main|growth|synthetic]
- *        [--synthetic N] [--json] [--timeout-min M] [--rounds R] [--queries Q] [--batch B]
+ *        [--synthetic N] [--json] [--timeout-min M] [--rounds R] [--repeat K] [--queries Q] [--batch B]
  *        [--engines phago,phago-plain,minisearch] [--synthetic-mode interleaved|end]
  *   (also `npm run bench -- --only scale`, which runs all three parts with the defaults)
  *
@@ -24,6 +24,10 @@
  * process.resourceUsage().maxRSS. Queries: a fixed set made from random words (the phago
  * tokenizer's terms: no stopwords) of random documents of the measured prefix (seeded), the same
  * file for every engine; one untimed warm-up round over all of them, then R rounds, timed one by one.
+ *
+ * --repeat K builds every engine K times in the main part, alternating (minisearch, phago-plain, phago,
+ * minisearch, …), and judges the goals by the median of the K sets' ratios: on a shared machine whose
+ * speed drifts, one set can fall on a slow minute for one engine only.
  *
  * This is a benchmark, not a test: it measures and reports, it asserts nothing.
  */
@@ -496,6 +500,8 @@ export interface ScaleOptions {
   syntheticMode?: 'interleaved' | 'end';
   timeoutMin?: number;
   rounds?: number;
+  /** Main part: build every engine this many times, alternating, and judge the goals by the median ratio (default 1). */
+  repeat?: number;
   queries?: number;
   batch?: number;
   engines?: EngineName[];
@@ -556,12 +562,12 @@ export async function runScaleBench(opts: ScaleOptions): Promise<Record<string, 
     }
     return q;
   };
-  const real = async (engine: EngineName, n: number): Promise<RunOutcome> => {
-    const key = `${engine}@${n}`;
+  const real = async (engine: EngineName, n: number, rep = 0): Promise<RunOutcome> => {
+    const key = `${engine}@${n}#${rep}`;
     let r = runs.get(key);
     if (!r) {
       const q = await queriesFor(n);
-      const label = `${engine} ${fmt(n)} docs`;
+      const label = `${engine} ${fmt(n)} docs${rep > 0 ? ` (repeat ${rep + 1})` : ''}`;
       process.stderr.write(`scale: running ${label}\n`);
       r = await spawnChild(
         { engine, size: n, label, timeoutMs, args: ['--docs', docsPath, '--limit', String(n), '--queries', q.path, '--batch', String(batch), '--rounds', String(rounds), '--mode', 'end'] },
@@ -574,7 +580,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<Record<string, 
   };
 
   try {
-    if (parts.includes('main')) out.main = await mainPart(cap, engines, real, queriesFor, rounds, log);
+    if (parts.includes('main')) out.main = await mainPart(cap, engines, real, queriesFor, rounds, opts.repeat ?? 1, log);
     if (parts.includes('growth')) {
       const sizes = (opts.sizes ?? (quick ? [1000, 2500, cap] : [10_000, 30_000, cap])).filter((s) => s > 0 && s <= cap);
       out.growth = await growthPart([...new Set(sizes)].sort((a, b) => a - b), engines.filter((e) => e !== 'phago-plain'), real, log);
@@ -591,7 +597,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<Record<string, 
   return out;
 }
 
-type RealRun = (engine: EngineName, n: number) => Promise<RunOutcome>;
+type RealRun = (engine: EngineName, n: number, rep?: number) => Promise<RunOutcome>;
 
 function failureLine(r: RunOutcome): string {
   const est = r.estimatedBuildMs !== null ? ` (linear estimate of its ingest+digest: ${fmt(r.estimatedBuildMs / 1000)} s)` : '';
@@ -604,40 +610,48 @@ async function mainPart(
   real: RealRun,
   queriesFor: (n: number) => Promise<{ count: number; hash: string }>,
   rounds: number,
+  repeat: number,
   log: (l: string) => void,
 ): Promise<Record<string, unknown>> {
   const q = await queriesFor(n);
-  log(`## Main: wordnet, ${fmt(n)} documents, one child per engine`);
+  log(`## Main: wordnet, ${fmt(n)} documents, one child per engine${repeat > 1 ? `, every engine built ${repeat} times, alternating` : ''}`);
   log(`ingest in batches, then tick('digest') until every document is digested (phago); queries: ${q.count} (seed ${QUERY_SEED}, hash ${q.hash}) x ${rounds} rounds, k = ${K}`);
   log('');
-  const outcomes: Partial<Record<EngineName, RunOutcome>> = {};
-  for (const e of (['minisearch', 'phago-plain', 'phago'] as const).filter((x) => engines.includes(x))) outcomes[e] = await real(e, n);
-  const rows: string[][] = [];
-  for (const e of ENGINES) {
-    const o = outcomes[e];
-    if (!o) continue;
-    const r = o.result;
-    if (!r) {
-      rows.push([e, ...new Array<string>(13).fill('-')]);
-      continue;
-    }
-    rows.push([
-      e,
-      fmt(r.ingestMs / 1000, 2),
-      fmt(r.digestMs / 1000, 2),
-      fmt(r.buildMs / 1000, 2),
-      fmt(r.docsPerSec),
-      fmt((r.heapAfter - r.heapBaseline) / MB, 1),
-      fmt(r.heapPerDoc),
-      fmt((r.rssAfter - r.rssBaseline) / MB, 1),
-      fmt(r.rssPerDoc),
-      fmt(r.maxRss / MB),
-      `${ms(r.docQuery?.p50)} / ${ms(r.docQuery?.p99)}`,
-      r.conceptQuery ? `${ms(r.conceptQuery.p50)} / ${ms(r.conceptQuery.p99)}` : '',
-      r.stats && 'nodes' in r.stats ? `${fmt(Number(r.stats.nodes))} / ${fmt(Number(r.stats.edges))}` : '',
-      fmt(r.load1, 1),
-    ]);
+  // the engines alternate, so that a drift of the machine's speed falls on all of them alike
+  const sets: Partial<Record<EngineName, RunOutcome>>[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const outcomes: Partial<Record<EngineName, RunOutcome>> = {};
+    for (const e of (['minisearch', 'phago-plain', 'phago'] as const).filter((x) => engines.includes(x))) outcomes[e] = await real(e, n, r);
+    sets.push(outcomes);
   }
+  const rows: string[][] = [];
+  for (const [r, outcomes] of sets.entries())
+    for (const e of ENGINES) {
+      const o = outcomes[e];
+      if (!o) continue;
+      const name = repeat > 1 ? `${e} #${r + 1}` : e;
+      const res = o.result;
+      if (!res) {
+        rows.push([name, ...new Array<string>(13).fill('-')]);
+        continue;
+      }
+      rows.push([
+        name,
+        fmt(res.ingestMs / 1000, 2),
+        fmt(res.digestMs / 1000, 2),
+        fmt(res.buildMs / 1000, 2),
+        fmt(res.docsPerSec),
+        fmt((res.heapAfter - res.heapBaseline) / MB, 1),
+        fmt(res.heapPerDoc),
+        fmt((res.rssAfter - res.rssBaseline) / MB, 1),
+        fmt(res.rssPerDoc),
+        fmt(res.maxRss / MB),
+        `${ms(res.docQuery?.p50)} / ${ms(res.docQuery?.p99)}`,
+        res.conceptQuery ? `${ms(res.conceptQuery.p50)} / ${ms(res.conceptQuery.p99)}` : '',
+        res.stats && 'nodes' in res.stats ? `${fmt(Number(res.stats.nodes))} / ${fmt(Number(res.stats.edges))}` : '',
+        fmt(res.load1, 1),
+      ]);
+    }
   for (const l of table(
     ['engine', 'ingest s', 'digest s', 'total s', 'docs/s', 'heap MB', 'heap B/doc', 'RSS MB', 'RSS B/doc', 'peak RSS MB', 'doc query p50 / p99 ms', 'concept p50 / p99 ms', 'nodes / edges', 'load'],
     rows,
@@ -645,25 +659,38 @@ async function mainPart(
     log(l);
   log('(heap/RSS = after 2x global.gc() minus the child\'s baseline before the first document; docs/s = documents / (ingest + digest) engine time;');
   log(` minisearch: search(q) returns every match, ranked; phago: searchDocuments(q, 10), searchConcepts(q, 10); load = 1-min load average at the end of the build, ${cpus().length} cores)`);
-  for (const o of Object.values(outcomes)) if (o && !o.result) log(failureLine(o));
+  for (const outcomes of sets) for (const o of Object.values(outcomes)) if (o && !o.result) log(failureLine(o));
   log('');
 
-  const p = outcomes.phago?.result ?? null;
-  const pl = outcomes['phago-plain']?.result ?? null;
-  const mi = outcomes.minisearch?.result ?? null;
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !(b > 0) ? NaN : a / b);
-  const goals = {
-    throughputVsMinisearch: ratio(p?.docsPerSec, mi?.docsPerSec),
-    heapVsMinisearch: ratio(p?.heapPerDoc, mi?.heapPerDoc),
-    rssVsMinisearch: ratio(p?.rssPerDoc, mi?.rssPerDoc),
-    p99VsPlain: ratio(p?.docQuery?.p99, pl?.docQuery?.p99),
-    p99Ms: p?.docQuery?.p99 ?? NaN,
-    throughputVsPlain: ratio(p?.docsPerSec, pl?.docsPerSec),
-    heapVsPlain: ratio(p?.heapPerDoc, pl?.heapPerDoc),
-    rssVsPlain: ratio(p?.rssPerDoc, pl?.rssPerDoc),
-    p99VsMinisearch: ratio(p?.docQuery?.p99, mi?.docQuery?.p99),
-    plainP99VsMinisearch: ratio(pl?.docQuery?.p99, mi?.docQuery?.p99),
+  /** One set's ratios (phago against minisearch and against phago-plain built next to it). */
+  const ratiosOf = (outcomes: Partial<Record<EngineName, RunOutcome>>) => {
+    const p = outcomes.phago?.result ?? null;
+    const pl = outcomes['phago-plain']?.result ?? null;
+    const mi = outcomes.minisearch?.result ?? null;
+    return {
+      throughputVsMinisearch: ratio(p?.docsPerSec, mi?.docsPerSec),
+      heapVsMinisearch: ratio(p?.heapPerDoc, mi?.heapPerDoc),
+      rssVsMinisearch: ratio(p?.rssPerDoc, mi?.rssPerDoc),
+      p99VsPlain: ratio(p?.docQuery?.p99, pl?.docQuery?.p99),
+      p99Ms: p?.docQuery?.p99 ?? NaN,
+      throughputVsPlain: ratio(p?.docsPerSec, pl?.docsPerSec),
+      heapVsPlain: ratio(p?.heapPerDoc, pl?.heapPerDoc),
+      rssVsPlain: ratio(p?.rssPerDoc, pl?.rssPerDoc),
+      p99VsMinisearch: ratio(p?.docQuery?.p99, mi?.docQuery?.p99),
+      plainP99VsMinisearch: ratio(pl?.docQuery?.p99, mi?.docQuery?.p99),
+      docsPerSec: p?.docsPerSec ?? NaN,
+      heapPerDoc: p?.heapPerDoc ?? NaN,
+      rssPerDoc: p?.rssPerDoc ?? NaN,
+    };
   };
+  const perSet = sets.map(ratiosOf);
+  const medianOf = (xs: number[]) => {
+    const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+    return v.length === 0 ? NaN : v.length % 2 ? v[(v.length - 1) >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  type Ratios = ReturnType<typeof ratiosOf>;
+  const goals = Object.fromEntries(Object.keys(perSet[0]).map((k) => [k, medianOf(perSet.map((x) => x[k as keyof Ratios]))])) as Ratios;
   const met = (x: number, ok: (x: number) => boolean) => (Number.isFinite(x) ? ok(x) : null);
   const verdicts = {
     throughput: met(goals.throughputVsMinisearch, (x) => x >= 0.5),
@@ -672,20 +699,21 @@ async function mainPart(
     p99Ratio: met(goals.p99VsPlain, (x) => x <= 2),
     p99Ms: met(goals.p99Ms, (x) => x <= 10),
   };
-  log('### phago against minisearch and against phago-plain (the plain BM25 core), and the goals');
+  const each = (k: keyof Ratios) => (repeat > 1 ? ` (${perSet.map((x) => pct(x[k])).join(', ')})` : '');
+  log(`### phago against minisearch and against phago-plain (the plain BM25 core), and the goals${repeat > 1 ? `: medians over the ${repeat} sets, each set's in parentheses` : ''}`);
   for (const l of table(
     ['measure (phago)', 'phago', 'vs minisearch', 'vs phago-plain', 'goal', 'status'],
     [
-      ['ingest+digest docs/s', fmt(p?.docsPerSec ?? NaN), pct(goals.throughputVsMinisearch), pct(goals.throughputVsPlain), '>= 0.5x minisearch', goal(verdicts.throughput)],
-      ['heap bytes/doc', fmt(p?.heapPerDoc ?? NaN), pct(goals.heapVsMinisearch), pct(goals.heapVsPlain), '<= 1x minisearch', goal(verdicts.heap)],
-      ['RSS bytes/doc', fmt(p?.rssPerDoc ?? NaN), pct(goals.rssVsMinisearch), pct(goals.rssVsPlain), '<= 1x minisearch', goal(verdicts.rss)],
-      ['doc query p99 ms', ms(p?.docQuery?.p99), pct(goals.p99VsMinisearch), pct(goals.p99VsPlain), '<= 2x phago-plain', goal(verdicts.p99Ratio)],
-      ['doc query p99 ms', ms(p?.docQuery?.p99), '', '', '<= 10 ms', goal(verdicts.p99Ms)],
+      ['ingest+digest docs/s', fmt(goals.docsPerSec), pct(goals.throughputVsMinisearch) + each('throughputVsMinisearch'), pct(goals.throughputVsPlain), '>= 0.5x minisearch', goal(verdicts.throughput)],
+      ['heap bytes/doc', fmt(goals.heapPerDoc), pct(goals.heapVsMinisearch) + each('heapVsMinisearch'), pct(goals.heapVsPlain), '<= 1x minisearch', goal(verdicts.heap)],
+      ['RSS bytes/doc', fmt(goals.rssPerDoc), pct(goals.rssVsMinisearch) + each('rssVsMinisearch'), pct(goals.rssVsPlain), '<= 1x minisearch', goal(verdicts.rss)],
+      ['doc query p99 ms', ms(goals.p99Ms), pct(goals.p99VsMinisearch), pct(goals.p99VsPlain) + each('p99VsPlain'), '<= 2x phago-plain', goal(verdicts.p99Ratio)],
+      ['doc query p99 ms', ms(goals.p99Ms), '', '', '<= 10 ms', goal(verdicts.p99Ms)],
     ],
   ))
     log(l);
   log('');
-  return { documents: n, queries: q, outcomes, ratios: goals, goals: verdicts };
+  return { documents: n, queries: q, outcomes: sets[0], sets, ratios: goals, ratiosPerSet: perSet, goals: verdicts };
 }
 
 async function growthPart(sizes: number[], engines: EngineName[], real: RealRun, log: (l: string) => void): Promise<Record<string, unknown>> {
@@ -793,7 +821,7 @@ async function syntheticPart(n: number, mode: 'interleaved' | 'end', batch: numb
 
 const USAGE =
   'usage: node --expose-gc dist/bench/scale-bench.js [--docs N] [--quick] [--only main|growth|synthetic] [--synthetic N] [--json]\n' +
-  '       [--timeout-min M] [--rounds R] [--queries Q] [--batch B] [--engines a,b] [--sizes a,b,c] [--synthetic-mode interleaved|end] [--heap-mb MB]';
+  '       [--timeout-min M] [--rounds R] [--repeat K] [--queries Q] [--batch B] [--engines a,b] [--sizes a,b,c] [--synthetic-mode interleaved|end] [--heap-mb MB]';
 
 function parseArgs(argv: string[]): { opts: Omit<ScaleOptions, 'log'>; json: boolean } {
   const opts: Omit<ScaleOptions, 'log'> = { quick: false };
@@ -817,6 +845,7 @@ function parseArgs(argv: string[]): { opts: Omit<ScaleOptions, 'log'>; json: boo
     else if (a === '--synthetic') opts.synthetic = int();
     else if (a === '--timeout-min') opts.timeoutMin = Number(val());
     else if (a === '--rounds') opts.rounds = int();
+    else if (a === '--repeat') opts.repeat = int();
     else if (a === '--queries') opts.queries = int();
     else if (a === '--batch') opts.batch = int();
     else if (a === '--heap-mb') opts.heapMB = int();
