@@ -5,7 +5,6 @@ import { isPhrase } from '../text/phrases.js';
 import { Int32Column } from './growable.js';
 import { TermLists } from './term-lists.js';
 import { Vocabulary } from './vocabulary.js';
-import { WordCounter } from './word-counter.js';
 import type { Presentation } from './graph.js';
 import { presentationOf } from './presentation.js';
 import { DEFAULT_RANK, type RankOptions, type TextIndex } from './ranking.js';
@@ -74,8 +73,6 @@ export class DocumentTable {
   private dfStamp = 0;
   /** `indexCounts`' scratch: −1 per index term number. */
   private slot = new Int32Array(0);
-  /** Counts a pending document's words by vocabulary number (with a vocabulary). */
-  private readonly counter: WordCounter | null;
 
   /** `text`: how documents become terms (concepts and index terms; the colony's config). */
   constructor(
@@ -85,7 +82,6 @@ export class DocumentTable {
   ) {
     // phrase concepts are not index terms, so the index's numbers cannot name them
     this.vocab = !text.stem && !(text.phrases ?? 0) && index.termName && index.termNumber ? null : new Vocabulary();
-    this.counter = this.vocab ? new WordCounter(this.vocab, text) : null;
   }
 
   /** The concept term of a term number (`digestTerms`). */
@@ -150,8 +146,7 @@ export class DocumentTable {
   /** Add a validated document the caller has checked is new. Returns its number. */
   add(v: ValidDocument, ingestTick: number, digestedTick: number | null = null): number {
     const n = this.ids.length;
-    const counted = digestedTick === null && this.counter ? this.counter.count(v.title, v.text) : null;
-    const d = counted ? counted.words : documentWords(v.title, v.text, this.text);
+    const d = documentWords(v.title, v.text, this.text);
     this.ids.push(v.id);
     this.keys.push(v.key === v.id ? undefined : v.key);
     this.titles.push(v.title);
@@ -164,7 +159,7 @@ export class DocumentTable {
     this.byId.set(v.id, n);
     if (digestedTick === null) {
       this.digestedTicks.data[n] = PENDING;
-      this.salient.set(n, this.indexPending(n, d, counted?.nums));
+      this.salient.set(n, this.indexPending(n, d));
       this.enqueue(n);
     } else {
       this.index.add(n, indexTerms(d, this.text.stem), d.length);
@@ -180,14 +175,13 @@ export class DocumentTable {
    * (`indexNumberOf`) and the document is indexed by numbers: no stemming or dictionary lookup of the
    * index term per document.
    */
-  private indexPending(n: number, d: DocumentWords, wordNums?: readonly number[]): number[] {
+  private indexPending(n: number, d: DocumentWords): number[] {
     const c = d.concepts;
     const order = salienceOrder(c);
     const vocab = this.vocab;
     if (vocab && this.index.internTerm && this.index.addNumbered) {
       const num = new Int32Array(c.length);
-      // words counted by number already have theirs (WordCounter); phrases are interned here
-      const salient = order.map((i) => (num[i] = wordNums && i < d.words ? wordNums[i] : vocab.intern(c[i].term)));
+      const salient = order.map((i) => (num[i] = vocab.intern(c[i].term)));
       const key = new Int32Array(d.words);
       let max = 0;
       for (let i = 0; i < d.words; i++) if ((key[i] = this.indexNumberOf(num[i], true)) > max) max = key[i];

@@ -29,35 +29,24 @@ function joins(sep: string): boolean {
   return sep === ' ' || sep === '-' || JOIN.test(sep);
 }
 
-/**
- * The pieces of a text between separators, in order, with adjacency: `visit(raw, adjacent)` is called
- * for each non-empty raw piece (before the token rule) and returns whether the piece was kept as a
- * token; `adjacent` says whether it joins the previous piece, which was kept, by whitespace without a
- * blank line or one hyphen. The one place of the adjacency rule (`tokenRun`, and the document table's
- * memoized counting, core/word-counter.ts).
- */
-export function eachPiece(text: string, visit: (raw: string, adjacent: boolean) => boolean): void {
-  const parts = text.split(SPLIT_KEEP); // token, separator, token, …; a token may be empty at either end
-  let prevKept = false; // the previous raw token was kept
-  for (let i = 0; i < parts.length; i += 2) {
-    const raw = parts[i];
-    if (raw.length === 0) continue;
-    prevKept = visit(raw, prevKept && joins(parts[i - 1]));
-  }
-}
-
 /** `tokenize` with adjacency: the same tokens (split on non-letters/numbers, lowercase, ≥ minBytes, no stopwords). */
 export function tokenRun(text: string, stopwords: 'base' | 'extended', minBytes: number): TokenRun {
   const stop = stopwordSet(stopwords);
   const tokens: string[] = [];
   const joined: number[] = [];
-  eachPiece(text, (raw, adjacent) => {
+  const parts = text.split(SPLIT_KEEP); // token, separator, token, …; a token may be empty at either end
+  let prevKept = false; // the previous raw token was kept
+  for (let i = 0; i < parts.length; i += 2) {
+    const raw = parts[i];
+    if (raw.length === 0) continue;
     const tok = keptToken(raw, stop, minBytes);
-    if (tok === null) return false;
-    tokens.push(tok);
-    joined.push(adjacent ? 1 : 0);
-    return true;
-  });
+    const keep = tok !== null;
+    if (keep) {
+      tokens.push(tok);
+      joined.push(prevKept && joins(parts[i - 1]) ? 1 : 0);
+    }
+    prevKept = keep;
+  }
   return { tokens, joined };
 }
 

@@ -129,38 +129,22 @@ export function documentWords(title: string, text: string, opts: Readonly<TextOp
     const b = tokenRun(text, opts.stopwords, MIN_TOKEN_BYTES);
     head = h.tokens;
     tokens = h.tokens.length === 0 ? b.tokens : h.tokens.concat(b.tokens);
-    joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined); // a run starts unjoined: no phrase across title and text
+    joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
+    if (h.tokens.length > 0 && b.tokens.length > 0) joined[h.tokens.length] = 0; // title | text: separate runs
   } else {
     head = tokenize(title, opts.stopwords);
     tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
   }
+  const H = head.length;
+  const extra = H > 0 ? opts.titleWeight - 1 : 0;
   const titleTf: number[] = [];
   const ids = joined ? new Int32Array(tokens.length) : undefined;
-  const words = statsOf(tokens, head.length, titleTf, ids);
-  return finishWords(words, titleTf, head.length, tokens.length, joined && ids ? { ids, joined, tokens: () => tokens } : null, opts);
-}
-
-/**
- * `DocumentWords` from a document's counted words (`titleTf`: each word's count in the first
- * `titleTokens` of its `length` tokens): the title weight's extra counts, the index length, and the
- * phrase concepts when `phrases` is set and the runs are given (each token's word number, adjacency,
- * and the tokens as strings, asked for only when a phrase is possible).
- */
-export function finishWords(
-  words: TermStat[],
-  titleTf: number[],
-  titleTokens: number,
-  length: number,
-  runs: { ids: Int32Array; joined: readonly number[]; tokens: () => readonly string[] } | null,
-  opts: Readonly<TextOptions>,
-): DocumentWords {
-  const extra = titleTokens > 0 ? opts.titleWeight - 1 : 0;
+  const words = statsOf(tokens, H, titleTf, ids);
   if (extra !== 1) for (let i = 0; i < titleTf.length; i++) titleTf[i] *= extra;
-  const minCount = opts.phrases ?? 0;
-  const phrases = runs && minCount > 0 && words.some((w) => w.tf >= minCount) ? phraseStats(runs.tokens(), runs.joined, minCount, { ids: runs.ids, counts: words }) : [];
+  const phrases = joined ? phraseStats(tokens, joined, minCount, { ids: ids!, counts: words }) : [];
   // a phrase follows its words, so in salience order it comes after its first word when counts and firsts tie
   const concepts = phrases.length === 0 ? words : words.concat(phrases);
-  return { concepts, words: words.length, titleExtra: titleTf, titleTokens, extraCopies: extra, length: length + extra * titleTokens };
+  return { concepts, words: words.length, titleExtra: titleTf, titleTokens: H, extraCopies: extra, length: tokens.length + extra * H };
 }
 
 /**
