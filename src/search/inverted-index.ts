@@ -208,13 +208,12 @@ export class InvertedIndex implements PostingLists {
    */
   add(doc: number, terms: readonly IndexedTerm[], length: number): Int32Array {
     const tids = new Int32Array(terms.length);
-    const tfs = new Int32Array(terms.length);
+    const tfs: number[] = []; // as given: addNumbered checks them
     for (let i = 0; i < terms.length; i++) {
       const { term, tf } = terms[i];
       if (typeof term !== 'string') throw new RangeError('terms must be strings');
-      if (!Number.isInteger(tf) || tf < 1 || tf > MAX_INT32) throw new RangeError(`tf ${tf} of "${term}" must be an integer ≥ 1`);
       tids[i] = this.intern(term);
-      tfs[i] = tf;
+      tfs.push(tf);
     }
     this.addNumbered(doc, tids, tfs, length);
     return tids;
@@ -231,7 +230,8 @@ export class InvertedIndex implements PostingLists {
     for (let i = 0; i < tids.length; i++) {
       const t = tids[i];
       if (!(t >= 0 && t < this.names.length)) throw new RangeError(`term number ${t} is not interned`);
-      if (!(tfs[i] >= 1 && tfs[i] <= MAX_INT32) || !Number.isInteger(tfs[i])) throw new RangeError(`tf ${tfs[i]} of "${this.names[t]}" must be an integer ≥ 1`);
+      const tf = tfs[i];
+      if (!Number.isInteger(tf) || tf < 1 || tf > MAX_INT32) throw new RangeError(`tf ${tf} of "${this.names[t]}" must be an integer ≥ 1`);
       if (this.tMark[t] === ep) throw new RangeError(`term "${this.names[t]}" appears twice in document ${doc}`);
       this.tMark[t] = ep;
     }

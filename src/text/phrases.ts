@@ -59,33 +59,18 @@ export interface PhraseStat {
 
 /**
  * The phrases of a token sequence that occur at least `minCount` times (minCount ≥ 1), in
- * first-occurrence order. `joined` as in TokenRun (a run boundary has 0). `words`, when the caller has
- * counted the tokens already: each token's word number (numbered in first-occurrence order) and each
- * word's count; then a pair is counted only if both its words occur `minCount` times (no other can be
- * kept), which skips most pairs of most documents.
+ * first-occurrence order. `joined` as in TokenRun (a run boundary has 0). `words`: each token's word number
+ * (numbered in first-occurrence order) and each word's count, when the caller has counted the tokens
+ * already. A pair is counted only if both its words occur `minCount` times (no other can be kept),
+ * which skips most pairs of most documents.
  */
 export function phraseStats(tokens: readonly string[], joined: ArrayLike<number>, minCount: number, words?: { ids: Int32Array; counts: readonly { tf: number }[] }): PhraseStat[] {
   // pairs counted by number (a pair's key is a·V + b over the document's distinct words), labels made
   // only for the pairs kept: a long document has many pairs and few repeated ones
-  let ids: Int32Array;
-  let V: number;
-  let often: (id: number) => boolean = () => true;
-  if (words) {
-    ids = words.ids;
-    V = words.counts.length;
-    const counts = words.counts;
-    if (!counts.some((w) => w.tf >= minCount)) return [];
-    often = (id) => counts[id].tf >= minCount;
-  } else {
-    const wordIds = new Map<string, number>();
-    ids = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) {
-      let id = wordIds.get(tokens[i]);
-      if (id === undefined) wordIds.set(tokens[i], (id = wordIds.size));
-      ids[i] = id;
-    }
-    V = wordIds.size;
-  }
+  const { ids, counts } = words ?? numberWords(tokens);
+  const V = counts.length;
+  if (!counts.some((w) => w.tf >= minCount)) return [];
+  const often = (id: number) => counts[id].tf >= minCount;
   const pairs = new Map<number, { tf: number; first: number }>(); // insertion order = first occurrence
   for (let i = 1; i < tokens.length; i++) {
     if (joined[i] !== 1 || ids[i - 1] === ids[i] || !often(ids[i - 1]) || !often(ids[i])) continue;
@@ -103,6 +88,20 @@ export function phraseStats(tokens: readonly string[], joined: ArrayLike<number>
     out.push({ term: `${a} ${b}`, tf: p.tf, first: p.first });
   }
   return out;
+}
+
+/** Each token's word number (in first-occurrence order) and each word's count. */
+function numberWords(tokens: readonly string[]): { ids: Int32Array; counts: { tf: number }[] } {
+  const wordIds = new Map<string, number>();
+  const ids = new Int32Array(tokens.length);
+  const counts: { tf: number }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    let id = wordIds.get(tokens[i]);
+    if (id === undefined) wordIds.set(tokens[i], (id = counts.push({ tf: 0 }) - 1));
+    counts[id].tf++;
+    ids[i] = id;
+  }
+  return { ids, counts };
 }
 
 /** Whether a concept label is a phrase (a token never contains a space). */

@@ -129,8 +129,8 @@ export function documentWords(title: string, text: string, opts: Readonly<TextOp
     const b = tokenRun(text, opts.stopwords, MIN_TOKEN_BYTES);
     head = h.tokens;
     tokens = h.tokens.length === 0 ? b.tokens : h.tokens.concat(b.tokens);
+    // a run starts unjoined, so no phrase spans the title and the text
     joined = h.tokens.length === 0 ? b.joined : h.joined.concat(b.joined);
-    if (h.tokens.length > 0 && b.tokens.length > 0) joined[h.tokens.length] = 0; // title | text: separate runs
   } else {
     head = tokenize(title, opts.stopwords);
     tokens = head.length === 0 ? tokenize(text, opts.stopwords) : head.concat(tokenize(text, opts.stopwords));
