@@ -19,7 +19,7 @@ import { CORPUS } from './helpers.js';
 
 const key = (a: number, b: number) => (a < b ? `${a},${b}` : `${b},${a}`);
 
-test('PairTable: inserts, overwrites, deletes (backward shift), growth and trim agree with a Map', () => {
+test('PairTable: inserts, overwrites, getOrInsert, deletes (backward shift), growth and trim agree with a Map', () => {
   for (const seed of [1, 2, 3]) {
     const rng = new Prng(seed);
     const t = new PairTable(4);
@@ -29,10 +29,16 @@ test('PairTable: inserts, overwrites, deletes (backward shift), growth and trim 
       const a = rng.int(range);
       const b = rng.int(range);
       const op = rng.int(10);
-      if (op < 5) {
+      if (op < 4) {
         const v = rng.int(1_000_000);
         t.set(a, b, v);
         ref.set(key(a, b), v);
+      } else if (op < 5) {
+        // present: its value, left as it is; absent: inserted, -1
+        const v = rng.int(1_000_000);
+        const had = ref.get(key(a, b));
+        assert.equal(t.getOrInsert(a, b, v), had ?? -1, `getOrInsert ${a},${b} at step ${step}`);
+        if (had === undefined) ref.set(key(a, b), v);
       } else if (op < 9) {
         assert.equal(t.delete(a, b), ref.get(key(a, b)) ?? -1, `delete ${a},${b} at step ${step}`);
         ref.delete(key(a, b));

@@ -120,7 +120,7 @@ export abstract class CappedGraph extends JournaledGraph {
       if (f.dropped.data[c] === 1) continue;
       const a = f.a.data[c];
       const b = f.b.data[c];
-      const e = this.newEdgeSlot(a, b);
+      const e = this.newOrderedSlot(a, b); // a new pair keeps its endpoints in NodeId order
       this.linkEdge(e, a, b);
       this.ew.data[e] = this.weightOfNew(f.count.data[c]);
       this.eco.data[e] = f.count.data[c];

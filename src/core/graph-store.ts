@@ -178,17 +178,20 @@ export abstract class GraphStore {
     return this.newWeight[c];
   }
 
-  /** A slot for a new edge {a, b}, registered in the pair table but not yet linked (alive = 0). */
+  /** A slot for a new edge {a, b}, not yet linked (alive = 0) nor in the pair table: `linkEdge`, which always follows, registers it. */
   protected newEdgeSlot(a: number, b: number): number {
+    return this.idLess(a, b) ? this.newOrderedSlot(a, b) : this.newOrderedSlot(b, a);
+  }
+
+  /** `newEdgeSlot` for endpoints already in NodeId order (lo first), as the tick's new pairs keep them. */
+  protected newOrderedSlot(lo: number, hi: number): number {
     const e = this.free.length > 0 ? this.free.pop()! : this.edgeSlots++;
     if (e >= this.ea.data.length) for (const c of [this.ea, this.eb, this.eco, this.ec, this.el, this.schedAt, this.pendEdge, this.ew, this.alive]) c.ensure(e);
     this.saveEdge(e);
-    const lo = this.idLess(a, b) ? a : b;
     this.ea.data[e] = lo;
-    this.eb.data[e] = lo === a ? b : a;
+    this.eb.data[e] = hi;
     this.alive.data[e] = 0;
     this.schedAt.data[e] = NEVER;
-    this.pairs.set(a, b, e);
     return e;
   }
 

@@ -18,7 +18,7 @@ export class NewEdges {
 
   /** Count one co-activation of {x, y} (lo/hi order given by the caller). */
   add(lo: number, hi: number): void {
-    let c = this.table.get(lo, hi);
+    let c = this.table.getOrInsert(lo, hi, this.size);
     if (c < 0) {
       c = this.size++;
       if (c >= this.a.data.length) for (const col of [this.a, this.b, this.count, this.dropped]) col.ensure(c);
@@ -26,7 +26,6 @@ export class NewEdges {
       this.b.data[c] = hi;
       this.count.data[c] = 0;
       this.dropped.data[c] = 0;
-      this.table.set(lo, hi, c);
     }
     this.count.data[c]++;
   }

@@ -55,6 +55,19 @@ export class PairTable {
     return p >= 0 ? this.s[p + 2] : -1;
   }
 
+  /**
+   * The value for {a, b} if present (left as it is); otherwise insert {a, b} → v and return -1. One probe
+   * where `get` then `set` would take two.
+   */
+  getOrInsert(a: number, b: number, v: number): number {
+    const lo = a < b ? a : b;
+    const hi = a < b ? b : a;
+    const p = this.find(lo, hi);
+    if (p >= 0) return this.s[p + 2];
+    this.insertAt(~p, lo, hi, v);
+    return -1;
+  }
+
   /** Set the value for {a, b} (insert or overwrite). */
   set(a: number, b: number, v: number): void {
     const lo = a < b ? a : b;
@@ -64,7 +77,11 @@ export class PairTable {
       this.s[p + 2] = v;
       return;
     }
-    const q = ~p;
+    this.insertAt(~p, lo, hi, v);
+  }
+
+  /** Fill the empty slot q (×3) that ended the probe for {lo, hi}. */
+  private insertAt(q: number, lo: number, hi: number, v: number): void {
     this.s[q] = lo;
     this.s[q + 1] = hi;
     this.s[q + 2] = v;
