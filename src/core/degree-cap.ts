@@ -14,6 +14,8 @@ export abstract class CappedGraph extends JournaledGraph {
   private ws = new Float64Array(64);
   private ks = new Float64Array(64);
   private os = new Int32Array(64);
+  /** The cap's order over the scratch entries (x better than y: > 0); made again when the scratch grows. */
+  private better = this.orderOver(this.ws, this.ks, this.os);
   private readonly verdictEdges = new Int32Column(1024);
   private readonly verdictFresh = new Int32Column(1024);
   private readonly touchedScratch = new Int32Column(1024);
@@ -46,6 +48,7 @@ export abstract class CappedGraph extends JournaledGraph {
         this.ws = new Float64Array(m * 2);
         this.ks = new Float64Array(m * 2);
         this.os = new Int32Array(m * 2);
+        this.better = this.orderOver(this.ws, this.ks, this.os);
       }
       const { ws, ks, os } = this;
       // entries 0..deg-1 are edges, the rest new pairs; os holds the other endpoint
@@ -61,7 +64,7 @@ export abstract class CappedGraph extends JournaledGraph {
         os[k] = f.a.data[c] === n ? f.b.data[c] : f.a.data[c];
         ks[k] = key[os[k]];
       }
-      const kept = selectTop(m, max, (x, y) => ws[x] - ws[y] || ks[y] - ks[x] || (this.ids[os[y]] < this.ids[os[x]] ? -1 : 1));
+      const kept = selectTop(m, max, this.better);
       vEdges.ensure(ne + deg);
       vFresh.ensure(nf + m - deg);
       const VE = vEdges.data;
@@ -70,6 +73,11 @@ export abstract class CappedGraph extends JournaledGraph {
       for (let j = deg, c = start[i]; j < m; j++, c++) if (kept[j] !== 1) VF[nf++] = list[c];
     }
     return { edges: vEdges.data.slice(0, ne), fresh: vFresh.data.slice(0, nf) };
+  }
+
+  /** Stronger first; ties: the other endpoint's NodeId, ascending (its leading 48 bits, then the whole id). */
+  private orderOver(ws: Float64Array, ks: Float64Array, os: Int32Array): (x: number, y: number) => number {
+    return (x, y) => ws[x] - ws[y] || ks[y] - ks[x] || (this.ids[os[y]] < this.ids[os[x]] ? -1 : 1);
   }
 
   /**

@@ -12,12 +12,13 @@ const MAX_LOAD = 0.7;
 const TRIM_LOAD = 0.6;
 const TWO_32 = 4294967296;
 
+/** The pair's hash as an int32 (read as unsigned by `home`): a uint32 above 2^31 would be a boxed number wherever a call is not inlined. */
 function mix(a: number, b: number): number {
   let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
-  return h >>> 0;
+  return h | 0;
 }
 
 export class PairTable {
@@ -32,7 +33,7 @@ export class PairTable {
   }
 
   private home(lo: number, hi: number): number {
-    return Math.floor((mix(lo, hi) * this.n) / TWO_32);
+    return Math.floor(((mix(lo, hi) >>> 0) * this.n) / TWO_32);
   }
 
   /** Slot index (×3) of {lo, hi}, or ~(the empty slot ending its probe) when absent. */

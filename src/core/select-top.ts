@@ -11,13 +11,12 @@ export function selectTop(m: number, k: number, cmp: (x: number, y: number) => n
   kept.fill(0, 0, m);
   const heap = heapScratch;
   let size = 0;
-  const worse = (i: number, j: number) => cmp(heap[i], heap[j]) < 0;
   for (let x = 0; x < m; x++) {
     if (size < k) {
       heap[size] = x;
       for (let i = size++; i > 0; ) {
         const p = (i - 1) >> 1;
-        if (!worse(i, p)) break;
+        if (cmp(heap[i], heap[p]) >= 0) break;
         const t = heap[i];
         heap[i] = heap[p];
         heap[p] = t;
@@ -29,8 +28,8 @@ export function selectTop(m: number, k: number, cmp: (x: number, y: number) => n
         const l = 2 * i + 1;
         const r = l + 1;
         let w = i;
-        if (l < size && worse(l, w)) w = l;
-        if (r < size && worse(r, w)) w = r;
+        if (l < size && cmp(heap[l], heap[w]) < 0) w = l;
+        if (r < size && cmp(heap[r], heap[w]) < 0) w = r;
         if (w === i) break;
         const t = heap[i];
         heap[i] = heap[w];
