@@ -151,12 +151,12 @@ export function documentWords(title: string, text: string, opts: Readonly<TextOp
  * Index-term counts of a document: word i adds its count and `titleExtra[i]` to index term `key[i]`
  * (words with one stem share a key). Keys come out in first-occurrence order in the weighted sequence,
  * which is the words' order (a key's first word is met first; title words precede text words in both).
- * `slot` is scratch indexed by key, −1 everywhere, and left so.
+ * `slot` is scratch indexed by key, −1 everywhere, and left so. With `firsts`, each key's first position
+ * in the weighted sequence is appended to it (only the string path reports positions).
  */
-export function indexCounts(d: DocumentWords, key: ArrayLike<number>, slot: Int32Array): { keys: number[]; tfs: number[]; firsts: number[] } {
+export function indexCounts(d: DocumentWords, key: ArrayLike<number>, slot: Int32Array, firsts?: number[]): { keys: number[]; tfs: number[] } {
   const keys: number[] = [];
   const tfs: number[] = [];
-  const firsts: number[] = [];
   const shift = d.extraCopies * d.titleTokens;
   for (let i = 0; i < d.words; i++) {
     const c = d.concepts[i];
@@ -169,11 +169,11 @@ export function indexCounts(d: DocumentWords, key: ArrayLike<number>, slot: Int3
       keys.push(k);
       tfs.push(tf);
       // where the word first occurs in the weighted sequence: a title word in the first extra copy
-      firsts.push(shift > 0 && c.first >= d.titleTokens ? c.first + shift : c.first);
+      firsts?.push(shift > 0 && c.first >= d.titleTokens ? c.first + shift : c.first);
     }
   }
   for (const k of keys) slot[k] = -1;
-  return { keys, tfs, firsts };
+  return { keys, tfs };
 }
 
 /**
@@ -197,7 +197,8 @@ export function indexTerms(d: DocumentWords, stemming: boolean): TermStat[] {
     if (k === undefined) ids.set(term, (k = names.push(term) - 1));
     key[i] = k;
   }
-  const { keys, tfs, firsts } = indexCounts(d, key, new Int32Array(names.length).fill(-1));
+  const firsts: number[] = [];
+  const { keys, tfs } = indexCounts(d, key, new Int32Array(names.length).fill(-1), firsts);
   return keys.map((k, j) => ({ term: names[k], tf: tfs[j], first: firsts[j] }));
 }
 
