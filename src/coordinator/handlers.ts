@@ -30,7 +30,7 @@ import { rpcError, type Handler } from '../rpc/server.js';
 import { checkK, conceptQueryTerms, parseQuery } from '../search/query.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
-import { routeIngest } from './ingest.js';
+import { encodedDocuments, routeIngest } from './ingest.js';
 import { routeForget } from './forget.js';
 import { register, unregister } from './membership.js';
 import { removeShard } from './removal.js';
@@ -177,7 +177,7 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
 
     ingest: (raw) => {
       const { docs } = parse(IngestRequest, raw, 'ingest');
-      return withFailover(c, () => c.readState(() => routeIngest(c, docs)));
+      return withFailover(c, () => c.readState(() => routeIngest(c, docs, encodedDocuments(raw, docs.length))));
     },
 
     // the state lock only for a snapshot (membership, version), not while the shards answer: a query

@@ -5,14 +5,36 @@ import { PhagoError } from '../core/errors.js';
 import { validateBatch, type DocumentInput, type ValidDocument } from '../core/input.js';
 import { contentDigest } from '../ids/ids.js';
 import type { ShardId } from '../cluster/placement.js';
-import { describeError } from '../rpc/client.js';
+import { describeError, EncodedRequest } from '../rpc/client.js';
 import { describeValue } from '../rpc/parse-request.js';
-import { rpcError } from '../rpc/server.js';
+import { requestBytes, rpcError } from '../rpc/server.js';
+import { fieldSpans, shardIngestBytes } from '../protocol/ingest-bytes.js';
 import { completePendingForget } from './forget.js';
 import type { Coordinator } from './coordinator.js';
 
-/** Route an ingest request to the owners (run under the state lock for reading: a settled placement). */
-export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promise<{ results: unknown[] }> {
+/** The client's encoded documents of an ingest request, in request order: the bytes and each one's span. */
+export interface EncodedDocuments {
+  buf: Uint8Array;
+  spans: number[];
+}
+
+/**
+ * The encoded documents of an ingest request as it was decoded (`raw`, IngestRequest.docs is field 1),
+ * when there is one span per decoded document; otherwise undefined and the owners' requests are encoded.
+ */
+export function encodedDocuments(raw: unknown, count: number): EncodedDocuments | undefined {
+  const buf = requestBytes(raw);
+  const spans = buf ? fieldSpans(buf, 1) : null;
+  return buf && spans && spans.length === 2 * count ? { buf, spans } : undefined;
+}
+
+/**
+ * Route an ingest request to the owners (run under the state lock for reading: a settled placement).
+ * With `encoded`, each owner's request is made of the client's encoded documents (protocol/ingest-bytes.ts):
+ * what the owner decodes is what was decoded and validated here (the wire's UTF-8 cannot carry what
+ * validation normalizes, a lone surrogate), so nothing is encoded again.
+ */
+export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded?: EncodedDocuments): Promise<{ results: unknown[] }> {
   if (c.registry.size === 0) throw rpcError.precondition('no shards are registered');
   await completePendingForget(c);
   const placement = c.registry.placement();
@@ -54,7 +76,18 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[]): Promis
   // (normalized text, e.g. no lone surrogates), and it answers only which documents are new
   const stored = await Promise.allSettled(
     [...groups.entries()].map(async ([s, list]) => {
-      const reply = await c.client(s).call<{ created: boolean[] }>('ingest_document', { epoch, tick, docs: list.map(({ v, named }) => ({ id: named ? v.key : undefined, title: v.title, text: v.text })) });
+      const req = encoded
+        ? new EncodedRequest(
+            shardIngestBytes(
+              epoch,
+              tick,
+              encoded.buf,
+              encoded.spans,
+              list.map((x) => x.index),
+            ),
+          )
+        : { epoch, tick, docs: list.map(({ v, named }) => ({ id: named ? v.key : undefined, title: v.title, text: v.text })) };
+      const reply = await c.client(s).call<{ created: boolean[] }>('ingest_document', req);
       if (reply.created.length !== list.length) throw new Error(`shard ${s} answered ${reply.created.length} results for ${list.length} documents`);
       let created = 0;
       list.forEach(({ v, index }, i) => {

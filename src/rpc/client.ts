@@ -12,6 +12,11 @@ const BULK_REPLIES = new Set(['export_graph', 'migrate_out']);
 /** Requests larger than this go as their own unary call, for the same reason. */
 export const MAX_STREAMED_REQUEST_BYTES = 256 * 1024;
 
+/** A request already serialized (protocol/ingest-bytes.ts): `RpcClient.call` sends these bytes as they are. */
+export class EncodedRequest {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /**
  * A promise-based unary client for one service at one address. Every call carries the token and a
  * deadline. Errors are grpc ServiceErrors (with `.code` and `.details`). Small calls travel as
@@ -40,10 +45,13 @@ export class RpcClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call<Res = any>(method: string, req: unknown, deadlineMs = this.defaultDeadlineMs): Promise<Res> {
     const def = this.methods[method];
-    if (!def || def.requestStream || def.responseStream) return this.unary<Res>(method, req, deadlineMs);
+    if (!def || def.requestStream || def.responseStream) {
+      if (req instanceof EncodedRequest) return Promise.reject(new Error(`${method} does not take an encoded request`));
+      return this.unary<Res>(method, req, deadlineMs);
+    }
     let bytes: Buffer;
     try {
-      bytes = def.requestSerialize(req);
+      bytes = req instanceof EncodedRequest ? req.bytes : def.requestSerialize(req);
     } catch {
       // not a valid request object: the unary call reports it as grpc-js does
       return this.unary<Res>(method, req, deadlineMs);

@@ -34,6 +34,15 @@ const PHAGO_CODES: Record<PhagoError['code'], grpc.status> = {
 };
 
 const MALFORMED = Symbol('malformed');
+const REQUEST_BYTES = Symbol('request bytes');
+
+/**
+ * The bytes a request was decoded from (a handler that forwards part of them as they are: the
+ * coordinator's ingest, protocol/ingest-bytes.ts); undefined for a request that was not decoded here.
+ */
+export function requestBytes(req: unknown): Buffer | undefined {
+  return req !== null && typeof req === 'object' ? ((req as Record<symbol, unknown>)[REQUEST_BYTES] as Buffer | undefined) : undefined;
+}
 
 /** A method's handler: the request as the proto loader decoded it, to be parsed (src/rpc/schemas.ts). */
 export type Handler = (req: unknown, md: grpc.Metadata) => unknown;
@@ -64,7 +73,9 @@ function serve(name: string, method: grpc.MethodDefinition<unknown, unknown>, ha
       const problem = shape ? wireProblem(buf, shape) : null;
       if (problem) return { [MALFORMED]: `not a valid ${name} request (${problem.slice(0, 200)})` };
       try {
-        return method.requestDeserialize(buf);
+        const req = method.requestDeserialize(buf);
+        if (req !== null && typeof req === 'object') Object.defineProperty(req, REQUEST_BYTES, { value: buf });
+        return req;
       } catch (e) {
         return { [MALFORMED]: (e as Error).message };
       }

@@ -1,0 +1,111 @@
+/**
+ * Ingest requests forwarded as bytes. The coordinator decodes and checks a client's IngestRequest (it
+ * must derive every document's id to route it), but it does not need to encode the documents again for
+ * their owners: a ShardIngestRequest holds the same `Document` message, so each owner's request is made
+ * from the client's encoded documents, byte for byte. The shard decodes exactly the documents the
+ * coordinator decoded and checked (the same bytes, the same decoder). Re-encoding 2,048 documents per
+ * request was about a third of the coordinator's ingest CPU (docs/performance.md, "The coordinator
+ * forwards documents as bytes").
+ *
+ *   IngestRequest      { repeated Document docs = 1; }
+ *   ShardIngestRequest { uint64 epoch = 1; repeated Document docs = 2; uint64 tick = 3; ... }
+ */
+
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+const WIRE_I32 = 5;
+
+/** Reads one varint at `at` (up to 2^53); returns [value, next offset] as numbers in `out`, or false if truncated. */
+function varintAt(buf: Uint8Array, at: number, out: { v: number; at: number }): boolean {
+  let v = 0;
+  let mul = 1;
+  for (let k = 0; k < 10; k++) {
+    if (at >= buf.length) return false;
+    const x = buf[at++];
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) {
+      out.v = v;
+      out.at = at;
+      return true;
+    }
+    mul *= 0x80;
+  }
+  return false;
+}
+
+/**
+ * The payload spans of every occurrence of length-delimited field `field` at the top level of a protobuf
+ * message, flat: [start0, end0, start1, end1, …], in wire order (which is the order a decoder appends a
+ * repeated field's elements). Null when the message does not parse (the caller then encodes as usual).
+ */
+export function fieldSpans(buf: Uint8Array, field: number): number[] | null {
+  const spans: number[] = [];
+  const r = { v: 0, at: 0 };
+  let at = 0;
+  while (at < buf.length) {
+    if (!varintAt(buf, at, r)) return null;
+    const tag = r.v;
+    at = r.at;
+    const wire = tag % 8;
+    const f = Math.floor(tag / 8);
+    if (wire === WIRE_LEN) {
+      if (!varintAt(buf, at, r)) return null;
+      const end = r.at + r.v;
+      if (end > buf.length) return null;
+      if (f === field) spans.push(r.at, end);
+      at = end;
+    } else if (wire === WIRE_VARINT) {
+      if (!varintAt(buf, at, r)) return null;
+      at = r.at;
+    } else if (wire === WIRE_I64) at += 8;
+    else if (wire === WIRE_I32) at += 4;
+    else return null;
+  }
+  return at === buf.length ? spans : null;
+}
+
+/** Bytes of a varint. */
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function putVarint(out: Buffer, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  return at;
+}
+
+/**
+ * A ShardIngestRequest { epoch, docs, tick } whose documents are the encoded Document messages
+ * `buf[spans[2i] .. spans[2i + 1])` for each i of `docs`, in that order.
+ */
+export function shardIngestBytes(epoch: number, tick: number, buf: Uint8Array, spans: readonly number[], docs: readonly number[]): Buffer {
+  let size = 1 + varintSize(epoch) + 1 + varintSize(tick);
+  for (const i of docs) {
+    const len = spans[2 * i + 1] - spans[2 * i];
+    size += 1 + varintSize(len) + len;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = putVarint(out, 0, (1 << 3) | WIRE_VARINT);
+  at = putVarint(out, at, epoch);
+  for (const i of docs) {
+    const start = spans[2 * i];
+    const end = spans[2 * i + 1];
+    at = putVarint(out, at, (2 << 3) | WIRE_LEN);
+    at = putVarint(out, at, end - start);
+    out.set(buf.subarray(start, end), at);
+    at += end - start;
+  }
+  at = putVarint(out, at, (3 << 3) | WIRE_VARINT);
+  putVarint(out, at, tick);
+  return out;
+}
