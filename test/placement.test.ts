@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fmix32, keyWords, Placement, score } from '../src/cluster/placement.js';
+import { Prng } from '../src/util/prng.js';
 import { bytesToUuid, documentIdOf, nodeIdOf, sha256 } from '../src/ids/ids.js';
 
 const keys = (n: number) => Array.from({ length: n }, (_, i) => bytesToUuid(sha256(`k${i}`)));
@@ -65,6 +66,16 @@ test('pinned owners (a port to another language must reproduce these)', () => {
     assert.equal(s.toString(16).padStart(14, '0'), hex, `score of ${id} on shard ${shard}`);
   }
   assert.equal(p3.owner('00000000-0000-0000-0000-000000000000'), p3.owner('00000000000000000000000000000000'));
+  // the canonical layout's fast path and the general pass read the same words, and refuse the same ids
+  const prng = new Prng(11);
+  for (let i = 0; i < 2000; i++) {
+    const hex = Array.from({ length: 32 }, () => '0123456789abcdefABCDEF'[prng.int(22)]).join('');
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    assert.deepEqual(keyWords(uuid), keyWords(hex), uuid);
+    assert.deepEqual(keyWords(uuid), [0, 8, 16, 24].map((k) => parseInt(hex.slice(k, k + 8), 16)), uuid);
+  }
+  for (const bad of ['16cf30e3-ec91-a6e0-cbef-faddc935feeg', '16cf30e3-ec91-a6e0-cbef-faddc935fe\u00e9', '16cf30e3-ec91-a6e0-cbef-faddc935fee', '16cf30e3-ec91-a6e0-cbef-faddc935fee77'])
+    assert.throws(() => keyWords(bad), RangeError, bad);
 });
 
 test('balance: the most loaded shard holds at most 1.05 × the mean share', () => {

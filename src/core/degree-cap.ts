@@ -104,12 +104,15 @@ export abstract class CappedGraph extends JournaledGraph {
   /** Mark what other holders' verdicts name: existing edges into `gone`, new pairs dropped. */
   private dropReceived(received: Iterable<readonly [string, string]>, receivedNums: ArrayLike<number> | undefined, gone: number[]): void {
     const f = this.fresh;
+    // the tick's new pairs first: a pair is either a new pair or an edge (new pairs have none until
+    // linkNewPairs), most verdicts name new pairs, and their table is the small one (a miss in the
+    // edges' table probes the longest)
     const drop = (a: number, b: number) => {
-      const e = this.pairs.get(a, b);
-      if (e >= 0) gone.push(e);
+      const c = f.find(a, b);
+      if (c >= 0) f.dropped.data[c] = 1;
       else {
-        const c = f.find(a, b);
-        if (c >= 0) f.dropped.data[c] = 1;
+        const e = this.pairs.get(a, b);
+        if (e >= 0) gone.push(e);
       }
     };
     for (const [x, y] of received) {
