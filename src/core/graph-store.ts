@@ -1,5 +1,5 @@
 import type { ColonyConfig } from './config.js';
-import { deriveNodeId, type NodeId } from '../ids/ids.js';
+import { deriveNodeId, leading48, type NodeId } from '../ids/ids.js';
 import { DecayMemo, pruneTick } from './decay.js';
 import { Float64Column, Int32Column, IntList, Uint8Column } from './growable.js';
 import { NewEdges } from './new-edges.js';
@@ -100,7 +100,7 @@ export abstract class GraphStore {
       this.adj.ensure(n);
       if (n >= this.has.data.length) for (const c of [this.owned, this.has, this.access, this.created, this.pendNode, this.nodeScratch, this.idKey]) c.ensure(n);
       this.owned.data[n] = this.ownsId(id) ? 1 : 0;
-      this.idKey.data[n] = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+      this.idKey.data[n] = leading48(id);
     }
     return n;
   }
