@@ -4,15 +4,17 @@
  * need no fan-out and are never stale past an acknowledged ingest.
  */
 export class GlobalStats {
-  private readonly counts = new Map<string, number>();
+  /** Term → its count in a mutable cell: a report's increment of a known term is one lookup, not a get and a set. */
+  private readonly counts = new Map<string, { n: number }>();
   documents = 0;
   totalLength = 0;
 
   apply(df: ReadonlyMap<string, number>, documents: number, totalLength: number): void {
     for (const [t, n] of df) {
-      const v = (this.counts.get(t) ?? 0) + n;
-      if (v === 0) this.counts.delete(t);
-      else this.counts.set(t, v);
+      const c = this.counts.get(t);
+      if (c === undefined) {
+        if (n !== 0) this.counts.set(t, { n });
+      } else if ((c.n += n) === 0) this.counts.delete(t);
     }
     this.documents += documents;
     this.totalLength += totalLength;
@@ -21,11 +23,11 @@ export class GlobalStats {
   /** Set a term's df (restoring a stored coordinator). */
   set(term: string, n: number): void {
     if (n === 0) this.counts.delete(term);
-    else this.counts.set(term, n);
+    else this.counts.set(term, { n });
   }
 
   get(term: string): number {
-    return this.counts.get(term) ?? 0;
+    return this.counts.get(term)?.n ?? 0;
   }
 
   /** Terms with a df other than 0. */
