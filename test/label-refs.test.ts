@@ -39,7 +39,10 @@ test('a label travels once per receiver: after an answer, later messages carry n
   let namedTotal = 0;
   for (let round = 0; round < 40; round++) {
     const docs = randomDocs(rng, 1 + Math.floor(rng.next() * 20));
-    const { payload, named } = encodePresentationRefs(docs, sender.naming(7, name));
+    const { payload, named } = encodePresentationRefs(
+      docs.map((d) => ({ keys: Int32Array.from(d.keys), wired: d.wired })),
+      sender.naming(7, name),
+    );
     assert.equal(messageKind(payload), PRESENTATION_REFS);
     const m = decodeRefs(payload);
     assert.deepEqual(m.newKeys, named);
@@ -55,31 +58,31 @@ test('a label travels once per receiver: after an answer, later messages carry n
   }
   // every label was named exactly once over all the rounds
   assert.ok(namedTotal <= VOCAB.length, `${namedTotal} labels named`);
-  const again = encodePresentationRefs([{ keys: [0, 1, 2], wired: 2 }], sender.naming(7, name));
+  const again = encodePresentationRefs([{ keys: Int32Array.from([0, 1, 2]), wired: 2 }], sender.naming(7, name));
   assert.deepEqual(again.named, [], 'known labels are not named again');
   // pairs use the same numbers
-  const pairs = encodePairRefs([0, 1, 2, 3], sender.naming(7, name));
+  const pairs = encodePairRefs(Int32Array.from([0, 1, 2, 3]), sender.naming(7, name));
   assert.equal(messageKind(pairs.payload), PAIR_REFS);
   const p = receiver.resolve(3, decodeRefs(pairs.payload), g.intern);
   assert.deepEqual(Array.from(p, (n) => g.labels[n]), [0, 1, 2, 3].map(name));
   // another peer has been told nothing
-  assert.equal(encodePresentationRefs([{ keys: [0, 1], wired: 2 }], sender.naming(8, name)).named.length, 2);
+  assert.equal(encodePresentationRefs([{ keys: Int32Array.from([0, 1]), wired: 2 }], sender.naming(8, name)).named.length, 2);
 });
 
 test('a restarted receiver refuses numbers it was never told; the sender names them again after the failure', () => {
   const sender = new PeerLabels('s-1');
   const first = receiverGraph();
-  const m1 = encodePresentationRefs([{ keys: [1, 2, 3], wired: 3 }], sender.naming(2, name));
+  const m1 = encodePresentationRefs([{ keys: Int32Array.from([1, 2, 3]), wired: 3 }], sender.naming(2, name));
   new PeerLabels('r-1').resolve(1, decodeRefs(m1.payload), first.intern);
   sender.acknowledge(2, m1.named);
   // the receiver restarts: a new PeerLabels with nothing known
   const restarted = new PeerLabels('r-2');
   const g = receiverGraph();
-  const m2 = encodePresentationRefs([{ keys: [1, 2, 4], wired: 3 }], sender.naming(2, name));
+  const m2 = encodePresentationRefs([{ keys: Int32Array.from([1, 2, 4]), wired: 3 }], sender.naming(2, name));
   assert.deepEqual(m2.named, [4]);
   assert.throws(() => restarted.resolve(1, decodeRefs(m2.payload), g.intern), (e: Error & { code?: string }) => e.code === 'FAILED_PRECONDITION' && /has not named/.test(e.message));
   sender.forget(2);
-  const m3 = encodePresentationRefs([{ keys: [1, 2, 4], wired: 3 }], sender.naming(2, name));
+  const m3 = encodePresentationRefs([{ keys: Int32Array.from([1, 2, 4]), wired: 3 }], sender.naming(2, name));
   assert.deepEqual(m3.named, [1, 2, 4]);
   const nums = restarted.resolve(1, decodeRefs(m3.payload), g.intern);
   assert.deepEqual(Array.from(nums, (n) => g.labels[n]), [1, 2, 4].map(name));
@@ -89,12 +92,12 @@ test("a sender's new incarnation starts a new map: numbers of its earlier proces
   const receiver = new PeerLabels('r-1');
   const g = receiverGraph();
   const old = new PeerLabels('s-1');
-  const m1 = encodePresentationRefs([{ keys: [5, 6], wired: 2 }], old.naming(9, name));
+  const m1 = encodePresentationRefs([{ keys: Int32Array.from([5, 6]), wired: 2 }], old.naming(9, name));
   receiver.resolve(4, decodeRefs(m1.payload), g.intern);
   // the same shard id, a new process whose number 5 is another label: it must name it
   const fresh = new PeerLabels('s-2');
   const other = (k: number) => (k === 5 ? 'another' : name(k));
-  const m2 = encodePresentationRefs([{ keys: [5], wired: 1 }], fresh.naming(9, other));
+  const m2 = encodePresentationRefs([{ keys: Int32Array.from([5]), wired: 1 }], fresh.naming(9, other));
   const nums = receiver.resolve(4, decodeRefs(m2.payload), g.intern);
   assert.equal(g.labels[nums[0]], 'another');
   // a forged reference of the new incarnation to a number it never named is refused
@@ -103,7 +106,7 @@ test("a sender's new incarnation starts a new map: numbers of its earlier proces
 });
 
 test('the decoder refuses malformed messages', () => {
-  const ok = encodePresentationRefs([{ keys: [1, 2], wired: 2 }], new PeerLabels('x').naming(1, name)).payload;
+  const ok = encodePresentationRefs([{ keys: Int32Array.from([1, 2]), wired: 2 }], new PeerLabels('x').naming(1, name)).payload;
   const bad = [
     ok.subarray(0, ok.length - 1), // truncated
     Buffer.concat([ok, Buffer.from([0])]), // trailing bytes

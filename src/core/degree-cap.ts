@@ -35,7 +35,7 @@ export abstract class CappedGraph extends JournaledGraph {
     let nf = 0;
     const f = this.fresh;
     const owned = this.owned.data;
-    const { nodes, start, list } = f.byNode((n) => owned[n] === 1, this.nodeScratch);
+    const { nodes, start, list } = f.byNode(owned, this.nodeScratch);
     const key = this.idKey.data;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
@@ -103,25 +103,27 @@ export abstract class CappedGraph extends JournaledGraph {
 
   /** Mark what other holders' verdicts name: existing edges into `gone`, new pairs dropped. */
   private dropReceived(received: Iterable<readonly [string, string]>, receivedNums: ArrayLike<number> | undefined, gone: number[]): void {
-    const f = this.fresh;
-    // the tick's new pairs first: a pair is either a new pair or an edge (new pairs have none until
-    // linkNewPairs), most verdicts name new pairs, and their table is the small one (a miss in the
+    // the tick's new pairs first (dropPair): a pair is either a new pair or an edge (new pairs have none
+    // until linkNewPairs), most verdicts name new pairs, and their table is the small one (a miss in the
     // edges' table probes the longest)
-    const drop = (a: number, b: number) => {
-      const c = f.find(a, b);
-      if (c >= 0) f.dropped.data[c] = 1;
-      else {
-        const e = this.pairs.get(a, b);
-        if (e >= 0) gone.push(e);
-      }
-    };
     for (const [x, y] of received) {
       const a = this.byLabel.get(x);
       const b = this.byLabel.get(y);
-      if (a !== undefined && b !== undefined) drop(a, b);
+      if (a !== undefined && b !== undefined) this.dropPair(a, b, gone);
     }
     // node-number pairs (-1: a label not known here)
-    if (receivedNums) for (let k = 0; k + 1 < receivedNums.length; k += 2) if (receivedNums[k] >= 0 && receivedNums[k + 1] >= 0) drop(receivedNums[k], receivedNums[k + 1]);
+    if (receivedNums) for (let k = 0; k + 1 < receivedNums.length; k += 2) if (receivedNums[k] >= 0 && receivedNums[k + 1] >= 0) this.dropPair(receivedNums[k], receivedNums[k + 1], gone);
+  }
+
+  /** A verdict on {a, b}: a new pair is dropped, an edge goes to `gone`. */
+  private dropPair(a: number, b: number, gone: number[]): void {
+    const f = this.fresh;
+    const c = f.find(a, b);
+    if (c >= 0) f.dropped.data[c] = 1;
+    else {
+      const e = this.pairs.get(a, b);
+      if (e >= 0) gone.push(e);
+    }
   }
 
   /** Make an edge of every new pair of this tick that no one dropped. */

@@ -56,14 +56,15 @@ function writeHeader(w: Writer, kind: number, naming: RefNaming, named: number[]
 const seenStamp = new Int32Column(1024);
 let stamp = 0;
 
-/** Keys (each once, in first-use order) the receiver does not know yet. */
-function unknownKeys(keys: Iterable<ArrayLike<number>>, naming: RefNaming): number[] {
+/** Keys (each once, in first-use order) the receiver does not know yet. Typed arrays only: one element kind for V8. */
+function unknownKeys(keys: readonly Int32Array[], naming: RefNaming): number[] {
   if (++stamp === 0x7fffffff) {
     seenStamp.data.fill(0);
     stamp = 1;
   }
   const named: number[] = [];
-  for (const list of keys)
+  for (let i = 0; i < keys.length; i++) {
+    const list = keys[i];
     for (let j = 0; j < list.length; j++) {
       const k = list[j];
       seenStamp.ensure(k);
@@ -71,38 +72,52 @@ function unknownKeys(keys: Iterable<ArrayLike<number>>, naming: RefNaming): numb
       seenStamp.data[k] = stamp;
       if (!naming.known(k)) named.push(k);
     }
+  }
   return named;
 }
 
 /** Presentations whose terms are the sender's numbers; returns the message and the numbers it names. */
-export function encodePresentationRefs(docs: readonly { keys: ArrayLike<number>; wired: number }[], naming: RefNaming): { payload: Buffer; named: number[] } {
-  const named = unknownKeys(
-    docs.map((d) => d.keys),
-    naming,
-  );
+export function encodePresentationRefs(docs: readonly { keys: Int32Array; wired: number }[], naming: RefNaming): { payload: Buffer; named: number[] } {
+  // pushed, not mapped: Array.prototype.map makes a holey array, encodePairRefs's literal a packed one,
+  // and unknownKeys meeting both left its optimized code
+  const lists: Int32Array[] = [];
+  for (const d of docs) lists.push(d.keys);
+  const named = unknownKeys(lists, naming);
   let total = 0;
   for (const d of docs) total += d.keys.length;
   const w = new Writer(32 + total * 3 + named.length * 16);
   writeHeader(w, PRESENTATION_REFS, naming, named);
-  w.varint(docs.length);
-  for (const d of docs) {
-    w.varint(d.keys.length);
-    w.varint(d.wired);
-    for (let j = 0; j < d.keys.length; j++) w.varint(d.keys[j]);
-  }
+  writeDocs(w, docs);
   return { payload: w.done(), named };
 }
 
-/** Pairs of the sender's numbers (x0, y0, x1, y1, …); returns the message and the numbers it names. */
-export function encodePairRefs(keys: ArrayLike<number>, naming: RefNaming): { payload: Buffer; named: number[] } {
-  const named = unknownKeys([keys], naming);
-  const w = new Writer(32 + keys.length * 3 + named.length * 16);
-  writeHeader(w, PAIR_REFS, naming, named);
+// the long loops in functions of their own, as in ConceptGraph.present: V8 compiles a hot loop on its
+// own (on-stack replacement), and code after it in the same function then had no type feedback, so it
+// left the optimized code every tick (encodePairRefs did, 15 times in a WordNet build per shard)
+function writeDocs(w: Writer, docs: readonly { keys: Int32Array; wired: number }[]): void {
+  w.varint(docs.length);
+  for (let i = 0; i < docs.length; i++) {
+    const keys = docs[i].keys;
+    w.varint(keys.length);
+    w.varint(docs[i].wired);
+    for (let j = 0; j < keys.length; j++) w.varint(keys[j]);
+  }
+}
+
+function writePairs(w: Writer, keys: Int32Array): void {
   w.varint(keys.length >> 1);
   for (let j = 0; j + 1 < keys.length; j += 2) {
     w.varint(keys[j]);
     w.varint(keys[j + 1]);
   }
+}
+
+/** Pairs of the sender's numbers (x0, y0, x1, y1, …); returns the message and the numbers it names. */
+export function encodePairRefs(keys: Int32Array, naming: RefNaming): { payload: Buffer; named: number[] } {
+  const named = unknownKeys([keys], naming);
+  const w = new Writer(32 + keys.length * 3 + named.length * 16);
+  writeHeader(w, PAIR_REFS, naming, named);
+  writePairs(w, keys);
   return { payload: w.done(), named };
 }
 

@@ -8,7 +8,7 @@ import type { DocumentId } from '../ids/ids.js';
 import { decodePairs, decodePresentations, encodePairs, encodePresentations } from '../protocol/codec.js';
 import { encodePairRefs, encodePresentationRefs } from '../protocol/label-refs.js';
 import type { LoggedTick } from '../storage/shard-storage.js';
-import { memoized, splitTermLists, type OwnerMemo, type Owners } from './owners.js';
+import { OwnerMemo, splitTermLists, type Owners } from './owners.js';
 import { PeerLabels } from './peer-labels.js';
 import { Received, type Batch } from './received.js';
 
@@ -52,7 +52,9 @@ export class TickParticipant {
   private drops: Int32Array[] = [];
   private dropBatches = new Set<ShardId>();
   /** Owners of graph node numbers under the current placement. */
-  private nodeOwners: OwnerMemo = { key: undefined, owner: new Int32Array(0) };
+  private readonly nodeOwners = new OwnerMemo();
+  /** A node number's label: one function for every message (protocol/label-refs.ts names labels with it). */
+  private readonly labelOf = (n: number): string => this.part.graph.labelOf(n);
   private verdicts: Verdicts | null = null;
   private prepared: LoggedTick | null = null;
   /**
@@ -159,7 +161,7 @@ export class TickParticipant {
       else {
         const { payload, named } = encodePresentationRefs(
           list,
-          this.labels.naming(to, (n) => g.labelOf(n)),
+          this.labels.naming(to, this.labelOf),
         );
         out.push({ to, payload, named });
       }
@@ -223,42 +225,43 @@ export class TickParticipant {
     this.verdicts = this.part.verdicts(tick);
     // only verdicts on edges with an endpoint owned elsewhere travel, as node-number pairs in the
     // order edgeLabels/freshLabels name them, encoded by label once per target
-    const g = this.part.graph;
     const ownerOf = this.nodeOwnerOf(owners);
-    // per target: pairs flat in a growable typed column (hubs drop hundreds of thousands a tick)
+    // per target: pairs flat in a growable typed column (hubs drop hundreds of thousands a tick); the
+    // loops in methods of their own, without closures (see ConceptGraph.present: V8's per-loop code)
     const remote = new Map<ShardId, { pairs: Int32Column; n: number }>();
-    const to = (n: number, x: number, y: number) => {
-      const o = ownerOf(n);
-      let r = remote.get(o);
-      if (!r) remote.set(o, (r = { pairs: new Int32Column(1024), n: 0 }));
-      r.pairs.ensure(r.n + 1);
-      r.pairs.data[r.n++] = x;
-      r.pairs.data[r.n++] = y;
-    };
-    // a pair goes to the owner of each endpoint not owned here (both, when they differ)
-    const send = (x: number, y: number) => {
-      if (!g.isOwned(x)) to(x, x, y);
-      if (!g.isOwned(y)) to(y, x, y);
-    };
-    const { edges, fresh } = this.verdicts;
-    for (let i = 0; i < edges.length; i++) send(g.endpointA(edges[i]), g.endpointB(edges[i]));
-    for (let i = 0; i < fresh.length; i++) send(g.freshA(fresh[i]), g.freshB(fresh[i]));
+    this.routeVerdicts(this.verdicts, ownerOf, remote);
     return [...remote.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([to, r]) => {
         const { payload, named } = encodePairRefs(
           r.pairs.data.subarray(0, r.n),
-          this.labels.naming(to, (n) => g.labelOf(n)),
+          this.labels.naming(to, this.labelOf),
         );
         return { to, payload, named };
       });
   }
 
-  /** The owner of a graph node number, kept while the placement (`owners.key`) stays. */
-  private nodeOwnerOf(owners: Owners): (n: number) => ShardId {
+  /** Each verdict's pair goes to the owner of each endpoint not owned here (both, when they differ). */
+  private routeVerdicts(v: Verdicts, ownerOf: OwnerMemo, remote: Map<ShardId, { pairs: Int32Column; n: number }>): void {
     const g = this.part.graph;
-    const ofNode = owners.ownerOfNode?.bind(owners);
-    return memoized(owners, this.nodeOwners, (m) => (this.nodeOwners = m), ofNode ? (n) => ofNode(g.idOf(n)) : (n) => owners.ownerOfLabel(g.labelOf(n)));
+    for (let i = 0; i < v.edges.length; i++) {
+      const x = g.endpointA(v.edges[i]);
+      const y = g.endpointB(v.edges[i]);
+      if (!g.isOwned(x)) addPair(remote, ownerOf.of(x), x, y);
+      if (!g.isOwned(y)) addPair(remote, ownerOf.of(y), x, y);
+    }
+    for (let i = 0; i < v.fresh.length; i++) {
+      const x = g.freshA(v.fresh[i]);
+      const y = g.freshB(v.fresh[i]);
+      if (!g.isOwned(x)) addPair(remote, ownerOf.of(x), x, y);
+      if (!g.isOwned(y)) addPair(remote, ownerOf.of(y), x, y);
+    }
+  }
+
+  /** The owner of a graph node number, kept while the placement (`owners.key`) stays. */
+  private nodeOwnerOf(owners: Owners): OwnerMemo {
+    const g = this.part.graph;
+    return this.nodeOwners.use(owners, owners.ownerOfNode ? (n) => owners.ownerOfNode!(g.idOf(n)) : (n) => owners.ownerOfLabel(g.labelOf(n)));
   }
 
   /** Verdicts from a peer for the open attempt (one message per peer and attempt), resolved to node numbers. */
@@ -382,4 +385,13 @@ export function decodeLogged(body: LoggedTick): TickBody {
  */
 export function replayLogged(part: Partition, tick: number, body: LoggedTick, hold = false): void {
   part.replay(tick, decodeLogged(body), hold);
+}
+
+/** Append the pair (x, y) to target `o`'s list. */
+function addPair(remote: Map<ShardId, { pairs: Int32Column; n: number }>, o: ShardId, x: number, y: number): void {
+  let r = remote.get(o);
+  if (!r) remote.set(o, (r = { pairs: new Int32Column(1024), n: 0 }));
+  r.pairs.ensure(r.n + 1);
+  r.pairs.data[r.n++] = x;
+  r.pairs.data[r.n++] = y;
 }

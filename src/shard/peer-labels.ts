@@ -20,10 +20,9 @@ export class PeerLabels {
 
   constructor(readonly incarnation: string) {}
 
-  /** How to encode a message to `peer`. */
+  /** How to encode a message to `peer`; `name` should be one function for every call (V8 specializes its calls to it). */
   naming(peer: ShardId, name: (key: number) => string): RefNaming {
-    const k = this.known.get(peer);
-    return { inc: this.incarnation, known: k ? (key) => key < k.length && k[key] === 1 : () => false, name };
+    return new Naming(this.incarnation, this.known.get(peer) ?? NONE_KNOWN, name);
   }
 
   /** `peer` answered a message that named `keys`. */
@@ -70,5 +69,21 @@ export class PeerLabels {
       out[j] = v - 1;
     }
     return out;
+  }
+}
+
+/** What a peer that was told nothing knows. */
+const NONE_KNOWN = new Uint8Array(0);
+
+/** A RefNaming as a class: one `known` for every peer and message (a closure per message made V8 deoptimize its callers). */
+class Naming implements RefNaming {
+  constructor(
+    readonly inc: string,
+    private readonly acked: Uint8Array,
+    readonly name: (key: number) => string,
+  ) {}
+
+  known(key: number): boolean {
+    return key < this.acked.length && this.acked[key] === 1;
   }
 }
