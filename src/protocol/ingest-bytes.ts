@@ -3,9 +3,9 @@
  * must derive every document's id to route it), but it does not need to encode the documents again for
  * their owners: a ShardIngestRequest holds the same `Document` message, so each owner's request is made
  * from the client's encoded documents, byte for byte. The shard decodes exactly the documents the
- * coordinator decoded and checked (the same bytes, the same decoder). Re-encoding 2,048 documents per
- * request was about a third of the coordinator's ingest CPU (docs/performance.md, "The coordinator
- * forwards documents as bytes").
+ * coordinator decoded and checked (the same bytes, the same decoder). Encoding them again was about a
+ * quarter of the coordinator's busy time during a large ingest (docs/performance.md, "The coordinator
+ * forwards documents as bytes; …").
  *
  *   IngestRequest      { repeated Document docs = 1; }
  *   ShardIngestRequest { uint64 epoch = 1; repeated Document docs = 2; uint64 tick = 3; ... }
@@ -16,7 +16,7 @@ const WIRE_I64 = 1;
 const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 
-/** Reads one varint at `at` (up to 2^53); returns [value, next offset] as numbers in `out`, or false if truncated. */
+/** Reads the varint at `at` (values up to 2^53) into `out` (its value, the offset after it); false if it is cut off or too long. */
 function varintAt(buf: Uint8Array, at: number, out: { v: number; at: number }): boolean {
   let v = 0;
   let mul = 1;
