@@ -155,7 +155,6 @@ export class TickParticipant {
     const docs = this.part.digestTermLists(tick, ids).map(({ terms, wired }) => ({ terms: terms.map((t) => this.part.nodeOfTerm(t)), wired }));
     const per = splitTermLists(docs, this.nodeOwnerOf(owners));
     const out: Outgoing[] = [];
-    const g = this.part.graph;
     for (const [to, list] of [...per].sort((a, b) => a[0] - b[0])) {
       if (to === owners.self) this.local = list.map((p) => ({ nums: p.keys, wired: p.wired }));
       else {
