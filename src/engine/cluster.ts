@@ -1,5 +1,7 @@
 import { notFound } from '../core/errors.js';
 import { wellFormed, type DocumentInput } from '../core/input.js';
+import { encodeIngestRequest } from '../protocol/ingest-bytes.js';
+import { EncodedRequest } from '../rpc/client.js';
 import { LeaderClient } from '../rpc/leader-client.js';
 import { CoordinatorServiceClient } from '../rpc/proto.js';
 import type { SecurityConfig } from '../rpc/security.js';
@@ -42,7 +44,8 @@ export class ClusterEngine implements Engine {
         const { offset, end } = batches[next++];
         const batch = wireBatch(docs, offset, end);
         try {
-          const r = await this.coordinator.call<{ results: { id: string; created: boolean }[] }>('ingest', { docs: batch });
+          const bytes = encodeIngestRequest(batch);
+          const r = await this.coordinator.call<{ results: { id: string; created: boolean }[] }>('ingest', bytes ? new EncodedRequest(bytes) : { docs: batch });
           created += r.results.filter((x) => x.created).length;
           r.results.forEach((x, i) => (ids[offset + i] = x.id));
           done += batch.length;

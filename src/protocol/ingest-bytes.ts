@@ -109,3 +109,50 @@ export function shardIngestBytes(epoch: number, tick: number, buf: Uint8Array, s
   putVarint(out, at, tick);
   return out;
 }
+
+/**
+ * An IngestRequest { docs } written directly: each document's id (when it has one), title and text as
+ * UTF-8 straight into one buffer, where protobufjs makes an operation object per field and copies
+ * short strings character by character (the client's encoding was about 0.9 s of CPU for the 117,659
+ * WordNet glosses). The strings must be well formed (ClusterEngine makes them so: the wire cannot carry a
+ * lone surrogate). Null when a field is not a string (the caller then lets the generic encoder report it).
+ */
+export function encodeIngestRequest(docs: readonly { id?: string | null; title?: string; text: string }[]): Buffer | null {
+  const n = docs.length;
+  const lens = new Int32Array(3 * n);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const { id, title = '', text } = docs[i];
+    if (typeof text !== 'string' || typeof title !== 'string' || (id !== undefined && id !== null && typeof id !== 'string')) return null;
+    const idLen = typeof id === 'string' ? Buffer.byteLength(id, 'utf8') : -1;
+    const titleLen = Buffer.byteLength(title, 'utf8');
+    const textLen = Buffer.byteLength(text, 'utf8');
+    lens[3 * i] = idLen;
+    lens[3 * i + 1] = titleLen;
+    lens[3 * i + 2] = textLen;
+    const body = (idLen >= 0 ? 1 + varintSize(idLen) + idLen : 0) + 1 + varintSize(titleLen) + titleLen + 1 + varintSize(textLen) + textLen;
+    size += 1 + varintSize(body) + body;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const { id, title = '', text } = docs[i];
+    const idLen = lens[3 * i];
+    const titleLen = lens[3 * i + 1];
+    const textLen = lens[3 * i + 2];
+    const body = (idLen >= 0 ? 1 + varintSize(idLen) + idLen : 0) + 1 + varintSize(titleLen) + titleLen + 1 + varintSize(textLen) + textLen;
+    at = putVarint(out, at, (1 << 3) | WIRE_LEN);
+    at = putVarint(out, at, body);
+    if (idLen >= 0) at = putString(out, at, 1, id as string, idLen);
+    at = putString(out, at, 2, title, titleLen);
+    at = putString(out, at, 3, text, textLen);
+  }
+  return out;
+}
+
+/** A string field: tag, byte length, UTF-8. */
+function putString(out: Buffer, at: number, field: number, s: string, len: number): number {
+  at = putVarint(out, at, (field << 3) | WIRE_LEN);
+  at = putVarint(out, at, len);
+  return at + out.write(s, at, len, 'utf8');
+}
