@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import { contentKey, documentIdOf } from '../src/ids/ids.js';
-import { encodeIngestRequest, fieldSpans, shardIngestBytes } from '../src/protocol/ingest-bytes.js';
+import { encodeIngestReply, encodeIngestRequest, fieldSpans, shardIngestBytes } from '../src/protocol/ingest-bytes.js';
 import { EncodedRequest, RpcClient } from '../src/rpc/client.js';
 import { coordinatorService, CoordinatorServiceClient, shardService } from '../src/rpc/proto.js';
 import { withRole } from '../src/rpc/roles.js';
@@ -61,6 +61,18 @@ describe('ingest requests forwarded as bytes', () => {
     assert.equal(encodeIngestRequest([{ title: null as unknown as string, text: 'x' }]), null);
     assert.equal(encodeIngestRequest([{ id: 7 as unknown as string, text: 'x' }]), null);
     assert.deepEqual(ingest.requestDeserialize(encodeIngestRequest([{ id: null, text: 'cells' }])!), { docs: [{ title: '', text: 'cells' }] });
+  });
+
+  test("the coordinator's direct reply decodes to what the generic encoder's does", () => {
+    const prng = new Prng(13);
+    for (let round = 0; round < 30; round++) {
+      const results = Array.from({ length: prng.int(40) }, (_, i) => {
+        const id = documentIdOf(`doc ${round} ${i}`);
+        return { id, key: prng.next() < 0.5 ? id : `käse-${i}-𝄞`, created: prng.next() < 0.5, shard: prng.int(3) === 0 ? 0 : 1 + prng.int(300) };
+      });
+      const reply = ingest.responseDeserialize(encodeIngestReply(results));
+      assert.deepEqual(reply, ingest.responseDeserialize(ingest.responseSerialize({ results })), `round ${round}`);
+    }
   });
 
   test('spans skip other fields and refuse what does not parse', () => {

@@ -2,6 +2,7 @@
 // and its parts (tick-driver.ts, membership.ts, query-router.ts, ingest.ts).
 import { CodecError } from '../protocol/codec.js';
 import { decodeDfPacked } from '../protocol/df-packed.js';
+import { encodeIngestReply } from '../protocol/ingest-bytes.js';
 import { countsOf } from '../rpc/wire.js';
 import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { describeError } from '../rpc/client.js';
@@ -26,7 +27,7 @@ import {
   parse,
   type CoordinatorMethod,
 } from '../rpc/schemas.js';
-import { rpcError, type Handler } from '../rpc/server.js';
+import { EncodedReply, rpcError, type Handler } from '../rpc/server.js';
 import { checkK, conceptQueryTerms, parseQuery } from '../search/query.js';
 import { clock } from '../util/clock.js';
 import type { Coordinator } from './coordinator.js';
@@ -177,7 +178,8 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
 
     ingest: (raw) => {
       const { docs } = parse(IngestRequest, raw, 'ingest');
-      return withFailover(c, () => c.readState(() => routeIngest(c, docs, encodedDocuments(raw, docs.length))));
+      // the reply written directly (2,048 results of two strings each: protocol/ingest-bytes.ts)
+      return withFailover(c, () => c.readState(() => routeIngest(c, docs, encodedDocuments(raw, docs.length)))).then((r) => new EncodedReply(encodeIngestReply(r.results)));
     },
 
     // the state lock only for a snapshot (membership, version), not while the shards answer: a query

@@ -12,6 +12,14 @@ import { fieldSpans, shardIngestBytes } from '../protocol/ingest-bytes.js';
 import { completePendingForget } from './forget.js';
 import type { Coordinator } from './coordinator.js';
 
+/** One document's answer (IngestResult). */
+export interface IngestResult {
+  id: string;
+  key: string;
+  created: boolean;
+  shard: number;
+}
+
 /** The client's encoded documents of an ingest request, in request order: the bytes and each one's span. */
 export interface EncodedDocuments {
   buf: Uint8Array;
@@ -34,7 +42,7 @@ export function encodedDocuments(raw: unknown, count: number): EncodedDocuments 
  * what the owner decodes is what was decoded and validated here (the wire's UTF-8 cannot carry what
  * validation normalizes, a lone surrogate), so nothing is encoded again.
  */
-export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded?: EncodedDocuments): Promise<{ results: unknown[] }> {
+export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded?: EncodedDocuments): Promise<{ results: IngestResult[] }> {
   if (c.registry.size === 0) throw rpcError.precondition('no shards are registered');
   await completePendingForget(c);
   const placement = c.registry.placement();
@@ -48,7 +56,7 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded
     if (!g) groups.set(s, (g = []));
     g.push({ v, named: d.id !== undefined && d.id !== null, index });
   });
-  const results: unknown[] = new Array(docs.length);
+  const results: IngestResult[] = new Array(docs.length);
   const epoch = c.registry.epoch;
   // the ingestion tick is the coordinator's (no tick runs during an ingest): a shard may still hold a
   // tick that was aborted
@@ -106,7 +114,7 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded
  * Some owners stored their part, one did not: the error says which documents (request indices) landed
  * and that sending the whole request again is safe. A failure before anything was stored keeps its status.
  */
-function partialIngest(total: number, results: unknown[], reason: unknown): unknown {
+function partialIngest(total: number, results: readonly (IngestResult | undefined)[], reason: unknown): unknown {
   const landed: number[] = [];
   for (let i = 0; i < total; i++) if (results[i] !== undefined) landed.push(i);
   if (landed.length === 0) return reason;

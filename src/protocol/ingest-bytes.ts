@@ -156,3 +156,46 @@ function putString(out: Buffer, at: number, field: number, s: string, len: numbe
   at = putVarint(out, at, len);
   return at + out.write(s, at, len, 'utf8');
 }
+
+/**
+ * An IngestReply { results } written directly: per document its DocumentId, key, created flag and shard
+ * (IngestResult fields 1–4), in request order. The coordinator answers every ingest request with one
+ * (2,048 results of two strings each), which protobufjs built an operation object per field for.
+ */
+export function encodeIngestReply(results: readonly { id: string; key: string; created: boolean; shard: number }[]): Buffer {
+  let size = 0;
+  const lens = new Int32Array(2 * results.length);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    const idLen = Buffer.byteLength(r.id, 'utf8');
+    const keyLen = Buffer.byteLength(r.key, 'utf8');
+    lens[2 * i] = idLen;
+    lens[2 * i + 1] = keyLen;
+    const body = resultSize(idLen, keyLen, r.created, r.shard);
+    size += 1 + varintSize(body) + body;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    const idLen = lens[2 * i];
+    const keyLen = lens[2 * i + 1];
+    at = putVarint(out, at, (1 << 3) | WIRE_LEN);
+    at = putVarint(out, at, resultSize(idLen, keyLen, r.created, r.shard));
+    at = putString(out, at, 1, r.id, idLen);
+    at = putString(out, at, 2, r.key, keyLen);
+    if (r.created) {
+      at = putVarint(out, at, (3 << 3) | WIRE_VARINT);
+      at = putVarint(out, at, 1);
+    }
+    if (r.shard !== 0) {
+      at = putVarint(out, at, (4 << 3) | WIRE_VARINT);
+      at = putVarint(out, at, r.shard);
+    }
+  }
+  return out;
+}
+
+function resultSize(idLen: number, keyLen: number, created: boolean, shard: number): number {
+  return 1 + varintSize(idLen) + idLen + 1 + varintSize(keyLen) + keyLen + (created ? 2 : 0) + (shard !== 0 ? 1 + varintSize(shard) : 0);
+}

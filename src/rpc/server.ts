@@ -44,6 +44,11 @@ export function requestBytes(req: unknown): Buffer | undefined {
   return req !== null && typeof req === 'object' ? ((req as Record<symbol, unknown>)[REQUEST_BYTES] as Buffer | undefined) : undefined;
 }
 
+/** A reply a handler has already serialized (protocol/ingest-bytes.ts): sent as these bytes. */
+export class EncodedReply {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /** A method's handler: the request as the proto loader decoded it, to be parsed (src/rpc/schemas.ts). */
 export type Handler = (req: unknown, md: grpc.Metadata) => unknown;
 
@@ -80,7 +85,7 @@ function serve(name: string, method: grpc.MethodDefinition<unknown, unknown>, ha
         return { [MALFORMED]: (e as Error).message };
       }
     },
-    serializeReply: (res) => method.responseSerialize(res),
+    serializeReply: (res) => (res instanceof EncodedReply ? res.bytes : method.responseSerialize(res)),
     async run(req, md) {
       const denied = authorize(name, access, md, sec);
       if (denied) return fail(grpc.status[denied.code], denied.details);
@@ -119,7 +124,7 @@ export function addService(server: grpc.Server, def: grpc.ServiceDefinition, han
     if (!handler) throw new Error(`no handler for ${name}`);
     const served = serve(name, method, handler, sec, access, onError);
     methods.set(name, served);
-    wrappedDef[name] = { ...method, requestDeserialize: served.deserialize };
+    wrappedDef[name] = { ...method, requestDeserialize: served.deserialize, responseSerialize: served.serializeReply };
     impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, reply: grpc.sendUnaryData<unknown>) => {
       void served.run(call.request, call.metadata).then((o) => ('res' in o ? reply(null, o.res) : reply({ code: o.code, details: o.details })));
     };
