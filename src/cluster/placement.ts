@@ -1,3 +1,5 @@
+import { hexValue } from '../ids/ids.js';
+
 /**
  * Placement: rendezvous (highest-random-weight) hashing over the current membership.
  *
@@ -27,25 +29,6 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Hex digit values by character code (-1: not a hex digit). */
-const HEX = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
-
-/** The value of the 8 hex digits at id[at..], skipping a hyphen at `skip` (−1: none); −1 if one is not a digit. */
-function hexWord(id: string, at: number, skip: number): number {
-  let v = 0;
-  for (let i = at, n = 0; n < 8; i++) {
-    if (i === skip) continue;
-    const c = id.charCodeAt(i);
-    const d = c < 128 ? HEX[c] : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-    n++;
-  }
-  return v;
-}
-
 /**
  * The four 32-bit words of a 128-bit id (32 hex digits, hyphens ignored). Placement runs once per label
  * a shard interns and per document routed: a UUID in its canonical layout (8-4-4-4-12) is read at fixed
@@ -53,10 +36,10 @@ function hexWord(id: string, at: number, skip: number): number {
  */
 export function keyWords(id: string): [number, number, number, number] {
   if (id.length === 36 && id.charCodeAt(8) === 45 && id.charCodeAt(13) === 45 && id.charCodeAt(18) === 45 && id.charCodeAt(23) === 45) {
-    const w0 = hexWord(id, 0, -1);
-    const w1 = hexWord(id, 9, 13);
-    const w2 = hexWord(id, 19, 23);
-    const w3 = hexWord(id, 28, -1);
+    const w0 = hexValue(id, 0, 8);
+    const w1 = hexValue(id, 9, 8, 13);
+    const w2 = hexValue(id, 19, 8, 23);
+    const w3 = hexValue(id, 28, 8);
     if (w0 >= 0 && w1 >= 0 && w2 >= 0 && w3 >= 0) return [w0, w1, w2, w3];
   }
   const w: [number, number, number, number] = [0, 0, 0, 0];

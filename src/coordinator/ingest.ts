@@ -27,22 +27,23 @@ export interface EncodedDocuments {
 }
 
 /**
- * The encoded documents of an ingest request as it was decoded (`raw`, IngestRequest.docs is field 1),
- * when there is one span per decoded document; otherwise undefined and the owners' requests are encoded.
+ * The encoded documents of an ingest request as the server decoded it (`raw`; IngestRequest.docs is
+ * field 1): one span per decoded document, or the request did not come through the server.
  */
-export function encodedDocuments(raw: unknown, count: number): EncodedDocuments | undefined {
+export function encodedDocuments(raw: unknown, count: number): EncodedDocuments {
   const buf = requestBytes(raw);
   const spans = buf ? fieldSpans(buf, 1) : null;
-  return buf && spans && spans.length === 2 * count ? { buf, spans } : undefined;
+  if (!buf || !spans || spans.length !== 2 * count) throw new Error(`ingest: the request's bytes do not hold its ${count} documents`);
+  return { buf, spans };
 }
 
 /**
  * Route an ingest request to the owners (run under the state lock for reading: a settled placement).
- * With `encoded`, each owner's request is made of the client's encoded documents (protocol/ingest-bytes.ts):
+ * Each owner's request is made of the client's encoded documents (`encoded`, protocol/ingest-bytes.ts):
  * what the owner decodes is what was decoded and validated here (the wire's UTF-8 cannot carry what
  * validation normalizes, a lone surrogate), so nothing is encoded again.
  */
-export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded?: EncodedDocuments): Promise<{ results: IngestResult[] }> {
+export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded: EncodedDocuments): Promise<{ results: IngestResult[] }> {
   if (c.registry.size === 0) throw rpcError.precondition('no shards are registered');
   await completePendingForget(c);
   const placement = c.registry.placement();
@@ -84,17 +85,15 @@ export async function routeIngest(c: Coordinator, docs: DocumentInput[], encoded
   // (normalized text, e.g. no lone surrogates), and it answers only which documents are new
   const stored = await Promise.allSettled(
     [...groups.entries()].map(async ([s, list]) => {
-      const req = encoded
-        ? new EncodedRequest(
-            shardIngestBytes(
-              epoch,
-              tick,
-              encoded.buf,
-              encoded.spans,
-              list.map((x) => x.index),
-            ),
-          )
-        : { epoch, tick, docs: list.map(({ v, named }) => ({ id: named ? v.key : undefined, title: v.title, text: v.text })) };
+      const req = new EncodedRequest(
+        shardIngestBytes(
+          epoch,
+          tick,
+          encoded.buf,
+          encoded.spans,
+          list.map((x) => x.index),
+        ),
+      );
       const reply = await c.client(s).call<{ created: boolean[] }>('ingest_document', req);
       if (reply.created.length !== list.length) throw new Error(`shard ${s} answered ${reply.created.length} results for ${list.length} documents`);
       let created = 0;

@@ -53,19 +53,35 @@ export function isUuid(s: string): boolean {
   return UUID_RE.test(s);
 }
 
-/** Hex digit values by character code. */
-const HEX = new Int8Array(128);
+/** Hex digit values by character code (-1: not a hex digit). */
+const HEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
 
 /**
+ * The value of the `count` hex digits of s from `at` on, passing over position `skip` (a UUID's hyphen;
+ * -1: none), read through a digit table (no string made); -1 if one of them is not a hex digit.
+ * Placement reads a key's words with it, a concept graph an id's leading bits.
+ */
+export function hexValue(s: string, at: number, count: number, skip = -1): number {
+  let v = 0;
+  for (let i = at, n = 0; n < count; i++) {
+    if (i === skip) continue;
+    const c = s.charCodeAt(i);
+    const d = c < 128 ? HEX[c] : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+    n++;
+  }
+  return v;
+}
+
+/**
  * The leading 48 bits of an id the library derived (a lowercase UUID) as a number: ids compare like
- * these first (a concept graph's tie-breaks in NodeId order). Read through a digit table, no string made.
+ * these first (a concept graph's tie-breaks in NodeId order).
  */
 export function leading48(id: string): number {
-  let v = 0;
-  for (let i = 0; i < 13; i++) if (i !== 8) v = v * 16 + HEX[id.charCodeAt(i) & 127];
-  return v;
+  return hexValue(id, 0, 12, 8);
 }
 
 /** NodeId of a label, computed (no memo: the concept graph interns labels itself). */

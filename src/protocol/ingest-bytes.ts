@@ -119,7 +119,8 @@ export function shardIngestBytes(epoch: number, tick: number, buf: Uint8Array, s
  */
 export function encodeIngestRequest(docs: readonly { id?: string | null; title?: string; text: string }[]): Buffer | null {
   const n = docs.length;
-  const lens = new Int32Array(3 * n);
+  // per document: id (-1: none), title and text byte lengths, and the Document message's length
+  const lens = new Int32Array(4 * n);
   let size = 0;
   for (let i = 0; i < n; i++) {
     const { id, title = '', text } = docs[i];
@@ -127,25 +128,23 @@ export function encodeIngestRequest(docs: readonly { id?: string | null; title?:
     const idLen = typeof id === 'string' ? Buffer.byteLength(id, 'utf8') : -1;
     const titleLen = Buffer.byteLength(title, 'utf8');
     const textLen = Buffer.byteLength(text, 'utf8');
-    lens[3 * i] = idLen;
-    lens[3 * i + 1] = titleLen;
-    lens[3 * i + 2] = textLen;
     const body = (idLen >= 0 ? 1 + varintSize(idLen) + idLen : 0) + 1 + varintSize(titleLen) + titleLen + 1 + varintSize(textLen) + textLen;
+    lens[4 * i] = idLen;
+    lens[4 * i + 1] = titleLen;
+    lens[4 * i + 2] = textLen;
+    lens[4 * i + 3] = body;
     size += 1 + varintSize(body) + body;
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const { id, title = '', text } = docs[i];
-    const idLen = lens[3 * i];
-    const titleLen = lens[3 * i + 1];
-    const textLen = lens[3 * i + 2];
-    const body = (idLen >= 0 ? 1 + varintSize(idLen) + idLen : 0) + 1 + varintSize(titleLen) + titleLen + 1 + varintSize(textLen) + textLen;
+    const idLen = lens[4 * i];
     at = putVarint(out, at, (1 << 3) | WIRE_LEN);
-    at = putVarint(out, at, body);
+    at = putVarint(out, at, lens[4 * i + 3]);
     if (idLen >= 0) at = putString(out, at, 1, id as string, idLen);
-    at = putString(out, at, 2, title, titleLen);
-    at = putString(out, at, 3, text, textLen);
+    at = putString(out, at, 2, title, lens[4 * i + 1]);
+    at = putString(out, at, 3, text, lens[4 * i + 2]);
   }
   return out;
 }
@@ -164,26 +163,26 @@ function putString(out: Buffer, at: number, field: number, s: string, len: numbe
  */
 export function encodeIngestReply(results: readonly { id: string; key: string; created: boolean; shard: number }[]): Buffer {
   let size = 0;
-  const lens = new Int32Array(2 * results.length);
+  // per result: id and key byte lengths, and the IngestResult message's length
+  const lens = new Int32Array(3 * results.length);
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
     const idLen = Buffer.byteLength(r.id, 'utf8');
     const keyLen = Buffer.byteLength(r.key, 'utf8');
-    lens[2 * i] = idLen;
-    lens[2 * i + 1] = keyLen;
-    const body = resultSize(idLen, keyLen, r.created, r.shard);
+    const body = 1 + varintSize(idLen) + idLen + 1 + varintSize(keyLen) + keyLen + (r.created ? 2 : 0) + (r.shard !== 0 ? 1 + varintSize(r.shard) : 0);
+    lens[3 * i] = idLen;
+    lens[3 * i + 1] = keyLen;
+    lens[3 * i + 2] = body;
     size += 1 + varintSize(body) + body;
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
-    const idLen = lens[2 * i];
-    const keyLen = lens[2 * i + 1];
     at = putVarint(out, at, (1 << 3) | WIRE_LEN);
-    at = putVarint(out, at, resultSize(idLen, keyLen, r.created, r.shard));
-    at = putString(out, at, 1, r.id, idLen);
-    at = putString(out, at, 2, r.key, keyLen);
+    at = putVarint(out, at, lens[3 * i + 2]);
+    at = putString(out, at, 1, r.id, lens[3 * i]);
+    at = putString(out, at, 2, r.key, lens[3 * i + 1]);
     if (r.created) {
       at = putVarint(out, at, (3 << 3) | WIRE_VARINT);
       at = putVarint(out, at, 1);
@@ -194,8 +193,4 @@ export function encodeIngestReply(results: readonly { id: string; key: string; c
     }
   }
   return out;
-}
-
-function resultSize(idLen: number, keyLen: number, created: boolean, shard: number): number {
-  return 1 + varintSize(idLen) + idLen + 1 + varintSize(keyLen) + keyLen + (created ? 2 : 0) + (shard !== 0 ? 1 + varintSize(shard) : 0);
 }
