@@ -7,6 +7,8 @@ import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { CoordinatorServiceClient, ShardServiceClient } from '../src/rpc/proto.js';
+import { decodeGraphPart } from '../src/protocol/graph-packed.js';
+import { nodeIdOf } from '../src/ids/ids.js';
 import { CORPUS, LONG, within } from './helpers.js';
 
 const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
@@ -49,7 +51,8 @@ test('partition invariance: the same graph and answers on 1, 2, 3 and 5 shards a
         let checked = 0;
         for (const s of cluster.shards) {
           const sc = new RpcClient(ShardServiceClient, s.address, cluster.security);
-          const exp = await sc.call<{ nodes: { id: string }[] }>('export_graph', {});
+          const part = decodeGraphPart((await sc.call<{ packed: Uint8Array }>('export_graph', {})).packed);
+          const exp = { nodes: [...part.nodeLabel].map((l) => ({ id: nodeIdOf(part.labels[l]) })) };
           sc.close();
           for (let i = 0; i < exp.nodes.length; i += 500) {
             const owners = await Promise.all(exp.nodes.slice(i, i + 500).map((n) => coord.call<{ id: number }>('route_node', { uuid: n.id })));

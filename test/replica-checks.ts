@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Engine } from '../src/engine/engine.js';
 import { RpcClient } from '../src/rpc/client.js';
 import { ShardServiceClient } from '../src/rpc/proto.js';
+import { decodeGraphPart } from '../src/protocol/graph-packed.js';
 import type { SecurityConfig } from '../src/rpc/security.js';
 
 /** A row of list_shards. */
@@ -20,8 +21,10 @@ export async function replicasIdentical(entries: Entry[], security: SecurityConf
       addresses.map(async (a) => {
         const c = new RpcClient(ShardServiceClient, a, security, 10_000);
         try {
-          const g = await c.call<{ nodes: { id: string; access_count: number }[]; edges: { a: string; b: string; weight: number; co_activations: number }[] }>('export_graph', {});
-          return JSON.stringify([g.nodes.map((n) => `${n.id}:${n.access_count}`).sort(), g.edges.map((e) => `${e.a}:${e.b}:${e.weight}:${e.co_activations}`).sort()]);
+          const g = decodeGraphPart((await c.call<{ packed: Uint8Array }>('export_graph', {})).packed);
+          const nodes = [...g.nodeLabel].map((l, i) => `${g.labels[l]}:${g.nodeAccess[i]}`);
+          const edges = [...g.edgeA].map((a, i) => `${g.labels[a]}:${g.labels[g.edgeB[i]]}:${g.weight[i]}:${g.coActivations[i]}:${g.edgeCreated[i]}:${g.lastActivated[i]}`);
+          return JSON.stringify([nodes.sort(), edges.sort()]);
         } finally {
           c.close();
         }

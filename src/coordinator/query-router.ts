@@ -13,6 +13,7 @@ import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
 import { decodeHits } from '../protocol/hits-packed.js';
+import { decodeGraphPart, installGraphPart, type GraphPart } from '../protocol/graph-packed.js';
 import { expansionPlanOf, needsConcepts, planQuery, type PlanConcept } from '../search/expansion.js';
 import { rankConcepts, type ConceptCandidate } from '../search/concepts.js';
 import { bridgeConcepts, centralConcepts, shortestPath } from '../search/structure.js';
@@ -181,15 +182,12 @@ async function resolveLabels(c: Coordinator, ids: string[]): Promise<Map<string,
 export async function gatherGraph(c: Coordinator): Promise<ConceptGraph> {
   // called outside the state lock too (Coordinator.graphHash): every shard at the committed tick first
   await c.commitRound;
-  type Exp = { nodes: { id: string; label: string; access_count: number; created_tick: number }[]; edges: { label_a: string; label_b: string; weight: number; co_activations: number; created_tick: number; last_activated_tick: number }[] };
-  const { replies, missing } = await fanout<Exp>(c, 'export_graph', () => ({}), c.phaseTimeoutMs);
+  // each shard's part decoded as its reply arrives: a reply that does not decode counts as missing
+  const { replies, missing } = await fanout<GraphPart, { packed: Uint8Array }>(c, 'export_graph', () => ({}), c.phaseTimeoutMs, undefined, (r) => decodeGraphPart(r.packed));
   if (missing.length > 0) throw rpcError.unavailable(`shard(s) ${missing.join(', ')} did not answer; the graph cannot be gathered`);
   const g = new ConceptGraph(c.config);
   const tick = c.machine.current;
-  for (const { reply } of replies) {
-    for (const n of reply.nodes) g.installNode({ id: n.id, label: n.label, accessCount: n.access_count, createdTick: n.created_tick });
-    for (const e of reply.edges) g.installEdge(e.label_a, e.label_b, { weight: e.weight, coActivations: e.co_activations, createdTick: e.created_tick, lastActivatedTick: e.last_activated_tick }, tick);
-  }
+  for (const { reply } of replies) installGraphPart(g, reply, tick);
   return g;
 }
 

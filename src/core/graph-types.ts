@@ -50,6 +50,20 @@ export interface GraphView {
   neighbours(id: NodeId): Map<NodeId, { weight: number; coActivations: number }>;
   /** Nodes with at least one edge, in NodeId order. */
   connected(): NodeId[];
+  /** The whole graph at once, for algorithms that visit all of it (`Adjacency`). */
+  adjacency(): Adjacency;
+}
+
+/**
+ * A graph's edges as compressed rows over its connected nodes: node i is `ids[i]` (NodeId order, as
+ * `connected`, so comparing indices compares NodeIds), its neighbours are `to[start[i] .. start[i+1])`
+ * (in the order `neighbours` lists them), each with the edge's weight at the view's tick.
+ */
+export interface Adjacency {
+  ids: NodeId[];
+  start: Int32Array;
+  to: Int32Array;
+  weight: Float64Array;
 }
 
 /** Degree-cap verdicts: existing edges and this tick's new pairs to drop. */

@@ -1,6 +1,6 @@
 import type { NodeId } from '../ids/ids.js';
 import type { ConceptGraph } from './graph.js';
-import type { GraphView } from './graph-types.js';
+import type { Adjacency, GraphView } from './graph-types.js';
 
 /** A read-only view of a concept graph with weights at one tick (what structural algorithms read). */
 export class ConceptGraphView implements GraphView {
@@ -43,5 +43,36 @@ export class ConceptGraphView implements GraphView {
       for (const n of this.g.endpoints(e)) out.push(this.g.idOf(n));
     }
     return [...new Set(out)].sort();
+  }
+  adjacency(): Adjacency {
+    const g = this.g;
+    // the endpoints of live edges, as `connected` finds them, in NodeId order
+    const index = new Int32Array(g.labelCount).fill(-1);
+    const nums: number[] = [];
+    for (const e of g.edgeNumbers()) {
+      for (const n of [g.endpointA(e), g.endpointB(e)]) {
+        if (index[n] === -1) {
+          index[n] = 0;
+          nums.push(n);
+        }
+      }
+    }
+    const ids = nums.map((n) => g.idOf(n));
+    const order = nums.map((_, i) => i).sort((x, y) => (ids[x] < ids[y] ? -1 : 1));
+    const sorted = order.map((i) => nums[i]);
+    sorted.forEach((n, i) => (index[n] = i));
+    const start = new Int32Array(sorted.length + 1);
+    const lists = sorted.map((n) => g.edgesOf(n));
+    for (let i = 0; i < sorted.length; i++) start[i + 1] = start[i] + lists[i].length;
+    const to = new Int32Array(start[sorted.length]);
+    const weight = new Float64Array(start[sorted.length]);
+    for (let i = 0; i < sorted.length; i++) {
+      const list = lists[i];
+      for (let j = 0, o = start[i]; j < list.length; j++, o++) {
+        to[o] = index[g.other(list[j], sorted[i])];
+        weight[o] = g.weightAt(list[j], this.tick);
+      }
+    }
+    return { ids: order.map((i) => ids[i]), start, to, weight };
   }
 }

@@ -6,7 +6,7 @@ import { pruneTick } from './decay.js';
 import { NEVER } from './graph-store.js';
 import { NewEdges } from './new-edges.js';
 
-export type { EdgeRow, GraphView, NodeRow, NumPresentation, Presentation, Verdicts } from './graph-types.js';
+export type { Adjacency, EdgeRow, GraphView, NodeRow, NumPresentation, Presentation, Verdicts } from './graph-types.js';
 
 /**
  * The concept graph one holder keeps: a single process keeps all of it, a shard the concepts it owns

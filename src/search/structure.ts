@@ -1,6 +1,7 @@
 import type { GraphView } from '../core/graph.js';
 import { nodeIdOf, type NodeId } from '../ids/ids.js';
 import { Prng } from '../util/prng.js';
+import { betweenness } from './betweenness.js';
 
 /**
  * Structural queries over a concept graph. Every order is defined: ties break by NodeId.
@@ -114,64 +115,37 @@ export interface CentralHit {
  * Betweenness centrality (Brandes, weighted by path cost), exact for graphs of at most `samples`
  * connected nodes, otherwise estimated from `samples` source nodes drawn with the seeded PRNG and
  * scaled by n/samples. Isolated concepts are left out.
+ *
+ * Over the graph's compressed rows (`GraphView.adjacency`) with typed arrays: a node's index order is
+ * its NodeId order, so the heap's ties and every other order are those of NodeIds. Each source's
+ * shortest-path counts and predecessors follow one rule (a path shorter by more than 1e-12 replaces,
+ * one within 1e-12 adds), and the dependencies are summed in reverse order of settling, so the result
+ * does not depend on the order of a node's neighbours.
  */
 export function centralConcepts(g: GraphView, k: number, samples = 64, seed = 42): CentralHit[] {
-  const nodes = g.connected();
-  const n = nodes.length;
+  const adj = g.adjacency();
+  const n = adj.ids.length;
   if (n === 0) return [];
-  let sources = nodes;
+  let sources: number[];
   if (n > samples) {
     const rng = new Prng(seed);
-    const pick = [...nodes];
+    const pick = Array.from({ length: n }, (_, i) => i);
     for (let i = 0; i < samples; i++) {
       const j = i + rng.int(n - i);
       [pick[i], pick[j]] = [pick[j], pick[i]];
     }
-    sources = pick.slice(0, samples).sort(byId);
-  }
-  const cb = new Map<NodeId, number>();
-  for (const s of sources) {
-    const stack: NodeId[] = [];
-    const preds = new Map<NodeId, NodeId[]>();
-    const sigma = new Map<NodeId, number>([[s, 1]]);
-    const dist = new Map<NodeId, number>([[s, 0]]);
-    const heap = new Heap();
-    heap.push(0, s);
-    const settled = new Set<NodeId>();
-    while (heap.size > 0) {
-      const [d, u] = heap.pop();
-      if (settled.has(u)) continue;
-      settled.add(u);
-      stack.push(u);
-      for (const [v, e] of g.neighbours(u)) {
-        const nd = d + cost(e.weight);
-        const cur = dist.get(v);
-        if (cur === undefined || nd < cur - 1e-12) {
-          dist.set(v, nd);
-          sigma.set(v, sigma.get(u)!);
-          preds.set(v, [u]);
-          heap.push(nd, v);
-        } else if (Math.abs(nd - cur) <= 1e-12 && !settled.has(v)) {
-          sigma.set(v, sigma.get(v)! + sigma.get(u)!);
-          preds.get(v)!.push(u);
-        }
-      }
-    }
-    const delta = new Map<NodeId, number>();
-    while (stack.length > 0) {
-      const w = stack.pop()!;
-      for (const v of preds.get(w) ?? []) {
-        const c = (sigma.get(v)! / sigma.get(w)!) * (1 + (delta.get(w) ?? 0));
-        delta.set(v, (delta.get(v) ?? 0) + c);
-      }
-      if (w !== s) cb.set(w, (cb.get(w) ?? 0) + (delta.get(w) ?? 0));
-    }
-  }
+    sources = pick.slice(0, samples).sort((x, y) => x - y);
+  } else sources = Array.from({ length: n }, (_, i) => i);
+  const cb = betweenness(adj, sources);
   const scale = n / sources.length / 2; // undirected: each pair counted from both ends
-  return nodes
-    .map((id) => ({ id, label: g.label(id) ?? id, centrality: (cb.get(id) ?? 0) * scale }))
-    .sort((x, y) => y.centrality - x.centrality || byId(x.id, y.id))
-    .slice(0, k);
+  return topBy(n, k, (i) => cb[i] * scale).map(([i, v]) => ({ id: adj.ids[i], label: g.label(adj.ids[i]) ?? adj.ids[i], centrality: v }));
+}
+
+/** The k best of 0..n-1 by value (descending; ties by index, i.e. NodeId), with their values. */
+function topBy(n: number, k: number, value: (i: number) => number): [number, number][] {
+  const all: [number, number][] = [];
+  for (let i = 0; i < n; i++) all.push([i, value(i)]);
+  return all.sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, k);
 }
 
 export interface BridgeHit {
@@ -184,50 +158,61 @@ export interface BridgeHit {
 
 /**
  * Bridge concepts: articulation points, found in O(N + E) with an iterative Tarjan DFS (upstream
- * removed each node in turn, O(N·(N + E))). fragility = (components after removal − before)/degree.
+ * removed each node in turn, O(N·(N + E))), over the graph's compressed rows with each node's
+ * neighbours visited in NodeId order. fragility = (components after removal − before)/degree.
  */
 export function bridgeConcepts(g: GraphView, k: number): BridgeHit[] {
-  const nodes = g.connected();
-  const disc = new Map<NodeId, number>();
-  const low = new Map<NodeId, number>();
-  const extra = new Map<NodeId, number>();
+  const { ids, start, to } = g.adjacency();
+  const n = ids.length;
+  const nbr = to.slice();
+  for (let i = 0; i < n; i++) nbr.subarray(start[i], start[i + 1]).sort(); // a typed array sorts numerically
+  const disc = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const extra = new Int32Array(n);
+  // the DFS stack: node, parent (-1 for a root) and the next neighbour position of each frame
+  const sNode = new Int32Array(n);
+  const sParent = new Int32Array(n);
+  const sNext = new Int32Array(n);
   let time = 0;
-  for (const root of nodes) {
-    if (disc.has(root)) continue;
-    disc.set(root, time);
-    low.set(root, time++);
+  for (let root = 0; root < n; root++) {
+    if (disc[root] !== -1) continue;
+    disc[root] = low[root] = time++;
     let rootChildren = 0;
-    const stack: { u: NodeId; parent: NodeId | null; it: Iterator<NodeId> }[] = [
-      { u: root, parent: null, it: [...g.neighbours(root).keys()].sort(byId)[Symbol.iterator]() },
-    ];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const nx = top.it.next();
-      if (!nx.done) {
-        const v = nx.value;
-        if (!disc.has(v)) {
-          disc.set(v, time);
-          low.set(v, time++);
-          if (top.u === root) rootChildren++;
-          stack.push({ u: v, parent: top.u, it: [...g.neighbours(v).keys()].sort(byId)[Symbol.iterator]() });
-        } else if (v !== top.parent) {
-          low.set(top.u, Math.min(low.get(top.u)!, disc.get(v)!));
-        }
+    let top = 0;
+    sNode[0] = root;
+    sParent[0] = -1;
+    sNext[0] = start[root];
+    top = 1;
+    while (top > 0) {
+      const f = top - 1;
+      const u = sNode[f];
+      if (sNext[f] < start[u + 1]) {
+        const v = nbr[sNext[f]++];
+        if (disc[v] === -1) {
+          disc[v] = low[v] = time++;
+          if (u === root) rootChildren++;
+          sNode[top] = v;
+          sParent[top] = u;
+          sNext[top] = start[v];
+          top++;
+        } else if (v !== sParent[f]) low[u] = Math.min(low[u], disc[v]);
         continue;
       }
-      stack.pop();
-      const p = top.parent;
-      if (p !== null) {
-        low.set(p, Math.min(low.get(p)!, low.get(top.u)!));
-        if (p !== root && low.get(top.u)! >= disc.get(p)!) extra.set(p, (extra.get(p) ?? 0) + 1);
+      top--;
+      const p = sParent[f];
+      if (p !== -1) {
+        low[p] = Math.min(low[p], low[u]);
+        if (p !== root && low[u] >= disc[p]) extra[p]++;
       }
     }
-    if (rootChildren > 1) extra.set(root, rootChildren - 1);
+    if (rootChildren > 1) extra[root] = rootChildren - 1;
   }
-  return [...extra.entries()]
-    .map(([id, sep]) => ({ id, label: g.label(id) ?? id, separates: sep, fragility: sep / g.degree(id) }))
-    .sort((x, y) => y.fragility - x.fragility || byId(x.id, y.id))
-    .slice(0, k);
+  const hits: BridgeHit[] = [];
+  for (let i = 0; i < n; i++) {
+    if (extra[i] === 0) continue;
+    hits.push({ id: ids[i], label: g.label(ids[i]) ?? ids[i], separates: extra[i], fragility: extra[i] / (start[i + 1] - start[i]) });
+  }
+  return hits.sort((x, y) => y.fragility - x.fragility || byId(x.id, y.id)).slice(0, k);
 }
 
 export function connectedComponents(g: GraphView): number {

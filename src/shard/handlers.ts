@@ -37,7 +37,8 @@ import { encodeCandidates } from '../protocol/candidates.js';
 import { encodeHits } from '../protocol/hits-packed.js';
 import { forgetOnShard } from './forget.js';
 import { migrateOut } from './migration.js';
-import { incomingRows, type EdgeWire } from './migration-rows.js';
+import { incomingRows } from './migration-rows.js';
+import { encodeGraphPart } from '../protocol/graph-packed.js';
 import { applyReplicated, promoteFollower } from './follower.js';
 import { applyMembership, settleOpenTick } from './membership-update.js';
 import type { Outgoing, TickParticipant } from './participant.js';
@@ -236,20 +237,7 @@ function handlers(s: ShardNode): Handlers {
 
     export_graph: (raw) => {
       parse(Empty, raw, 'export_graph');
-      const g = s.part.graph;
-      const nodes = [...g.nodeNumbers()].map((n) => {
-        const r = g.node(n)!;
-        return { id: r.id, label: r.label, access_count: r.accessCount, created_tick: r.createdTick, found: true };
-      });
-      // each edge once: from the owner of its smaller endpoint
-      const edges: EdgeWire[] = [];
-      for (const e of g.edgeNumbers()) {
-        if (!g.isOwned(g.endpointA(e))) continue;
-        const row = g.edgeRow(e);
-        const [la, lb] = g.edgeLabels(e);
-        edges.push({ a: row.a, b: row.b, label_a: la, label_b: lb, weight: row.weight, co_activations: row.coActivations, created_tick: row.createdTick, last_activated_tick: row.lastActivatedTick });
-      }
-      return { nodes, edges };
+      return { packed: encodeGraphPart(s.part.graph) };
     },
 
     update_membership: async (raw) => {
