@@ -1,60 +1,20 @@
 /**
  * Central and bridge concepts run over the graph's compressed rows (`GraphView.adjacency`) with typed
- * arrays. Here they are compared with the plain implementations they replaced (string ids, maps, a
- * heap of pairs), kept below as the model, on seeded random graphs with many equal-cost paths,
- * several components and isolated nodes: the same concepts, the same values to the last bit.
+ * arrays. Here they are compared with the plain implementations they replaced (string ids, maps, the
+ * heap of pairs that shortest paths still use), kept below as the model, on seeded random graphs with
+ * many equal-cost paths, several components and isolated nodes: the same concepts, the same values to
+ * the last bit.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GraphView } from '../src/core/graph.js';
 import type { NodeId } from '../src/ids/ids.js';
-import { bridgeConcepts, centralConcepts, type BridgeHit, type CentralHit } from '../src/search/structure.js';
+import { pathCost as cost } from '../src/search/betweenness.js';
+import { bridgeConcepts, centralConcepts, PairHeap, type BridgeHit, type CentralHit } from '../src/search/structure.js';
 import { Prng } from '../src/util/prng.js';
 import { graphOf } from './graph-fixture.js';
 
 const byId = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-const cost = (w: number) => 1 / Math.max(w, 0.001);
-
-class PairHeap {
-  private a: [number, string][] = [];
-  get size() {
-    return this.a.length;
-  }
-  private less(i: number, j: number) {
-    const x = this.a[i], y = this.a[j];
-    return x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
-  }
-  push(p: number, id: string) {
-    const a = this.a;
-    a.push([p, id]);
-    let i = a.length - 1;
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (!this.less(i, up)) break;
-      [a[i], a[up]] = [a[up], a[i]];
-      i = up;
-    }
-  }
-  pop(): [number, string] {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(l, m)) m = l;
-        if (r < a.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 
 /** The model: Brandes over maps of NodeIds. */
 function centralModel(g: GraphView, k: number, samples = 64, seed = 42): CentralHit[] {

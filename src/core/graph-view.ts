@@ -49,13 +49,14 @@ export class ConceptGraphView implements GraphView {
     // the endpoints of live edges, as `connected` finds them, in NodeId order
     const index = new Int32Array(g.labelCount).fill(-1);
     const nums: number[] = [];
+    const reach = (n: number) => {
+      if (index[n] !== -1) return;
+      index[n] = 0; // seen; its index is set once they are sorted
+      nums.push(n);
+    };
     for (const e of g.edgeNumbers()) {
-      for (const n of [g.endpointA(e), g.endpointB(e)]) {
-        if (index[n] === -1) {
-          index[n] = 0;
-          nums.push(n);
-        }
-      }
+      reach(g.endpointA(e));
+      reach(g.endpointB(e));
     }
     const ids = nums.map((n) => g.idOf(n));
     const order = nums.map((_, i) => i).sort((x, y) => (ids[x] < ids[y] ? -1 : 1));

@@ -14,7 +14,8 @@ export function betweenness(adj: Adjacency, sources: readonly number[]): Float64
   return cb;
 }
 
-const cost = (w: number) => 1 / Math.max(w, 0.001);
+/** An edge's length for paths: strong edges are short (as upstream). */
+export const pathCost = (w: number) => 1 / Math.max(w, 0.001);
 
 /** One source's single-source shortest paths and dependency accumulation, in reused typed scratch. */
 class Brandes {
@@ -44,7 +45,7 @@ class Brandes {
     this.predNode = new Int32Array(Math.max(16, n));
     this.predNext = new Int32Array(Math.max(16, n));
     this.heap = new MinHeap(n);
-    this.cost = adj.weight.map(cost);
+    this.cost = adj.weight.map(pathCost);
   }
 
   /** Add source s's dependencies to cb (every settled node but s). */

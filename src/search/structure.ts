@@ -1,7 +1,7 @@
 import type { GraphView } from '../core/graph.js';
 import { nodeIdOf, type NodeId } from '../ids/ids.js';
 import { Prng } from '../util/prng.js';
-import { betweenness } from './betweenness.js';
+import { betweenness, pathCost } from './betweenness.js';
 
 /**
  * Structural queries over a concept graph. Every order is defined: ties break by NodeId.
@@ -15,7 +15,6 @@ export interface NeighbourHit {
 }
 
 const byId = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-const cost = (w: number) => 1 / Math.max(w, 0.001);
 
 export function resolveLabel(g: GraphView, label: string): NodeId | undefined {
   const id = nodeIdOf(label.trim().toLowerCase());
@@ -29,8 +28,8 @@ export function neighbours(g: GraphView, id: NodeId, k: number): NeighbourHit[] 
     .slice(0, k);
 }
 
-/** A binary heap of [priority, id] pairs ordered by priority then id. */
-class Heap {
+/** A binary heap of [priority, id] pairs ordered by priority then id (shortest paths over a view's maps). */
+export class PairHeap {
   private a: [number, string][] = [];
   get size() {
     return this.a.length;
@@ -81,7 +80,7 @@ export interface PathResult {
 export function shortestPath(g: GraphView, from: NodeId, to: NodeId): PathResult {
   const dist = new Map<NodeId, number>([[from, 0]]);
   const prev = new Map<NodeId, NodeId>();
-  const heap = new Heap();
+  const heap = new PairHeap();
   heap.push(0, from);
   const done = new Set<NodeId>();
   while (heap.size > 0) {
@@ -90,7 +89,7 @@ export function shortestPath(g: GraphView, from: NodeId, to: NodeId): PathResult
     done.add(u);
     if (u === to) break;
     for (const [v, e] of g.neighbours(u)) {
-      const nd = d + cost(e.weight);
+      const nd = d + pathCost(e.weight);
       const cur = dist.get(v);
       if (cur === undefined || nd < cur || (nd === cur && u < prev.get(v)!)) {
         dist.set(v, nd);
