@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeConfig } from '../src/core/config.js';
+import type { DocumentInput } from '../src/core/input.js';
 import { EmbeddedCluster } from '../src/engine/embedded.js';
 import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { mergeRanked } from '../src/search/bm25.js';
-import { cachedWindows, dropWindows, minDistance, setMaxWindowDictionary, setWindowRing, windowDictionarySize } from '../src/search/rescore.js';
+import { minDistance } from '../src/search/rescore.js';
 import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const keys = async (e: LocalEngine, q: string) => (await e.searchDocuments(q, 10)).hits.map((h) => h.key);
@@ -18,7 +19,7 @@ const tied = async (e: LocalEngine, q: string) => {
   assert.equal(hits[0].score, hits[1].score);
 };
 
-async function engine(config: Parameters<typeof makeConfig>[0], docs: { id: string; title: string; text: string }[]): Promise<LocalEngine> {
+async function engine(config: Parameters<typeof makeConfig>[0], docs: DocumentInput[]): Promise<LocalEngine> {
   const e = new LocalEngine(config, {}, { expansion: 0, coordination: false });
   await e.ingest(docs);
   return e;
@@ -120,65 +121,22 @@ describe('second stage on a cluster', () => {
   });
 });
 
-/** A colony of the sample's first `n` documents, digested, and its answers (ids and scores) to `queries`. */
-async function sampleColony(n: number, queries: readonly string[]) {
-  const e = new LocalEngine();
+it('after forgets and ingests, the second stage scores as a colony that only ever held the surviving documents', async () => {
   const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
-  await e.ingest(docs.slice(0, n));
-  await e.tick('digest');
-  const ask = async () => {
+  const queries = ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning', 'gene expression regulation', 'membrane proteins'];
+  const ask = async (e: LocalEngine) => {
     const out: string[] = [];
     for (const q of queries) out.push((await e.searchDocuments(q, 10)).hits.map((h) => `${h.id}:${h.score.toFixed(12)}`).join(' '));
     return out;
   };
-  return { e, docs, table: e.colony.part.docs, ask };
-}
-
-it('the second stage gives the same scores from its cached windows as from a cold cache, also after a forget and an ingest', async () => {
-  const { e, docs, table, ask } = await sampleColony(40, ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning']);
-  const warm1 = await ask();
-  const warm2 = await ask(); // every window cached now
-  dropWindows(table);
-  assert.deepEqual(warm2, warm1);
-  assert.deepEqual(await ask(), warm1, 'a cold cache gives the same scores');
-  // forgotten documents leave, others come (document numbers may be reused): cached windows of the
-  // old texts must not be used for the new ones
-  await e.forget(docs.slice(0, 20).map((d) => d.id!));
-  await e.ingest(docs.slice(40, 70));
-  await e.tick('digest');
-  const after = await ask();
-  dropWindows(table);
-  assert.deepEqual(await ask(), after, 'after a forget and an ingest, the same scores as from a cold cache');
-  // a dictionary past its bound starts again with the windows: the same scores, bounded memory
-  const big = windowDictionarySize(table);
-  assert.ok(big > 100, `${big} tokens in the dictionary`);
-  const was = setMaxWindowDictionary(100);
-  try {
-    assert.deepEqual(await ask(), after, 'the same scores while the dictionary starts again');
-    assert.ok(windowDictionarySize(table) < big, `the dictionary started again (${windowDictionarySize(table)} tokens)`);
-    assert.deepEqual(await ask(), after);
-  } finally {
-    setMaxWindowDictionary(was);
-  }
-});
-
-it('cached windows in a small ring (evicted, wrapped, copied to the front, too large to cache) give the scores of a cold cache', async () => {
-  const { table, ask } = await sampleColony(60, ['cell membrane transport proteins', 'quantum error correction codes', 'neural networks learning', 'gene expression regulation', 'membrane proteins']);
-  dropWindows(table);
-  const reference = await ask();
-  // the sample's windows are 200-400 tokens: a ring of 64 caches none; 1,200 and 2,500 tokens hold a few
-  // (bound by tokens: wrapping and overlaps), 4,000 tokens with 5 records is bound by records
-  for (const [tokens, windowCount] of [[64, 4], [1200, 50], [2500, 50], [4000, 5]]) {
-    const was = setWindowRing(tokens, windowCount);
-    try {
-      dropWindows(table);
-      for (let round = 0; round < 3; round++) assert.deepEqual(await ask(), reference, `ring of ${tokens} tokens, ${windowCount} windows, round ${round}`);
-      const n = cachedWindows(table);
-      assert.ok(n <= windowCount, `${n} windows cached in a ring of ${windowCount}`);
-      if (tokens >= 1200) assert.ok(n > 0, `windows are cached in a ring of ${tokens} tokens`);
-      else assert.equal(n, 0, 'a window over half the ring is not cached');
-    } finally {
-      setWindowRing(was.tokens, was.windows);
-    }
-  }
+  // the graph differs between the two (other ticks); without expansion and coordination the scores
+  // come from the documents' text and the collection statistics only
+  const changed = await engine({}, docs.slice(0, 40));
+  await changed.forget(docs.slice(0, 20).map((d) => d.id!));
+  await changed.ingest(docs.slice(40, 70));
+  await changed.forget(docs.slice(45, 50).map((d) => d.id!));
+  const fresh = await engine({}, [...docs.slice(20, 45), ...docs.slice(50, 70)]);
+  const want = await ask(fresh);
+  assert.ok(want.every((line) => line.length > 0), 'every query finds documents');
+  assert.deepEqual(await ask(changed), want);
 });

@@ -5,6 +5,7 @@ import { isPhrase } from '../text/phrases.js';
 import { Int32Column } from './growable.js';
 import { TermLists } from './term-lists.js';
 import { Vocabulary } from './vocabulary.js';
+import { WindowStore } from './windows.js';
 import type { Presentation } from './graph.js';
 import { presentationOf } from './presentation.js';
 import { DEFAULT_RANK, type RankOptions, type TextIndex } from './ranking.js';
@@ -73,6 +74,8 @@ export class DocumentTable {
   private dfStamp = 0;
   /** `indexCounts`' scratch: −1 per index term number. */
   private slot = new Int32Array(0);
+  /** Each document's second-stage window as concept term numbers (search/rescore.ts). */
+  readonly windows = new WindowStore();
 
   /** `text`: how documents become terms (concepts and index terms; the colony's config). */
   constructor(
@@ -82,7 +85,11 @@ export class DocumentTable {
   ) {
     // phrase concepts are not index terms, so the index's numbers cannot name them
     this.vocab = !text.stem && !(text.phrases ?? 0) && index.termName && index.termNumber ? null : new Vocabulary();
+    this.rescores = (rank.exact > 0 && text.stem) || rank.proximity > 0;
   }
+
+  /** Whether the second stage can apply (search/rescore.ts): only then are windows written. */
+  readonly rescores: boolean;
 
   /** The concept term of a term number (`digestTerms`). */
   termName(t: number): string {
@@ -108,6 +115,7 @@ export class DocumentTable {
     const n = this.ids.length;
     for (const c of [this.lengths, this.ingestTicks, this.digestedTicks]) c.trim(n);
     this.salient.trim();
+    this.windows.trim();
     this.index.trim?.();
   }
 
@@ -163,10 +171,18 @@ export class DocumentTable {
       this.enqueue(n);
     } else {
       this.index.add(n, indexTerms(d, this.text.stem), d.length);
+      const num = new Int32Array(d.words);
+      for (let i = 0; i < d.words; i++) num[i] = this.termNumber(d.concepts[i].term);
+      this.addWindow(n, d, num);
       this.digestedTicks.data[n] = digestedTick;
       this.digested++;
     }
     return n;
+  }
+
+  /** Write document n's window: its first `d.window` tokens as the term numbers `num` of their words. */
+  private addWindow(n: number, d: DocumentWords, num: ArrayLike<number>): void {
+    if (this.rescores) this.windows.add(n, d.tokenWords, num, d.window, d.titleTokens);
   }
 
   /**
@@ -188,11 +204,14 @@ export class DocumentTable {
       if (this.slot.length <= max) this.slot = new Int32Array(2 * max + 2).fill(-1);
       const { keys, tfs } = indexCounts(d, key, this.slot);
       this.index.addNumbered(n, keys, tfs, d.length);
+      this.addWindow(n, d, num);
       return salient;
     }
     const numbers = this.index.add(n, indexTerms(d, this.text.stem), d.length);
     // without a vocabulary the table uses the index's numbers: its words are its index terms, in order
-    return order.map((i) => (vocab || !numbers ? this.termNumber(c[i].term) : numbers[i]));
+    const num = vocab || !numbers ? c.map((t) => this.termNumber(t.term)) : numbers;
+    this.addWindow(n, d, num);
+    return order.map((i) => num[i]);
   }
 
   /** Remove a document entirely (ownership moved, or forgotten). */
@@ -209,6 +228,7 @@ export class DocumentTable {
     this.titles[n] = '';
     this.texts[n] = '';
     this.salient.drop(n);
+    this.windows.remove(n);
     return rec;
   }
 
@@ -358,6 +378,16 @@ export class DocumentTable {
       for (const t of touched) counts.data[t] = 0; // the scratch is all zeros between calls
     }
     return { documents, totalLength, df };
+  }
+
+  /** The term number of a concept term (a word of a window), −1 when no document has had it. */
+  conceptNumber(term: string): number {
+    return this.vocab ? this.vocab.find(term) : this.index.termNumber!(term);
+  }
+
+  /** The index's number of the index term of concept term number c (a word); −1 for a phrase. */
+  indexTermOfConcept(c: number): number {
+    return this.indexNumberOf(c);
   }
 
   /**

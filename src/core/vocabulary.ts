@@ -17,6 +17,11 @@ export class Vocabulary {
     return t;
   }
 
+  /** The number of a term, −1 when it was never interned. */
+  find(term: string): number {
+    return this.ids.get(term) ?? -1;
+  }
+
   name(t: number): string {
     return this.names[t];
   }

@@ -3,12 +3,12 @@ import type { CorpusStats, WeightedTerm } from '../core/ranking.js';
 import { indexTerm, stem } from '../text/tokenizer.js';
 import { Int32Column } from '../core/growable.js';
 import { idf } from './bm25-formula.js';
-import { RING_TOKENS, RING_WINDOWS, WindowCache } from './window-cache.js';
 
 /**
  * The second stage of document ranking (docs/search.md, "Ranking"): bonuses computed from a candidate
- * document's own title and text, for the few documents the first stage re-scores only. No positions
- * are stored: the document is tokenized again at query time, so the index does not grow.
+ * document's own title and text, for the few documents the first stage re-scores only. They read the
+ * document's window (its title's tokens, then its text's within RESCORE_CHARS), which the table wrote
+ * as term numbers when the document was added (core/windows.ts): no tokenizing at query time.
  *
  * - Exact word forms (with stemming): the index holds stems, so "running" and "runs" match alike; a
  *   document containing the query's own form gets weight × its BM25 contribution (idf of the stem,
@@ -37,101 +37,57 @@ const PROXIMITY_ALPHA = 0.3;
 /** Whether a query needs the second stage on this table: a bonus that is on and has something to score. */
 export function needsRescore(table: DocumentTable, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): boolean {
   const r = table.rank;
+  // the same conditions as DocumentTable.rescores, which decides whether windows are written
   return (r.exact > 0 && table.text.stem && exact.length > 0) || (r.proximity > 0 && originals.length >= 2);
 }
 
 /**
- * The dictionary's bound (distinct tokens): past it, the table's windows and dictionary start again
- * (a long-running process that re-scores documents of a large vocabulary keeps bounded memory).
- */
-let maxDictionary = 1 << 18;
-/** The ring's size for caches made from now on (tests make it small to exercise eviction). */
-let ringSize = { tokens: RING_TOKENS, windows: RING_WINDOWS };
-const windows = new WeakMap<DocumentTable, WindowCache>();
-
-/** Drop a table's cached windows (tests compare answers from a cold cache with a warm one). */
-export function dropWindows(table: DocumentTable): void {
-  windows.delete(table);
-}
-
-/** Set the dictionary's bound; returns the previous one (tests). */
-export function setMaxWindowDictionary(n: number): number {
-  const was = maxDictionary;
-  maxDictionary = n;
-  return was;
-}
-
-/** Set the ring's size of the window caches made from now on; returns the previous one (tests). */
-export function setWindowRing(tokens: number, windowCount: number): { tokens: number; windows: number } {
-  const was = ringSize;
-  ringSize = { tokens, windows: windowCount };
-  return was;
-}
-
-/** Distinct tokens in a table's window dictionary (tests). */
-export function windowDictionarySize(table: DocumentTable): number {
-  return windows.get(table)?.dict.size ?? 0;
-}
-
-/** Windows a table's cache holds (tests). */
-export function cachedWindows(table: DocumentTable): number {
-  return windows.get(table)?.cached ?? 0;
-}
-
-function windowsOf(table: DocumentTable): WindowCache {
-  let c = windows.get(table);
-  if (!c) windows.set(table, (c = new WindowCache(ringSize.tokens, ringSize.windows)));
-  return c;
-}
-
-/**
- * A query's terms as dictionary numbers, made once per query (and again when the dictionary grew):
- * each exact form's token number, its weight × idf, and the first exact form with the same token
- * (`exactSlot`: token number → that form + 1, what the counting scan looks up); for each distinct
- * index term of the originals its first position among them (`termSlot`: what minDistance's scan
- * compares). A word not in the dictionary occurs in no window.
+ * A query's terms as the table's numbers, made once per query and table: each exact form's concept
+ * term number, its weight × idf, and the first exact form with the same word (`exactSlot`: term
+ * number → that form + 1, what the counting scan looks up); for each distinct index term of the
+ * originals its first position among them (`termSlot`: what minDistance's scan compares). A word the
+ * table never had occurs in no window.
  */
 interface QueryKeys {
   exact: readonly WeightedTerm[] | null;
   originals: readonly WeightedTerm[] | null;
   stats: CorpusStats | null;
-  dict: Map<string, number> | null;
-  dictSize: number;
-  /** exact[k]'s token number (-1: in no window). */
+  table: DocumentTable | null;
+  /** exact[k]'s term number (-1: in no window). */
   exactTok: Int32Array;
   /** exact[k]'s weight × the idf of its stem. */
   exactWeight: Float64Array;
-  /** The first k' with exact[k']'s token (a repeated word counts once per occurrence in the query). */
+  /** The first k' with exact[k']'s word (a repeated word counts once per occurrence in the query). */
   exactFirst: Int32Array;
-  /** How many distinct originals are in the dictionary (fewer than two: no distance). */
+  /** How many distinct originals the table's index has (fewer than two: no distance). */
   present: number;
 }
 
-let keys: QueryKeys = { exact: null, originals: null, stats: null, dict: null, dictSize: -1, exactTok: new Int32Array(0), exactWeight: new Float64Array(0), exactFirst: new Int32Array(0), present: 0 };
+let keys: QueryKeys = { exact: null, originals: null, stats: null, table: null, exactTok: new Int32Array(0), exactWeight: new Float64Array(0), exactFirst: new Int32Array(0), present: 0 };
 /** Index-term number -> first index among the current query's originals + 1 (0: not a query term). */
 const termSlot = new Int32Column(1024);
 const slotsSet: number[] = [];
-/** Token number -> first exact form of the current query with it + 1 (0: none). */
+/** Concept term number -> first exact form of the current query with it + 1 (0: none). */
 const exactSlot = new Int32Column(1024);
 const exactSet: number[] = [];
 /** Per exact form, its count in the window being scored (title tokens counted titleWeight times). */
 let counts = new Int32Array(16);
 
-function queryKeys(c: WindowCache, stats: CorpusStats, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
-  if (keys.exact === exact && keys.originals === originals && keys.stats === stats && keys.dict === c.dict && keys.dictSize === c.dict.size) return keys;
+function queryKeys(table: DocumentTable, stats: CorpusStats, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): QueryKeys {
+  if (keys.exact === exact && keys.originals === originals && keys.stats === stats && keys.table === table) return keys;
   const exactTok = new Int32Array(exact.length);
   const exactWeight = new Float64Array(exact.length);
   const exactFirst = new Int32Array(exact.length);
   for (const n of exactSet) exactSlot.data[n] = 0;
   exactSet.length = 0;
-  exactSlot.ensure(c.dict.size);
   exact.forEach((t, k) => {
     const word = t.term.slice(EXACT_PREFIX.length);
-    const x = c.dict.get(word) ?? -1;
+    const x = table.conceptNumber(word);
     exactTok[k] = x;
     exactFirst[k] = k;
     if (x < 0) return;
     exactWeight[k] = t.weight * idf(stats.documents, stats.df(stem(word)));
+    exactSlot.ensure(x);
     if (exactSlot.data[x] !== 0) exactFirst[k] = exactSlot.data[x] - 1;
     else {
       exactSlot.data[x] = k + 1;
@@ -141,43 +97,49 @@ function queryKeys(c: WindowCache, stats: CorpusStats, originals: readonly Weigh
   if (counts.length < exact.length) counts = new Int32Array(exact.length * 2);
   for (const n of slotsSet) termSlot.data[n] = 0;
   slotsSet.length = 0;
-  termSlot.ensure(c.terms.size);
   originals.forEach((t, i) => {
-    const n = c.terms.get(t.term);
-    if (n === undefined || termSlot.data[n] !== 0) return;
+    const n = table.index.termNumber!(t.term);
+    if (n < 0) return;
+    termSlot.ensure(n);
+    if (termSlot.data[n] !== 0) return;
     termSlot.data[n] = i + 1;
     slotsSet.push(n);
   });
-  keys = { exact, originals, stats, dict: c.dict, dictSize: c.dict.size, exactTok, exactWeight, exactFirst, present: slotsSet.length };
+  keys = { exact, originals, stats, table, exactTok, exactWeight, exactFirst, present: slotsSet.length };
   return keys;
 }
 
 /** The second-stage bonus of one document (0 when no bonus is on). */
 export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: number, originals: readonly WeightedTerm[], exact: readonly WeightedTerm[]): number {
   const { rank, text } = table;
-  let c = windowsOf(table);
-  if (c.dict.size > maxDictionary) {
-    windows.delete(table);
-    c = windowsOf(table);
-  }
-  c.window(table, doc);
-  const q = queryKeys(c, stats, originals, exact);
-  const { tokens, start, length, headLength: headLen } = c;
-  const end = start + length;
+  const w = table.windows;
+  w.window(doc);
+  const q = queryKeys(table, stats, originals, exact);
+  const { bytes, start, end, headLength: headLen } = w;
   let bonus = 0;
   if (rank.exact > 0 && text.stem && exact.length > 0) {
     const avgdl = stats.totalLength / stats.documents || 1;
     const dl = table.lengthOf(doc);
-    const w = headLen === 0 ? 1 : text.titleWeight;
-    // every exact form counted in one scan of the window
+    const tw = headLen === 0 ? 1 : text.titleWeight;
+    // every exact form counted in one scan of the window (LEB128 term numbers, core/windows.ts)
     const f = counts;
     f.fill(0, 0, exact.length);
     const slot = exactSlot.data;
-    const head = start + headLen;
-    for (let i = start; i < end; i++) {
-      const x = tokens[i];
+    let pos = 0;
+    for (let i = start; i < end; pos++) {
+      let x = bytes[i++];
+      if (x >= 0x80) {
+        x &= 0x7f;
+        let shift = 7;
+        let c: number;
+        do {
+          c = bytes[i++];
+          x |= (c & 0x7f) << shift;
+          shift += 7;
+        } while (c >= 0x80);
+      }
       const s = x < slot.length ? slot[x] : 0;
-      if (s !== 0) f[s - 1] += i < head ? w : 1;
+      if (s !== 0) f[s - 1] += pos < headLen ? tw : 1;
     }
     let sum = 0;
     for (let k = 0; k < exact.length; k++) {
@@ -189,22 +151,35 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
     bonus += rank.exact * sum;
   }
   if (rank.proximity > 0 && originals.length >= 2) {
-    const d = q.present < 2 ? Infinity : minDistanceOf(tokens, start, end, c.termOf.data, originals.length);
+    const d = q.present < 2 ? Infinity : minDistanceOf(table, bytes, start, end, originals.length);
     if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
   }
   return bonus;
 }
 
-/** minDistance over a window's token numbers: the same scan, with each token's index term looked up by number. */
-function minDistanceOf(tokens: Int32Array, start: number, end: number, termOf: Int32Array, terms: number): number {
+/** minDistance over a window's term numbers: the same scan, with each word's index term looked up by number. */
+function minDistanceOf(table: DocumentTable, bytes: Uint8Array, start: number, end: number, terms: number): number {
   const slot = termSlot.data;
   if (lastScratch.length < terms) lastScratch = new Float64Array(terms * 2);
   const last = lastScratch;
   last.fill(-Infinity, 0, terms);
   let best = Infinity;
-  for (let pos = start; pos < end; pos++) {
-    const t = termOf[tokens[pos]];
-    const s = t < slot.length ? slot[t] : 0;
+  let pos = -1;
+  for (let i = start; i < end; ) {
+    pos++;
+    let x = bytes[i++];
+    if (x >= 0x80) {
+      x &= 0x7f;
+      let shift = 7;
+      let c: number;
+      do {
+        c = bytes[i++];
+        x |= (c & 0x7f) << shift;
+        shift += 7;
+      } while (c >= 0x80);
+    }
+    const t = table.indexTermOfConcept(x);
+    const s = t >= 0 && t < slot.length ? slot[t] : 0;
     if (s === 0) continue;
     const q = s - 1;
     for (let r = 0; r < terms; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];

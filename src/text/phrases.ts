@@ -22,6 +22,8 @@ export interface TokenRun {
   tokens: string[];
   /** joined[i] = 1 when tokens[i − 1] and tokens[i] are adjacent words of the text. */
   joined: number[];
+  /** How many of the tokens end within the text's first `limit` characters (all of them without a limit). */
+  within: number;
 }
 
 /** Whether a separator joins two words (one space or one hyphen, the common cases, at once). */
@@ -29,25 +31,32 @@ function joins(sep: string): boolean {
   return sep === ' ' || sep === '-' || JOIN.test(sep);
 }
 
-/** `tokenize` with adjacency: the same tokens (split on non-letters/numbers, lowercase, ≥ minBytes, no stopwords). */
-export function tokenRun(text: string, stopwords: 'base' | 'extended', minBytes: number): TokenRun {
+/**
+ * `tokenize` with adjacency: the same tokens (split on non-letters/numbers, lowercase, ≥ minBytes, no
+ * stopwords); `within` counts those that end within the first `limit` characters.
+ */
+export function tokenRun(text: string, stopwords: 'base' | 'extended', minBytes: number, limit = Infinity): TokenRun {
   const stop = stopwordSet(stopwords);
   const tokens: string[] = [];
   const joined: number[] = [];
   const parts = text.split(SPLIT_KEEP); // token, separator, token, …; a token may be empty at either end
   let prevKept = false; // the previous raw token was kept
+  let end = 0; // where the current raw token ends in the text
+  let within = 0;
   for (let i = 0; i < parts.length; i += 2) {
     const raw = parts[i];
+    end += raw.length + (i > 0 ? parts[i - 1].length : 0);
     if (raw.length === 0) continue;
     const tok = keptToken(raw, stop, minBytes);
     const keep = tok !== null;
     if (keep) {
       tokens.push(tok);
       joined.push(prevKept && joins(parts[i - 1]) ? 1 : 0);
+      if (end <= limit) within++;
     }
     prevKept = keep;
   }
-  return { tokens, joined };
+  return { tokens, joined, within };
 }
 
 /** A phrase of one document: its label, count and the position of its first word's first occurrence. */
