@@ -3,6 +3,7 @@
 // ran meanwhile. Concept and document queries, explore (neighbours from the owner, structure over
 // the gathered graph), the gathered graph and its canonical hash, labels of concept ids, counts.
 import { ConceptGraph } from '../core/graph.js';
+import type { GraphView } from '../core/graph-types.js';
 import { canonicalHash } from '../core/hash.js';
 import type { ShardId } from '../cluster/placement.js';
 import { countsOf, type CountsMsg } from '../rpc/wire.js';
@@ -130,8 +131,51 @@ export interface ExploreAnswer {
 }
 
 /**
+ * How long a structural query's gathered graph is kept after its last use (ms). The graph changes only
+ * in ticks and membership changes, which bump the state version and so drop it; the timer only bounds
+ * how long an idle coordinator holds a copy of the whole graph.
+ */
+export const GATHERED_GRAPH_MS = 60_000;
+
+/** The gathered graph at one state version and tick, and the central and bridge answers made from it. */
+interface Gathered {
+  version: number;
+  tick: number;
+  view: Promise<GraphView>;
+  answers: Map<string, ExploreAnswer>;
+  timer?: NodeJS.Timeout;
+}
+const gathered = new WeakMap<Coordinator, Gathered>();
+
+/**
+ * The graph for a structural query, under the state lock for reading: gathered once per state version
+ * and tick (concurrent queries share the gathering; a failed one is not kept), dropped
+ * GATHERED_GRAPH_MS after its last use.
+ */
+function gatheredGraph(c: Coordinator): Gathered {
+  let e = gathered.get(c);
+  if (!e || e.version !== c.stateVersion || e.tick !== c.machine.current) {
+    if (e) clearTimeout(e.timer);
+    const tick = c.machine.current;
+    const entry: Gathered = { version: c.stateVersion, tick, view: gatherGraph(c).then((g) => g.view(tick)), answers: new Map() };
+    entry.view.catch(() => {
+      if (gathered.get(c) === entry) gathered.delete(c);
+    });
+    gathered.set(c, (e = entry));
+  }
+  const entry = e;
+  clearTimeout(entry.timer);
+  entry.timer = setTimeout(() => {
+    if (gathered.get(c) === entry) gathered.delete(c);
+  }, GATHERED_GRAPH_MS);
+  entry.timer.unref();
+  return entry;
+}
+
+/**
  * Neighbours of a concept (from its owner), or a path, central concepts or bridges over the gathered
- * graph. A label is checked when it is used (after the graph is gathered for a path).
+ * graph (kept while the state version stays: `gatheredGraph`). A label is checked when it is used
+ * (after the graph is gathered for a path).
  */
 export async function explore(c: Coordinator, kind: ExploreKind, from: string, to: string, k: number): Promise<ExploreAnswer> {
   const label = (s: string, what: string) => {
@@ -146,7 +190,8 @@ export async function explore(c: Coordinator, kind: ExploreKind, from: string, t
     const labels = await resolveLabels(c, r.neighbors.map((n) => n.id));
     return { found: true, items: r.neighbors.map((n) => ({ id: n.id, label: labels.get(n.id) ?? n.id, value: n.weight, count: n.co_activations })) };
   }
-  const g = (await gatherGraph(c)).view(c.machine.current);
+  const cache = gatheredGraph(c);
+  const g = await cache.view;
   if (kind === 'path') {
     const a = nodeIdOf(label(from, 'path'));
     const b = nodeIdOf(label(to, 'path'));
@@ -154,8 +199,17 @@ export async function explore(c: Coordinator, kind: ExploreKind, from: string, t
     const p = shortestPath(g, a, b);
     return { found: p.found, cost: p.cost, items: p.path.map((n) => ({ id: n.id, label: n.label, value: 0, count: 0 })) };
   }
-  if (kind === 'central') return { found: true, items: centralConcepts(g, k, 64, c.config.seed).map((x) => ({ id: x.id, label: x.label, value: x.centrality, count: 0 })) };
-  return { found: true, items: bridgeConcepts(g, k).map((x) => ({ id: x.id, label: x.label, value: x.fragility, count: x.separates })) };
+  // central concepts cost seconds on a large graph: the answer is kept with the graph
+  const key = `${kind} ${k}`;
+  let answer = cache.answers.get(key);
+  if (!answer) {
+    answer =
+      kind === 'central'
+        ? { found: true, items: centralConcepts(g, k, 64, c.config.seed).map((x) => ({ id: x.id, label: x.label, value: x.centrality, count: 0 })) }
+        : { found: true, items: bridgeConcepts(g, k).map((x) => ({ id: x.id, label: x.label, value: x.fragility, count: x.separates })) };
+    cache.answers.set(key, answer);
+  }
+  return answer;
 }
 
 /** The labels of concept ids, asked of their owners (ids not found are left out). */
@@ -182,6 +236,7 @@ async function resolveLabels(c: Coordinator, ids: string[]): Promise<Map<string,
 export async function gatherGraph(c: Coordinator): Promise<ConceptGraph> {
   // called outside the state lock too (Coordinator.graphHash): every shard at the committed tick first
   await c.commitRound;
+  c.metrics.graphGathers.inc();
   // each shard's part decoded as its reply arrives: a reply that does not decode counts as missing
   const { replies, missing } = await fanout<GraphPart, { packed: Uint8Array }>(c, 'export_graph', () => ({}), c.phaseTimeoutMs, undefined, (r) => decodeGraphPart(r.packed));
   if (missing.length > 0) throw rpcError.unavailable(`shard(s) ${missing.join(', ')} did not answer; the graph cannot be gathered`);

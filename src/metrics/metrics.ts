@@ -25,6 +25,7 @@ export class CoordinatorMetrics {
   });
   readonly partialQueries = new Counter({ name: 'phago_partial_queries_total', help: 'Queries answered without every shard', registers: [this.registry] });
   readonly documentsIngested = new Counter({ name: 'phago_documents_ingested_total', help: 'New documents acknowledged', registers: [this.registry] });
+  readonly graphGathers = new Counter({ name: 'phago_graph_gathers_total', help: 'Whole-graph gathers from the shards (structural queries, graph hashes)', registers: [this.registry] });
 
   constructor(gauges: { tick: () => number; epoch: () => number; documents: () => number; pending: () => number; shards: () => Record<string, number> }) {
     new Gauge({ name: 'phago_current_tick', help: 'Last committed tick', registers: [this.registry], collect() { this.set(gauges.tick()); } });
