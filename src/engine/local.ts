@@ -45,6 +45,7 @@ export class LocalEngine implements Engine {
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {
+    this.structure = null;
     const total = n === 'digest' ? this.colony.ticksToDigestAll() : n;
     // progress as ClusterEngine reports it: documents digested for 'digest', ticks run otherwise
     const docs = this.colony.docs.pendingCount;
@@ -99,10 +100,25 @@ export class LocalEngine implements Engine {
     return shortestPath(this.view(), this.node(from), this.node(to));
   }
   async central(k: number) {
-    return centralConcepts(this.view(), checkK(k, this.colony.limits), 64, this.colony.config.seed);
+    const kk = checkK(k, this.colony.limits);
+    // copies: a caller may change what it gets
+    return this.kept(`central ${kk}`, () => centralConcepts(this.view(), kk, 64, this.colony.config.seed)).map((x) => ({ ...x }));
   }
   async bridges(k: number) {
-    return bridgeConcepts(this.view(), checkK(k, this.colony.limits));
+    const kk = checkK(k, this.colony.limits);
+    return this.kept(`bridges ${kk}`, () => bridgeConcepts(this.view(), kk)).map((x) => ({ ...x }));
+  }
+
+  /**
+   * Central and bridge answers, kept until the graph changes: only a tick changes it (a forget's
+   * withdrawal waits for the next one). Central concepts take seconds on a large graph.
+   */
+  private structure: { tick: number; answers: Map<string, unknown> } | null = null;
+  private kept<T>(key: string, make: () => T): T {
+    const tick = this.colony.currentTick;
+    if (this.structure?.tick !== tick) this.structure = { tick, answers: new Map() };
+    if (!this.structure.answers.has(key)) this.structure.answers.set(key, make());
+    return this.structure.answers.get(key) as T;
   }
   async stats(): Promise<EngineStats> {
     return this.colony.stats();
