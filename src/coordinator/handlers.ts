@@ -3,6 +3,7 @@
 import { CodecError } from '../protocol/codec.js';
 import { decodeDfPacked } from '../protocol/df-packed.js';
 import { encodeIngestReply } from '../protocol/ingest-bytes.js';
+import { encodeDocumentsReply, type ReplyHit } from '../protocol/query-reply.js';
 import { countsOf } from '../rpc/wire.js';
 import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { describeError } from '../rpc/client.js';
@@ -191,7 +192,8 @@ export function coordinatorHandlers(c: Coordinator): Handlers {
       const deadlineMs = queryDeadline(c, req.deadline_ms);
       const alpha = req.has_alpha ? req.alpha : DEFAULT_ALPHA;
       const r = await routeQuery(c, { concepts: req.concepts, terms: req.concepts ? conceptQueryTerms(req.text, terms) : terms, k, alpha, deadlineMs });
-      return { [req.concepts ? 'concepts' : 'documents']: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
+      if (!req.concepts) return new EncodedReply(encodeDocumentsReply(r.hits as ReplyHit[], r.missing));
+      return { concepts: r.hits, missing_shards: r.missing, partial: r.missing.length > 0 };
     },
 
     explore: (raw) => {

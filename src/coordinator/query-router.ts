@@ -9,7 +9,8 @@ import type { ShardId } from '../cluster/placement.js';
 import { countsOf, type CountsMsg } from '../rpc/wire.js';
 import { DEFAULT_ALPHA } from '../search/concepts.js';
 import { nodeIdOf } from '../ids/ids.js';
-import { describeError, type RpcClient } from '../rpc/client.js';
+import { describeError, EncodedRequest, type RpcClient } from '../rpc/client.js';
+import { shardService } from '../rpc/proto.js';
 import type { ExploreKind } from '../rpc/schemas.js';
 import { rpcError } from '../rpc/server.js';
 import { isExpanding, mergeRanked, type RankedHit } from '../search/bm25.js';
@@ -40,11 +41,13 @@ function querySnapshot(c: Coordinator): QuerySnapshot {
  * Ask every shard (of a query's snapshot, else of the current membership); a shard that misses the
  * deadline, or whose reply `read` refuses, is reported missing, never silently dropped.
  */
-async function fanout<T, W = T>(c: Coordinator, method: string, req: (s: ShardId) => object, deadlineMs: number, snapshot?: QuerySnapshot, read?: (wire: W) => T): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
+async function fanout<T, W = T>(c: Coordinator, method: string, req: object, deadlineMs: number, snapshot?: QuerySnapshot, read?: (wire: W) => T): Promise<{ replies: { shard: ShardId; reply: T }[]; missing: ShardId[] }> {
   const shards = snapshot?.shards ?? querySnapshot(c).shards;
   const ids = shards.map((s) => s.id);
+  // every shard is asked the same: encoded once
+  const encoded = new EncodedRequest(shardService[method].requestSerialize(req));
   const settled = await Promise.allSettled(shards.map(async (s) => {
-    const wire = await s.client.call<W>(method, req(s.id), deadlineMs);
+    const wire = await s.client.call<W>(method, encoded, deadlineMs);
     return read ? read(wire) : (wire as unknown as T);
   }));
   const replies: { shard: ShardId; reply: T }[] = [];
@@ -89,7 +92,7 @@ export async function routeQuery(c: Coordinator, q: RoutedQuery): Promise<{ hits
 /** With `forExpansion`, words only (a phrase is not an index term) and each hit keeps its document count. */
 async function queryConcepts(c: Coordinator, snapshot: QuerySnapshot, terms: string[], k: number, alpha: number, deadlineMs: number, forExpansion = false) {
   type R = { concepts: { id: string; label: string; seed: boolean; affinity: number; access_count: number }[]; seeds: number };
-  const { replies, missing } = await fanout<R>(c, 'local_query', () => ({ terms, k, concepts: true }), deadlineMs, snapshot);
+  const { replies, missing } = await fanout<R>(c, 'local_query', { terms, k, concepts: true }, deadlineMs, snapshot);
   const cands: ConceptCandidate[] = [];
   let seeds = 0;
   for (const { reply } of replies) {
@@ -113,7 +116,7 @@ async function queryDocuments(c: Coordinator, snapshot: QuerySnapshot, terms: st
   const df = Object.fromEntries(weighted.map((w) => [w.term, c.stats.get(w.term)]));
   const stats = { documents: c.stats.documents, total_length: c.stats.totalLength, df };
   // each shard's hits decoded as its reply arrives: a reply that does not decode counts as a missing shard
-  const { replies, missing: m2 } = await fanout<RankedHit[], { documents_packed: Uint8Array }>(c, 'local_query', () => ({ k, concepts: false, stats, weighted, coordination }), deadlineMs, snapshot, (r) => decodeHits(r.documents_packed));
+  const { replies, missing: m2 } = await fanout<RankedHit[], { documents_packed: Uint8Array }>(c, 'local_query', { k, concepts: false, stats, weighted, coordination }, deadlineMs, snapshot, (r) => decodeHits(r.documents_packed));
   m2.forEach((s) => missing.add(s));
   const hits = mergeRanked(
     replies.map((r) => r.reply),
@@ -238,7 +241,7 @@ export async function gatherGraph(c: Coordinator): Promise<ConceptGraph> {
   await c.commitRound;
   c.metrics.graphGathers.inc();
   // each shard's part decoded as its reply arrives: a reply that does not decode counts as missing
-  const { replies, missing } = await fanout<GraphPart, { packed: Uint8Array }>(c, 'export_graph', () => ({}), c.phaseTimeoutMs, undefined, (r) => decodeGraphPart(r.packed));
+  const { replies, missing } = await fanout<GraphPart, { packed: Uint8Array }>(c, 'export_graph', {}, c.phaseTimeoutMs, undefined, (r) => decodeGraphPart(r.packed));
   if (missing.length > 0) throw rpcError.unavailable(`shard(s) ${missing.join(', ')} did not answer; the graph cannot be gathered`);
   const g = new ConceptGraph(c.config);
   const tick = c.machine.current;

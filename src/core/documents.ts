@@ -385,6 +385,15 @@ export class DocumentTable {
     return this.vocab ? this.vocab.find(term) : this.index.termNumber!(term);
   }
 
+  /**
+   * For a scan over many concept term numbers: data[c] is the index term number of c + 2 (1: a phrase;
+   * 0: not looked up yet, then ask `indexTermOfConcept`); null when concept term numbers are the
+   * index's own (no vocabulary).
+   */
+  conceptIndexTerms(): Int32Array | null {
+    return this.vocab ? this.indexOfConcept.data : null;
+  }
+
   /** The index's number of the index term of concept term number c (a word); −1 for a phrase. */
   indexTermOfConcept(c: number): number {
     return this.indexNumberOf(c);

@@ -11,10 +11,7 @@
  *   ShardIngestRequest { uint64 epoch = 1; repeated Document docs = 2; uint64 tick = 3; ... }
  */
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
+import { putString, putVarint, varintSize, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-write.js';
 
 /** Reads the varint at `at` (values up to 2^53) into `out` (its value, the offset after it); false if it is cut off or too long. */
 function varintAt(buf: Uint8Array, at: number, out: { v: number; at: number }): boolean {
@@ -63,25 +60,6 @@ export function fieldSpans(buf: Uint8Array, field: number): number[] | null {
     else return null;
   }
   return at === buf.length ? spans : null;
-}
-
-/** Bytes of a varint. */
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
-
-function putVarint(out: Buffer, at: number, v: number): number {
-  while (v >= 0x80) {
-    out[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[at++] = v;
-  return at;
 }
 
 /**
@@ -147,13 +125,6 @@ export function encodeIngestRequest(docs: readonly { id?: string | null; title?:
     at = putString(out, at, 3, text, lens[4 * i + 2]);
   }
   return out;
-}
-
-/** A string field: tag, byte length, UTF-8. */
-function putString(out: Buffer, at: number, field: number, s: string, len: number): number {
-  at = putVarint(out, at, (field << 3) | WIRE_LEN);
-  at = putVarint(out, at, len);
-  return at + out.write(s, at, len, 'utf8');
 }
 
 /**

@@ -115,54 +115,41 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
   const w = table.windows;
   w.window(doc);
   const q = queryKeys(table, stats, originals, exact);
-  const { bytes, start, end, headLength: headLen } = w;
+  const counting = rank.exact > 0 && text.stem && exact.length > 0;
+  const distance = rank.proximity > 0 && originals.length >= 2 && q.present >= 2;
+  if (!counting && !distance) return 0;
+  const headLen = w.headLength;
+  if (counting) counts.fill(0, 0, exact.length);
+  const d = scanWindow(table, w.bytes, w.start, w.end, counting, distance, headLen === 0 ? 1 : text.titleWeight, headLen, originals.length);
   let bonus = 0;
-  if (rank.exact > 0 && text.stem && exact.length > 0) {
+  if (counting) {
     const avgdl = stats.totalLength / stats.documents || 1;
     const dl = table.lengthOf(doc);
-    const tw = headLen === 0 ? 1 : text.titleWeight;
-    // every exact form counted in one scan of the window (LEB128 term numbers, core/windows.ts)
-    const f = counts;
-    f.fill(0, 0, exact.length);
-    const slot = exactSlot.data;
-    let pos = 0;
-    for (let i = start; i < end; pos++) {
-      let x = bytes[i++];
-      if (x >= 0x80) {
-        x &= 0x7f;
-        let shift = 7;
-        let c: number;
-        do {
-          c = bytes[i++];
-          x |= (c & 0x7f) << shift;
-          shift += 7;
-        } while (c >= 0x80);
-      }
-      const s = x < slot.length ? slot[x] : 0;
-      if (s !== 0) f[s - 1] += pos < headLen ? tw : 1;
-    }
     let sum = 0;
     for (let k = 0; k < exact.length; k++) {
       if (q.exactTok[k] < 0) continue;
-      const fk = f[q.exactFirst[k]];
+      const fk = counts[q.exactFirst[k]];
       if (fk === 0) continue;
       sum += (q.exactWeight[k] * fk * (rank.k1 + 1)) / (fk + rank.k1 * (1 - rank.b + (rank.b * dl) / avgdl));
     }
     bonus += rank.exact * sum;
   }
-  if (rank.proximity > 0 && originals.length >= 2) {
-    const d = q.present < 2 ? Infinity : minDistanceOf(table, bytes, start, end, originals.length);
-    if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
-  }
+  if (d < Infinity) bonus += rank.proximity * Math.log(1 + Math.exp(-d) / PROXIMITY_ALPHA);
   return bonus;
 }
 
-/** minDistance over a window's term numbers: the same scan, with each word's index term looked up by number. */
-function minDistanceOf(table: DocumentTable, bytes: Uint8Array, start: number, end: number, terms: number): number {
-  const slot = termSlot.data;
+/**
+ * One scan of a window (LEB128 term numbers, core/windows.ts): with `counting`, each exact form's
+ * count into `counts` (title tokens `tw` times); with `distance`, returns minDistance, each word's index
+ * term read from the table's numbers (Infinity without `distance`).
+ */
+function scanWindow(table: DocumentTable, bytes: Uint8Array, start: number, end: number, counting: boolean, distance: boolean, tw: number, headLen: number, terms: number): number {
+  const exactOf = exactSlot.data;
+  const termOf = termSlot.data;
+  const indexOf = table.conceptIndexTerms();
   if (lastScratch.length < terms) lastScratch = new Float64Array(terms * 2);
   const last = lastScratch;
-  last.fill(-Infinity, 0, terms);
+  if (distance) last.fill(-Infinity, 0, terms);
   let best = Infinity;
   let pos = -1;
   for (let i = start; i < end; ) {
@@ -178,8 +165,17 @@ function minDistanceOf(table: DocumentTable, bytes: Uint8Array, start: number, e
         shift += 7;
       } while (c >= 0x80);
     }
-    const t = table.indexTermOfConcept(x);
-    const s = t >= 0 && t < slot.length ? slot[t] : 0;
+    if (counting) {
+      const s = x < exactOf.length ? exactOf[x] : 0;
+      if (s !== 0) counts[s - 1] += pos < headLen ? tw : 1;
+    }
+    if (!distance) continue;
+    let t = x;
+    if (indexOf !== null) {
+      const v = x < indexOf.length ? indexOf[x] : 0;
+      t = v !== 0 ? v - 2 : table.indexTermOfConcept(x);
+    }
+    const s = t >= 0 && t < termOf.length ? termOf[t] : 0;
     if (s === 0) continue;
     const q = s - 1;
     for (let r = 0; r < terms; r++) if (r !== q && pos - last[r] < best) best = pos - last[r];
