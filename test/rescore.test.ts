@@ -8,7 +8,8 @@ import type { Engine } from '../src/engine/engine.js';
 import { LocalEngine } from '../src/engine/local.js';
 import { readDocsJsonl, readQueriesJsonl } from '../src/io/files.js';
 import { mergeRanked } from '../src/search/bm25.js';
-import { minDistance } from '../src/search/rescore.js';
+import { minDistance, rescoreBonus } from '../src/search/rescore.js';
+import { stem, tokenize } from '../src/text/tokenizer.js';
 import { CORPUS, ingestAndAnswer, LONG, within } from './helpers.js';
 
 const keys = async (e: LocalEngine, q: string) => (await e.searchDocuments(q, 10)).hits.map((h) => h.key);
@@ -139,4 +140,25 @@ it('after forgets and ingests, the second stage scores as a colony that only eve
   const want = await ask(fresh);
   assert.ok(want.every((line) => line.length > 0), 'every query finds documents');
   assert.deepEqual(await ask(changed), want);
+});
+
+it('the proximity bonus read from the windows is the model\'s: minDistance over the document\'s tokens', async () => {
+  const docs = readDocsJsonl(join(CORPUS, 'docs.jsonl'));
+  const e = await engine({ exactWeight: 0, proximity: 1 }, docs.slice(0, 50));
+  const table = e.colony.part.docs;
+  const ix = table.index;
+  const stats = { documents: ix.documents, totalLength: ix.totalLength, df: (t: string) => ix.df(t) };
+  let near = 0;
+  for (const q of ['cell membrane transport', 'quantum error correction', 'membrane proteins cell', 'energy production mitochondria']) {
+    const originals = [...new Set(tokenize(q).map((w) => stem(w)))].map((term) => ({ term, weight: 1, original: true }));
+    for (const n of table.numbers()) {
+      const d = table.record(n);
+      // the sample's texts are shorter than RESCORE_CHARS: the window is every token
+      const dist = minDistance(tokenize(d.title), tokenize(d.text), originals, true);
+      const want = dist < Infinity ? Math.log(1 + Math.exp(-dist) / 0.3) : 0;
+      if (dist < Infinity) near++;
+      assert.equal(rescoreBonus(table, stats, n, originals, []), want, `"${q}", document ${d.key}`);
+    }
+  }
+  assert.ok(near > 20, `${near} documents with two query terms`);
 });
