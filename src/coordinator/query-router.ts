@@ -156,21 +156,19 @@ const gathered = new WeakMap<Coordinator, Gathered>();
  * GATHERED_GRAPH_MS after its last use.
  */
 function gatheredGraph(c: Coordinator): Gathered {
-  let e = gathered.get(c);
-  if (!e || e.version !== c.stateVersion || e.tick !== c.machine.current) {
-    if (e) clearTimeout(e.timer);
-    const tick = c.machine.current;
-    const entry: Gathered = { version: c.stateVersion, tick, view: gatherGraph(c).then((g) => g.view(tick)), answers: new Map() };
-    entry.view.catch(() => {
-      if (gathered.get(c) === entry) gathered.delete(c);
-    });
-    gathered.set(c, (e = entry));
-  }
-  const entry = e;
-  clearTimeout(entry.timer);
-  entry.timer = setTimeout(() => {
+  const held = gathered.get(c);
+  const tick = c.machine.current;
+  const entry: Gathered = held && held.version === c.stateVersion && held.tick === tick ? held : { version: c.stateVersion, tick, view: gatherGraph(c).then((g) => g.view(tick)), answers: new Map() };
+  const drop = () => {
     if (gathered.get(c) === entry) gathered.delete(c);
-  }, GATHERED_GRAPH_MS);
+  };
+  if (entry !== held) {
+    clearTimeout(held?.timer);
+    entry.view.catch(drop);
+    gathered.set(c, entry);
+  }
+  clearTimeout(entry.timer);
+  entry.timer = setTimeout(drop, GATHERED_GRAPH_MS);
   entry.timer.unref();
   return entry;
 }

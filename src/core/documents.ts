@@ -171,16 +171,14 @@ export class DocumentTable {
       this.enqueue(n);
     } else {
       this.index.add(n, indexTerms(d, this.text.stem), d.length);
-      const num = new Int32Array(d.words);
-      for (let i = 0; i < d.words; i++) num[i] = this.termNumber(d.concepts[i].term);
-      this.addWindow(n, d, num);
+      if (this.rescores) this.addWindow(n, d, Array.from({ length: d.words }, (_, i) => this.termNumber(d.concepts[i].term)));
       this.digestedTicks.data[n] = digestedTick;
       this.digested++;
     }
     return n;
   }
 
-  /** Write document n's window: its first `d.window` tokens as the term numbers `num` of their words. */
+  /** Write document n's window (when the table re-scores): its first `d.window` tokens as the term numbers `num` of their words. */
   private addWindow(n: number, d: DocumentWords, num: ArrayLike<number>): void {
     if (this.rescores) this.windows.add(n, d.tokenWords, num, d.window, d.titleTokens);
   }

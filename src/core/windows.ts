@@ -21,9 +21,8 @@ function varintBytes(x: number): number {
  * would be copied whole each time it grows). A page whose windows are all gone is freed; when removed
  * windows hold more bytes than the live ones, the live ones are copied into new pages.
  *
- * `window` answers through fields (`bytes`, `start`, `end`, `headLength`), valid until the next call:
- * a query asks for 30 or more windows, and an answer object each would be garbage. `readWindow`
- * decodes a window (tests); the re-scoring scan decodes in place.
+ * `window` decodes a window into fields (`terms`, `length`, `headLength`), valid until the next call:
+ * a query asks for 30 or more windows, and an answer object each would be garbage.
  */
 export class WindowStore {
   private pages: Uint8Array[] = [];
@@ -38,10 +37,9 @@ export class WindowStore {
   private live = 0;
   private garbage = 0;
 
-  /** The last `window` answer: the window is bytes[start .. end), its first headLength tokens from the title. */
-  bytes: Uint8Array = NONE;
-  start = 0;
-  end = 0;
+  /** The last `window` answer: its term numbers are terms[0 .. length), the first headLength from the title. */
+  terms = new Int32Array(256);
+  length = 0;
   headLength = 0;
 
   /** `page`: bytes a page holds (tests make it small). */
@@ -62,7 +60,7 @@ export class WindowStore {
     for (let i = 0; i < n; i++) size += varintBytes(num[words[i]]);
     const at = this.reserve(doc, size, headLength);
     if (at < 0) return;
-    const b = this.bytes;
+    const b = this.pages[this.pages.length - 1];
     let o = at;
     for (let i = 0; i < n; i++) {
       let x = num[words[i]];
@@ -74,17 +72,14 @@ export class WindowStore {
     }
   }
 
-  /** Room for a window of `size` bytes (−1 for none: an empty window is not kept); answers it. */
+  /** Room for a window of `size` bytes, in the last page (−1 for none: an empty window is not kept). */
   private reserve(doc: number, size: number, headLength: number): number {
     this.remove(doc);
     this.pageOf.ensure(doc);
     this.off.ensure(doc);
     this.len.ensure(doc);
     this.head.ensure(doc);
-    if (size === 0) {
-      this.answer(NONE, 0, 0, 0);
-      return -1;
-    }
+    if (size === 0) return -1;
     let p = this.pages.length - 1;
     if (p < 0 || this.pageUsed[p] + size > this.pages[p].length) {
       this.pages.push(new Uint8Array(Math.max(this.page, size)));
@@ -100,37 +95,44 @@ export class WindowStore {
     this.pageLive[p] += size;
     this.pageUsed[p] += size;
     this.live += size;
-    this.answer(this.pages[p], at, at + size, headLength);
     return at;
   }
 
-  /** Document `doc`'s window into the answer fields (empty when it has none). */
+  /** Document `doc`'s window decoded into the answer fields (empty when it has none). */
   window(doc: number): void {
     const p = doc < this.pageOf.data.length ? this.pageOf.data[doc] - 1 : -1;
-    if (p < 0) this.answer(NONE, 0, 0, 0);
-    else {
-      const at = this.off.data[doc];
-      this.answer(this.pages[p], at, at + this.len.data[doc], this.head.data[doc]);
+    this.length = 0;
+    this.headLength = 0;
+    if (p < 0) return;
+    const b = this.pages[p];
+    const start = this.off.data[doc];
+    const end = start + this.len.data[doc];
+    // at most one term a byte
+    if (this.terms.length < end - start) this.terms = new Int32Array(2 * (end - start));
+    const out = this.terms;
+    let n = 0;
+    for (let i = start; i < end; ) {
+      let x = b[i++];
+      if (x >= 0x80) {
+        x &= 0x7f;
+        let shift = 7;
+        let c: number;
+        do {
+          c = b[i++];
+          x |= (c & 0x7f) << shift;
+          shift += 7;
+        } while (c >= 0x80);
+      }
+      out[n++] = x;
     }
+    this.length = n;
+    this.headLength = this.head.data[doc];
   }
 
-  /** Document `doc`'s window decoded: its term numbers, and how many come from the title. */
+  /** Document `doc`'s window as a fresh array of term numbers, and how many come from the title (tests). */
   readWindow(doc: number): { terms: number[]; headLength: number } {
     this.window(doc);
-    const terms: number[] = [];
-    const b = this.bytes;
-    for (let i = this.start; i < this.end; ) {
-      let x = 0;
-      let shift = 0;
-      let c: number;
-      do {
-        c = b[i++];
-        x |= (c & 0x7f) << shift;
-        shift += 7;
-      } while (c & 0x80);
-      terms.push(x);
-    }
-    return { terms, headLength: this.headLength };
+    return { terms: Array.from(this.terms.subarray(0, this.length)), headLength: this.headLength };
   }
 
   /** Forget document `doc`'s window (the document was removed). */
@@ -176,15 +178,7 @@ export class WindowStore {
       const n = this.len.data[doc];
       this.pageOf.data[doc] = 0;
       const to = this.reserve(doc, n, this.head.data[doc]);
-      this.bytes.set(from.subarray(at, at + n), to);
+      this.pages[this.pages.length - 1].set(from.subarray(at, at + n), to);
     }
-    this.answer(NONE, 0, 0, 0);
-  }
-
-  private answer(bytes: Uint8Array, start: number, end: number, headLength: number): void {
-    this.bytes = bytes;
-    this.start = start;
-    this.end = end;
-    this.headLength = headLength;
   }
 }

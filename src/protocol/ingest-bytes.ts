@@ -11,7 +11,7 @@
  *   ShardIngestRequest { uint64 epoch = 1; repeated Document docs = 2; uint64 tick = 3; ... }
  */
 
-import { putString, putVarint, varintSize, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-write.js';
+import { lenFieldSize, putLenHeader, putString, putVarint, varintSize, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-write.js';
 
 /** Reads the varint at `at` (values up to 2^53) into `out` (its value, the offset after it); false if it is cut off or too long. */
 function varintAt(buf: Uint8Array, at: number, out: { v: number; at: number }): boolean {
@@ -70,7 +70,7 @@ export function shardIngestBytes(epoch: number, tick: number, buf: Uint8Array, s
   let size = 1 + varintSize(epoch) + 1 + varintSize(tick);
   for (const i of docs) {
     const len = spans[2 * i + 1] - spans[2 * i];
-    size += 1 + varintSize(len) + len;
+    size += lenFieldSize(len);
   }
   const out = Buffer.allocUnsafe(size);
   let at = putVarint(out, 0, (1 << 3) | WIRE_VARINT);
@@ -78,8 +78,7 @@ export function shardIngestBytes(epoch: number, tick: number, buf: Uint8Array, s
   for (const i of docs) {
     const start = spans[2 * i];
     const end = spans[2 * i + 1];
-    at = putVarint(out, at, (2 << 3) | WIRE_LEN);
-    at = putVarint(out, at, end - start);
+    at = putLenHeader(out, at, 2, end - start);
     out.set(buf.subarray(start, end), at);
     at += end - start;
   }
@@ -106,20 +105,19 @@ export function encodeIngestRequest(docs: readonly { id?: string | null; title?:
     const idLen = typeof id === 'string' ? Buffer.byteLength(id, 'utf8') : -1;
     const titleLen = Buffer.byteLength(title, 'utf8');
     const textLen = Buffer.byteLength(text, 'utf8');
-    const body = (idLen >= 0 ? 1 + varintSize(idLen) + idLen : 0) + 1 + varintSize(titleLen) + titleLen + 1 + varintSize(textLen) + textLen;
+    const body = (idLen >= 0 ? lenFieldSize(idLen) : 0) + lenFieldSize(titleLen) + lenFieldSize(textLen);
     lens[4 * i] = idLen;
     lens[4 * i + 1] = titleLen;
     lens[4 * i + 2] = textLen;
     lens[4 * i + 3] = body;
-    size += 1 + varintSize(body) + body;
+    size += lenFieldSize(body);
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const { id, title = '', text } = docs[i];
     const idLen = lens[4 * i];
-    at = putVarint(out, at, (1 << 3) | WIRE_LEN);
-    at = putVarint(out, at, lens[4 * i + 3]);
+    at = putLenHeader(out, at, 1, lens[4 * i + 3]);
     if (idLen >= 0) at = putString(out, at, 1, id as string, idLen);
     at = putString(out, at, 2, title, lens[4 * i + 1]);
     at = putString(out, at, 3, text, lens[4 * i + 2]);
@@ -140,18 +138,17 @@ export function encodeIngestReply(results: readonly { id: string; key: string; c
     const r = results[i];
     const idLen = Buffer.byteLength(r.id, 'utf8');
     const keyLen = Buffer.byteLength(r.key, 'utf8');
-    const body = 1 + varintSize(idLen) + idLen + 1 + varintSize(keyLen) + keyLen + (r.created ? 2 : 0) + (r.shard !== 0 ? 1 + varintSize(r.shard) : 0);
+    const body = lenFieldSize(idLen) + lenFieldSize(keyLen) + (r.created ? 2 : 0) + (r.shard !== 0 ? 1 + varintSize(r.shard) : 0);
     lens[3 * i] = idLen;
     lens[3 * i + 1] = keyLen;
     lens[3 * i + 2] = body;
-    size += 1 + varintSize(body) + body;
+    size += lenFieldSize(body);
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
-    at = putVarint(out, at, (1 << 3) | WIRE_LEN);
-    at = putVarint(out, at, lens[3 * i + 2]);
+    at = putLenHeader(out, at, 1, lens[3 * i + 2]);
     at = putString(out, at, 1, r.id, lens[3 * i]);
     at = putString(out, at, 2, r.key, lens[3 * i + 1]);
     if (r.created) {

@@ -2,7 +2,7 @@
 // uint32 missing_shards = 3; bool partial = 4 }, DocHit { id = 1, key = 2, title = 3, double score = 4 }):
 // the coordinator answers every document query with up to k hits of three strings each, which
 // protobufjs built an operation object per field for (docs/performance.md, "The coordinator's reply").
-import { putString, putVarint, varintSize, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire-write.js';
+import { lenFieldSize, putLenHeader, putString, putVarint, varintSize, WIRE_I64, WIRE_VARINT } from './wire-write.js';
 
 export interface ReplyHit {
   id: string;
@@ -21,22 +21,21 @@ export function encodeDocumentsReply(hits: readonly ReplyHit[], missing: readonl
     const a = Buffer.byteLength(h.id, 'utf8');
     const b = Buffer.byteLength(h.key, 'utf8');
     const c = Buffer.byteLength(h.title, 'utf8');
-    const body = 3 + varintSize(a) + a + varintSize(b) + b + varintSize(c) + c + 9;
+    const body = lenFieldSize(a) + lenFieldSize(b) + lenFieldSize(c) + 9;
     lens[4 * i] = a;
     lens[4 * i + 1] = b;
     lens[4 * i + 2] = c;
     lens[4 * i + 3] = body;
-    size += 1 + varintSize(body) + body;
+    size += lenFieldSize(body);
   }
   let packed = 0;
   for (const s of missing) packed += varintSize(s);
-  if (missing.length > 0) size += 1 + varintSize(packed) + packed + 2;
+  if (missing.length > 0) size += lenFieldSize(packed) + 2;
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < hits.length; i++) {
     const h = hits[i];
-    at = putVarint(out, at, (1 << 3) | WIRE_LEN);
-    at = putVarint(out, at, lens[4 * i + 3]);
+    at = putLenHeader(out, at, 1, lens[4 * i + 3]);
     at = putString(out, at, 1, h.id, lens[4 * i]);
     at = putString(out, at, 2, h.key, lens[4 * i + 1]);
     at = putString(out, at, 3, h.title, lens[4 * i + 2]);
@@ -44,8 +43,7 @@ export function encodeDocumentsReply(hits: readonly ReplyHit[], missing: readonl
     at = out.writeDoubleLE(h.score, at);
   }
   if (missing.length > 0) {
-    at = putVarint(out, at, (3 << 3) | WIRE_LEN);
-    at = putVarint(out, at, packed);
+    at = putLenHeader(out, at, 3, packed);
     for (const s of missing) at = putVarint(out, at, s);
     out[at++] = (4 << 3) | WIRE_VARINT;
     out[at++] = 1;

@@ -27,9 +27,18 @@ export function putVarint(out: Buffer, at: number, v: number): number {
   return at;
 }
 
+/** Bytes of a length-delimited field of `len` payload bytes (field numbers below 16: a one-byte tag). */
+export function lenFieldSize(len: number): number {
+  return 1 + varintSize(len) + len;
+}
+
+/** A length-delimited field's tag and length; the caller writes its `len` payload bytes next. */
+export function putLenHeader(out: Buffer, at: number, field: number, len: number): number {
+  return putVarint(out, putVarint(out, at, (field << 3) | WIRE_LEN), len);
+}
+
 /** A string field: tag, byte length (`len`, the string's UTF-8 length), UTF-8. */
 export function putString(out: Buffer, at: number, field: number, s: string, len: number): number {
-  at = putVarint(out, at, (field << 3) | WIRE_LEN);
-  at = putVarint(out, at, len);
+  at = putLenHeader(out, at, field, len);
   return at + out.write(s, at, len, 'utf8');
 }

@@ -120,7 +120,7 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
   if (!counting && !distance) return 0;
   const headLen = w.headLength;
   if (counting) counts.fill(0, 0, exact.length);
-  const d = scanWindow(table, w.bytes, w.start, w.end, counting, distance, headLen === 0 ? 1 : text.titleWeight, headLen, originals.length);
+  const d = scanWindow(table, w.terms, w.length, counting, distance, headLen === 0 ? 1 : text.titleWeight, headLen, originals.length);
   let bonus = 0;
   if (counting) {
     const avgdl = stats.totalLength / stats.documents || 1;
@@ -139,11 +139,11 @@ export function rescoreBonus(table: DocumentTable, stats: CorpusStats, doc: numb
 }
 
 /**
- * One scan of a window (LEB128 term numbers, core/windows.ts): with `counting`, each exact form's
- * count into `counts` (title tokens `tw` times); with `distance`, returns minDistance, each word's index
- * term read from the table's numbers (Infinity without `distance`).
+ * One scan of a window's term numbers (core/windows.ts): with `counting`, each exact form's count into
+ * `counts` (title tokens `tw` times); with `distance`, returns minDistance, each word's index term read
+ * from the table's numbers (Infinity without `distance`).
  */
-function scanWindow(table: DocumentTable, bytes: Uint8Array, start: number, end: number, counting: boolean, distance: boolean, tw: number, headLen: number, terms: number): number {
+function scanWindow(table: DocumentTable, window: Int32Array, length: number, counting: boolean, distance: boolean, tw: number, headLen: number, terms: number): number {
   const exactOf = exactSlot.data;
   const termOf = termSlot.data;
   const indexOf = table.conceptIndexTerms();
@@ -151,20 +151,8 @@ function scanWindow(table: DocumentTable, bytes: Uint8Array, start: number, end:
   const last = lastScratch;
   if (distance) last.fill(-Infinity, 0, terms);
   let best = Infinity;
-  let pos = -1;
-  for (let i = start; i < end; ) {
-    pos++;
-    let x = bytes[i++];
-    if (x >= 0x80) {
-      x &= 0x7f;
-      let shift = 7;
-      let c: number;
-      do {
-        c = bytes[i++];
-        x |= (c & 0x7f) << shift;
-        shift += 7;
-      } while (c >= 0x80);
-    }
+  for (let pos = 0; pos < length; pos++) {
+    const x = window[pos];
     if (counting) {
       const s = x < exactOf.length ? exactOf[x] : 0;
       if (s !== 0) counts[s - 1] += pos < headLen ? tw : 1;
