@@ -11,7 +11,7 @@
  * with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
  * CPU is the whole cluster's work, without other processes competing for the cores).
  * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
- * (/proc, Linux) for each part, the ticks, the median time of each phase and the graph hash.
+ * (/proc, Linux; for a shard also its main thread's, the rest being V8's compiler and collector threads) for each part, the ticks, the median time of each phase and the graph hash.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +26,7 @@ import { LocalEngine } from '../src/engine/local.js';
 import { ensureCollection } from '../scripts/collections.js';
 import { ensureEvalCollection } from '../scripts/eval-collections.js';
 import { median } from './colony-bench.js';
-import { arg, cpuSeconds } from './script-args.js';
+import { arg, cpuSeconds, mainThreadSeconds } from './script-args.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const shards = Number(arg('--shards', '3'));
@@ -85,13 +85,17 @@ async function smallRounds(e: Pick<LocalEngine, 'ingest' | 'tick'>, pids: number
 async function inProcess(what: string, e: Pick<LocalEngine, 'ingest' | 'tick' | 'graphHash'>): Promise<void> {
   await warmUp(e);
   const c0 = ownCpu();
+  const h0 = mainThreadSeconds(process.pid);
   const t0 = performance.now();
   await e.ingest(docs);
   const ti = performance.now() - t0;
   const ci = ownCpu() - c0;
+  const hi = mainThreadSeconds(process.pid) - h0;
   const t = await e.tick('digest');
   const tt = performance.now() - t0;
-  console.log(`${what}: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(ownCpu() - c0 - ci)}), ${t.ticks} ticks, hash ${(await e.graphHash()).slice(0, 16)}`);
+  const cd = ownCpu() - c0 - ci;
+  const hd = mainThreadSeconds(process.pid) - h0 - hi;
+  console.log(`${what}: ingest ${s1(ti / 1000)} s (CPU ${s1(ci)}, main thread ${s1(hi)}), digest ${s1((tt - ti) / 1000)} s (CPU ${s1(cd)}, main thread ${s1(hd)}), ${t.ticks} ticks, hash ${(await e.graphHash()).slice(0, 16)}`);
   await smallRounds(e, []);
 }
 
@@ -131,18 +135,23 @@ else if (embedded) {
     for (const times of Object.values(co.phaseMs)) times.length = 0; // the phases of the timed build only
     const m0 = ownCpu();
     const c0 = kids.map((k) => cpuSeconds(k.pid!));
+    const h0 = kids.map((k) => mainThreadSeconds(k.pid!));
     const t0 = performance.now();
     await e.ingest(docs);
     const ti = performance.now() - t0;
     const mi = ownCpu() - m0;
     const ci = kids.map((k, i) => cpuSeconds(k.pid!) - c0[i]);
+    const hi = kids.map((k, i) => mainThreadSeconds(k.pid!) - h0[i]);
     const t = await e.tick('digest');
     const tt = performance.now() - t0;
     const md = ownCpu() - m0 - mi;
     const cd = kids.map((k, i) => cpuSeconds(k.pid!) - c0[i] - ci[i]);
+    const hd = kids.map((k, i) => mainThreadSeconds(k.pid!) - h0[i] - hi[i]);
     const phases = PHASES.map((p) => median(co.phaseMs[p]).toFixed(1)).join(' / ');
+    // each shard's CPU, and in brackets its main thread's (the rest: compiles and the collector's threads)
+    const shardCpu = (all: number[], main: number[]) => `shards ${all.map(s1).join(' / ')} (main threads ${main.map(s1).join(' / ')})`;
     console.log(
-      `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, shards ${ci.map(s1).join(' / ')}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, shards ${cd.map(s1).join(' / ')}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,
+      `${shards} shard process${shards > 1 ? 'es' : ''}: ingest ${s1(ti / 1000)} s (CPU: coordinator and client ${s1(mi)}, ${shardCpu(ci, hi)}), digest ${s1((tt - ti) / 1000)} s (CPU: coordinator ${s1(md)}, ${shardCpu(cd, hd)}), ${t.ticks} ticks, phase p50 ms SENSE / ACT / DECAY / ADVANCE ${phases}, hash ${(await e.graphHash()).slice(0, 16)}`,
     );
     await smallRounds(e, kids.map((k) => k.pid!), co.phaseMs);
     if (emptyTicks > 0) {

@@ -26,6 +26,11 @@ it('document hits travel packed: every string and the exact float of each score'
   const b = encodeHits(hits);
   const outer = Buffer.concat([Buffer.from([9, 9, 9]), b, Buffer.from([7])]);
   assert.deepEqual(decodeHits(outer.subarray(3, 3 + b.length)), hits);
+  // the strings go in one UTF-8 write; lone surrogates at a seam (a key ending in a high one, the
+  // title starting with a low one) would join into one character there: each is U+FFFD apart, as
+  // when written alone
+  const seam = { id: '0b3c0004-1234-4abc-8def-0123456789ab', key: 'a\uD83D', title: '\uDE00b', score: 2, base: 2 };
+  assert.deepEqual(decodeHits(encodeHits([hits[1], seam])), [hits[1], { ...seam, key: 'a\uFFFD', title: '\uFFFDb' }]);
 });
 
 it('a packed hits buffer that is not one is refused', () => {

@@ -25,18 +25,39 @@ export interface PackedHit {
 }
 
 export function encodeHits(hits: readonly PackedHit[]): Buffer {
-  const rec = new Writer(16 + hits.length * 24);
-  const text = new Writer(64 + hits.length * 96);
-  rec.varint(HITS);
-  rec.varint(hits.length);
-  for (const h of hits) {
-    rec.f64(h.score);
-    rec.f64(h.base);
-    rec.varint(text.text(h.id));
-    rec.varint(text.text(h.key));
-    rec.varint(text.text(h.title));
+  const n = hits.length;
+  // every string in one UTF-8 write (a write per string cost about as much as the rest of the reply);
+  // each one's byte length is its length when the run is ASCII (ids, most keys and titles)
+  const parts = new Array<string>(3 * n);
+  for (let i = 0; i < n; i++) {
+    parts[3 * i] = hits[i].id;
+    parts[3 * i + 1] = hits[i].key;
+    parts[3 * i + 2] = hits[i].title;
   }
-  return Buffer.concat([rec.done(), text.done()]);
+  const joined = parts.join('');
+  const textBytes = Buffer.byteLength(joined, 'utf8');
+  const ascii = textBytes === joined.length;
+  const rec = new Writer(16 + n * 24);
+  rec.varint(HITS);
+  rec.varint(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    rec.f64(hits[i].score);
+    rec.f64(hits[i].base);
+    for (let j = 3 * i; j < 3 * i + 3; j++) {
+      const len = ascii ? parts[j].length : Buffer.byteLength(parts[j], 'utf8');
+      rec.varint(len);
+      sum += len;
+    }
+  }
+  // well-formed strings (ingest normalizes them) encode the same joined or apart; a lone surrogate
+  // at a seam would not: then they are written one by one
+  const head = rec.done();
+  const out = Buffer.allocUnsafe(head.length + sum);
+  head.copy(out, 0);
+  if (sum === textBytes) out.write(joined, head.length, 'utf8');
+  else for (let j = 0, at = head.length; j < parts.length; j++) at += out.write(parts[j], at, 'utf8');
+  return out;
 }
 
 export function decodeHits(buf: Uint8Array): PackedHit[] {

@@ -49,10 +49,27 @@ export function tokenize(text: string, stopwords: 'base' | 'extended' = DEFAULT_
 const stems = new Map<string, string>();
 const MAX_MEMO = 1 << 20;
 
+/**
+ * Words that between them take every branch of the stemmer that the 110,048 distinct words of the
+ * WordNet and man page collections take (picked greedily by V8's block coverage of porter2, plus the
+ * words its exception lists name). Stemmed once before the stemmer is hot, they give V8 type feedback
+ * for all of its code: without them the optimized stemmer was thrown away whenever a word first took a
+ * branch no earlier word had, and recompiled 5 to 7 times in every process, 100 to 190 ms of CPU each,
+ * with the callers it was inlined into (docs/performance.md, "Compiling the same code in every process").
+ */
+const WARM_WORDS = '0a abandonment abarticulation abasement abaxially abbacy abbreviator abdominousness abdominovesical abducent aberrant abilities abiversion abolitionism abominably abscesses absently absorbency absorptivity abstemiously acanthion acceptability accessible accessional accompanied acephalism achromaticity additional additionally advertizer advertizing aimlessly aliae andes annulled arsenal artfully artfulness assembly atlas bedimmed bias bibbed cannabis cannily canning cited communicational communicativeness computationally cosmos dermochelys died dies dying earflap early earring eliezer eulogy exceed generalities generalizations gently greyed heavily herbart herrick herring howe hpacucli idly indeed innards inning lying news only outbid outing proceed singly skies skis sky succeed succoth tying ugly uses yellowness';
+let warmed = false;
+
+function warmStemmer(): void {
+  warmed = true;
+  for (const w of WARM_WORDS.split(' ')) porter2(w);
+}
+
 /** Snowball (Porter2) English stem of a token; the token itself when it has no letters a-z. */
 export function stem(token: string): string {
   let s = stems.get(token);
   if (s === undefined) {
+    if (!warmed) warmStemmer();
     // porter2: Snowball's English algorithm, the same stems as Snowball's own code (test/tokenizer.test.ts), about 5× as fast
     s = /[a-z]/.test(token) ? porter2(token) : token;
     if (stems.size >= MAX_MEMO) stems.clear(); // bound the memo's memory
