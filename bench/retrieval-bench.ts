@@ -15,7 +15,8 @@
  * Sets: the sample corpus (20 queries, no split), and the eval collections of
  * scripts/eval-collections.ts (built on first use in ~/.cache/phago/eval): manpages (all queries of
  * each split) and wordnet-examples (a deterministic sample of QUERIES_PER_SPLIT queries per split, by
- * sha1 of the query id; all 117,659 documents). --quick: manpages only, 200 queries a split.
+ * sha1 of the query id; all 117,659 documents). --quick: manpages only, 200 queries a split. Alone
+ * (`node dist/bench/retrieval-bench.js`): --sets picks sets by name, --text-only drops every title.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -64,13 +65,13 @@ interface WinkEngine {
   search(text: string, limit?: number): [string, number][];
 }
 
-function winkRanker(docs: readonly Doc[]): Ranker {
+function winkRanker(docs: readonly Doc[], textOnly: boolean): Ranker {
   const bm25 = require('wink-bm25-text-search') as () => WinkEngine;
   const nlp = require('wink-nlp-utils') as { string: Record<string, (x: unknown) => unknown>; tokens: Record<string, (x: unknown) => unknown> };
   const e = bm25();
-  e.defineConfig({ fldWeights: { title: 1, text: 1 } });
+  e.defineConfig({ fldWeights: textOnly ? { text: 1 } : { title: 1, text: 1 } });
   e.definePrepTasks([nlp.string.lowerCase, nlp.string.tokenize0, nlp.tokens.removeWords, nlp.tokens.stem, nlp.tokens.propagateNegations]);
-  for (const d of docs) e.addDoc({ title: d.title, text: d.text }, d.id);
+  for (const d of docs) e.addDoc(textOnly ? { text: d.text } : { title: d.title, text: d.text }, d.id);
   e.consolidate();
   return { name: 'wink-bm25', rank: (q) => e.search(q, 100).map(([id]) => String(id)) };
 }
@@ -115,7 +116,7 @@ function phagoRanker(name: string, engine: LocalEngine, search: SearchOptions): 
 }
 
 /** The engines of one set: phago's variants share colonies that differ only in search options. */
-async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoOnly: boolean): Promise<Ranker[]> {
+async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoOnly: boolean, textOnly: boolean): Promise<Ranker[]> {
   const built = async <T>(label: string, make: () => Promise<T> | T): Promise<T> => {
     const t0 = performance.now();
     const x = await make();
@@ -130,7 +131,7 @@ async function rankersFor(docs: readonly Doc[], log: (l: string) => void, phagoO
     const plainOpts = { stemming: 0, stopwords: 0, titleWeight: 1, bm25B: 0.75, bm25K1: 1.2, exactWeight: 0, proximity: 0 };
     const plain = await built('bm25-plain (not digested)', () => phagoEngine(docs, plainOpts, false));
     const mini = await built('minisearch', () => miniRanker(docs));
-    const wink = await built('wink-bm25', () => winkRanker(docs));
+    const wink = await built('wink-bm25', () => winkRanker(docs, textOnly));
     return [phagoRanker('bm25-plain', plain, { expansion: 0, coordination: false }), mini, wink];
   };
   const on = { expansion: EXPANSION_TERMS, coordination: true };
@@ -169,22 +170,26 @@ function repoRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-function loadSets(quick: boolean, log: (l: string) => void): EvalSetRun[] {
+/** Which sets run: `names` (default: all; --quick: the sample and man pages); `textOnly` drops every title. */
+function loadSets(quick: boolean, log: (l: string) => void, names?: readonly string[], textOnly = false): EvalSetRun[] {
   const root = join(repoRoot(), 'data/phago-corpus');
-  const sets: EvalSetRun[] = [
-    {
+  const title = (t: string | undefined) => (textOnly ? '' : (t ?? ''));
+  const wanted = (name: string) => names === undefined || names.includes(name);
+  const sets: EvalSetRun[] = [];
+  if (wanted('sample'))
+    sets.push({
       name: 'sample',
-      docs: readDocsJsonl(join(root, 'docs.jsonl')).map((d, i) => ({ id: d.id ?? `doc${i}`, title: d.title ?? '', text: d.text })),
+      docs: readDocsJsonl(join(root, 'docs.jsonl')).map((d, i) => ({ id: d.id ?? `doc${i}`, title: title(d.title), text: d.text })),
       splits: [{ split: 'all', queries: readQueriesJsonl(join(root, 'queries.jsonl')) }],
       qrels: readQrels(join(root, 'qrels-documents.txt')),
-    },
-  ];
+    });
   for (const name of quick ? (['manpages'] as const) : (['manpages', 'wordnet-examples'] as const)) {
+    if (!wanted(name)) continue;
     const p = ensureEvalCollection(name, { log });
     const cap = quick ? 200 : name === 'wordnet-examples' ? QUERIES_PER_SPLIT : Infinity;
     sets.push({
       name,
-      docs: readDocsJsonl(p.docs).map((d) => ({ id: d.id!, title: d.title ?? '', text: d.text })),
+      docs: readDocsJsonl(p.docs).map((d) => ({ id: d.id!, title: title(d.title), text: d.text })),
       splits: SPLITS.map((split) => ({ split, queries: sampleOrder(readQueriesJsonl(p.queries[split])).slice(0, cap) })),
       qrels: readQrels(p.qrels),
     });
@@ -192,16 +197,20 @@ function loadSets(quick: boolean, log: (l: string) => void): EvalSetRun[] {
   return sets;
 }
 
+const SET_NAMES = ['sample', 'manpages', 'wordnet-examples'];
+
 const f3 = (x: number) => x.toFixed(3);
 
 /** `phagoOnly`: phago's rows only (the baselines do not depend on phago's code; minisearch dominates the run). */
-export async function runRetrievalBench(opts: BenchSectionOptions & { phagoOnly?: boolean }): Promise<Record<string, unknown>> {
+export async function runRetrievalBench(opts: BenchSectionOptions & { phagoOnly?: boolean; sets?: string[]; textOnly?: boolean }): Promise<Record<string, unknown>> {
   const { log } = opts;
-  log('## Retrieval: every engine on every set and split (MRR@10, NDCG@10, R@10, R@100)');
+  const unknown = (opts.sets ?? []).filter((n) => !SET_NAMES.includes(n));
+  if (unknown.length > 0) throw new Error(`unknown set ${unknown.join(', ')}: choose from ${SET_NAMES.join(', ')}`);
+  log(`## Retrieval: every engine on every set and split (MRR@10, NDCG@10, R@10, R@100)${opts.textOnly ? ', text field only (every title dropped)' : ''}`);
   const out: Record<string, unknown> = {};
-  for (const set of loadSets(opts.quick, log)) {
+  for (const set of loadSets(opts.quick, log, opts.sets, opts.textOnly)) {
     log(`### ${set.name}: ${set.docs.length} documents, ${set.splits.map((s) => `${s.split} ${s.queries.length} queries`).join(', ')}`);
-    const rankers = await rankersFor(set.docs, log, opts.phagoOnly ?? false);
+    const rankers = await rankersFor(set.docs, log, opts.phagoOnly ?? false, opts.textOnly ?? false);
     const rows: Record<string, unknown> = {};
     for (const { split, queries } of set.splits) {
       log(`${`${set.name} ${split}`.padEnd(30)} MRR@10  NDCG@10 R@10   R@100  (${queries.length} queries)`);
@@ -218,7 +227,11 @@ export async function runRetrievalBench(opts: BenchSectionOptions & { phagoOnly?
   return out;
 }
 
-// `node dist/bench/retrieval-bench.js [--quick] [--phago-only]`: this section alone
+// `node dist/bench/retrieval-bench.js [--quick] [--phago-only] [--sets sample,manpages,wordnet-examples] [--text-only]`:
+// this section alone; --text-only drops every document's title for every engine (a harness that indexes
+// the text field only)
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await runRetrievalBench({ quick: process.argv.includes('--quick'), phagoOnly: process.argv.includes('--phago-only'), log: (l) => console.log(l) });
+  const i = process.argv.indexOf('--sets');
+  const sets = i >= 0 ? (process.argv[i + 1] ?? '').split(',').filter(Boolean) : undefined;
+  await runRetrievalBench({ quick: process.argv.includes('--quick'), phagoOnly: process.argv.includes('--phago-only'), sets, textOnly: process.argv.includes('--text-only'), log: (l) => console.log(l) });
 }
