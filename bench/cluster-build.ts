@@ -1,6 +1,6 @@
 /**
  * One WordNet build, to compare builds or flags side by side (docs/performance.md):
- *   node dist/bench/cluster-build.js [--shards N] [--docs M] [--shard-node-args "--cpu-prof ..."]
+ *   node dist/bench/cluster-build.js [--shards N] [--docs M] [--shard-node-args "--cpu-prof ..."] [--shard-output DIR]
  * --shards 0 runs one process (LocalEngine); N ≥ 1 a coordinator in this process and N shard processes;
  * --warm M first ingests and digests the first M man pages (not timed) on the same engine, so that the
  * timed build runs on processes whose code is already compiled (a long-running cluster's steady state);
@@ -8,14 +8,15 @@
  * decay makes due) and prints their p50 and p90 after the first third (a tick's fixed cost with a
  * large graph in place); --small-ticks K (one process or shard processes) then K times ingests 10 man
  * pages and runs one tick, and prints the p50 and mean of each and the CPU per round of every process;
- * with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
+ * --shard-output DIR appends each shard process's standard output to DIR/shard-I.log (V8's --trace-opt
+ * lines, say); with --embedded, the coordinator and N shards all in this process (EmbeddedCluster: one thread, so its
  * CPU is the whole cluster's work, without other processes competing for the cores).
  * Prints the ingest and digest wall time, the CPU seconds of this process and of each shard process
  * (/proc, Linux; for a shard also its main thread's, the rest being V8's compiler and collector threads) for each part, the ticks, the median time of each phase and the graph hash.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/coordinator/coordinator.js';
@@ -36,8 +37,10 @@ const embedded = process.argv.includes('--embedded');
 const warm = Number(arg('--warm', '0'));
 const emptyTicks = Number(arg('--empty-ticks', '0'));
 const smallTicks = Number(arg('--small-ticks', '0'));
+const shardOutput = arg('--shard-output', '');
 const readDocs = (path: string, limit: number) => readFileSync(path, 'utf8').trim().split('\n').slice(0, limit).map((l) => JSON.parse(l) as DocumentInput);
 const docs = readDocs(await ensureCollection('wordnet'), n);
+if (shardOutput) mkdirSync(shardOutput, { recursive: true });
 const warmDocs = warm > 0 ? readDocs(ensureEvalCollection('manpages').docs, warm) : [];
 
 /** The untimed warm-up build (--warm). */
@@ -121,6 +124,7 @@ else if (embedded) {
           const ch = spawn(process.execPath, [...nodeArgs, CLI, 'shard', '--join', addr, '--port', '0', '--identity', `build-${i}`, '--cluster-token', security.token], { stdio: ['ignore', 'pipe', 'inherit'] });
           let out = '';
           ch.stdout!.on('data', (d) => {
+            if (shardOutput) appendFileSync(join(shardOutput, `shard-${i}.log`), d);
             out += d;
             if (/shard \d+ \S+/.test(out)) resolve(ch);
           });
