@@ -63,13 +63,6 @@ export class Writer {
     this.buf.write(s, this.n, 'utf8');
     this.n += len;
   }
-  /** A string's UTF-8 bytes alone (no length); returns how many. */
-  text(s: string): number {
-    this.room(s.length * 3);
-    const len = this.buf.write(s, this.n, 'utf8');
-    this.n += len;
-    return len;
-  }
   /** A float64, little-endian. */
   f64(x: number): void {
     this.room(8);

@@ -54,8 +54,9 @@ const MAX_MEMO = 1 << 20;
  * WordNet and man page collections take (picked greedily by V8's block coverage of porter2, plus the
  * words its exception lists name). Stemmed once before the stemmer is hot, they give V8 type feedback
  * for all of its code: without them the optimized stemmer was thrown away whenever a word first took a
- * branch no earlier word had, and recompiled 5 to 7 times in every process, 100 to 190 ms of CPU each,
- * with the callers it was inlined into (docs/performance.md, "Compiling the same code in every process").
+ * branch no earlier word had, and compiled again, 4 to 7 times in a shard process, with the callers it
+ * was inlined into (docs/performance.md, "Where a shard process's CPU goes, by thread; the stemmer
+ * warmed once"). No stem changes.
  */
 const WARM_WORDS = '0a abandonment abarticulation abasement abaxially abbacy abbreviator abdominousness abdominovesical abducent aberrant abilities abiversion abolitionism abominably abscesses absently absorbency absorptivity abstemiously acanthion acceptability accessible accessional accompanied acephalism achromaticity additional additionally advertizer advertizing aimlessly aliae andes annulled arsenal artfully artfulness assembly atlas bedimmed bias bibbed cannabis cannily canning cited communicational communicativeness computationally cosmos dermochelys died dies dying earflap early earring eliezer eulogy exceed generalities generalizations gently greyed heavily herbart herrick herring howe hpacucli idly indeed innards inning lying news only outbid outing proceed singly skies skis sky succeed succoth tying ugly uses yellowness';
 let warmed = false;
