@@ -30,7 +30,7 @@ import { Prng } from '../src/util/prng.js';
 import { fmt, median, quantile, table } from './colony-bench.js';
 import { ensureCollection } from '../scripts/collections.js';
 import { callCost } from './call-cost.js';
-import { cpuSeconds } from './script-args.js';
+import { cpuSeconds, mainThreadSeconds } from './script-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, '..', 'src', 'cli', 'main.js');
@@ -145,27 +145,31 @@ async function scaleClusterBench(o: Opts) {
     localHash = await local.graphHash();
     return { sec, ingest, ticks: lt.ticks };
   };
-  const localRow = (l: { sec: number; ingest: number; ticks: number }) => ['one process', fmt(l.sec, 1), `${fmt(l.ingest, 1)} + ${fmt(l.sec - l.ingest, 1)}`, '', String(l.ticks), '', '', '', '', '', '', 'reference'];
+  const localRow = (l: { sec: number; ingest: number; ticks: number }) => ['one process', fmt(l.sec, 1), `${fmt(l.ingest, 1)} + ${fmt(l.sec - l.ingest, 1)}`, '', String(l.ticks), '', '', '', '', '', '', '', 'reference'];
   const locals = [await runLocal()];
   const rows: string[][] = [localRow(locals[0])];
   const out: Record<string, unknown> = { documents: docs.length };
   for (const shards of [1, 2, 3]) {
     const c = await BenchCluster.start(shards);
     const e = c.engine();
-    let run: { sec: number; ingestSec: number; ticks: number; cpuIngest: number[]; perTickCpuMs: number[]; same: boolean; phases: Record<string, number> };
+    let run: { sec: number; ingestSec: number; ticks: number; cpuIngest: number[]; perTickCpuMs: number[]; perTickMainMs: number[]; same: boolean; phases: Record<string, number> };
     try {
       for (const p of Object.values(c.coordinator.phaseMs)) p.length = 0;
       const cpu0 = c.children.map((ch) => cpuSeconds(ch.pid!));
+      const main0 = c.children.map((ch) => mainThreadSeconds(ch.pid!));
       const t0 = performance.now();
       await e.ingest(docs); // the engine sends it in calls of up to 2,048 documents, 3 in flight
       const ingestSec = (performance.now() - t0) / 1000;
       const cpuIngest = c.children.map((ch, i) => cpuSeconds(ch.pid!) - cpu0[i]);
+      const mainIngest = c.children.map((ch, i) => mainThreadSeconds(ch.pid!) - main0[i]);
       const t = await e.tick('digest');
       const sec = (performance.now() - t0) / 1000;
       // digestion only: the ingest's CPU is its own column
       const cpu = c.children.map((ch, i) => cpuSeconds(ch.pid!) - cpu0[i] - cpuIngest[i]);
+      // of it, the main thread's (the rest: the process's own compiles and collector threads)
+      const main = c.children.map((ch, i) => mainThreadSeconds(ch.pid!) - main0[i] - mainIngest[i]);
       const ph = c.coordinator.phaseMs;
-      run = { sec, ingestSec, ticks: t.ticks, cpuIngest, perTickCpuMs: cpu.map((x) => (x * 1000) / Math.max(1, t.ticks)), same: (await e.graphHash()) === localHash, phases: { SENSE: median(ph.SENSE), ACT: median(ph.ACT), DECAY: median(ph.DECAY), ADVANCE: median(ph.ADVANCE) } };
+      run = { sec, ingestSec, ticks: t.ticks, cpuIngest, perTickCpuMs: cpu.map((x) => (x * 1000) / Math.max(1, t.ticks)), perTickMainMs: main.map((x) => (x * 1000) / Math.max(1, t.ticks)), same: (await e.graphHash()) === localHash, phases: { SENSE: median(ph.SENSE), ACT: median(ph.ACT), DECAY: median(ph.DECAY), ADVANCE: median(ph.ADVANCE) } };
     } finally {
       e.close();
       await c.stop();
@@ -175,12 +179,12 @@ async function scaleClusterBench(o: Opts) {
     locals.push(after);
     const localSec = (before.sec + after.sec) / 2;
     const r = run;
-    rows.push([`${shards} shard process${shards > 1 ? 'es' : ''}`, fmt(r.sec, 1), `${fmt(r.ingestSec, 1)} + ${fmt(r.sec - r.ingestSec, 1)}`, fmt(r.sec / localSec, 2), String(r.ticks), fmt(r.phases.SENSE, 1), fmt(r.phases.ACT, 1), fmt(r.phases.DECAY, 1), fmt(r.phases.ADVANCE, 1), r.cpuIngest.map((x) => fmt(x, 1)).join(' / '), r.perTickCpuMs.map((x) => fmt(x, 0)).join(' / '), r.same ? 'same' : 'DIFFERENT']);
+    rows.push([`${shards} shard process${shards > 1 ? 'es' : ''}`, fmt(r.sec, 1), `${fmt(r.ingestSec, 1)} + ${fmt(r.sec - r.ingestSec, 1)}`, fmt(r.sec / localSec, 2), String(r.ticks), fmt(r.phases.SENSE, 1), fmt(r.phases.ACT, 1), fmt(r.phases.DECAY, 1), fmt(r.phases.ADVANCE, 1), r.cpuIngest.map((x) => fmt(x, 1)).join(' / '), r.perTickCpuMs.map((x) => fmt(x, 0)).join(' / '), r.perTickMainMs.map((x) => fmt(x, 0)).join(' / '), r.same ? 'same' : 'DIFFERENT']);
     rows.push(localRow(after));
-    out[`shards${shards}`] = { localSeconds: localSec, seconds: r.sec, ingestSeconds: r.ingestSec, ratio: r.sec / localSec, ticks: r.ticks, phaseP50Ms: r.phases, shardIngestCpuSeconds: r.cpuIngest, shardCpuMsPerTick: r.perTickCpuMs, sameGraph: r.same };
+    out[`shards${shards}`] = { localSeconds: localSec, seconds: r.sec, ingestSeconds: r.ingestSec, ratio: r.sec / localSec, ticks: r.ticks, phaseP50Ms: r.phases, shardIngestCpuSeconds: r.cpuIngest, shardCpuMsPerTick: r.perTickCpuMs, shardMainThreadMsPerTick: r.perTickMainMs, sameGraph: r.same };
   }
   o.log(`WordNet glosses through the cluster: ${docs.length} documents, ingested in one engine call each, then digested (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
-  for (const line of table(['', 'ingest+digest s', 'ingest + digest s', 'vs one process', 'ticks', 'SENSE p50 ms', 'ACT', 'DECAY', 'ADVANCE', 'ingest CPU s per shard', 'digest CPU ms/tick per shard', 'graph'], rows)) o.log(`  ${line}`);
+  for (const line of table(['', 'ingest+digest s', 'ingest + digest s', 'vs one process', 'ticks', 'SENSE p50 ms', 'ACT', 'DECAY', 'ADVANCE', 'ingest CPU s per shard', 'digest CPU ms/tick per shard', 'of it main thread', 'graph'], rows)) o.log(`  ${line}`);
   const three = out.shards3 as { ratio: number };
   out.localRuns = locals.map((l) => l.sec);
   o.log(`  (vs one process: against the mean of the one-process runs just before and after it)`);
