@@ -45,7 +45,6 @@ export class LocalEngine implements Engine {
   }
 
   async tick(n: number | 'digest', onProgress?: (done: number, total: number) => void): Promise<TickSummary> {
-    this.structure = null;
     const total = n === 'digest' ? this.colony.ticksToDigestAll() : n;
     // progress as ClusterEngine reports it: documents digested for 'digest', ticks run otherwise
     const docs = this.colony.docs.pendingCount;
